@@ -1,0 +1,70 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "mvm",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mvm", targets: ["mvm"]),
+        .library(name: "VMM", targets: ["VMM"]),
+        .library(name: "MVMCore", targets: ["MVMCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // libvirt's C API; only VMM imports it.
+        .systemLibrary(
+            name: "CLibvirt",
+            pkgConfig: "libvirt",
+            providers: [.apt(["libvirt-dev"])]
+        ),
+        // What every instance (micro-VM or container) shares: the instance
+        // protocol, boot phases, the readiness line, process memory readings.
+        .target(
+            name: "MVMCore",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "VMM",
+            dependencies: [
+                "CLibvirt",
+                "MVMCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "mvm",
+            dependencies: [
+                "VMM",
+                "MVMCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "MVMCoreTests",
+            dependencies: ["MVMCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "VMMTests",
+            dependencies: ["VMM", "MVMCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["VMM", "MVMCore"],
+            swiftSettings: strictSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,96 @@
+import Foundation
+
+/// One memory figure of a running instance, under a stable name
+/// (see `MemoryReading.Name`), in bytes.
+public struct MemoryReading: Sendable, Codable, Hashable {
+    public var name: String
+    public var bytes: UInt64
+
+    public init(name: String, bytes: UInt64) {
+        self.name = name
+        self.bytes = bytes
+    }
+
+    public enum Name {
+        /// Proportional set size of the processes that make the instance.
+        public static let pss = "pss"
+        /// Resident set size of those processes.
+        public static let rss = "rss"
+        /// MemTotal - MemAvailable as the workload's kernel sees it.
+        public static let guestUsed = "guest-used"
+        /// What the instance's cgroup charges (containers).
+        public static let cgroupUsage = "cgroup-usage"
+    }
+}
+
+/// What an instance costs in memory, read once while it is idle and ready.
+public struct Footprint: Sendable, Codable, Hashable {
+    public var readings: [MemoryReading]
+
+    public init(readings: [MemoryReading]) {
+        self.readings = readings
+    }
+
+    public subscript(name: String) -> UInt64? {
+        readings.first { $0.name == name }?.bytes
+    }
+}
+
+/// What one start of an instance went through and what its workload reported.
+public struct BootRecord: Sendable, Codable, Hashable {
+    public var timeline: BootTimeline
+    public var facts: GuestFacts
+    /// Wall-clock time of the request; the timeline's offsets count from it.
+    public var requestedAt: Date
+
+    public init(timeline: BootTimeline, facts: GuestFacts, requestedAt: Date) {
+        self.timeline = timeline
+        self.facts = facts
+        self.requestedAt = requestedAt
+    }
+}
+
+/// An instance whose workload has printed its readiness line.
+///
+/// Every implementation guarantees: `boot` is complete (its timeline starts at
+/// `.request` and ends at `.ready`, in order); `footprint()` reads live
+/// figures of this instance only (found through the runtime's own state, never
+/// by a process-name search); `stop()` removes everything the instance made
+/// (processes, runtime state, files) and may be called more than once.
+public protocol RunningInstance: AnyObject, Sendable {
+    /// "vm", "container", ...: what kind of instance this is.
+    var kind: String { get }
+    /// The runtime's name for this instance (domain name, container id).
+    var name: String { get }
+    var boot: BootRecord { get }
+    func footprint() async throws -> Footprint
+    func stop() async throws
+}
+
+/// Starts instances of one configuration.
+///
+/// Every implementation guarantees: when `launch()` throws, nothing it made
+/// is left behind.
+public protocol InstanceLauncher: Sendable {
+    var kind: String { get }
+    func launch() async throws -> any RunningInstance
+}
+
+extension InstanceLauncher {
+    /// Launches an instance, hands it to `body`, and stops it afterwards,
+    /// also when `body` throws.
+    public func withInstance<Result: Sendable>(
+        _ body: (any RunningInstance) async throws -> Result
+    ) async throws -> Result {
+        let instance = try await launch()
+        let result: Result
+        do {
+            result = try await body(instance)
+        } catch {
+            try? await instance.stop()
+            throw error
+        }
+        try await instance.stop()
+        return result
+    }
+}

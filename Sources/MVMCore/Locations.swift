@@ -1,0 +1,76 @@
+import Foundation
+
+/// Where mvm keeps its state: the embedded libvirt driver's root, console
+/// sockets, container bundles. Everything an instance creates lives below it.
+public struct StateDirectory: Sendable, Hashable {
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// `MVM_STATE_DIR`, else /var/lib/mvm for root, else
+    /// `$XDG_STATE_HOME/mvm` (or ~/.local/state/mvm).
+    public static func defaultLocation(environment: [String: String] = ProcessInfo.processInfo.environment) -> StateDirectory {
+        if let explicit = environment["MVM_STATE_DIR"], !explicit.isEmpty {
+            return StateDirectory(path: explicit)
+        }
+        if getuid() == 0 { return StateDirectory(path: "/var/lib/mvm") }
+        if let state = environment["XDG_STATE_HOME"], !state.isEmpty {
+            return StateDirectory(path: state + "/mvm")
+        }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return StateDirectory(path: home + "/.local/state/mvm")
+    }
+
+    public func subdirectory(_ name: String) -> String {
+        path + "/" + name
+    }
+
+    /// Creates `subdirectory(name)` (and parents) if needed; returns its path.
+    /// `permissions` applies to the subdirectory itself.
+    public func ensureSubdirectory(_ name: String, permissions: Int16 = 0o755) throws -> String {
+        let directory = subdirectory(name)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: directory)
+        return directory
+    }
+}
+
+/// The images that images/build.sh makes (see images/out/manifest.json).
+public struct ImageSet: Sendable, Hashable {
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// Minimal kernel, uncompressed ELF with a PVH entry (microvm).
+    public var minimalVmlinux: String { directory + "/vmlinux" }
+    /// Minimal kernel as a bzImage (pc machine).
+    public var minimalBzImage: String { directory + "/bzImage" }
+    /// Debian's cloud kernel, the ordinary-VM reference.
+    public var stockKernel: String { directory + "/stock-vmlinuz" }
+    public var initramfs: String { directory + "/initramfs.cpio" }
+    /// The same tree as the initramfs, for containers.
+    public var rootfs: String { directory + "/rootfs" }
+    public var manifest: String { directory + "/manifest.json" }
+
+    /// `MVM_IMAGES`, else the `images/out` folder of the checkout this
+    /// executable was built in, else ./images/out.
+    public static func defaultLocation(environment: [String: String] = ProcessInfo.processInfo.environment) -> ImageSet {
+        if let explicit = environment["MVM_IMAGES"], !explicit.isEmpty {
+            return ImageSet(directory: explicit)
+        }
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var folder = executable.deletingLastPathComponent()
+        while folder.path != "/" {
+            let candidate = folder.appendingPathComponent("images/out")
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("manifest.json").path) {
+                return ImageSet(directory: candidate.path)
+            }
+            folder = folder.deletingLastPathComponent()
+        }
+        return ImageSet(directory: FileManager.default.currentDirectoryPath + "/images/out")
+    }
+}

@@ -1,0 +1,123 @@
+/// What the workload's `/init` reports about the system it sees, parsed from
+/// its readiness line:
+///
+///     mvm-ready uptime=0.54 release=6.1.192 cpus=1 mem_total_kb=118236 mem_available_kb=101112
+///
+/// A micro-VM reports its own kernel; a container reports the host's kernel
+/// and, unless something virtualizes /proc, the host's memory. That
+/// difference is one of the things a comparison shows.
+public struct GuestFacts: Sendable, Codable, Hashable {
+    /// Seconds since the kernel that runs the workload booted.
+    public var uptimeSeconds: Double
+    public var kernelRelease: String
+    public var cpus: Int
+    public var memTotalKiB: UInt64
+    public var memAvailableKiB: UInt64
+
+    public init(uptimeSeconds: Double, kernelRelease: String, cpus: Int, memTotalKiB: UInt64, memAvailableKiB: UInt64) {
+        self.uptimeSeconds = uptimeSeconds
+        self.kernelRelease = kernelRelease
+        self.cpus = cpus
+        self.memTotalKiB = memTotalKiB
+        self.memAvailableKiB = memAvailableKiB
+    }
+
+    /// Memory the kernel counts as in use: MemTotal minus MemAvailable.
+    public var usedBytes: UInt64 {
+        (memTotalKiB &- min(memAvailableKiB, memTotalKiB)) * 1024
+    }
+
+    public static let linePrefix = "mvm-ready"
+
+    /// Parses a readiness line; nil when the line is not one (or is damaged).
+    public init?(readinessLine line: Substring) {
+        var fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        guard fields.first == Substring(Self.linePrefix) else { return nil }
+        fields.removeFirst()
+        var values: [Substring: Substring] = [:]
+        for field in fields {
+            guard let equals = field.firstIndex(of: "=") else { return nil }
+            values[field[..<equals]] = field[field.index(after: equals)...]
+        }
+        guard
+            let uptime = values["uptime"].flatMap({ Double($0) }), uptime >= 0,
+            let release = values["release"], !release.isEmpty,
+            let cpus = values["cpus"].flatMap({ Int($0) }), cpus > 0,
+            let total = values["mem_total_kb"].flatMap({ UInt64($0) }),
+            let available = values["mem_available_kb"].flatMap({ UInt64($0) })
+        else { return nil }
+        self.init(
+            uptimeSeconds: uptime, kernelRelease: String(release), cpus: cpus,
+            memTotalKiB: total, memAvailableKiB: available)
+    }
+
+    public init?(readinessLine line: String) {
+        self.init(readinessLine: Substring(line))
+    }
+}
+
+/// Reads a workload's console output as it arrives and recognises what
+/// matters for a boot: the readiness line, a kernel panic, and the last lines
+/// (shown to the user when something goes wrong).
+public struct ConsoleScanner: Sendable {
+    public enum Event: Sendable, Equatable {
+        case ready(GuestFacts)
+        case kernelPanic(line: String)
+    }
+
+    public let tailLimit: Int
+    public private(set) var tail: [String] = []
+    public private(set) var receivedBytes = 0
+    private var partialLine: [UInt8] = []
+
+    public init(tailLimit: Int = 20) {
+        self.tailLimit = max(1, tailLimit)
+    }
+
+    /// The last lines seen, including an unterminated last line.
+    public var lastLines: [String] {
+        var lines = tail
+        if !partialLine.isEmpty {
+            lines.append(Self.text(partialLine))
+            if lines.count > tailLimit { lines.removeFirst() }
+        }
+        return lines
+    }
+
+    /// Feeds bytes; returns the events found in the complete lines they end.
+    public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) -> [Event] where Bytes.Element == UInt8 {
+        var events: [Event] = []
+        for byte in bytes {
+            receivedBytes += 1
+            if byte == UInt8(ascii: "\n") {
+                let line = Self.text(partialLine)
+                partialLine.removeAll(keepingCapacity: true)
+                remember(line)
+                if let event = Self.event(in: line) { events.append(event) }
+            } else if byte != UInt8(ascii: "\r") {
+                partialLine.append(byte)
+            }
+        }
+        return events
+    }
+
+    private mutating func remember(_ line: String) {
+        tail.append(line)
+        if tail.count > tailLimit { tail.removeFirst(tail.count - tailLimit) }
+    }
+
+    private static func event(in line: String) -> Event? {
+        // The readiness line may share its console line with kernel output
+        // that was printed without a newline, so look for it anywhere.
+        if let start = line.firstRange(of: GuestFacts.linePrefix + " ") {
+            if let facts = GuestFacts(readinessLine: line[start.lowerBound...]) { return .ready(facts) }
+        }
+        if line.contains("Kernel panic - not syncing") { return .kernelPanic(line: line) }
+        return nil
+    }
+
+    private static func text(_ bytes: [UInt8]) -> String {
+        // Console bytes are not guaranteed to be UTF-8; keep them readable.
+        String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,66 @@
+/// Renders one instance's boot for people: phases with their offsets, what
+/// the workload reported, and the memory readings. Same shape for every kind
+/// of instance, so `mvm boot` and `mvm run` read alike.
+public struct InstanceSummary: Sendable {
+    public var title: String
+    /// Extra lines under the title ("accelerator  tcg: /dev/kvm ...").
+    public var details: [(label: String, value: String)]
+    public var boot: BootRecord
+    public var footprint: Footprint
+
+    public init(title: String, details: [(label: String, value: String)], boot: BootRecord, footprint: Footprint) {
+        self.title = title
+        self.details = details
+        self.boot = boot
+        self.footprint = footprint
+    }
+
+    public func render() -> String {
+        var rows: [(String, String)] = details.map { ($0.label, $0.value) }
+        for mark in boot.timeline.marks where mark.phase != .request {
+            rows.append((mark.phase.name, formatMilliseconds(mark.offset)))
+        }
+        let facts = boot.facts
+        rows.append((
+            "guest",
+            "kernel \(facts.kernelRelease), uptime \(facts.uptimeSeconds) s, \(facts.cpus) CPU\(facts.cpus == 1 ? "" : "s"), "
+                + "MemTotal \(formatBytes(facts.memTotalKiB * 1024)), MemAvailable \(formatBytes(facts.memAvailableKiB * 1024))"
+        ))
+        rows.append(("memory", footprint.readings.map { "\($0.name) \(formatBytes($0.bytes))" }.joined(separator: ", ")))
+        let width = rows.map(\.0.count).max() ?? 0
+        let body = rows.map { "  " + $0.0.padding(toLength: width) + "  " + $0.1 }
+        return ([title] + body).joined(separator: "\n")
+    }
+}
+
+/// "1043.2 ms"
+public func formatMilliseconds(_ duration: Duration) -> String {
+    formatDecimal(duration.milliseconds, places: 1) + " ms"
+}
+
+/// "85.1 MiB"
+public func formatBytes(_ bytes: UInt64) -> String {
+    let mebibytes = Double(bytes) / 1_048_576
+    if mebibytes >= 1 { return formatDecimal(mebibytes, places: 1) + " MiB" }
+    return formatDecimal(Double(bytes) / 1024, places: 1) + " KiB"
+}
+
+/// A fixed-point decimal without Foundation's locale-dependent formatting.
+public func formatDecimal(_ value: Double, places: Int) -> String {
+    guard value.isFinite else { return String(value) }
+    var scale = 1.0
+    for _ in 0..<places { scale *= 10 }
+    let scaled = (abs(value) * scale).rounded()
+    let whole = Int64(scaled / scale)
+    let fraction = Int64(scaled - Double(whole) * scale)
+    let sign = value < 0 && scaled != 0 ? "-" : ""
+    guard places > 0 else { return sign + String(whole) }
+    let digits = String(fraction)
+    return sign + String(whole) + "." + String(repeating: "0", count: places - digits.count) + digits
+}
+
+extension String {
+    func padding(toLength length: Int) -> String {
+        count >= length ? self : self + String(repeating: " ", count: length - count)
+    }
+}

@@ -1,0 +1,45 @@
+import MVMCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Finds and destroys mvm's domains on a libvirt connection: what `--keep`
+/// left running, or what a test must prove is gone.
+public final class DomainManager: Sendable {
+    public let uri: String
+    private let stateDirectory: StateDirectory
+    private let connection: Connection
+
+    public init(uri: String?, stateDirectory: StateDirectory) async throws(VMMError) {
+        let resolved = uri ?? MicroVMConfiguration.embeddedURI(stateDirectory: stateDirectory)
+        self.uri = resolved
+        self.stateDirectory = stateDirectory
+        do {
+            connection = try await onDedicatedThreadTyped { () throws(LibvirtError) in try Connection(uri: resolved) }
+        } catch {
+            throw .libvirt(error)
+        }
+    }
+
+    /// Names of the running domains whose names start with `mvm-`.
+    public func runningMVMDomains() throws(VMMError) -> [String] {
+        do {
+            return try connection.activeDomainNames().filter { $0.hasPrefix("mvm-") }.sorted()
+        } catch {
+            throw .libvirt(error)
+        }
+    }
+
+    /// Destroys a running domain by name and removes its console files.
+    public func destroyDomain(named name: String) throws(VMMError) {
+        do {
+            try connection.lookupDomain(name: name).destroy()
+        } catch {
+            throw .libvirt(error)
+        }
+        let consoles = stateDirectory.subdirectory("consoles")
+        unlink(consoles + "/" + name + ".sock")
+        unlink(consoles + "/" + name + ".log")
+    }
+}

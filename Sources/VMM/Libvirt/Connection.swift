@@ -1,0 +1,110 @@
+import CLibvirt
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A connection to a libvirt hypervisor driver (`virConnectPtr`), closed when
+/// the last reference goes away. libvirt connections may be used from several
+/// threads at once.
+final class Connection: @unchecked Sendable {
+    let uri: String
+    private let pointer: virConnectPtr
+
+    /// Opens `uri` (`qemu:///embed?root=/var/lib/mvm/libvirt`,
+    /// `qemu:///system`, `qemu+ssh://host/system`, ...). Remote URIs may ask
+    /// for credentials through libvirt's default console prompts.
+    init(uri: String) throws(LibvirtError) {
+        try LibvirtRuntime.ensureReady()
+        guard let pointer = virConnectOpenAuth(uri, mvm_default_auth(), 0) else {
+            throw .takeLast(context: "opening libvirt connection \(uri)")
+        }
+        self.uri = uri
+        self.pointer = pointer
+    }
+
+    deinit {
+        virConnectClose(pointer)
+    }
+
+    /// Starts a transient domain from its XML (`virDomainCreateXML`).
+    func createDomain(xml: String, flags: DomainStartFlags) throws(LibvirtError) -> Domain {
+        guard let domain = virDomainCreateXML(pointer, xml, flags.rawValue) else {
+            throw .takeLast(context: "starting domain")
+        }
+        return Domain(owning: domain)
+    }
+
+    func lookupDomain(name: String) throws(LibvirtError) -> Domain {
+        guard let domain = virDomainLookupByName(pointer, name) else {
+            throw .takeLast(context: "looking up domain \(name)")
+        }
+        return Domain(owning: domain)
+    }
+
+    /// Names of the running domains.
+    func activeDomainNames() throws(LibvirtError) -> [String] {
+        var list: UnsafeMutablePointer<virDomainPtr?>?
+        let count = virConnectListAllDomains(pointer, &list, UInt32(VIR_CONNECT_LIST_DOMAINS_ACTIVE.rawValue))
+        guard count >= 0, let list else {
+            throw .takeLast(context: "listing domains of \(uri)")
+        }
+        defer { free(list) }
+        var names: [String] = []
+        for index in 0..<Int(count) {
+            guard let raw = list[index] else { continue }
+            let domain = Domain(owning: raw)
+            if let name = try? domain.name() { names.append(name) }
+        }
+        return names
+    }
+
+    /// The hypervisor's version ("7.2.0" for QEMU 7.2).
+    func hypervisorVersion() throws(LibvirtError) -> String {
+        var version: UInt = 0
+        guard virConnectGetVersion(pointer, &version) == 0 else {
+            throw .takeLast(context: "reading hypervisor version of \(uri)")
+        }
+        return LibvirtRuntime.formatVersion(version)
+    }
+
+    /// The version of libvirt that serves this connection (the daemon's for
+    /// remote URIs).
+    func libvirtVersion() throws(LibvirtError) -> String {
+        var version: UInt = 0
+        guard virConnectGetLibVersion(pointer, &version) == 0 else {
+            throw .takeLast(context: "reading libvirt version of \(uri)")
+        }
+        return LibvirtRuntime.formatVersion(version)
+    }
+
+    /// The host capabilities XML (`virConnectGetCapabilities`).
+    func capabilitiesXML() throws(LibvirtError) -> String {
+        guard let raw = virConnectGetCapabilities(pointer) else {
+            throw .takeLast(context: "reading capabilities of \(uri)")
+        }
+        defer { free(raw) }
+        return String(cString: raw)
+    }
+
+    /// The connection's canonical URI as libvirt reports it.
+    func canonicalURI() throws(LibvirtError) -> String {
+        guard let raw = virConnectGetURI(pointer) else {
+            throw .takeLast(context: "reading URI of \(uri)")
+        }
+        defer { free(raw) }
+        return String(cString: raw)
+    }
+}
+
+/// Flags of `virDomainCreateXML` (`virDomainCreateFlags`).
+struct DomainStartFlags: OptionSet, Sendable {
+    let rawValue: UInt32
+
+    /// `VIR_DOMAIN_START_PAUSED`: QEMU starts with its vCPUs stopped.
+    static let paused = DomainStartFlags(rawValue: UInt32(VIR_DOMAIN_START_PAUSED.rawValue))
+    /// `VIR_DOMAIN_START_AUTODESTROY`: libvirt destroys the domain when this
+    /// connection closes, so a crashed mvm leaves no guest behind.
+    static let autoDestroy = DomainStartFlags(rawValue: UInt32(VIR_DOMAIN_START_AUTODESTROY.rawValue))
+    /// `VIR_DOMAIN_START_VALIDATE`: check the XML against libvirt's schema.
+    static let validate = DomainStartFlags(rawValue: UInt32(VIR_DOMAIN_START_VALIDATE.rawValue))
+}

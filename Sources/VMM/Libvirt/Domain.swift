@@ -1,0 +1,69 @@
+import CLibvirt
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A libvirt domain handle (`virDomainPtr`), freed exactly once when the
+/// last reference goes away. Freeing the handle does not stop the domain.
+final class Domain: @unchecked Sendable {
+    private let pointer: virDomainPtr
+
+    /// Takes ownership of a handle libvirt returned.
+    init(owning pointer: virDomainPtr) {
+        self.pointer = pointer
+    }
+
+    deinit {
+        virDomainFree(pointer)
+    }
+
+    func name() throws(LibvirtError) -> String {
+        guard let raw = virDomainGetName(pointer) else {
+            throw .takeLast(context: "reading domain name")
+        }
+        // Owned by the domain object: copy, do not free.
+        return String(cString: raw)
+    }
+
+    /// The domain's id while it runs (the number in QEMU's `-name` guest=).
+    func id() -> UInt32? {
+        let id = virDomainGetID(pointer)
+        if id == UInt32.max {
+            virResetLastError()
+            return nil
+        }
+        return id
+    }
+
+    func isActive() throws(LibvirtError) -> Bool {
+        let result = virDomainIsActive(pointer)
+        guard result >= 0 else { throw .takeLast(context: "checking whether domain is running") }
+        return result == 1
+    }
+
+    /// Resumes a domain started paused.
+    func resume() throws(LibvirtError) {
+        guard virDomainResume(pointer) == 0 else {
+            throw .takeLast(context: "resuming domain")
+        }
+    }
+
+    /// Stops the domain at once, like pulling the plug (`virDomainDestroy`).
+    /// A domain that already stopped counts as destroyed.
+    func destroy() throws(LibvirtError) {
+        guard virDomainDestroy(pointer) == 0 else {
+            let error = LibvirtError.takeLast(context: "destroying domain")
+            if error.isNoDomain || error.isOperationInvalid { return }
+            throw error
+        }
+    }
+
+    /// The live domain XML, as libvirt completed it.
+    func xmlDescription() throws(LibvirtError) -> String {
+        guard let raw = virDomainGetXMLDesc(pointer, 0) else {
+            throw .takeLast(context: "reading domain XML")
+        }
+        defer { free(raw) }
+        return String(cString: raw)
+    }
+}

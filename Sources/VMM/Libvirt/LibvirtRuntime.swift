@@ -1,0 +1,52 @@
+import CLibvirt
+import Foundation
+
+/// Process-wide libvirt set-up, done once: libvirt initialised, its default
+/// error printer silenced (errors reach callers as `LibvirtError`), and its
+/// default event loop running on a thread of its own. The embedded QEMU
+/// driver needs that loop to talk to QEMU's monitor; remote connections need
+/// it for keep-alives.
+enum LibvirtRuntime {
+    static func ensureReady() throws(LibvirtError) {
+        try readiness.get()
+    }
+
+    private static let readiness: Result<Void, LibvirtError> = {
+        guard virInitialize() == 0 else {
+            return .failure(.takeLast(context: "initialising libvirt"))
+        }
+        virSetErrorFunc(nil) { _, _ in
+            // Deliberately empty: libvirt would print every error to stderr,
+            // including ones mvm handles (a domain that already stopped).
+        }
+        guard virEventRegisterDefaultImpl() == 0 else {
+            return .failure(.takeLast(context: "registering libvirt's event loop"))
+        }
+        let loop = Thread {
+            while true {
+                if virEventRunDefaultImpl() != 0 {
+                    // Nothing to recover here; libvirt logs nothing because
+                    // of the silent error function, so drop the error.
+                    virResetLastError()
+                }
+            }
+        }
+        loop.name = "libvirt-events"
+        loop.start()
+        return .success(())
+    }()
+
+    /// libvirt's library version as "major.minor.release".
+    static func libraryVersion() -> String? {
+        var version: UInt = 0
+        guard virGetVersion(&version, nil, nil) == 0 else {
+            virResetLastError()
+            return nil
+        }
+        return formatVersion(version)
+    }
+
+    static func formatVersion(_ version: UInt) -> String {
+        "\(version / 1_000_000).\(version / 1000 % 1000).\(version % 1000)"
+    }
+}

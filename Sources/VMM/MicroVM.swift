@@ -1,0 +1,335 @@
+import Foundation
+import Logging
+import MVMCore
+import Synchronization
+
+/// What to boot and how.
+public struct MicroVMConfiguration: Sendable {
+    /// libvirt URI; nil means the embedded QEMU driver under the state dir.
+    public var connectURI: String?
+    public var stateDirectory: StateDirectory
+    public var kernelPath: String
+    public var initrdPath: String
+    /// nil: microvm for an ELF kernel (PVH entry), pc for anything else.
+    public var machine: MachineType?
+    public var memoryMiB: Int = 128
+    public var vcpus: Int = 1
+    public var accelerator: AcceleratorRequest = .auto
+    public var timeout: Duration = .seconds(60)
+    /// Extra kernel command-line arguments, after mvm's own.
+    public var extraKernelArguments: [String] = []
+    /// Leave the domain running when mvm exits (no libvirt auto-destroy).
+    public var keep = false
+    /// Receives console bytes as they arrive (`--console`).
+    public var consoleEcho: (@Sendable ([UInt8]) -> Void)?
+
+    public init(
+        connectURI: String? = nil, stateDirectory: StateDirectory = .defaultLocation(),
+        kernelPath: String, initrdPath: String
+    ) {
+        self.connectURI = connectURI
+        self.stateDirectory = stateDirectory
+        self.kernelPath = kernelPath
+        self.initrdPath = initrdPath
+    }
+
+    /// The default URI: libvirt's embedded QEMU driver, which needs no daemon.
+    public static func embeddedURI(stateDirectory: StateDirectory) -> String {
+        "qemu:///embed?root=" + stateDirectory.subdirectory("libvirt")
+    }
+
+    public var resolvedURI: String {
+        connectURI ?? Self.embeddedURI(stateDirectory: stateDirectory)
+    }
+}
+
+/// Boots micro-VMs of one configuration through one libvirt connection.
+public final class MicroVMLauncher: InstanceLauncher {
+    public let kind = "vm"
+    public let configuration: MicroVMConfiguration
+    public let acceleratorChoice: AcceleratorChoice
+    public let machine: MachineType
+    let connection: Connection
+    private let logger: Logger
+
+    /// Checks the configuration, picks the accelerator, and opens the libvirt
+    /// connection (the first connection to a new embedded root probes QEMU,
+    /// which takes seconds; later launches reuse it).
+    public init(_ configuration: MicroVMConfiguration, logger: Logger = Logger(label: "mvm.vmm")) async throws(VMMError) {
+        guard configuration.memoryMiB >= 16 else {
+            throw .invalidConfiguration("memory \(configuration.memoryMiB) MiB is too small: a guest needs at least 16 MiB")
+        }
+        guard (1...64).contains(configuration.vcpus) else {
+            throw .invalidConfiguration("\(configuration.vcpus) vCPUs is out of range: use 1 to 64")
+        }
+        let kernelHeader = try Self.checkImage(role: "kernel", path: configuration.kernelPath)
+        _ = try Self.checkImage(role: "initrd", path: configuration.initrdPath)
+        self.machine = configuration.machine ?? (kernelHeader.starts(with: [0x7F, 0x45, 0x4C, 0x46]) ? .microvm : .pc)
+        self.configuration = configuration
+        self.logger = logger
+        let uri = configuration.resolvedURI
+        do {
+            if Self.isLocal(uri: uri) {
+                try FileManager.default.createDirectory(
+                    atPath: configuration.stateDirectory.path, withIntermediateDirectories: true)
+            }
+        } catch {
+            throw .system("cannot create state directory \(configuration.stateDirectory.path): \(error.localizedDescription)")
+        }
+        do {
+            connection = try await onDedicatedThreadTyped { () throws(LibvirtError) in try Connection(uri: uri) }
+        } catch {
+            throw .libvirt(error)
+        }
+        let host: HostVirtualization
+        if Self.isLocal(uri: uri) {
+            host = .probeLocal()
+        } else {
+            do { host = .probe(capabilitiesXML: try connection.capabilitiesXML()) } catch { throw .libvirt(error) }
+        }
+        do {
+            acceleratorChoice = try AcceleratorChoice.choose(configuration.accelerator, host: host)
+        } catch {
+            throw .accelerator(error)
+        }
+    }
+
+    /// True when the URI names no remote host: the domain's QEMU runs on this
+    /// machine, so mvm can share a socket with it and read its /proc entry.
+    static func isLocal(uri: String) -> Bool {
+        guard let schemeEnd = uri.range(of: "://") else { return true }
+        let afterScheme = uri[schemeEnd.upperBound...]
+        let authority = afterScheme.prefix { $0 != "/" && $0 != "?" }
+        return authority.isEmpty || authority == "localhost"
+    }
+
+    /// Reads the first bytes of an image, failing with a clear message when
+    /// it is missing, unreadable or empty.
+    private static func checkImage(role: String, path: String) throws(VMMError) -> [UInt8] {
+        guard path.hasPrefix("/") else {
+            throw .image(role: role, path: path, problem: "is not an absolute path")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            let problem = FileManager.default.fileExists(atPath: path) ? "is not readable" : "does not exist"
+            throw .image(role: role, path: path, problem: problem)
+        }
+        defer { try? handle.close() }
+        let header = ((try? handle.read(upToCount: 4)) ?? nil).map { Array($0) } ?? []
+        guard !header.isEmpty else { throw .image(role: role, path: path, problem: "is empty") }
+        return header
+    }
+
+    /// The domain XML a launch would use (for `--dry-run`), with a fresh name.
+    public func describeDomain() -> DomainDescription {
+        describeDomain(name: Self.newDomainName())
+    }
+
+    func describeDomain(name: String) -> DomainDescription {
+        let consoles = configuration.stateDirectory.subdirectory("consoles")
+        var arguments = DomainDescription.baseKernelArguments
+        arguments += configuration.extraKernelArguments
+        return DomainDescription(
+            name: name, accelerator: acceleratorChoice.accelerator, machine: machine,
+            memoryMiB: configuration.memoryMiB, vcpus: configuration.vcpus,
+            kernelPath: configuration.kernelPath, initrdPath: configuration.initrdPath,
+            kernelArguments: arguments,
+            console: .unixSocket(path: consoles + "/" + name + ".sock"),
+            consoleLogPath: configuration.keep ? consoles + "/" + name + ".log" : nil)
+    }
+
+    static func newDomainName() -> String {
+        let suffix = (0..<4).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        return "mvm-" + suffix
+    }
+
+    public func launch() async throws -> any RunningInstance {
+        try await launchVM()
+    }
+
+    /// Boots one micro-VM and waits for its readiness line. On any failure the
+    /// domain is destroyed and its files removed before the error is thrown.
+    public func launchVM() async throws(VMMError) -> MicroVM {
+        guard Self.isLocal(uri: connection.uri) else {
+            throw .invalidConfiguration(
+                "booting through the remote URI \(connection.uri) is not supported yet: mvm reads the guest console through a local socket; run mvm on that host")
+        }
+        let stopwatch = PhaseStopwatch()
+        let description = describeDomain(name: Self.newDomainName())
+        let connection = self.connection
+        let configuration = self.configuration
+        let acceleratorChoice = self.acceleratorChoice
+        let logger = self.logger
+        return try await onDedicatedThreadTyped { () throws(VMMError) -> MicroVM in
+            try Self.boot(
+                description, connection: connection, configuration: configuration,
+                acceleratorChoice: acceleratorChoice, stopwatch: stopwatch, logger: logger)
+        }
+    }
+
+    /// The blocking part of a launch; runs on a dedicated thread.
+    private static func boot(
+        _ description: DomainDescription, connection: Connection, configuration: MicroVMConfiguration,
+        acceleratorChoice: AcceleratorChoice, stopwatch: PhaseStopwatch, logger: Logger
+    ) throws(VMMError) -> MicroVM {
+        let deadline = stopwatch.origin + configuration.timeout
+        do {
+            _ = try configuration.stateDirectory.ensureSubdirectory("consoles", permissions: 0o711)
+        } catch {
+            throw .system("cannot create \(configuration.stateDirectory.subdirectory("consoles")): \(error.localizedDescription)")
+        }
+        guard case .unixSocket(let socketPath) = description.console else {
+            throw .invalidConfiguration("unsupported console backend")
+        }
+        let console = try ConsoleSocket(path: socketPath)
+        var timeline = BootTimeline()
+        let xml = description.xml()
+        logger.debug("starting domain", metadata: ["name": "\(description.name)", "uri": "\(connection.uri)"])
+        let domain: Domain
+        do {
+            domain = try connection.createDomain(xml: xml, flags: configuration.keep ? [] : [.autoDestroy])
+        } catch {
+            console.close()
+            throw .libvirt(error)
+        }
+        timeline.append(.started, at: stopwatch.elapsed())
+
+        // From here on the domain exists: every failure must destroy it.
+        func fail(_ error: VMMError) -> VMMError {
+            try? domain.destroy()
+            console.close()
+            if let log = description.consoleLogPath { unlink(log) }
+            return error
+        }
+
+        var scanner = ConsoleScanner()
+        let peerPID: Int32?
+        do {
+            (_, peerPID) = try console.acceptConnection(until: deadline)
+        } catch {
+            throw fail(error)
+        }
+        switch waitForReadiness(
+            on: console.connection, until: deadline, scanner: &scanner, echo: configuration.consoleEcho)
+        {
+        case .success(let observation):
+            timeline.append(.firstOutput, at: stopwatch.offset(of: observation.firstOutput))
+            timeline.append(.ready, at: stopwatch.offset(of: observation.ready))
+            let pid = qemuPID(uri: connection.uri, domainName: description.name) ?? peerPID
+            return MicroVM(
+                name: description.name, domain: domain, console: console, description: description, xml: xml,
+                uri: connection.uri, acceleratorChoice: acceleratorChoice,
+                boot: BootRecord(timeline: timeline, facts: observation.facts, requestedAt: stopwatch.wallClockOrigin), qemuPID: pid,
+                echo: configuration.consoleEcho)
+        case .failure(.timedOut):
+            throw fail(.readinessTimeout(after: configuration.timeout, accelerator: description.accelerator, consoleTail: scanner.lastLines))
+        case .failure(.kernelPanic(let line)):
+            throw fail(.kernelPanic(line: line, consoleTail: scanner.lastLines))
+        case .failure(.endOfOutput):
+            throw fail(.guestStopped(consoleTail: scanner.lastLines))
+        case .failure(.readFailed(let code)):
+            throw fail(.system("reading the guest console failed: \(errnoDescription(code))"))
+        }
+    }
+
+    /// The QEMU process of a running domain, from the pid file libvirt's QEMU
+    /// driver keeps in its run directory.
+    static func qemuPID(uri: String, domainName: String) -> Int32? {
+        guard let runDirectory = qemuRunDirectory(uri: uri) else { return nil }
+        let text = readSmallFile(runDirectory + "/" + domainName + ".pid")
+        return text.flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// libvirt's QEMU driver run directory for a local URI.
+    static func qemuRunDirectory(uri: String) -> String? {
+        if let rootRange = uri.range(of: "qemu:///embed?root=") {
+            let root = uri[rootRange.upperBound...].prefix { $0 != "&" }
+            return root + "/run/libvirt/qemu"
+        }
+        if uri.hasPrefix("qemu:///system") || uri.hasPrefix("qemu+unix:///system") {
+            return "/run/libvirt/qemu"
+        }
+        if uri.hasPrefix("qemu:///session") || uri.hasPrefix("qemu+unix:///session") {
+            let runtime = ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"] ?? "/run/user/\(getuid())"
+            return runtime + "/libvirt/qemu/run"
+        }
+        return nil
+    }
+
+    /// Versions for reports: libvirt's and the hypervisor's.
+    public func versions() -> (libvirt: String?, hypervisor: String?) {
+        (try? connection.libvirtVersion(), try? connection.hypervisorVersion())
+    }
+}
+
+/// A booted micro-VM whose guest printed its readiness line.
+public final class MicroVM: RunningInstance {
+    public let kind = "vm"
+    public let name: String
+    public let boot: BootRecord
+    public let description: DomainDescription
+    /// The domain XML mvm asked for.
+    public let xml: String
+    public let uri: String
+    public let acceleratorChoice: AcceleratorChoice
+    /// The domain's QEMU process, when it runs on this machine.
+    public let qemuPID: Int32?
+    private let domain: Domain
+    private let console: ConsoleSocket
+    private let stopped = Mutex(false)
+
+    init(
+        name: String, domain: Domain, console: ConsoleSocket, description: DomainDescription, xml: String,
+        uri: String, acceleratorChoice: AcceleratorChoice, boot: BootRecord, qemuPID: Int32?,
+        echo: (@Sendable ([UInt8]) -> Void)?
+    ) {
+        self.name = name
+        self.domain = domain
+        self.console = console
+        self.description = description
+        self.xml = xml
+        self.uri = uri
+        self.acceleratorChoice = acceleratorChoice
+        self.boot = boot
+        self.qemuPID = qemuPID
+    }
+
+    /// PSS and RSS of the QEMU process, plus the memory the guest's kernel
+    /// counts as used (from its readiness line).
+    public func footprint() async throws -> Footprint {
+        guard let qemuPID else {
+            throw VMMError.system("the QEMU process of \(name) is not on this machine; its memory cannot be read")
+        }
+        let memory = try ProcessMemory.read(pid: qemuPID)
+        return Footprint(readings: [
+            MemoryReading(name: MemoryReading.Name.pss, bytes: memory.pssBytes),
+            MemoryReading(name: MemoryReading.Name.rss, bytes: memory.rssBytes),
+            MemoryReading(name: MemoryReading.Name.guestUsed, bytes: boot.facts.usedBytes),
+        ])
+    }
+
+    /// Destroys the domain and removes its console socket. Safe to call again.
+    public func stop() async throws {
+        let first = stopped.withLock { alreadyStopped in
+            defer { alreadyStopped = true }
+            return !alreadyStopped
+        }
+        guard first else { return }
+        let domain = self.domain
+        let console = self.console
+        let logPath = description.consoleLogPath
+        try await onDedicatedThreadTyped { () throws(VMMError) in
+            defer {
+                console.close()
+                if let logPath { unlink(logPath) }
+            }
+            do throws(LibvirtError) { try domain.destroy() } catch { throw .libvirt(error) }
+        }
+    }
+
+    /// Lets the domain run on after this process exits (`--keep`): closes
+    /// mvm's end of the console without destroying the domain.
+    public func detach() {
+        stopped.withLock { $0 = true }
+        console.close()
+    }
+}

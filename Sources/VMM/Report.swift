@@ -1,0 +1,66 @@
+import Foundation
+import MVMCore
+
+/// Everything `mvm boot` reports about one boot, for people and for JSON.
+public struct MicroVMReport: Sendable, Codable {
+    public var schema = 1
+    public var kind = "vm"
+    public var name: String
+    public var uri: String
+    public var accelerator: Accelerator
+    public var acceleratorReason: String
+    public var machine: MachineType
+    public var memoryMiB: Int
+    public var vcpus: Int
+    public var kernel: String
+    public var initrd: String?
+    public var kernelCommandLine: String
+    /// Wall-clock time of the request (phase offsets are from this moment).
+    public var requestedAt: Date
+    public var phases: [PhaseMark]
+    public var guest: GuestFacts
+    public var footprint: [String: UInt64]
+    public var qemuPID: Int32?
+    /// True when the domain was left running (`--keep`).
+    public var kept: Bool
+
+    public init(vm: MicroVM, footprint: Footprint, kept: Bool) {
+        name = vm.name
+        uri = vm.uri
+        accelerator = vm.acceleratorChoice.accelerator
+        acceleratorReason = vm.acceleratorChoice.reason
+        machine = vm.description.machine
+        memoryMiB = vm.description.memoryMiB
+        vcpus = vm.description.vcpus
+        kernel = vm.description.kernelPath
+        initrd = vm.description.initrdPath
+        kernelCommandLine = vm.description.kernelArguments.joined(separator: " ")
+        requestedAt = vm.boot.requestedAt
+        phases = vm.boot.timeline.marks
+        guest = vm.boot.facts
+        self.footprint = Dictionary(footprint.readings.map { ($0.name, $0.bytes) }, uniquingKeysWith: { first, _ in first })
+        qemuPID = vm.qemuPID
+        self.kept = kept
+    }
+
+    public func jsonText() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    public func summary() -> String {
+        // Dictionaries have no order; show the readings in mvm's usual one.
+        let order = [MemoryReading.Name.pss, MemoryReading.Name.rss, MemoryReading.Name.guestUsed]
+        let footprint = Footprint(readings: self.footprint.sorted {
+            (order.firstIndex(of: $0.key) ?? order.count, $0.key) < (order.firstIndex(of: $1.key) ?? order.count, $1.key)
+        }.map { MemoryReading(name: $0.key, bytes: $0.value) })
+        return InstanceSummary(
+            title: "\(name): \(machine.rawValue) VM, \(memoryMiB) MiB, \(vcpus) vCPU\(vcpus == 1 ? "" : "s"), via \(uri)",
+            details: [("accelerator", "\(accelerator.rawValue): \(acceleratorReason)")],
+            boot: BootRecord(timeline: BootTimeline(marks: phases), facts: guest, requestedAt: requestedAt),
+            footprint: footprint
+        ).render()
+    }
+}

@@ -1,0 +1,56 @@
+import MVMCore
+
+/// Why a micro-VM could not be booted or measured. The first line of each
+/// description says what went wrong and what to do; console excerpts follow.
+public enum VMMError: Error, CustomStringConvertible {
+    case libvirt(LibvirtError)
+    case accelerator(AcceleratorUnavailable)
+    /// A kernel or initramfs that cannot be used (missing, unreadable, empty).
+    case image(role: String, path: String, problem: String)
+    case invalidConfiguration(String)
+    /// The guest did not print its readiness line in time.
+    case readinessTimeout(after: Duration, accelerator: Accelerator, consoleTail: [String])
+    case kernelPanic(line: String, consoleTail: [String])
+    /// The guest stopped (QEMU exited) before printing its readiness line.
+    case guestStopped(consoleTail: [String])
+    case system(String)
+
+    public var description: String {
+        switch self {
+        case .libvirt(let error):
+            return error.description
+        case .accelerator(let error):
+            return error.description
+        case .image(let role, let path, let problem):
+            return "\(role) \(path) \(problem); build the images with images/build.sh or pass another --\(role)"
+        case .invalidConfiguration(let problem):
+            return problem
+        case .readinessTimeout(let after, let accelerator, let tail):
+            var text = "the guest printed no readiness line within \(formatSeconds(after))"
+            text += accelerator == .kvm
+                ? "; KVM may not be able to run this guest here: try --accel tcg"
+                : "; raise --timeout if the host is busy"
+            return text + Self.excerpt(tail)
+        case .kernelPanic(let line, let tail):
+            return "the guest kernel panicked: \(line.trimmingLeadingSpaces)" + Self.excerpt(tail)
+        case .guestStopped(let tail):
+            return "the guest stopped before printing its readiness line" + Self.excerpt(tail)
+        case .system(let problem):
+            return problem
+        }
+    }
+
+    private static func excerpt(_ tail: [String]) -> String {
+        guard !tail.isEmpty else { return "\n  (the console showed nothing)" }
+        return "\n  last console lines:\n" + tail.map { "  | " + $0 }.joined(separator: "\n")
+    }
+}
+
+func formatSeconds(_ duration: Duration) -> String {
+    let seconds = duration.seconds
+    return seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
+}
+
+extension String {
+    var trimmingLeadingSpaces: Substring { drop { $0 == " " } }
+}

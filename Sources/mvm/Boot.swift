@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MVMCore
+import VMM
+
+extension MVM {
+    struct Boot: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Boot a micro-VM, wait for its readiness line, report its boot phases and memory, destroy it.")
+
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var connection: ConnectionOptions
+
+        @Option(help: ArgumentHelp("Guest kernel (default: the minimal vmlinux from images/build.sh).", valueName: "path"))
+        var kernel: String?
+
+        @Option(help: ArgumentHelp("Initramfs (default: the one from images/build.sh).", valueName: "path"))
+        var initrd: String?
+
+        @Option(help: "QEMU machine type: microvm (ELF kernels) or pc (bzImage); default: chosen from the kernel.")
+        var machine: MachineType?
+
+        @Option(help: ArgumentHelp("Guest memory in MiB.", valueName: "MiB"))
+        var memory = 128
+
+        @Option(help: "Number of vCPUs.")
+        var vcpus = 1
+
+        @Option(help: "Accelerator: auto (KVM where the host can run a standard guest, else TCG), kvm or tcg.")
+        var accel: AcceleratorRequest = .auto
+
+        @Option(help: ArgumentHelp("Seconds to wait for the guest's readiness line.", valueName: "seconds"))
+        var timeout = 60.0
+
+        @Option(
+            name: .customLong("append"), parsing: .singleValue,
+            help: ArgumentHelp("Extra kernel command-line argument (repeatable).", valueName: "arg"))
+        var kernelArguments: [String] = []
+
+        @Flag(help: "Stream the guest console to stderr while it boots.")
+        var console = false
+
+        @Flag(help: "Leave the VM running; print how to reach and destroy it.")
+        var keep = false
+
+        @Flag(help: "Print the report as JSON.")
+        var json = false
+
+        @Flag(name: .customLong("dry-run"), help: "Print the domain XML and boot nothing.")
+        var dryRun = false
+
+        func validate() throws {
+            guard memory >= 16 else { throw ValidationError("--memory \(memory) is too small: a guest needs at least 16 MiB.") }
+            guard (1...64).contains(vcpus) else { throw ValidationError("--vcpus must be between 1 and 64.") }
+            guard timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds.") }
+            if dryRun && keep { throw ValidationError("--dry-run boots nothing, so --keep has nothing to keep.") }
+        }
+
+        func run() async throws {
+            common.bootstrapLogging()
+            let images = ImageSet.defaultLocation()
+            var configuration = MicroVMConfiguration(
+                connectURI: connection.uri, stateDirectory: common.state,
+                kernelPath: absolute(kernel ?? images.minimalVmlinux),
+                initrdPath: absolute(initrd ?? images.initramfs))
+            configuration.machine = machine
+            configuration.memoryMiB = memory
+            configuration.vcpus = vcpus
+            configuration.accelerator = accel
+            configuration.timeout = seconds(timeout)
+            configuration.extraKernelArguments = kernelArguments
+            configuration.keep = keep
+            if console {
+                configuration.consoleEcho = { bytes in FileHandle.standardError.write(Data(bytes)) }
+            }
+            let launcher = try await MicroVMLauncher(configuration)
+            if dryRun {
+                print(launcher.describeDomain().xml(), terminator: "")
+                return
+            }
+            let vm = try await launcher.launchVM()
+            let footprint: Footprint
+            do {
+                footprint = try await vm.footprint()
+            } catch {
+                try? await vm.stop()
+                throw error
+            }
+            if keep {
+                vm.detach()
+            } else {
+                try await vm.stop()
+            }
+            let report = MicroVMReport(vm: vm, footprint: footprint, kept: keep)
+            if json {
+                print(try report.jsonText())
+            } else {
+                print(report.summary())
+                if keep {
+                    print(keptInstructions(vm: vm))
+                }
+            }
+        }
+
+        private func keptInstructions(vm: MicroVM) -> String {
+            var lines = ["kept running: \(vm.name) on \(vm.uri)"]
+            if let log = vm.description.consoleLogPath { lines.append("  console log: tail -f \(log)") }
+            lines.append("  inspect:     virsh -c '\(vm.uri)' dominfo \(vm.name)")
+            var destroy = "  destroy:     mvm destroy \(vm.name)"
+            if let uri = connection.uri { destroy += " --connect '\(uri)'" }
+            if let dir = common.stateDirectory { destroy += " --state-dir '\(dir)'" }
+            lines.append(destroy)
+            return lines.joined(separator: "\n")
+        }
+    }
+}
+
+/// Makes a path given on the command line absolute (libvirt needs that).
+func absolute(_ path: String) -> String {
+    path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+}

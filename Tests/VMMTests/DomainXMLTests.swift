@@ -1,0 +1,111 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import Testing
+
+@testable import VMM
+
+@Suite struct DomainXMLTests {
+    func description(
+        kernel: String = "/images/vmlinux", machine: MachineType = .microvm, accelerator: Accelerator = .tcg,
+        arguments: [String] = DomainDescription.baseKernelArguments
+    ) -> DomainDescription {
+        DomainDescription(
+            name: "mvm-0a1b2c3d", accelerator: accelerator, machine: machine, memoryMiB: 128, vcpus: 2,
+            kernelPath: kernel, initrdPath: "/images/initramfs.cpio", kernelArguments: arguments,
+            console: .unixSocket(path: "/var/lib/mvm/consoles/mvm-0a1b2c3d.sock"))
+    }
+
+    @Test func rendersAMinimalTransientMicroVM() {
+        let xml = description().xml()
+        #expect(xml.contains("<domain type='qemu'>"))
+        #expect(xml.contains("<name>mvm-0a1b2c3d</name>"))
+        #expect(xml.contains("<memory unit='MiB'>128</memory>"))
+        #expect(xml.contains("<vcpu>2</vcpu>"))
+        #expect(xml.contains("<type arch='x86_64' machine='microvm'>hvm</type>"))
+        #expect(xml.contains("<kernel>/images/vmlinux</kernel>"))
+        #expect(xml.contains("<initrd>/images/initramfs.cpio</initrd>"))
+        #expect(xml.contains("<cmdline>console=ttyS0 quiet panic=-1 reboot=t mvm_vm=1</cmdline>"))
+        #expect(xml.contains("<source mode='connect' path='/var/lib/mvm/consoles/mvm-0a1b2c3d.sock'/>"))
+        #expect(xml.contains("<on_reboot>destroy</on_reboot>"))
+        #expect(xml.contains("<controller type='usb' model='none'/>"))
+        #expect(xml.contains("<memballoon model='none'/>"))
+        // Nothing the guest does not use.
+        for device in ["<disk", "<interface", "<graphics", "<video", "<input", "<cpu"] {
+            #expect(!xml.contains(device), "unexpected \(device)")
+        }
+    }
+
+    @Test func kvmUsesTheKVMDomainTypeAndHostCPU() {
+        let xml = description(accelerator: .kvm).xml()
+        #expect(xml.contains("<domain type='kvm'>"))
+        #expect(xml.contains("<cpu mode='host-passthrough'/>"))
+    }
+
+    @Test func escapesEveryValue() {
+        let xml = description(
+            kernel: "/tmp/a&b/<k>'\"", arguments: ["x=<1>", "y='&'"]
+        ).xml()
+        #expect(xml.contains("<kernel>/tmp/a&amp;b/&lt;k&gt;&apos;&quot;</kernel>"))
+        #expect(xml.contains("<cmdline>x=&lt;1&gt; y=&apos;&amp;&apos;</cmdline>"))
+        #expect(!xml.contains("a&b"))
+    }
+
+    @Test func escapeXMLCoversTheFiveEntities() {
+        #expect(escapeXML("&<>'\"plain") == "&amp;&lt;&gt;&apos;&quot;plain")
+    }
+
+    @Test(arguments: [MachineType.microvm, .pc])
+    func xmlIsWellFormed(machine: MachineType) throws {
+        let xml = description(kernel: "/a&b", machine: machine).xml()
+        let document = try XMLDocument(xmlString: xml)
+        #expect(document.rootElement()?.name == "domain")
+        #expect(document.rootElement()?.elements(forName: "os").first?.elements(forName: "kernel").first?.stringValue == "/a&b")
+    }
+
+    /// libvirt's own schema accepts the XML (virt-xml-validate ships with
+    /// libvirt-clients).
+    @Test(arguments: [MachineType.microvm, .pc])
+    func libvirtSchemaAcceptsIt(machine: MachineType) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-domain-\(UUID().uuidString).xml")
+        try description(machine: machine).xml().write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/virt-xml-validate")
+        process.arguments = [file.path, "domain"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(text)")
+    }
+}
+
+@Suite struct URITests {
+    @Test(arguments: [
+        ("qemu:///embed?root=/var/lib/mvm/libvirt", true),
+        ("qemu:///system", true),
+        ("qemu+unix:///system", true),
+        ("qemu://localhost/system", true),
+        ("qemu+ssh://host/system", false),
+        ("qemu+tcp://10.0.0.1/system", false),
+    ])
+    func locality(uri: String, local: Bool) {
+        #expect(MicroVMLauncher.isLocal(uri: uri) == local)
+    }
+
+    @Test func runDirectories() {
+        #expect(MicroVMLauncher.qemuRunDirectory(uri: "qemu:///embed?root=/s/libvirt") == "/s/libvirt/run/libvirt/qemu")
+        #expect(MicroVMLauncher.qemuRunDirectory(uri: "qemu:///system") == "/run/libvirt/qemu")
+        #expect(MicroVMLauncher.qemuRunDirectory(uri: "qemu+ssh://h/system") == nil)
+    }
+
+    @Test func domainNamesAreUniqueAndPrefixed() {
+        let names = Set((0..<200).map { _ in MicroVMLauncher.newDomainName() })
+        #expect(names.count == 200)
+        #expect(names.allSatisfy { $0.hasPrefix("mvm-") && $0.count == 12 })
+    }
+}
