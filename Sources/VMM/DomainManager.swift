@@ -12,14 +12,9 @@ public final class DomainManager: Sendable {
     private let connection: Connection
 
     public init(uri: String?, stateDirectory: StateDirectory) async throws(VMMError) {
-        let resolved = uri ?? MicroVMConfiguration.embeddedURI(stateDirectory: stateDirectory)
-        self.uri = resolved
+        connection = try await Connection.open(uri: uri, stateDirectory: stateDirectory)
+        self.uri = connection.uri
         self.stateDirectory = stateDirectory
-        do {
-            connection = try await onDedicatedThreadTyped { () throws(LibvirtError) in try Connection(uri: resolved) }
-        } catch {
-            throw .libvirt(error)
-        }
     }
 
     /// Names of the running domains whose names start with `mvm-`.

@@ -67,20 +67,8 @@ public final class MicroVMLauncher: InstanceLauncher {
         self.machine = configuration.machine ?? (kernelHeader.starts(with: [0x7F, 0x45, 0x4C, 0x46]) ? .microvm : .pc)
         self.configuration = configuration
         self.logger = logger
-        let uri = configuration.resolvedURI
-        do {
-            if Self.isLocal(uri: uri) {
-                try FileManager.default.createDirectory(
-                    atPath: configuration.stateDirectory.path, withIntermediateDirectories: true)
-            }
-        } catch {
-            throw .system("cannot create state directory \(configuration.stateDirectory.path): \(error.localizedDescription)")
-        }
-        do {
-            connection = try await onDedicatedThreadTyped { () throws(LibvirtError) in try Connection(uri: uri) }
-        } catch {
-            throw .libvirt(error)
-        }
+        connection = try await Connection.open(uri: configuration.connectURI, stateDirectory: configuration.stateDirectory)
+        let uri = connection.uri
         let host: HostVirtualization
         if Self.isLocal(uri: uri) {
             host = .probeLocal()
@@ -186,18 +174,26 @@ public final class MicroVMLauncher: InstanceLauncher {
         logger.debug("starting domain", metadata: ["name": "\(description.name)", "uri": "\(connection.uri)"])
         let domain: Domain
         do {
-            domain = try connection.createDomain(xml: xml, flags: configuration.keep ? [] : [.autoDestroy])
+            domain = try connection.createDomain(xml: xml, flags: startFlags(uri: connection.uri, keep: configuration.keep))
         } catch {
             console.close()
             throw .libvirt(error)
         }
         timeline.append(.started, at: stopwatch.elapsed())
 
-        // From here on the domain exists: every failure must destroy it.
+        // From here on the domain exists: every failure must destroy it, and
+        // so must an interrupted mvm.
+        let logPath = description.consoleLogPath
+        TeardownRegistry.shared.register(description.name) {
+            try? domain.destroy()
+            console.close()
+            if let logPath { unlink(logPath) }
+        }
         func fail(_ error: VMMError) -> VMMError {
             try? domain.destroy()
             console.close()
-            if let log = description.consoleLogPath { unlink(log) }
+            if let logPath { unlink(logPath) }
+            TeardownRegistry.shared.unregister(description.name)
             return error
         }
 
@@ -231,6 +227,13 @@ public final class MicroVMLauncher: InstanceLauncher {
         }
     }
 
+    /// libvirt destroys the domain when the connection closes (a crashed mvm),
+    /// except where the domain must outlive mvm or the driver cannot do it
+    /// (the embedded driver: there the teardown registry does the job).
+    static func startFlags(uri: String, keep: Bool) -> DomainStartFlags {
+        keep || uri.hasPrefix("qemu:///embed") ? [] : [.autoDestroy]
+    }
+
     /// The QEMU process of a running domain, from the pid file libvirt's QEMU
     /// driver keeps in its run directory.
     static func qemuPID(uri: String, domainName: String) -> Int32? {
@@ -243,7 +246,7 @@ public final class MicroVMLauncher: InstanceLauncher {
     static func qemuRunDirectory(uri: String) -> String? {
         if let rootRange = uri.range(of: "qemu:///embed?root=") {
             let root = uri[rootRange.upperBound...].prefix { $0 != "&" }
-            return root + "/run/libvirt/qemu"
+            return root + "/run/qemu"
         }
         if uri.hasPrefix("qemu:///system") || uri.hasPrefix("qemu+unix:///system") {
             return "/run/libvirt/qemu"
@@ -317,10 +320,12 @@ public final class MicroVM: RunningInstance {
         let domain = self.domain
         let console = self.console
         let logPath = description.consoleLogPath
+        let name = self.name
         try await onDedicatedThreadTyped { () throws(VMMError) in
             defer {
                 console.close()
                 if let logPath { unlink(logPath) }
+                TeardownRegistry.shared.unregister(name)
             }
             do throws(LibvirtError) { try domain.destroy() } catch { throw .libvirt(error) }
         }
@@ -331,5 +336,6 @@ public final class MicroVM: RunningInstance {
     public func detach() {
         stopped.withLock { $0 = true }
         console.close()
+        TeardownRegistry.shared.unregister(name)
     }
 }

@@ -30,6 +30,7 @@ struct CommonOptions: ParsableArguments {
     var verbose = false
 
     func bootstrapLogging() {
+        InterruptHandling.install()
         let level: Logger.Level = verbose ? .debug : .warning
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

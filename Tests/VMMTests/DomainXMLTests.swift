@@ -98,7 +98,7 @@ import Testing
     }
 
     @Test func runDirectories() {
-        #expect(MicroVMLauncher.qemuRunDirectory(uri: "qemu:///embed?root=/s/libvirt") == "/s/libvirt/run/libvirt/qemu")
+        #expect(MicroVMLauncher.qemuRunDirectory(uri: "qemu:///embed?root=/s/libvirt") == "/s/libvirt/run/qemu")
         #expect(MicroVMLauncher.qemuRunDirectory(uri: "qemu:///system") == "/run/libvirt/qemu")
         #expect(MicroVMLauncher.qemuRunDirectory(uri: "qemu+ssh://h/system") == nil)
     }

@@ -12,9 +12,10 @@ final class Connection: @unchecked Sendable {
 
     /// Opens `uri` (`qemu:///embed?root=/var/lib/mvm/libvirt`,
     /// `qemu:///system`, `qemu+ssh://host/system`, ...). Remote URIs may ask
-    /// for credentials through libvirt's default console prompts.
-    init(uri: String) throws(LibvirtError) {
-        try LibvirtRuntime.ensureReady()
+    /// for credentials through libvirt's default console prompts. libvirt's
+    /// log messages go to `logFile`.
+    init(uri: String, logFile: String) throws(LibvirtError) {
+        try LibvirtRuntime.ensureReady(logFile: logFile)
         guard let pointer = virConnectOpenAuth(uri, mvm_default_auth(), 0) else {
             throw .takeLast(context: "opening libvirt connection \(uri)")
         }

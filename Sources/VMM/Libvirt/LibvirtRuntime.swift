@@ -7,7 +7,14 @@ import Foundation
 /// driver needs that loop to talk to QEMU's monitor; remote connections need
 /// it for keep-alives.
 enum LibvirtRuntime {
-    static func ensureReady() throws(LibvirtError) {
+    /// Sets libvirt up on first use. libvirt's own log messages (warnings it
+    /// prints on stderr by default) go to `logFile` instead, unless the user
+    /// chose outputs with LIBVIRT_LOG_OUTPUTS; only the first call's file
+    /// counts, since libvirt reads that variable once.
+    static func ensureReady(logFile: String) throws(LibvirtError) {
+        if getenv("LIBVIRT_LOG_OUTPUTS") == nil {
+            setenv("LIBVIRT_LOG_OUTPUTS", "3:file:" + logFile, 0)
+        }
         try readiness.get()
     }
 

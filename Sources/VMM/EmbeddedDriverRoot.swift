@@ -1,0 +1,59 @@
+import Foundation
+import MVMCore
+
+/// The root directory of libvirt's embedded QEMU driver
+/// (`qemu:///embed?root=DIR`): libvirt keeps its etc/, run/, log/, cache/ and
+/// lib/ there, and reads etc/qemu.conf from it.
+struct EmbeddedDriverRoot {
+    let path: String
+
+    init(stateDirectory: StateDirectory) {
+        path = stateDirectory.subdirectory("libvirt")
+    }
+
+    /// What mvm needs in the driver's qemu.conf. Without a daemon there is no
+    /// virtlogd, so QEMU's stdout/stderr go to a plain log file instead.
+    static let qemuConfiguration = """
+        # Written by mvm: the embedded driver runs without libvirt's daemons.
+        stdio_handler = "file"
+
+        """
+
+    /// Creates the root and its etc/qemu.conf (rewritten only when it differs).
+    func prepare() throws(VMMError) {
+        let etc = path + "/etc"
+        let file = etc + "/qemu.conf"
+        do {
+            try FileManager.default.createDirectory(atPath: etc, withIntermediateDirectories: true)
+            if readSmallFile(file) != Self.qemuConfiguration {
+                try Self.qemuConfiguration.write(toFile: file, atomically: true, encoding: .utf8)
+            }
+        } catch {
+            throw .system("cannot prepare libvirt's embedded root \(path): \(error.localizedDescription); pass a writable --state-dir")
+        }
+    }
+}
+
+extension Connection {
+    /// Opens `uri`, or the embedded driver under the state directory when it
+    /// is nil, off Swift's cooperative threads (the first connection to a new
+    /// embedded root probes QEMU for seconds). Creates the state directory,
+    /// which also holds libvirt's client log.
+    static func open(uri: String?, stateDirectory: StateDirectory) async throws(VMMError) -> Connection {
+        do {
+            try FileManager.default.createDirectory(atPath: stateDirectory.path, withIntermediateDirectories: true)
+        } catch {
+            throw .system("cannot create state directory \(stateDirectory.path): \(error.localizedDescription); pass a writable --state-dir")
+        }
+        if uri == nil { try EmbeddedDriverRoot(stateDirectory: stateDirectory).prepare() }
+        let resolved = uri ?? MicroVMConfiguration.embeddedURI(stateDirectory: stateDirectory)
+        let logFile = stateDirectory.subdirectory("libvirt-client.log")
+        do {
+            return try await onDedicatedThreadTyped { () throws(LibvirtError) in
+                try Connection(uri: resolved, logFile: logFile)
+            }
+        } catch {
+            throw .libvirt(error)
+        }
+    }
+}

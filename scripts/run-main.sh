@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The README's main command: installs what mvm needs, builds it, and boots a
+# micro-VM through libvirt's embedded QEMU driver (no daemon). Arguments are
+# passed to `mvm boot`.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$repo/scripts/setup.sh"
+cd "$repo"
+echo "==> swift build -c release"
+set +e
+swift build -c release 2>&1 | grep --line-buffered -E 'error|warning:|Build complete'
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" = 0 ] || { echo "error: swift build failed; run 'swift build -c release' to see why" >&2; exit 1; }
+echo "==> mvm boot $*"
+exec "$repo/.build/release/mvm" boot "$@"
