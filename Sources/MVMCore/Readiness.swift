@@ -117,7 +117,8 @@ public struct ConsoleScanner: Sendable {
     }
 
     private static func text(_ bytes: [UInt8]) -> String {
-        // Console bytes are not guaranteed to be UTF-8; keep them readable.
-        String(decoding: bytes, as: UTF8.self)
+        // Console bytes are not guaranteed to be UTF-8, and a shell on the
+        // console sends terminal escapes: keep lines printable.
+        String(decoding: bytes.filter { $0 >= 0x20 || $0 == UInt8(ascii: "\t") }, as: UTF8.self)
     }
 }

@@ -46,7 +46,7 @@ extension Connection {
             throw .system("cannot create state directory \(stateDirectory.path): \(error.localizedDescription); pass a writable --state-dir")
         }
         if uri == nil { try EmbeddedDriverRoot(stateDirectory: stateDirectory).prepare() }
-        let resolved = uri ?? MicroVMConfiguration.embeddedURI(stateDirectory: stateDirectory)
+        let resolved = uri.map(routedThroughDaemon) ?? MicroVMConfiguration.embeddedURI(stateDirectory: stateDirectory)
         let logFile = stateDirectory.subdirectory("libvirt-client.log")
         do {
             return try await onDedicatedThreadTyped { () throws(LibvirtError) in
@@ -56,4 +56,15 @@ extension Connection {
             throw .libvirt(error)
         }
     }
+}
+
+/// Once a process has opened the embedded QEMU driver, libvirt hands it every
+/// later `qemu:///...` URI too (and it then asks for `root`). Naming the UNIX
+/// transport sends `qemu:///system` and `qemu:///session` to the daemon, as
+/// they would go in a process that never embedded the driver.
+func routedThroughDaemon(_ uri: String) -> String {
+    for path in ["system", "session"] where uri == "qemu:///\(path)" || uri.hasPrefix("qemu:///\(path)?") {
+        return "qemu+unix://" + uri.dropFirst("qemu:".count + 2)
+    }
+    return uri
 }

@@ -138,3 +138,11 @@ import Testing
         #expect(formatMilliseconds(.microseconds(1_043_200)) == "1043.2 ms")
     }
 }
+
+@Suite struct ConsoleTextTests {
+    @Test func controlCharactersAreDropped() {
+        var scanner = ConsoleScanner()
+        _ = scanner.feed(Array("/ # \u{1B}[6n\u{07}ok\n".utf8))
+        #expect(scanner.lastLines == ["/ # [6nok"])
+    }
+}

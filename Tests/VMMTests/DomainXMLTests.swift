@@ -109,3 +109,17 @@ import Testing
         #expect(names.allSatisfy { $0.hasPrefix("mvm-") && $0.count == 12 })
     }
 }
+
+@Suite struct DaemonRoutingTests {
+    @Test(arguments: [
+        ("qemu:///system", "qemu+unix:///system"),
+        ("qemu:///session", "qemu+unix:///session"),
+        ("qemu:///system?socket=/x", "qemu+unix:///system?socket=/x"),
+        ("qemu:///embed?root=/r", "qemu:///embed?root=/r"),
+        ("qemu+ssh://h/system", "qemu+ssh://h/system"),
+        ("qemu:///systemd", "qemu:///systemd"),
+    ])
+    func systemAndSessionGoThroughTheSocket(uri: String, routed: String) {
+        #expect(routedThroughDaemon(uri) == routed)
+    }
+}

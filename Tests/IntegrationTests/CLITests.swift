@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+extension RealInstances {
+    /// The `mvm` executable as a user runs it: stdout, stderr, exit code.
+    @Suite struct BootCommand {
+        @Test func jsonReportHasPhasesFactsAndFootprint() async throws {
+            try Fixtures.requireImages()
+            let result = try await runMVM(["boot", "--json", "--timeout", "90"])
+            #expect(result.exitCode == 0, "\(result.stderr)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            #expect(json["accelerator"] as? String == "tcg")
+            #expect((json["acceleratorReason"] as? String)?.contains("vmx") == true)
+            let phases = try #require(json["phases"] as? [[String: Any]])
+            #expect(phases.compactMap { $0["phase"] as? String } == ["request", "started", "first-output", "ready"])
+            let offsets = phases.compactMap { $0["seconds"] as? Double }
+            #expect(offsets.count == 4 && offsets == offsets.sorted() && offsets[3] > 0)
+            let guest = try #require(json["guest"] as? [String: Any])
+            #expect((guest["kernelRelease"] as? String)?.hasPrefix("6.1") == true)
+            #expect((guest["uptimeSeconds"] as? Double ?? 0) > 0)
+            let footprint = try #require(json["footprint"] as? [String: Any])
+            #expect((footprint["pss"] as? Int ?? 0) > 0)
+            #expect(json["kept"] as? Bool == false)
+            #expect(Fixtures.mvmQEMUProcesses().isEmpty)
+            let list = try await runMVM(["list"])
+            #expect(list.exitCode == 0 && list.stdout.isEmpty, "\(list.stdout)\(list.stderr)")
+        }
+
+        @Test func humanSummaryNamesTheAcceleratorAndPhases() async throws {
+            try Fixtures.requireImages()
+            let result = try await runMVM(["boot", "--timeout", "90"])
+            #expect(result.exitCode == 0, "\(result.stderr)")
+            for label in ["accelerator   tcg: ", "started", "first-output", "ready", "guest", "memory        pss "] {
+                #expect(result.stdout.contains(label), "missing \(label) in:\n\(result.stdout)")
+            }
+            #expect(Fixtures.mvmQEMUProcesses().isEmpty)
+        }
+
+        @Test func keepLeavesTheDomainAndDestroyRemovesIt() async throws {
+            try Fixtures.requireImages()
+            let kept = try await runMVM(["boot", "--keep", "--json", "--timeout", "90"])
+            #expect(kept.exitCode == 0, "\(kept.stderr)")
+            let json = try JSONSerialization.jsonObject(with: Data(kept.stdout.utf8)) as? [String: Any]
+            let name = try #require(json?["name"] as? String)
+            let listed = try await runMVM(["list"])
+            #expect(listed.stdout == name + "\n")
+            #expect(Fixtures.mvmQEMUProcesses().count == 1)
+            let destroyed = try await runMVM(["destroy", name])
+            #expect(destroyed.exitCode == 0, "\(destroyed.stderr)")
+            #expect(destroyed.stdout == "destroyed \(name)\n")
+            #expect(Fixtures.mvmQEMUProcesses().isEmpty)
+            #expect(Fixtures.consoleFiles().isEmpty)
+        }
+
+        @Test func dryRunPrintsTheXMLAndBootsNothing() async throws {
+            try Fixtures.requireImages()
+            let result = try await runMVM(["boot", "--dry-run", "--memory", "256", "--vcpus", "2"])
+            #expect(result.exitCode == 0, "\(result.stderr)")
+            #expect(result.stdout.hasPrefix("<domain type='qemu'>"))
+            #expect(result.stdout.contains("<memory unit='MiB'>256</memory>"))
+            #expect(result.stdout.contains("<vcpu>2</vcpu>"))
+            #expect(Fixtures.mvmQEMUProcesses().isEmpty)
+        }
+
+        @Test func missingKernelIsOneClearLineAndAFailure() async throws {
+            let result = try await runMVM(["boot", "--kernel", "/nonexistent/vmlinux"])
+            #expect(result.exitCode == 1)
+            #expect(result.stdout.isEmpty)
+            #expect(result.stderr == "Error: kernel /nonexistent/vmlinux does not exist; build the images with images/build.sh or pass another --kernel\n")
+            #expect(Fixtures.mvmQEMUProcesses().isEmpty)
+        }
+
+        @Test func kvmOnAHostWithoutItFailsAtOnce() async throws {
+            // These machines expose /dev/kvm without vmx/svm (see HOST-NOTES);
+            // on a host with hardware virtualization this test has nothing to show.
+            let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+            try #require(!cpuinfo.contains(" vmx") && !cpuinfo.contains(" svm"), "this host has hardware virtualization")
+            let result = try await runMVM(["boot", "--accel", "kvm"])
+            #expect(result.exitCode == 1)
+            #expect(result.stderr.hasPrefix("Error: KVM is not available on this host: "))
+            #expect(result.stderr.hasSuffix("; use --accel tcg (or auto)\n"))
+            #expect(Fixtures.mvmQEMUProcesses().isEmpty)
+        }
+
+        @Test(arguments: [
+            (["boot", "--memory", "8"], "--memory 8 is too small"),
+            (["boot", "--vcpus", "0"], "--vcpus must be between 1 and 64"),
+            (["boot", "--accel", "hvf"], "--accel"),
+            (["boot", "--dry-run", "--keep"], "--dry-run boots nothing"),
+            (["destroy"], "Name the domains to destroy, or pass --all"),
+            (["destroy", "webserver"], "webserver is not an mvm domain"),
+        ])
+        func badArgumentsAreUsageErrors(arguments: [String], message: String) async throws {
+            let result = try await runMVM(arguments)
+            #expect(result.exitCode == 64)
+            #expect(result.stderr.contains(message), "\(result.stderr)")
+        }
+    }
+}

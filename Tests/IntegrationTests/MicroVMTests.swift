@@ -1,0 +1,137 @@
+import Foundation
+import MVMCore
+import Testing
+import VMM
+
+extension RealInstances {
+    /// Real QEMU guests under TCG through libvirt.
+    @Suite struct MicroVMBoots {
+        func configuration(
+            uri: String? = nil, kernel: String = Fixtures.images.minimalVmlinux,
+            initrd: String = Fixtures.images.initramfs
+        ) -> MicroVMConfiguration {
+            var configuration = MicroVMConfiguration(
+                connectURI: uri, stateDirectory: Fixtures.state, kernelPath: kernel, initrdPath: initrd)
+            configuration.accelerator = .tcg
+            configuration.timeout = .seconds(90)
+            return configuration
+        }
+
+        /// Boots, checks phases, facts and footprint, stops, and checks that
+        /// nothing is left: no mvm- domain, no QEMU process, no console file.
+        func bootAndCheck(_ configuration: MicroVMConfiguration, expectMachine: MachineType) async throws {
+            try Fixtures.requireImages()
+            let launcher = try await MicroVMLauncher(configuration)
+            #expect(launcher.machine == expectMachine)
+            #expect(launcher.acceleratorChoice.accelerator == .tcg)
+            let pid = try await checkThenStop(try await launcher.launchVM()) { vm in
+                let footprint = try await vm.footprint()
+                let phases = vm.boot.timeline.marks.map(\.phase)
+                #expect(phases == [.request, .started, .firstOutput, .ready])
+                #expect(vm.boot.timeline.isOrdered)
+                #expect(vm.boot.facts.kernelRelease.hasPrefix("6.1"))
+                #expect(vm.boot.facts.cpus == 1)
+                // The guest's MemTotal is what the VM was given, minus what the
+                // kernel keeps for itself.
+                #expect(vm.boot.facts.memTotalKiB > 64 * 1024 && vm.boot.facts.memTotalKiB <= 128 * 1024)
+                let pid = try #require(vm.qemuPID)
+                #expect(Fixtures.mvmQEMUProcesses().contains(pid))
+                let pss = try #require(footprint[MemoryReading.Name.pss])
+                let rss = try #require(footprint[MemoryReading.Name.rss])
+                #expect(pss > 10 << 20)
+                #expect(rss >= pss)
+                #expect((footprint[MemoryReading.Name.guestUsed] ?? 0) > 0)
+                return pid
+            }
+            let manager = try await DomainManager(uri: configuration.connectURI, stateDirectory: Fixtures.state)
+            #expect(try manager.runningMVMDomains().isEmpty)
+            #expect(!Fixtures.processExists(pid))
+            #expect(Fixtures.mvmQEMUProcesses().isEmpty)
+            #expect(Fixtures.consoleFiles().isEmpty)
+        }
+
+        @Test func embeddedDriverBootsTheMinimalMicroVM() async throws {
+            try await bootAndCheck(configuration(), expectMachine: .microvm)
+        }
+
+        @Test func embeddedDriverBootsTheBzImageOnAPC() async throws {
+            try await bootAndCheck(configuration(kernel: Fixtures.images.minimalBzImage), expectMachine: .pc)
+        }
+
+        /// The same boot through libvirtd (scripts/libvirt-daemons.sh starts it).
+        @Test func systemDaemonBootsTheMinimalMicroVM() async throws {
+            try await bootAndCheck(configuration(uri: "qemu:///system"), expectMachine: .microvm)
+        }
+
+        @Test func missingKernelFailsBeforeAnythingStarts() async throws {
+            let error = await #expect(throws: VMMError.self) {
+                _ = try await MicroVMLauncher(configuration(kernel: "/nonexistent/vmlinux"))
+            }
+            #expect(error?.description == "kernel /nonexistent/vmlinux does not exist; build the images with images/build.sh or pass another --kernel")
+            #expect(Fixtures.mvmQEMUProcesses().isEmpty)
+        }
+
+        @Test func corruptInitramfsIsAClearErrorAndLeavesNothing() async throws {
+            try Fixtures.requireImages()
+            var generator = SystemRandomNumberGenerator()
+            let junk = (0..<65536).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let file = try Fixtures.temporaryFile(named: "corrupt.cpio", contents: junk)
+            defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+            var configuration = configuration(initrd: file.path)
+            configuration.timeout = .seconds(60)
+            let launcher = try await MicroVMLauncher(configuration)
+            let error = await #expect(throws: VMMError.self) { _ = try await launcher.launchVM() }
+            switch error {
+            case .kernelPanic(let line, let tail):
+                #expect(line.contains("Kernel panic"))
+                #expect(!tail.isEmpty)
+            case .guestStopped(let tail):
+                #expect(tail.contains { $0.contains("Kernel panic") || $0.contains("Initramfs") })
+            default:
+                Issue.record("expected a kernel panic or a stopped guest, got \(String(describing: error))")
+            }
+            try await expectNothingLeft(configuration)
+        }
+
+        @Test func guestThatNeverPrintsTheLineTimesOutAndLeavesNothing() async throws {
+            try Fixtures.requireImages()
+            var configuration = configuration()
+            // busybox's shell as init: the guest boots fine but never says it is ready.
+            configuration.extraKernelArguments = ["rdinit=/bin/sh"]
+            configuration.timeout = .seconds(8)
+            let launcher = try await MicroVMLauncher(configuration)
+            let error = await #expect(throws: VMMError.self) { _ = try await launcher.launchVM() }
+            guard case .readinessTimeout(let after, let accelerator, _) = error else {
+                Issue.record("expected a readiness timeout, got \(String(describing: error))")
+                return
+            }
+            #expect(after == .seconds(8))
+            #expect(accelerator == .tcg)
+            #expect(error?.description.hasPrefix("the guest printed no readiness line within 8 s") == true)
+            try await expectNothingLeft(configuration)
+        }
+
+        func expectNothingLeft(_ configuration: MicroVMConfiguration) async throws {
+            let manager = try await DomainManager(uri: configuration.connectURI, stateDirectory: Fixtures.state)
+            #expect(try manager.runningMVMDomains().isEmpty)
+            #expect(Fixtures.mvmQEMUProcesses().isEmpty)
+            #expect(Fixtures.consoleFiles().isEmpty)
+        }
+    }
+}
+
+/// Runs checks on a running instance and stops it afterwards, also when a
+/// check throws, so that a failing test still leaves nothing behind.
+func checkThenStop<Instance: RunningInstance, Result>(
+    _ instance: Instance, _ checks: (Instance) async throws -> Result
+) async throws -> Result {
+    let result: Result
+    do {
+        result = try await checks(instance)
+    } catch {
+        try? await instance.stop()
+        throw error
+    }
+    try await instance.stop()
+    return result
+}

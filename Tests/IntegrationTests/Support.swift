@@ -1,0 +1,86 @@
+import Foundation
+import MVMCore
+import Subprocess
+import SystemPackage
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every test that starts a real instance lives under this suite: TCG boots
+/// keep a core busy, and two at once on a 2-core machine slow each other down
+/// and make timings meaningless, so they run one at a time.
+@Suite(.serialized) enum RealInstances {}
+
+enum Fixtures {
+    /// Images from images/build.sh; the README's test command builds them.
+    static let images = ImageSet.defaultLocation()
+
+    /// A state directory of the tests' own, so they never touch a user's
+    /// /var/lib/mvm; kept between runs so the embedded driver's QEMU
+    /// capability cache is reused.
+    static let state = StateDirectory(path: "/var/tmp/mvm-tests")
+
+    static func requireImages() throws {
+        for path in [images.minimalVmlinux, images.minimalBzImage, images.initramfs] {
+            try #require(
+                FileManager.default.fileExists(atPath: path),
+                "missing \(path): run scripts/run-tests.sh (it builds the images) or images/build.sh")
+        }
+    }
+
+    /// QEMU processes of mvm domains (their -name guest=mvm-...), found by
+    /// scanning /proc: only the tests look for leftovers this way.
+    static func mvmQEMUProcesses() -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return arguments.first?.hasSuffix("qemu-system-x86_64") == true
+                && arguments.contains { $0.hasPrefix("guest=mvm-") }
+        }
+    }
+
+    static func processExists(_ pid: Int32) -> Bool {
+        kill(pid, 0) == 0 || errno != ESRCH
+    }
+
+    static func consoleFiles() -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: state.subdirectory("consoles"))) ?? []
+    }
+
+    /// A file under a fresh temporary directory, removed by the caller.
+    static func temporaryFile(named name: String, contents: [UInt8]) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent(name)
+        try Data(contents).write(to: file)
+        return file
+    }
+}
+
+/// Runs the built `mvm` executable and captures what it prints.
+struct CommandResult {
+    var status: TerminationStatus
+    var stdout: String
+    var stderr: String
+
+    var exitCode: Int32? {
+        if case .exited(let code) = status { return code }
+        return nil
+    }
+}
+
+func runMVM(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> CommandResult {
+    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        .deletingLastPathComponent().appendingPathComponent("mvm")
+    var overrides: [Environment.Key: String?] = ["MVM_STATE_DIR": Fixtures.state.path]
+    for (key, value) in extra { overrides[Environment.Key(stringLiteral: key)] = value }
+    let result = try await run(
+        .path(FilePath(executable.path)), arguments: Arguments(arguments),
+        environment: .inherit.updating(overrides),
+        output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
+    return CommandResult(
+        status: result.terminationStatus, stdout: result.standardOutput, stderr: result.standardError)
+}
