@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "mvm", targets: ["mvm"]),
         .library(name: "VMM", targets: ["VMM"]),
         .library(name: "MVMCore", targets: ["MVMCore"]),
+        .library(name: "ContainerShim", targets: ["ContainerShim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -42,10 +43,27 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Containers through an OCI runtime (runc, crun): the VM's equivalent.
+        .target(
+            name: "ContainerShim",
+            dependencies: [
+                "MVMCore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Measurement statistics and reports: pure, no C, no hypervisor.
+        .target(
+            name: "Compare",
+            dependencies: ["MVMCore"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "mvm",
             dependencies: [
                 "VMM",
+                "ContainerShim",
                 "MVMCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -58,6 +76,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "ContainerShimTests",
+            dependencies: ["ContainerShim", "MVMCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CompareTests",
+            dependencies: ["Compare"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "VMMTests",
             dependencies: ["VMM", "MVMCore"],
             swiftSettings: strictSettings
@@ -66,7 +94,7 @@ let package = Package(
             name: "IntegrationTests",
             // "mvm" so that the executable is built for the CLI tests.
             dependencies: [
-                "VMM", "MVMCore", "mvm",
+                "VMM", "MVMCore", "ContainerShim", "mvm",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

@@ -94,3 +94,15 @@ extension InstanceLauncher {
         return result
     }
 }
+
+extension Footprint {
+    /// The readings of a name-to-bytes dictionary (JSON has no order) in
+    /// mvm's usual order: pss, rss, then the kind-specific ones by name.
+    public init(orderedFrom readings: [String: UInt64]) {
+        let order = [MemoryReading.Name.pss, MemoryReading.Name.rss]
+        let rank = { (name: String) in order.firstIndex(of: name) ?? order.count }
+        self.init(readings: readings.sorted { (rank($0.key), $0.key) < (rank($1.key), $1.key) }.map {
+            MemoryReading(name: $0.key, bytes: $0.value)
+        })
+    }
+}

@@ -51,16 +51,11 @@ public struct MicroVMReport: Sendable, Codable {
     }
 
     public func summary() -> String {
-        // Dictionaries have no order; show the readings in mvm's usual one.
-        let order = [MemoryReading.Name.pss, MemoryReading.Name.rss, MemoryReading.Name.guestUsed]
-        let footprint = Footprint(readings: self.footprint.sorted {
-            (order.firstIndex(of: $0.key) ?? order.count, $0.key) < (order.firstIndex(of: $1.key) ?? order.count, $1.key)
-        }.map { MemoryReading(name: $0.key, bytes: $0.value) })
         return InstanceSummary(
             title: "\(name): \(machine.rawValue) VM, \(memoryMiB) MiB, \(vcpus) vCPU\(vcpus == 1 ? "" : "s"), via \(uri)",
             details: [("accelerator", "\(accelerator.rawValue): \(acceleratorReason)")],
             boot: BootRecord(timeline: BootTimeline(marks: phases), facts: guest, requestedAt: requestedAt),
-            footprint: footprint
+            footprint: Footprint(orderedFrom: footprint)
         ).render()
     }
 }

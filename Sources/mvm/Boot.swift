@@ -21,17 +21,10 @@ extension MVM {
         @Option(help: "QEMU machine type: microvm (ELF kernels) or pc (bzImage); default: chosen from the kernel.")
         var machine: MachineType?
 
-        @Option(help: ArgumentHelp("Guest memory in MiB.", valueName: "MiB"))
-        var memory = 128
-
-        @Option(help: "Number of vCPUs.")
-        var vcpus = 1
+        @OptionGroup var instance: InstanceOptions
 
         @Option(help: "Accelerator: auto (KVM where the host can run a standard guest, else TCG), kvm or tcg.")
         var accel: AcceleratorRequest = .auto
-
-        @Option(help: ArgumentHelp("Seconds to wait for the guest's readiness line.", valueName: "seconds"))
-        var timeout = 60.0
 
         @Option(
             name: .customLong("append"), parsing: .singleValue,
@@ -41,20 +34,10 @@ extension MVM {
         @Flag(help: "Stream the guest console to stderr while it boots.")
         var console = false
 
-        @Flag(help: "Leave the VM running; print how to reach and destroy it.")
-        var keep = false
-
-        @Flag(help: "Print the report as JSON.")
-        var json = false
-
-        @Flag(name: .customLong("dry-run"), help: "Print the domain XML and boot nothing.")
-        var dryRun = false
-
         func validate() throws {
-            guard memory >= 16 else { throw ValidationError("--memory \(memory) is too small: a guest needs at least 16 MiB.") }
-            guard (1...64).contains(vcpus) else { throw ValidationError("--vcpus must be between 1 and 64.") }
-            guard timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds.") }
-            if dryRun && keep { throw ValidationError("--dry-run boots nothing, so --keep has nothing to keep.") }
+            guard instance.memory >= 16 else {
+                throw ValidationError("--memory \(instance.memory) is too small: a guest needs at least 16 MiB.")
+            }
         }
 
         func run() async throws {
@@ -65,17 +48,17 @@ extension MVM {
                 kernelPath: absolute(kernel ?? images.minimalVmlinux),
                 initrdPath: absolute(initrd ?? images.initramfs))
             configuration.machine = machine
-            configuration.memoryMiB = memory
-            configuration.vcpus = vcpus
+            configuration.memoryMiB = instance.memory
+            configuration.vcpus = instance.vcpus
             configuration.accelerator = accel
-            configuration.timeout = seconds(timeout)
+            configuration.timeout = seconds(instance.timeout)
             configuration.extraKernelArguments = kernelArguments
-            configuration.keep = keep
+            configuration.keep = instance.keep
             if console {
                 configuration.consoleEcho = { bytes in FileHandle.standardError.write(Data(bytes)) }
             }
             let launcher = try await MicroVMLauncher(configuration)
-            if dryRun {
+            if instance.dryRun {
                 print(launcher.describeDomain().xml(), terminator: "")
                 return
             }
@@ -87,17 +70,17 @@ extension MVM {
                 try? await vm.stop()
                 throw error
             }
-            if keep {
+            if instance.keep {
                 vm.detach()
             } else {
                 try await vm.stop()
             }
-            let report = MicroVMReport(vm: vm, footprint: footprint, kept: keep)
-            if json {
+            let report = MicroVMReport(vm: vm, footprint: footprint, kept: instance.keep)
+            if instance.json {
                 print(try report.jsonText())
             } else {
                 print(report.summary())
-                if keep {
+                if instance.keep {
                     print(keptInstructions(vm: vm))
                 }
             }

@@ -1,0 +1,64 @@
+import MVMCore
+
+/// Which OCI runtime runs the container.
+public enum RuntimeSelection: Sendable, Hashable, CustomStringConvertible {
+    case runc
+    case crun
+    /// Any OCI runtime binary that speaks runc's command line.
+    case path(String)
+
+    /// `runc`, `crun`, or a path to another runtime.
+    public init(argument: String) {
+        switch argument {
+        case "runc": self = .runc
+        case "crun": self = .crun
+        default: self = .path(argument)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .runc: "runc"
+        case .crun: "crun"
+        case .path(let path): path
+        }
+    }
+}
+
+/// Whether the container gets a user namespace of its own.
+public enum UserNamespaceMode: String, Sendable, CaseIterable, Codable {
+    /// Where the host allows one (user.max_user_namespaces > 0).
+    case auto
+    case on
+    case off
+}
+
+/// What to run and with which limits: the container equivalent of a
+/// `MicroVMConfiguration`, with the same memory and CPU count.
+public struct ContainerConfiguration: Sendable {
+    public var stateDirectory: StateDirectory
+    /// The root filesystem (images/out/rootfs); mounted read-only.
+    public var rootfsPath: String
+    public var runtime: RuntimeSelection = .runc
+    /// The memory limit, as the VM's memory.
+    public var memoryMiB = 128
+    /// CPU time limit in CPUs (CFS quota), as the VM's vCPUs.
+    public var vcpus = 1
+    public var pidsLimit = 64
+    public var timeout: Duration = .seconds(30)
+    /// The workload: the rootfs's /init, like the VM's.
+    public var command = ["/init"]
+    /// Extra `KEY=value` environment (the VM gets these on its kernel
+    /// command line, e.g. `mvm_mode=exit`).
+    public var environment: [String] = []
+    public var userNamespace: UserNamespaceMode = .auto
+    /// Leave the container running when mvm exits.
+    public var keep = false
+    /// Receives the container's stdout bytes as they arrive.
+    public var outputEcho: (@Sendable ([UInt8]) -> Void)?
+
+    public init(stateDirectory: StateDirectory = .defaultLocation(), rootfsPath: String) {
+        self.stateDirectory = stateDirectory
+        self.rootfsPath = rootfsPath
+    }
+}

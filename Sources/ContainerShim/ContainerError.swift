@@ -1,0 +1,51 @@
+import MVMCore
+
+/// Why a container could not be started or measured. The first line says
+/// what went wrong and what to do; output excerpts follow.
+public enum ContainerError: Error, CustomStringConvertible {
+    case runtimeNotFound(RuntimeSelection)
+    /// The runtime exists but cannot work on this host (crun on hybrid cgroups).
+    case runtimeUnsupported(runtime: String, reason: String, alternative: String)
+    case rootfs(path: String, problem: String)
+    case invalidConfiguration(String)
+    /// A runtime command failed; `message` is what the runtime said.
+    case runtimeFailed(command: String, message: String)
+    case readinessTimeout(after: Duration, outputTail: [String])
+    /// The container's init exited before printing its readiness line.
+    case exitedEarly(outputTail: [String], runtimeLog: String)
+    case system(String)
+
+    public var description: String {
+        switch self {
+        case .runtimeNotFound(let runtime):
+            switch runtime {
+            case .runc, .crun:
+                return "OCI runtime \(runtime) is not installed; install it (apt-get install \(runtime)) or pass --runtime PATH"
+            case .path(let path):
+                return "OCI runtime \(path) does not exist or is not executable; pass --runtime runc, crun or the path of an OCI runtime"
+            }
+        case .runtimeUnsupported(let runtime, let reason, let alternative):
+            return "\(runtime) cannot run containers on this host: \(reason); \(alternative)"
+        case .rootfs(let path, let problem):
+            return "rootfs \(path) \(problem); build the images with images/build.sh or pass another --rootfs"
+        case .invalidConfiguration(let problem):
+            return problem
+        case .runtimeFailed(let command, let message):
+            return "\(command) failed: \(message)"
+        case .readinessTimeout(let after, let tail):
+            return "the container printed no readiness line within \(formatDecimal(after.seconds, places: 1)) s; raise --timeout if the host is busy"
+                + Self.excerpt(tail)
+        case .exitedEarly(let tail, let log):
+            var text = "the container's init exited before printing its readiness line" + Self.excerpt(tail)
+            if !log.isEmpty { text += "\n  its stderr:\n" + log.split(separator: "\n").suffix(10).map { "  | " + $0 }.joined(separator: "\n") }
+            return text
+        case .system(let problem):
+            return problem
+        }
+    }
+
+    private static func excerpt(_ tail: [String]) -> String {
+        guard !tail.isEmpty else { return "\n  (the container printed nothing on stdout)" }
+        return "\n  last output lines:\n" + tail.map { "  | " + $0 }.joined(separator: "\n")
+    }
+}

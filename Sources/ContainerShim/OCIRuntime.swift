@@ -1,0 +1,125 @@
+import Foundation
+import MVMCore
+import Subprocess
+import SystemPackage
+
+/// Drives an OCI runtime binary through runc's command line (runc, crun and
+/// others share it), with a state root of mvm's own (`--root`).
+struct OCIRuntime: Sendable {
+    let executable: String
+    let stateRoot: String
+
+    /// "runc", "crun", or the binary's file name.
+    var name: String { URL(fileURLWithPath: executable).lastPathComponent }
+
+    /// Finds the runtime binary: on PATH for runc and crun, else the path.
+    static func resolve(_ selection: RuntimeSelection, stateRoot: String) throws(ContainerError) -> OCIRuntime {
+        let candidates: [String]
+        switch selection {
+        case .runc, .crun:
+            let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
+            candidates = path.split(separator: ":").map { "\($0)/\(selection)" }
+        case .path(let path):
+            candidates = [path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path]
+        }
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) && !isDirectory($0) }) else {
+            throw .runtimeNotFound(selection)
+        }
+        return OCIRuntime(executable: found, stateRoot: stateRoot)
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+    }
+
+    /// Runs `runtime --root <stateRoot> arguments...`; returns its stdout.
+    @discardableResult
+    func run(_ arguments: [String]) async throws(ContainerError) -> String {
+        let command = "\(name) \(arguments.first ?? "")"
+        do {
+            let result = try await Subprocess.run(
+                .path(FilePath(executable)), arguments: Arguments(["--root", stateRoot] + arguments),
+                output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
+            guard result.terminationStatus.isSuccess else {
+                throw ContainerError.runtimeFailed(
+                    command: command, message: Self.firstMessage(result.standardError, otherwise: Self.describe(result.terminationStatus)))
+            }
+            return result.standardOutput
+        } catch let error as ContainerError {
+            throw error
+        } catch {
+            throw .runtimeFailed(command: command, message: "\(error)")
+        }
+    }
+
+    /// `create`: sets the container up; its init waits for `start`. The
+    /// init inherits `stdout` and `stderr`, so mvm reads what it prints.
+    func create(id: String, bundle: String, stdout: FileDescriptor, stderr: FileDescriptor) async throws(ContainerError) {
+        let command = "\(name) create"
+        do {
+            let result = try await Subprocess.run(
+                .path(FilePath(executable)),
+                arguments: Arguments(["--root", stateRoot, "create", "--bundle", bundle, id]),
+                output: .fileDescriptor(stdout, closeAfterSpawningProcess: false),
+                error: .fileDescriptor(stderr, closeAfterSpawningProcess: false))
+            guard result.terminationStatus.isSuccess else {
+                let log = readSmallFile(bundle + "/" + ContainerLauncher.stderrFileName) ?? ""
+                throw ContainerError.runtimeFailed(command: command, message: Self.firstMessage(log, otherwise: Self.describe(result.terminationStatus)))
+            }
+        } catch let error as ContainerError {
+            throw error
+        } catch {
+            throw .runtimeFailed(command: command, message: "\(error)")
+        }
+    }
+
+    /// The container's state as the runtime reports it (`state`).
+    func state(id: String) async throws(ContainerError) -> RuntimeState {
+        let text = try await run(["state", id])
+        guard let state = try? JSONDecoder().decode(RuntimeState.self, from: Data(text.utf8)) else {
+            throw .runtimeFailed(command: "\(name) state", message: "unexpected output: \(text.prefix(200))")
+        }
+        return state
+    }
+
+    /// Container ids in mvm's state root (`list`).
+    func containerIDs() async throws(ContainerError) -> [String] {
+        let text = try await run(["list", "--quiet"])
+        return text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+    }
+
+    func version() async -> String? {
+        guard let text = try? await run(["--version"]) else { return nil }
+        return text.split(separator: "\n").first.map(String.init)
+    }
+
+    /// The runtime's last error line, without runc's `time=... level=error msg=` wrapping.
+    /// `otherwise` stands in when the runtime printed nothing.
+    static func firstMessage(_ stderr: String, otherwise: String) -> String {
+        let lines = stderr.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard var line = lines.last else { return otherwise }
+        if let range = line.range(of: "msg=") {
+            line = String(line[range.upperBound...])
+            if line.hasPrefix("\""), line.hasSuffix("\""), line.count >= 2 { line = String(line.dropFirst().dropLast()) }
+            line = line.replacingOccurrences(of: "\\\"", with: "\"")
+        }
+        return line
+    }
+}
+
+extension OCIRuntime {
+    static func describe(_ status: TerminationStatus) -> String {
+        switch status {
+        case .exited(let code): "exited with status \(code)"
+        case .signaled(let signal): "killed by signal \(signal)"
+        }
+    }
+}
+
+/// The fields of `runc state` that mvm uses.
+struct RuntimeState: Decodable, Sendable {
+    var id: String
+    var pid: Int32
+    var status: String
+}

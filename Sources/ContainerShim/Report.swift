@@ -1,0 +1,59 @@
+import Foundation
+import MVMCore
+
+/// Everything `mvm run` reports about one container start, for people and
+/// for JSON. Same shape as the micro-VM's report where the facts match.
+public struct ContainerReport: Sendable, Codable {
+    public var schema = 1
+    public var kind = "container"
+    public var name: String
+    public var runtime: String
+    public var runtimeVersion: String?
+    public var stateRoot: String
+    public var memoryMiB: Int
+    public var vcpus: Int
+    public var rootfs: String
+    public var userNamespace: Bool
+    public var requestedAt: Date
+    public var phases: [PhaseMark]
+    public var guest: GuestFacts
+    public var footprint: [String: UInt64]
+    public var initPID: Int32
+    public var kept: Bool
+
+    public init(container: Container, footprint: Footprint, memoryMiB: Int, vcpus: Int, runtimeVersion: String?, kept: Bool) {
+        name = container.name
+        runtime = container.runtimePath
+        self.runtimeVersion = runtimeVersion
+        stateRoot = container.runtimeStateRoot
+        self.memoryMiB = memoryMiB
+        self.vcpus = vcpus
+        rootfs = container.spec.root.path
+        userNamespace = container.usesUserNamespace
+        requestedAt = container.boot.requestedAt
+        phases = container.boot.timeline.marks
+        guest = container.boot.facts
+        self.footprint = Dictionary(footprint.readings.map { ($0.name, $0.bytes) }, uniquingKeysWith: { first, _ in first })
+        initPID = container.initPID
+        self.kept = kept
+    }
+
+    public func jsonText() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    public func summary() -> String {
+        InstanceSummary(
+            title: "\(name): container, \(memoryMiB) MiB limit, \(vcpus) CPU\(vcpus == 1 ? "" : "s"), via \(runtime)",
+            details: [
+                ("runtime", runtimeVersion ?? runtime),
+                ("isolation", "read-only rootfs, no capabilities, no network" + (userNamespace ? ", user namespace" : "")),
+            ],
+            boot: BootRecord(timeline: BootTimeline(marks: phases), facts: guest, requestedAt: requestedAt),
+            footprint: Footprint(orderedFrom: footprint)
+        ).render()
+    }
+}

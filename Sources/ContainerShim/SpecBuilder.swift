@@ -1,0 +1,122 @@
+import Foundation
+import MVMCore
+
+/// Facts about the host that change what a valid config.json holds.
+public struct ContainerHost: Sendable, Hashable {
+    public enum CgroupLayout: String, Sendable, Codable {
+        /// cgroup v1 controllers (possibly with a v2 hierarchy beside them).
+        case v1
+        /// cgroup v1 controllers plus a cgroup2 hierarchy at /sys/fs/cgroup/unified.
+        case hybrid
+        /// Only cgroup v2 (/sys/fs/cgroup/cgroup.controllers exists).
+        case v2
+    }
+
+    public var cgroups: CgroupLayout
+    /// The kernel accounts swap per cgroup (memory.memsw.* or memory.swap.max).
+    public var swapAccounting: Bool
+    /// user.max_user_namespaces > 0.
+    public var userNamespacesAllowed: Bool
+
+    public init(cgroups: CgroupLayout, swapAccounting: Bool, userNamespacesAllowed: Bool) {
+        self.cgroups = cgroups
+        self.swapAccounting = swapAccounting
+        self.userNamespacesAllowed = userNamespacesAllowed
+    }
+
+    public static func probe() -> ContainerHost {
+        let cgroups: CgroupLayout
+        if exists("/sys/fs/cgroup/cgroup.controllers") {
+            cgroups = .v2
+        } else if exists("/sys/fs/cgroup/unified/cgroup.controllers") {
+            cgroups = .hybrid
+        } else {
+            cgroups = .v1
+        }
+        let swap =
+            cgroups == .v2
+            ? exists("/sys/fs/cgroup/memory.swap.max") || readSmallFile("/sys/fs/cgroup/cgroup.subtree_control") != nil
+            : exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
+        let userNamespaces =
+            readSmallFile("/proc/sys/user/max_user_namespaces")
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }.map { $0 > 0 } ?? false
+        return ContainerHost(cgroups: cgroups, swapAccounting: swap, userNamespacesAllowed: userNamespaces)
+    }
+
+    private static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+}
+
+/// Turns a configuration into the OCI spec of one container.
+public enum SpecBuilder {
+    /// The host IDs the container's root and users map to in a user
+    /// namespace: outside, the container's root is an unprivileged ID.
+    public static let userNamespaceHostID: UInt32 = 100_000
+    public static let userNamespaceSize: UInt32 = 65_536
+
+    /// Kernel paths runtimes mask or make read-only by default (what
+    /// `runc spec` writes): kernel memory, keys, timers, firmware, sysctl.
+    public static let maskedPaths = [
+        "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
+    ]
+    public static let readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+
+    public static func spec(
+        for configuration: ContainerConfiguration, id: String, host: ContainerHost, userNamespace: Bool
+    ) -> OCISpec {
+        let limit = Int64(configuration.memoryMiB) * 1_048_576
+        let period: UInt64 = 100_000
+        var namespaces = ["pid", "mount", "ipc", "uts", "network", "cgroup"].map(OCISpec.Namespace.init(type:))
+        if userNamespace { namespaces.append(OCISpec.Namespace(type: "user")) }
+        let mapping = [OCISpec.IDMapping(containerID: 0, hostID: userNamespaceHostID, size: userNamespaceSize)]
+        let noCapabilities = OCISpec.Capabilities(bounding: [], effective: [], permitted: [], ambient: [])
+        return OCISpec(
+            process: OCISpec.Process(
+                user: OCISpec.User(uid: 0, gid: 0),
+                args: configuration.command,
+                env: ["PATH=/bin:/sbin"] + configuration.environment,
+                // The workload needs no privilege: it reads /proc and sleeps.
+                capabilities: noCapabilities,
+                rlimits: [OCISpec.Rlimit(type: "RLIMIT_NOFILE", hard: 1024, soft: 1024)]),
+            root: OCISpec.Root(path: configuration.rootfsPath, readonly: true),
+            hostname: id,
+            mounts: [
+                OCISpec.Mount(destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"]),
+                OCISpec.Mount(
+                    destination: "/dev", type: "tmpfs", source: "tmpfs",
+                    options: ["nosuid", "strictatime", "mode=755", "size=65536k"]),
+                OCISpec.Mount(
+                    destination: "/dev/pts", type: "devpts", source: "devpts",
+                    options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]),
+                OCISpec.Mount(
+                    destination: "/dev/shm", type: "tmpfs", source: "shm",
+                    options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
+                OCISpec.Mount(destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]),
+                // The container's own cgroup, read-only, so its processes can
+                // see their limits (cgroup namespace: they see only theirs).
+                OCISpec.Mount(
+                    destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup",
+                    options: ["nosuid", "noexec", "nodev", "relatime", "ro"]),
+                OCISpec.Mount(
+                    destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777", "size=16m"]),
+            ],
+            linux: OCISpec.Linux(
+                namespaces: namespaces,
+                uidMappings: userNamespace ? mapping : nil,
+                gidMappings: userNamespace ? mapping : nil,
+                resources: OCISpec.Resources(
+                    devices: [OCISpec.DeviceRule(allow: false, access: "rwm")],
+                    memory: OCISpec.Memory(limit: limit, swap: host.swapAccounting ? limit : nil),
+                    // Both a quota (CPU time) and a cpuset (what nproc sees),
+                    // so the container gets as many CPUs as the VM has vCPUs.
+                    cpu: OCISpec.CPU(
+                        quota: Int64(configuration.vcpus) * Int64(period), period: period,
+                        cpus: configuration.vcpus == 1 ? "0" : "0-\(configuration.vcpus - 1)"),
+                    pids: OCISpec.Pids(limit: Int64(configuration.pidsLimit))),
+                cgroupsPath: "/mvm/" + id,
+                maskedPaths: maskedPaths,
+                readonlyPaths: readonlyPaths))
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import ContainerShim
+import Foundation
+import MVMCore
+
+extension UserNamespaceMode: ExpressibleByArgument {}
+
+extension MVM {
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the container equivalent of the micro-VM (same rootfs, same /init, same memory limit), report its phases and memory, remove it.")
+
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var instance: InstanceOptions
+
+        @Option(help: ArgumentHelp("OCI runtime: runc, crun, or the path of another OCI runtime binary.", valueName: "runtime"))
+        var runtime = "runc"
+
+        @Option(help: ArgumentHelp("Root filesystem (default: the rootfs from images/build.sh).", valueName: "path"))
+        var rootfs: String?
+
+        @Option(help: "User namespace: auto (where the host allows one), on or off.")
+        var userns: UserNamespaceMode = .auto
+
+        @Option(
+            name: .customLong("env"), parsing: .singleValue,
+            help: ArgumentHelp("Extra KEY=value for the container's environment (repeatable).", valueName: "KEY=value"))
+        var environment: [String] = []
+
+        @Flag(help: "Copy the container's stdout to stderr while it starts.")
+        var console = false
+
+        func validate() throws {
+            if let bad = environment.first(where: { !$0.contains("=") || $0.hasPrefix("=") }) {
+                throw ValidationError("--env \(bad) is not of the form KEY=value.")
+            }
+        }
+
+        func run() async throws {
+            common.bootstrapLogging()
+            var configuration = ContainerConfiguration(
+                stateDirectory: common.state, rootfsPath: absolute(rootfs ?? ImageSet.defaultLocation().rootfs))
+            configuration.runtime = RuntimeSelection(argument: runtime)
+            configuration.memoryMiB = instance.memory
+            configuration.vcpus = instance.vcpus
+            configuration.timeout = seconds(instance.timeout)
+            configuration.keep = instance.keep
+            configuration.userNamespace = userns
+            configuration.environment = environment
+            if console {
+                configuration.outputEcho = { bytes in FileHandle.standardError.write(Data(bytes)) }
+            }
+            let launcher = try ContainerLauncher(configuration)
+            if instance.dryRun {
+                print(String(decoding: try launcher.describeSpec().jsonData(), as: UTF8.self))
+                return
+            }
+            let container = try await launcher.launchContainer()
+            let footprint: Footprint
+            do {
+                footprint = try await container.footprint()
+            } catch {
+                try? await container.stop()
+                throw error
+            }
+            if instance.keep {
+                container.detach()
+            } else {
+                try await container.stop()
+            }
+            let report = ContainerReport(
+                container: container, footprint: footprint, memoryMiB: instance.memory, vcpus: instance.vcpus,
+                runtimeVersion: await launcher.runtimeVersion(), kept: instance.keep)
+            if instance.json {
+                print(try report.jsonText())
+            } else {
+                print(report.summary())
+                if instance.keep {
+                    let runtimeCommand = "\(container.runtimePath) --root \(container.runtimeStateRoot)"
+                    print("kept running: \(container.name)")
+                    print("  inspect:     \(runtimeCommand) state \(container.name)")
+                    print("  remove:      \(runtimeCommand) delete --force \(container.name) && rm -r \(container.bundle)")
+                }
+            }
+        }
+    }
+}
