@@ -193,7 +193,7 @@ final class Teardown: Sendable {
     let bundle: String
     private let output: Mutex<FileDescriptor?>
 
-    init(runtime: OCIRuntime, id: String, bundle: String, output: FileDescriptor) {
+    init(runtime: OCIRuntime, id: String, bundle: String, output: FileDescriptor?) {
         self.runtime = runtime
         self.id = id
         self.bundle = bundle

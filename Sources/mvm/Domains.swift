@@ -1,44 +1,57 @@
 import ArgumentParser
+import ContainerShim
 import VMM
 
 extension MVM {
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the running mvm- domains.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the running mvm- domains and containers (what --keep left running).")
 
         @OptionGroup var common: CommonOptions
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
             common.bootstrapLogging()
-            let manager = try await DomainManager(uri: connection.uri, stateDirectory: common.state)
-            for name in try manager.runningMVMDomains() { print(name) }
+            let domains = try await DomainManager(uri: connection.uri, stateDirectory: common.state)
+            for name in try domains.runningMVMDomains() { print("\(name)  vm") }
+            for id in try await ContainerManager(stateDirectory: common.state).containerIDs() { print("\(id)  container") }
         }
     }
 
     struct Destroy: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Destroy mvm- domains left running with --keep.")
+        static let configuration = CommandConfiguration(
+            abstract: "Destroy mvm- domains and remove mvm- containers left running with --keep.")
 
         @OptionGroup var common: CommonOptions
         @OptionGroup var connection: ConnectionOptions
 
-        @Flag(help: "Destroy every running mvm- domain.")
+        @Flag(help: "Destroy every running mvm- domain and container.")
         var all = false
 
-        @Argument(help: "Names of the domains to destroy.")
+        @Argument(help: "Names of the domains or containers to destroy.")
         var names: [String] = []
 
         func validate() throws {
-            if all == !names.isEmpty { throw ValidationError("Name the domains to destroy, or pass --all.") }
+            if all == !names.isEmpty { throw ValidationError("Name the domains or containers to destroy, or pass --all.") }
             if let bad = names.first(where: { !$0.hasPrefix("mvm-") }) {
-                throw ValidationError("\(bad) is not an mvm domain (their names start with mvm-).")
+                throw ValidationError("\(bad) is not an mvm instance (their names start with mvm-).")
             }
         }
 
         func run() async throws {
             common.bootstrapLogging()
-            let manager = try await DomainManager(uri: connection.uri, stateDirectory: common.state)
-            for name in all ? try manager.runningMVMDomains() : names {
-                try manager.destroyDomain(named: name)
+            let domains = try await DomainManager(uri: connection.uri, stateDirectory: common.state)
+            let containers = try ContainerManager(stateDirectory: common.state)
+            let runningDomains = try domains.runningMVMDomains()
+            let runningContainers = try await containers.containerIDs()
+            for name in all ? runningDomains + runningContainers : names {
+                if runningDomains.contains(name) {
+                    try domains.destroyDomain(named: name)
+                } else if runningContainers.contains(name) {
+                    try await containers.remove(id: name)
+                } else {
+                    throw ValidationError("\(name) is neither a running mvm domain on \(domains.uri) nor an mvm container; see mvm list.")
+                }
                 print("destroyed \(name)")
             }
         }

@@ -76,10 +76,11 @@ extension MVM {
             } else {
                 print(report.summary())
                 if instance.keep {
-                    let runtimeCommand = "\(container.runtimePath) --root \(container.runtimeStateRoot)"
                     print("kept running: \(container.name)")
-                    print("  inspect:     \(runtimeCommand) state \(container.name)")
-                    print("  remove:      \(runtimeCommand) delete --force \(container.name) && rm -r \(container.bundle)")
+                    print("  inspect:     \(container.runtimePath) --root \(container.runtimeStateRoot) state \(container.name)")
+                    var destroy = "  remove:      mvm destroy \(container.name)"
+                    if let dir = common.stateDirectory { destroy += " --state-dir '\(dir)'" }
+                    print(destroy)
                 }
             }
         }

@@ -43,7 +43,7 @@ extension RealInstances {
             let json = try JSONSerialization.jsonObject(with: Data(kept.stdout.utf8)) as? [String: Any]
             let name = try #require(json?["name"] as? String)
             let listed = try await runMVM(["list"])
-            #expect(listed.stdout == name + "\n")
+            #expect(listed.stdout == name + "  vm\n")
             #expect(Fixtures.mvmQEMUProcesses().count == 1)
             let destroyed = try await runMVM(["destroy", name])
             #expect(destroyed.exitCode == 0, "\(destroyed.stderr)")
@@ -86,9 +86,11 @@ extension RealInstances {
             (["boot", "--memory", "8"], "--memory 8 is too small"),
             (["boot", "--vcpus", "0"], "--vcpus must be between 1 and 64"),
             (["boot", "--accel", "hvf"], "--accel"),
-            (["boot", "--dry-run", "--keep"], "--dry-run boots nothing"),
-            (["destroy"], "Name the domains to destroy, or pass --all"),
-            (["destroy", "webserver"], "webserver is not an mvm domain"),
+            (["boot", "--dry-run", "--keep"], "--dry-run starts nothing"),
+            (["run", "--env", "novalue"], "--env novalue is not of the form KEY=value"),
+            (["run", "--memory", "2"], "--memory 2 is too small"),
+            (["destroy"], "Name the domains or containers to destroy, or pass --all"),
+            (["destroy", "webserver"], "webserver is not an mvm instance"),
         ])
         func badArgumentsAreUsageErrors(arguments: [String], message: String) async throws {
             let result = try await runMVM(arguments)

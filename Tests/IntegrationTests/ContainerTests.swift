@@ -132,6 +132,21 @@ extension RealInstances {
             try await expectNothingLeft()
         }
 
+        @Test func keepLeavesTheContainerAndDestroyRemovesIt() async throws {
+            try Fixtures.requireImages()
+            let kept = try await runMVM(["run", "--keep", "--json"])
+            #expect(kept.exitCode == 0, "\(kept.stderr)")
+            let json = try JSONSerialization.jsonObject(with: Data(kept.stdout.utf8)) as? [String: Any]
+            let name = try #require(json?["name"] as? String)
+            #expect(try await runtimeContainers() == [name])
+            let listed = try await runMVM(["list"])
+            #expect(listed.stdout == "\(name)  container\n")
+            let destroyed = try await runMVM(["destroy", name])
+            #expect(destroyed.exitCode == 0, "\(destroyed.stderr)")
+            #expect(destroyed.stdout == "destroyed \(name)\n")
+            try await expectNothingLeft()
+        }
+
         @Test func runDryRunPrintsConfigJSONAndStartsNothing() async throws {
             try Fixtures.requireImages()
             let result = try await runMVM(["run", "--dry-run", "--memory", "64"])
