@@ -32,6 +32,10 @@ let package = Package(
         // protocol, boot phases, the readiness line, process memory readings.
         .target(
             name: "MVMCore",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -64,6 +68,8 @@ let package = Package(
             dependencies: [
                 "VMM",
                 "ContainerShim",
+                "Compare",
+                .product(name: "Subprocess", package: "swift-subprocess"),
                 "MVMCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -165,7 +165,7 @@ public final class ContainerLauncher: InstanceLauncher {
         }
     }
 
-    private func writeBundle(_ spec: OCISpec, to bundle: String) throws(ContainerError) {
+    func writeBundle(_ spec: OCISpec, to bundle: String) throws(ContainerError) {
         do {
             try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true)
             try spec.jsonData().write(to: URL(fileURLWithPath: bundle + "/config.json"))
@@ -273,20 +273,7 @@ public final class Container: RunningInstance {
     /// PSS and RSS summed over every process in the container's cgroup, and
     /// the cgroup's own memory usage.
     public func footprint() async throws -> Footprint {
-        let cgroup = try ContainerCgroup(initPID: initPID)
-        var pss: UInt64 = 0
-        var rss: UInt64 = 0
-        for pid in try cgroup.processIDs() {
-            // A process may exit between listing and reading.
-            guard let memory = try? ProcessMemory.read(pid: pid) else { continue }
-            pss += memory.pssBytes
-            rss += memory.rssBytes
-        }
-        return Footprint(readings: [
-            MemoryReading(name: MemoryReading.Name.pss, bytes: pss),
-            MemoryReading(name: MemoryReading.Name.rss, bytes: rss),
-            MemoryReading(name: MemoryReading.Name.cgroupUsage, bytes: try cgroup.memoryUsage()),
-        ])
+        try containerFootprint(initPID: initPID)
     }
 
     /// The processes of the container, from its cgroup.
@@ -310,4 +297,23 @@ public final class Container: RunningInstance {
         teardown.closeOutput()
         TeardownRegistry.shared.unregister(name)
     }
+}
+
+/// PSS and RSS summed over every process in the cgroup of the container whose
+/// init is `initPID`, and the cgroup's own memory usage.
+func containerFootprint(initPID: Int32) throws(ContainerError) -> Footprint {
+    let cgroup = try ContainerCgroup(initPID: initPID)
+    var pss: UInt64 = 0
+    var rss: UInt64 = 0
+    for pid in try cgroup.processIDs() {
+        // A process may exit between listing and reading.
+        guard let memory = try? ProcessMemory.read(pid: pid) else { continue }
+        pss += memory.pssBytes
+        rss += memory.rssBytes
+    }
+    return Footprint(readings: [
+        MemoryReading(name: MemoryReading.Name.pss, bytes: pss),
+        MemoryReading(name: MemoryReading.Name.rss, bytes: rss),
+        MemoryReading(name: MemoryReading.Name.cgroupUsage, bytes: try cgroup.memoryUsage()),
+    ])
 }

@@ -28,7 +28,7 @@ public struct InstanceSummary: Sendable {
         ))
         rows.append(("memory", footprint.readings.map { "\($0.name) \(formatBytes($0.bytes))" }.joined(separator: ", ")))
         let width = rows.map(\.0.count).max() ?? 0
-        let body = rows.map { "  " + $0.0.padding(toLength: width) + "  " + $0.1 }
+        let body = rows.map { "  " + $0.0.paddedRight(to: width) + "  " + $0.1 }
         return ([title] + body).joined(separator: "\n")
     }
 }
@@ -60,7 +60,8 @@ public func formatDecimal(_ value: Double, places: Int) -> String {
 }
 
 extension String {
-    func padding(toLength length: Int) -> String {
+    /// The string followed by spaces up to `length` characters.
+    public func paddedRight(to length: Int) -> String {
         count >= length ? self : self + String(repeating: " ", count: length - count)
     }
 }

@@ -112,7 +112,7 @@ public final class MicroVMLauncher: InstanceLauncher {
         describeDomain(name: Self.newDomainName())
     }
 
-    func describeDomain(name: String) -> DomainDescription {
+    public func describeDomain(name: String) -> DomainDescription {
         let consoles = configuration.stateDirectory.subdirectory("consoles")
         var arguments = DomainDescription.baseKernelArguments
         arguments += configuration.extraKernelArguments

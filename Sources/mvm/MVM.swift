@@ -11,7 +11,7 @@ struct MVM: AsyncParsableCommand {
             --connect takes any libvirt URI instead.
             """,
         version: mvmVersion,
-        subcommands: [Boot.self, Run.self, List.self, Destroy.self]
+        subcommands: [Compare.self, Boot.self, Run.self, List.self, Destroy.self]
     )
 }
 

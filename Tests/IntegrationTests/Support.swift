@@ -42,6 +42,22 @@ enum Fixtures {
         }
     }
 
+    /// QEMU processes mvm started itself (the qemu-direct reference row has
+    /// no mvm- name; it is known by its serial port on stdio) or through
+    /// libvirt.
+    static func allQEMUProcesses() -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        let direct = entries.compactMap(Int32.init).filter { pid in
+            guard let status = readSmallFile("/proc/\(pid)/status"), !status.contains("State:\tZ"),
+                let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
+            else { return false }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return arguments.first?.hasSuffix("qemu-system-x86_64") == true
+                && arguments.contains("stdio,id=charserial0,signal=off")
+        }
+        return direct + mvmQEMUProcesses()
+    }
+
     /// True while the process runs: a zombie (killed, not yet reaped by the
     /// host's init) holds no memory and runs nothing, so it does not count.
     static func processExists(_ pid: Int32) -> Bool {

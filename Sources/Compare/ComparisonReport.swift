@@ -1,0 +1,80 @@
+import Foundation
+
+/// Where and with what a comparison ran, so that a result can be read (and
+/// compared with another) without guessing.
+public struct EnvironmentFingerprint: Sendable, Codable, Equatable {
+    public var hostKernel: String
+    public var cpuModel: String
+    public var cores: Int
+    public var memoryBytes: UInt64
+    public var accelerator: String
+    public var acceleratorReason: String
+    /// Tool versions by name: qemu, libvirt, runc.
+    public var versions: [String: String]
+    /// sha256 of each image (images/out/manifest.json).
+    public var images: [String: String]
+    public var mvmVersion: String
+    public var gitCommit: String
+    public var startedAt: Date
+    public var finishedAt: Date
+
+    public init(
+        hostKernel: String, cpuModel: String, cores: Int, memoryBytes: UInt64, accelerator: String,
+        acceleratorReason: String, versions: [String: String], images: [String: String], mvmVersion: String,
+        gitCommit: String, startedAt: Date, finishedAt: Date
+    ) {
+        self.hostKernel = hostKernel
+        self.cpuModel = cpuModel
+        self.cores = cores
+        self.memoryBytes = memoryBytes
+        self.accelerator = accelerator
+        self.acceleratorReason = acceleratorReason
+        self.versions = versions
+        self.images = images
+        self.mvmVersion = mvmVersion
+        self.gitCommit = gitCommit
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+    }
+}
+
+/// Everything one `mvm compare` produced: raw samples, their statistics, and
+/// the environment. The JSON export is this value (schema documented in the
+/// README); its samples reproduce every printed figure.
+public struct ComparisonReport: Sendable, Codable, Equatable {
+    public static let schemaVersion = 1
+
+    public var schema = ComparisonReport.schemaVersion
+    public var environment: EnvironmentFingerprint
+    public var plan: ComparisonPlan
+    public var bootstrap: BootstrapSettings
+    /// Contender names in report order.
+    public var contenders: [String]
+    public var samples: [InstanceSample]
+    public var summary: ComparisonSummary
+
+    public init(
+        environment: EnvironmentFingerprint, plan: ComparisonPlan, bootstrap: BootstrapSettings = .default,
+        contenders: [String], samples: [InstanceSample]
+    ) {
+        self.environment = environment
+        self.plan = plan
+        self.bootstrap = bootstrap
+        self.contenders = contenders
+        self.samples = samples
+        summary = ComparisonSummary(samples: samples, contenders: contenders, bootstrap: bootstrap)
+    }
+
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(self)
+    }
+
+    public static func decode(_ data: Data) throws -> ComparisonReport {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(ComparisonReport.self, from: data)
+    }
+}

@@ -1,0 +1,196 @@
+import MVMCore
+
+/// Renders a comparison for people (terminal table, Markdown) and for
+/// machines (CSV). Every figure comes from `report.summary`.
+public struct ComparisonRendering: Sendable {
+    public let report: ComparisonReport
+
+    public init(_ report: ComparisonReport) {
+        self.report = report
+    }
+
+    // MARK: Terminal
+
+    public func table() -> String {
+        var lines: [String] = []
+        let plan = report.plan
+        lines.append(
+            "mvm compare: \(plan.runs) run\(plan.runs == 1 ? "" : "s") + \(plan.warmup) warm-up per contender, "
+                + "\(plan.concurrency) instance\(plan.concurrency == 1 ? "" : "s") at a time, contenders interleaved in shuffled order")
+        lines.append("each cell: median [95% bootstrap interval of the median]; times from the request")
+        lines.append("")
+        lines.append(contentsOf: alignedRows(cells(cell: { summary, unit in
+            "\(format(summary.median, unit)) [\(format(summary.medianConfidenceInterval.lower, unit, withUnit: false)), "
+                + "\(format(summary.medianConfidenceInterval.upper, unit, withUnit: false))]"
+        })))
+        lines.append("")
+        lines.append(contentsOf: ratioSentences())
+        lines.append(contentsOf: failureLines())
+        lines.append(contentsOf: environmentLines())
+        return lines.joined(separator: "\n")
+    }
+
+    /// Rows: the header, one row per metric any contender has, then runs.
+    private func cells(cell: (SampleSummary, MetricUnit) -> String) -> [[String]] {
+        let contenders = report.summary.contenders
+        var rows: [[String]] = [[""] + contenders.map(\.name)]
+        for (metric, unit) in ComparisonSummary.metricOrder {
+            guard contenders.contains(where: { $0.metric(metric)?.summary != nil }) else { continue }
+            rows.append([metric] + contenders.map { contender in
+                contender.metric(metric)?.summary.map { cell($0, unit) } ?? "-"
+            })
+        }
+        rows.append(["ok runs"] + contenders.map { "\($0.instances - $0.failed)/\($0.instances)" })
+        rows.append(["outliers (ready)"] + contenders.map { contender in
+            contender.metric(Phase.ready.name)?.summary.map { "\($0.outliers)" } ?? "-"
+        })
+        return rows
+    }
+
+    private func alignedRows(_ rows: [[String]]) -> [String] {
+        let columns = rows.map(\.count).max() ?? 0
+        let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, text in
+                column == row.count - 1 ? text : text.paddedRight(to: widths[column])
+            }.joined(separator: "   ").trimmingTrailingSpaces
+        }
+    }
+
+    /// "container ready 21.3x sooner than vm [20.1x, 22.5x]".
+    public func ratioSentences() -> [String] {
+        report.summary.ratios.map { ratio in
+            let value = ratio.ratio.ratio
+            let interval = ratio.ratio.interval
+            // Say it the way round that gives a factor >= 1.
+            let (faster, slower, factor, lower, upper) =
+                value >= 1
+                ? (ratio.denominator, ratio.numerator, value, interval.lower, interval.upper)
+                : (ratio.numerator, ratio.denominator, 1 / value, 1 / interval.upper, 1 / interval.lower)
+            let range = "[\(formatDecimal(lower, places: 1))x, \(formatDecimal(upper, places: 1))x]"
+            switch ratio.metric {
+            case Phase.ready.name:
+                return "\(faster) ready \(formatDecimal(factor, places: 1))x sooner than \(slower) \(range)"
+            default:
+                return "\(faster) uses \(formatDecimal(factor, places: 1))x less memory (\(ratio.metric)) than \(slower) \(range)"
+            }
+        }
+    }
+
+    private func failureLines() -> [String] {
+        report.summary.contenders.flatMap { contender in
+            contender.failures.sorted { $0.key < $1.key }.map { reason, count in
+                "\(contender.name): \(count) failed run\(count == 1 ? "" : "s"): \(reason)"
+            }
+        }
+    }
+
+    private func environmentLines() -> [String] {
+        let environment = report.environment
+        var lines = ["accelerator: \(environment.accelerator) (\(environment.acceleratorReason))"]
+        if environment.accelerator == "tcg" && report.contenders.contains(where: { $0.hasPrefix("vm") || $0 == "qemu-direct" }) {
+            lines.append(
+                "caveat: the VMs ran under TCG, QEMU's software emulation, which is many times slower than KVM; "
+                    + "their times say little about a host with hardware virtualization")
+        }
+        lines.append(
+            "host: \(environment.cpuModel), \(environment.cores) cores, \(formatBytes(environment.memoryBytes)), "
+                + "kernel \(environment.hostKernel); "
+                + environment.versions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        return lines
+    }
+
+    // MARK: Markdown
+
+    public func markdown() -> String {
+        var lines = ["# mvm compare", ""]
+        lines.append("\(report.plan.runs) runs + \(report.plan.warmup) warm-up per contender, \(report.plan.concurrency) instance(s) at a time, interleaved in shuffled order (seed \(report.plan.seed)). Each cell: median [95% bootstrap interval of the median].")
+        lines.append("")
+        let rows = cells { summary, unit in
+            "\(format(summary.median, unit)) [\(format(summary.medianConfidenceInterval.lower, unit, withUnit: false)), \(format(summary.medianConfidenceInterval.upper, unit, withUnit: false))]"
+        }
+        if let header = rows.first {
+            lines.append("| " + (["metric"] + header.dropFirst()).joined(separator: " | ") + " |")
+            lines.append("|" + String(repeating: " --- |", count: header.count))
+            for row in rows.dropFirst() { lines.append("| " + row.joined(separator: " | ") + " |") }
+        }
+        lines.append("")
+        for sentence in ratioSentences() + failureLines() + environmentLines() { lines.append("- " + sentence) }
+        lines.append("")
+        lines.append("## All statistics")
+        lines.append("")
+        lines.append("| contender | metric | n | mean | sd | median | min | max | p5 | p95 | MAD | outliers | median 95% CI |")
+        lines.append("|" + String(repeating: " --- |", count: 13))
+        for row in statisticsRows() {
+            lines.append("| " + row.joined(separator: " | ") + " |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func statisticsRows() -> [[String]] {
+        report.summary.contenders.flatMap { contender in
+            contender.metrics.compactMap { metric -> [String]? in
+                guard let s = metric.summary else { return nil }
+                let f = { (value: Double) in format(value, metric.unit) }
+                return [
+                    contender.name, metric.name, "\(s.count)", f(s.mean), f(s.standardDeviation), f(s.median),
+                    f(s.minimum), f(s.maximum), f(s.p5), f(s.p95), f(s.medianAbsoluteDeviation), "\(s.outliers)",
+                    "[\(f(s.medianConfidenceInterval.lower)), \(f(s.medianConfidenceInterval.upper))]",
+                ]
+            }
+        }
+    }
+
+    // MARK: CSV
+
+    /// One row per contender and metric with every statistic, in the
+    /// metric's base unit (seconds or bytes), full precision.
+    public func csv() -> String {
+        var lines = ["contender,metric,unit,n,mean,stddev,median,min,max,p5,p95,mad,outliers,median_ci_lower,median_ci_upper"]
+        for contender in report.summary.contenders {
+            for metric in contender.metrics {
+                guard let s = metric.summary else { continue }
+                let values = [
+                    s.mean, s.standardDeviation, s.median, s.minimum, s.maximum, s.p5, s.p95, s.medianAbsoluteDeviation,
+                ].map { "\($0)" }
+                lines.append(
+                    ([csvField(contender.name), csvField(metric.name), metric.unit.rawValue, "\(s.count)"] + values
+                        + ["\(s.outliers)", "\(s.medianConfidenceInterval.lower)", "\(s.medianConfidenceInterval.upper)"])
+                        .joined(separator: ","))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return text }
+        return "\"" + text.replacingAll("\"", with: "\"\"") + "\""
+    }
+
+    // MARK: Units
+
+    /// Seconds as ms below 10 s (the usual range of a boot), bytes as MiB.
+    func format(_ value: Double, _ unit: MetricUnit, withUnit: Bool = true) -> String {
+        switch unit {
+        case .seconds:
+            if value < 10 { return formatDecimal(value * 1000, places: 1) + (withUnit ? " ms" : "") }
+            return formatDecimal(value, places: 2) + (withUnit ? " s" : "")
+        case .bytes:
+            return formatDecimal(value / 1_048_576, places: 1) + (withUnit ? " MiB" : "")
+        }
+    }
+}
+
+extension String {
+    fileprivate var trimmingTrailingSpaces: String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
+    }
+
+    fileprivate func replacingAll(_ target: Character, with replacement: String) -> String {
+        var result = ""
+        for character in self { if character == target { result += replacement } else { result.append(character) } }
+        return result
+    }
+}

@@ -1,0 +1,171 @@
+import MVMCore
+
+/// One kind of instance to measure, under the name reports use
+/// (`vm`, `container`, `qemu-direct`, `runc-direct`, `vm-stock`).
+public struct Contender: Sendable {
+    public let name: String
+    public let launcher: any InstanceLauncher
+
+    public init(name: String, launcher: any InstanceLauncher) {
+        self.name = name
+        self.launcher = launcher
+    }
+}
+
+/// How many runs, in which order.
+public struct ComparisonPlan: Sendable, Codable, Equatable {
+    /// Measured runs per contender.
+    public var runs: Int
+    /// Runs per contender before the measured ones, kept in the raw samples
+    /// but left out of the statistics.
+    public var warmup: Int
+    /// Instances of a contender started at once in each run.
+    public var concurrency: Int
+    /// Seeds the run order (contenders are shuffled anew for every run).
+    public var seed: UInt64
+
+    public init(runs: Int = 10, warmup: Int = 1, concurrency: Int = 1, seed: UInt64 = 0x6D_766D) {
+        self.runs = runs
+        self.warmup = warmup
+        self.concurrency = concurrency
+        self.seed = seed
+    }
+
+    public var totalBatches: Int { (runs + warmup) }
+}
+
+/// What one instance of one run showed: its phases (seconds from its
+/// request), its memory, what its workload reported, or why it failed.
+public struct InstanceSample: Sendable, Codable, Equatable {
+    public var contender: String
+    /// 0-based; warm-up runs count from -warmup to -1.
+    public var run: Int
+    /// Which of the run's `concurrency` instances (0-based).
+    public var instance: Int
+    public var warmup: Bool
+    public var ok: Bool
+    public var failure: String?
+    public var phases: [String: Double]
+    public var footprint: [String: UInt64]
+    public var guest: GuestFacts?
+    /// With concurrency > 1: seconds from the start of the run until every
+    /// instance of the run was ready (nil when one of them failed); the same
+    /// for all of them.
+    public var allReadySeconds: Double?
+}
+
+/// Where a comparison is, for a progress display.
+public struct ComparisonProgress: Sendable {
+    public var completedBatches: Int
+    public var totalBatches: Int
+    public var elapsed: Duration
+    public var failures: Int
+
+    /// A linear estimate of the time left.
+    public var remaining: Duration? {
+        guard completedBatches > 0 else { return nil }
+        return elapsed * Double(totalBatches - completedBatches) / Double(completedBatches)
+    }
+}
+
+/// Runs every contender `warmup + runs` times, interleaved: each run starts
+/// every contender once, in an order shuffled anew per run, so drift on the
+/// machine (other load, thermal, caches) hits all contenders alike.
+public struct ComparisonRunner: Sendable {
+    public let plan: ComparisonPlan
+    public let contenders: [Contender]
+
+    public init(plan: ComparisonPlan, contenders: [Contender]) {
+        self.plan = plan
+        self.contenders = contenders
+    }
+
+    public func run(progress: (ComparisonProgress) -> Void = { _ in }) async -> [InstanceSample] {
+        var generator = Xoshiro256StarStar(seed: plan.seed)
+        var samples: [InstanceSample] = []
+        let clock = ContinuousClock()
+        let start = clock.now
+        let total = plan.totalBatches * contenders.count
+        var completed = 0
+        for run in -plan.warmup..<plan.runs {
+            for contender in contenders.shuffled(using: &generator) {
+                samples += await measureBatch(contender, run: run)
+                completed += 1
+                progress(ComparisonProgress(
+                    completedBatches: completed, totalBatches: total, elapsed: clock.now - start,
+                    failures: samples.filter { !$0.ok && !$0.warmup }.count))
+            }
+        }
+        return samples
+    }
+
+    /// Starts `concurrency` instances at once, reads their memory while all
+    /// of them run, then stops them all.
+    private func measureBatch(_ contender: Contender, run: Int) async -> [InstanceSample] {
+        let clock = ContinuousClock()
+        let batchStart = clock.now
+        let launched = await withTaskGroup(of: (Int, Result<any RunningInstance, any Error>, Duration).self) { group in
+            for index in 0..<plan.concurrency {
+                group.addTask {
+                    do {
+                        let instance = try await contender.launcher.launch()
+                        return (index, .success(instance), clock.now - batchStart)
+                    } catch {
+                        return (index, .failure(error), clock.now - batchStart)
+                    }
+                }
+            }
+            var results: [(Int, Result<any RunningInstance, any Error>, Duration)] = []
+            for await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }
+        }
+        // Only meaningful when several instances start at once.
+        let allReady: Double? =
+            plan.concurrency > 1 && launched.allSatisfy { if case .success = $0.1 { true } else { false } }
+            ? launched.map(\.2.seconds).max() : nil
+
+        var samples: [InstanceSample] = []
+        for (index, result, _) in launched {
+            var sample = InstanceSample(
+                contender: contender.name, run: run, instance: index, warmup: run < 0, ok: false, failure: nil,
+                phases: [:], footprint: [:], guest: nil, allReadySeconds: allReady)
+            switch result {
+            case .success(let instance):
+                sample.guest = instance.boot.facts
+                for mark in instance.boot.timeline.marks where mark.phase != .request {
+                    sample.phases[mark.phase.name] = mark.offset.seconds
+                }
+                do {
+                    let footprint = try await instance.footprint()
+                    for reading in footprint.readings { sample.footprint[reading.name] = reading.bytes }
+                    sample.ok = true
+                } catch {
+                    sample.failure = "reading memory: " + firstLine(of: error)
+                }
+            case .failure(let error):
+                sample.failure = firstLine(of: error)
+            }
+            samples.append(sample)
+        }
+        // A run that cannot clean up after itself did not complete: it counts
+        // as failed, with the reason.
+        for (position, (_, result, _)) in launched.enumerated() {
+            guard case .success(let instance) = result else { continue }
+            do {
+                try await instance.stop()
+            } catch {
+                samples[position].ok = false
+                samples[position].failure = "stopping: " + firstLine(of: error)
+            }
+        }
+        return samples
+    }
+}
+
+/// The first line of an error's description: the part that says what
+/// went wrong (the rest is console excerpts).
+func firstLine(of error: any Error) -> String {
+    String(describing: error).split(separator: "\n", maxSplits: 1).first.map(String.init) ?? "\(error)"
+}
+
+extension Xoshiro256StarStar: RandomNumberGenerator {}

@@ -1,0 +1,271 @@
+import Foundation
+import MVMCore
+import Synchronization
+import Testing
+
+@testable import Compare
+
+/// An in-memory instance: the runner's bookkeeping is pure logic, tested
+/// here without a hypervisor (the real thing runs in IntegrationTests).
+final class FakeInstance: RunningInstance {
+    let kind: String
+    let name: String
+    let boot: BootRecord
+    let pss: UInt64
+    let stops: Mutex<Int>
+
+    init(kind: String, name: String, ready: Duration, pss: UInt64) {
+        self.kind = kind
+        self.name = name
+        var timeline = BootTimeline()
+        timeline.append(.started, at: ready / 2)
+        timeline.append(.ready, at: ready)
+        boot = BootRecord(
+            timeline: timeline,
+            facts: GuestFacts(uptimeSeconds: 1, kernelRelease: "6.1", cpus: 1, memTotalKiB: 100, memAvailableKiB: 50),
+            requestedAt: Date())
+        self.pss = pss
+        stops = Mutex(0)
+    }
+
+    func footprint() async throws -> Footprint {
+        Footprint(readings: [MemoryReading(name: MemoryReading.Name.pss, bytes: pss)])
+    }
+
+    func stop() async throws {
+        stops.withLock { $0 += 1 }
+    }
+}
+
+struct FakeFailure: Error, CustomStringConvertible {
+    var description: String { "the fake refused\n  console excerpt" }
+}
+
+/// Launches fakes, records the order of launches, fails the runs it is told to.
+final class FakeLauncher: InstanceLauncher {
+    let kind: String
+    let ready: Duration
+    let pss: UInt64
+    let failingLaunches: Set<Int>
+    let log: LaunchLog
+    let launched = Mutex<[FakeInstance]>([])
+    private let count = Mutex(0)
+
+    init(kind: String, ready: Duration, pss: UInt64, failingLaunches: Set<Int> = [], log: LaunchLog) {
+        self.kind = kind
+        self.ready = ready
+        self.pss = pss
+        self.failingLaunches = failingLaunches
+        self.log = log
+    }
+
+    func launch() async throws -> any RunningInstance {
+        let index = count.withLock { count in
+            defer { count += 1 }
+            return count
+        }
+        log.append(kind)
+        if failingLaunches.contains(index) { throw FakeFailure() }
+        let instance = FakeInstance(kind: kind, name: "\(kind)-\(index)", ready: ready, pss: pss)
+        launched.withLock { $0.append(instance) }
+        return instance
+    }
+}
+
+/// The order in which fakes were launched, across launchers.
+final class LaunchLog: Sendable {
+    private let entries = Mutex<[String]>([])
+
+    func append(_ kind: String) {
+        entries.withLock { $0.append(kind) }
+    }
+
+    var all: [String] { entries.withLock { $0 } }
+}
+
+@Suite struct RunnerTests {
+    @Test func interleavesShufflesAndStopsEverything() async {
+        let log = LaunchLog()
+        let vm = FakeLauncher(kind: "vm", ready: Duration.seconds(1), pss: 80 << 20, log: log)
+        let container = FakeLauncher(kind: "container", ready: Duration.milliseconds(50), pss: 2 << 20, log: log)
+        let plan = ComparisonPlan(runs: 20, warmup: 2, concurrency: 1, seed: 42)
+        var progressCalls = 0
+        let samples = await ComparisonRunner(
+            plan: plan, contenders: [Contender(name: "vm", launcher: vm), Contender(name: "container", launcher: container)]
+        ).run { _ in progressCalls += 1 }
+
+        #expect(samples.count == 44)
+        #expect(progressCalls == 44)
+        let order = log.all
+        // Interleaved: every run launches each contender exactly once.
+        for run in 0..<22 {
+            #expect(Set(order[(run * 2)..<(run * 2 + 2)]) == ["vm", "container"])
+        }
+        // Shuffled: not always the same contender first.
+        let firsts = Set(stride(from: 0, to: order.count, by: 2).map { order[$0] })
+        #expect(firsts.count == 2)
+        #expect(samples.filter { $0.warmup }.count == 4)
+        #expect(samples.filter { $0.warmup }.allSatisfy { $0.run < 0 })
+        for instance in vm.launched.withLock({ $0 }) + container.launched.withLock({ $0 }) {
+            #expect(instance.stops.withLock { $0 } == 1)
+        }
+        let first = samples.first { $0.contender == "vm" }
+        #expect(first?.phases == ["started": 0.5, "ready": 1.0])
+        #expect(first?.footprint == ["pss": 80 << 20])
+        #expect(first?.allReadySeconds == nil)
+    }
+
+    @Test func sameSeedSameOrder() async {
+        func order(seed: UInt64) async -> [String] {
+            let log = LaunchLog()
+            let a = FakeLauncher(kind: "a", ready: Duration.milliseconds(1), pss: 1, log: log)
+            let b = FakeLauncher(kind: "b", ready: Duration.milliseconds(1), pss: 1, log: log)
+            let c = FakeLauncher(kind: "c", ready: Duration.milliseconds(1), pss: 1, log: log)
+            _ = await ComparisonRunner(
+                plan: ComparisonPlan(runs: 10, warmup: 0, seed: seed),
+                contenders: [Contender(name: "a", launcher: a), Contender(name: "b", launcher: b), Contender(name: "c", launcher: c)]
+            ).run()
+            return log.all
+        }
+        #expect(await order(seed: 7) == (await order(seed: 7)))
+        #expect(await order(seed: 7) != (await order(seed: 8)))
+    }
+
+    @Test func failedRunsAreRecordedWithTheirReasonNotDropped() async throws {
+        let log = LaunchLog()
+        let flaky = FakeLauncher(kind: "vm", ready: Duration.seconds(1), pss: 1, failingLaunches: [1, 3], log: log)
+        let samples = await ComparisonRunner(
+            plan: ComparisonPlan(runs: 5, warmup: 0), contenders: [Contender(name: "vm", launcher: flaky)]
+        ).run()
+        #expect(samples.count == 5)
+        let failed = samples.filter { !$0.ok }
+        #expect(failed.map { $0.run } == [1, 3])
+        #expect(failed.allSatisfy { $0.failure == "the fake refused" })
+        let summary = ComparisonSummary(samples: samples, contenders: ["vm"])
+        let vm = try #require(summary.contender("vm"))
+        #expect(vm.instances == 5)
+        #expect(vm.failed == 2)
+        #expect(vm.failures == ["the fake refused": 2])
+        #expect(vm.metric("ready")?.summary?.count == 3)
+    }
+
+    @Test func concurrencyStartsSeveralAndReportsAllReady() async throws {
+        let log = LaunchLog()
+        let vm = FakeLauncher(kind: "vm", ready: Duration.seconds(1), pss: 1, log: log)
+        let samples = await ComparisonRunner(
+            plan: ComparisonPlan(runs: 2, warmup: 0, concurrency: 3), contenders: [Contender(name: "vm", launcher: vm)]
+        ).run()
+        #expect(samples.count == 6)
+        #expect(samples.map { $0.instance } == [0, 1, 2, 0, 1, 2])
+        #expect(samples.allSatisfy { ($0.allReadySeconds ?? -1) >= 0 })
+        let summary = ComparisonSummary(samples: samples, contenders: ["vm"])
+        #expect(summary.contender("vm")?.metric("all-ready")?.summary?.count == 6)
+    }
+}
+
+@Suite struct AnalysisTests {
+    func sample(_ contender: String, run: Int, ready: Double, pss: UInt64, warmup: Bool = false) -> InstanceSample {
+        InstanceSample(
+            contender: contender, run: run, instance: 0, warmup: warmup, ok: true, failure: nil,
+            phases: ["ready": ready, "started": ready / 4], footprint: ["pss": pss], guest: nil, allReadySeconds: nil)
+    }
+
+    @Test func warmupIsLeftOutAndMediansComeFromTheSamples() throws {
+        let samples = [
+            sample("vm", run: -1, ready: 9, pss: 1, warmup: true),
+            sample("vm", run: 0, ready: 1.3, pss: 80),
+            sample("vm", run: 1, ready: 1.1, pss: 82),
+            sample("vm", run: 2, ready: 1.2, pss: 81),
+            sample("container", run: 0, ready: 0.05, pss: 2),
+            sample("container", run: 1, ready: 0.04, pss: 2),
+            sample("container", run: 2, ready: 0.06, pss: 2),
+        ]
+        let summary = ComparisonSummary(samples: samples, contenders: ["vm", "container"])
+        let vm = try #require(summary.contender("vm"))
+        #expect(vm.instances == 3)
+        #expect(vm.metric("ready")?.summary?.median == 1.2)
+        #expect(vm.metric("ready")?.summary?.maximum == 1.3)
+        #expect(vm.metric("pss")?.summary?.median == 81)
+        #expect(vm.metric("pss")?.unit == .bytes)
+        #expect(vm.metric("created") == nil)
+        let ready = try #require(summary.ratios.first { $0.metric == "ready" })
+        #expect(abs(ready.ratio.ratio - 24) < 1e-9)
+        #expect(ready.ratio.interval.contains(24))
+        let pss = try #require(summary.ratios.first { $0.metric == "pss" })
+        #expect(pss.ratio.ratio == 40.5)
+    }
+
+    @Test func noRatioWithoutBothSides() {
+        let summary = ComparisonSummary(samples: [sample("vm", run: 0, ready: 1, pss: 1)], contenders: ["vm"])
+        #expect(summary.ratios.isEmpty)
+    }
+
+    func report(samples: [InstanceSample], contenders: [String], accelerator: String = "tcg") -> ComparisonReport {
+        ComparisonReport(
+            environment: EnvironmentFingerprint(
+                hostKernel: "6.1.0", cpuModel: "Test CPU", cores: 2, memoryBytes: 1 << 30, accelerator: accelerator,
+                acceleratorReason: "because", versions: ["qemu": "7.2.0"], images: ["vmlinux": "abc"], mvmVersion: "0.1.0",
+                gitCommit: "deadbeef", startedAt: Date(timeIntervalSince1970: 0), finishedAt: Date(timeIntervalSince1970: 60)),
+            plan: ComparisonPlan(runs: 3, warmup: 0), contenders: contenders, samples: samples)
+    }
+
+    var threeEach: [InstanceSample] {
+        (0..<3).flatMap { run in
+            [
+                sample("vm", run: run, ready: 1.0 + Double(run) / 10, pss: UInt64(80 + run) << 20),
+                sample("container", run: run, ready: 0.05, pss: 2 << 20),
+            ]
+        }
+    }
+
+    @Test func tableHasContendersAsColumnsAndRatioLines() {
+        let text = ComparisonRendering(report(samples: threeEach, contenders: ["vm", "container"])).table()
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix(" ") && $0.contains("vm") && $0.contains("container") })
+        #expect(lines.contains { $0.hasPrefix("ready") && $0.contains("1100.0 ms [1000.0, 1200.0]") && $0.contains("50.0 ms") })
+        #expect(lines.contains { $0.hasPrefix("pss") && $0.contains("81.0 MiB") && $0.contains("2.0 MiB") })
+        #expect(lines.contains { $0.hasPrefix("ok runs") && $0.contains("3/3") })
+        #expect(lines.contains { $0.hasPrefix("container ready 22.0x sooner than vm [") })
+        #expect(lines.contains { $0.hasPrefix("container uses 40.5x less memory (pss) than vm [") })
+        #expect(lines.contains("accelerator: tcg (because)"))
+        #expect(lines.contains { $0.hasPrefix("caveat: the VMs ran under TCG") })
+    }
+
+    @Test func noTCGCaveatUnderKVM() {
+        let text = ComparisonRendering(report(samples: threeEach, contenders: ["vm", "container"], accelerator: "kvm")).table()
+        #expect(!text.contains("caveat"))
+    }
+
+    @Test func failuresAreSummarised() {
+        var samples = threeEach
+        samples[0].ok = false
+        samples[0].failure = "the guest printed no readiness line within 60 s"
+        let text = ComparisonRendering(report(samples: samples, contenders: ["vm", "container"])).table()
+        #expect(text.contains("vm: 1 failed run: the guest printed no readiness line within 60 s"))
+        #expect(text.contains("2/3"))
+    }
+
+    @Test func csvHasEveryStatisticInBaseUnits() {
+        let csv = ComparisonRendering(report(samples: threeEach, contenders: ["vm", "container"])).csv()
+        let lines = csv.split(separator: "\n").map(String.init)
+        #expect(lines[0] == "contender,metric,unit,n,mean,stddev,median,min,max,p5,p95,mad,outliers,median_ci_lower,median_ci_upper")
+        let ready = lines.first { $0.hasPrefix("vm,ready,seconds,3,") }
+        #expect(ready?.split(separator: ",")[6] == "1.1")
+        #expect(lines.contains { $0.hasPrefix("container,pss,bytes,3,2097152.0,0.0,2097152.0,") })
+    }
+
+    @Test func markdownHasTheTableAndAllStatistics() {
+        let markdown = ComparisonRendering(report(samples: threeEach, contenders: ["vm", "container"])).markdown()
+        #expect(markdown.contains("| metric | vm | container |"))
+        #expect(markdown.contains("| contender | metric | n | mean | sd | median | min | max | p5 | p95 | MAD | outliers | median 95% CI |"))
+        #expect(markdown.contains("- container ready 22.0x sooner than vm"))
+    }
+
+    @Test func jsonRoundTripsAndItsSamplesReproduceTheMedians() throws {
+        let original = report(samples: threeEach, contenders: ["vm", "container"])
+        let decoded = try ComparisonReport.decode(original.jsonData())
+        #expect(decoded == original)
+        let recomputed = ComparisonSummary(samples: decoded.samples, contenders: decoded.contenders, bootstrap: decoded.bootstrap)
+        #expect(recomputed == decoded.summary)
+    }
+}

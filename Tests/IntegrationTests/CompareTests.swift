@@ -1,0 +1,64 @@
+import Compare
+import Foundation
+import Testing
+
+extension RealInstances {
+    /// `mvm compare` end to end: real QEMU through libvirt, plain QEMU, runc.
+    @Suite struct CompareCommand {
+        @Test func comparisonPrintsTheTableAndItsJSONReproducesTheMedians() async throws {
+            try Fixtures.requireImages()
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-compare-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let json = directory.appendingPathComponent("r.json").path
+            let csv = directory.appendingPathComponent("r.csv").path
+            let markdown = directory.appendingPathComponent("r.md").path
+
+            let result = try await runMVM([
+                "compare", "-n", "2", "--warmup", "1", "--accel", "tcg", "--timeout", "90",
+                "--export-json", json, "--export-csv", csv, "--export-markdown", markdown,
+            ])
+            #expect(result.exitCode == 0, "\(result.stdout)\n\(result.stderr)")
+            // Not a terminal: nothing but results (no progress bar).
+            #expect(result.stderr.isEmpty, "\(result.stderr)")
+            let table = result.stdout
+            for row in ["ready", "pss", "ok runs"] {
+                #expect(table.split(separator: "\n").contains { $0.hasPrefix(row) }, "no \(row) row in:\n\(table)")
+            }
+            #expect(table.contains("container ready "))
+            #expect(table.contains("accelerator: tcg ("))
+
+            let report = try ComparisonReport.decode(Data(contentsOf: URL(fileURLWithPath: json)))
+            #expect(report.schema == ComparisonReport.schemaVersion)
+            #expect(report.contenders == ["vm", "container", "qemu-direct", "runc-direct"])
+            #expect(report.samples.count == 4 * 3)
+            #expect(report.samples.allSatisfy { $0.ok }, "\(report.samples.compactMap { $0.failure })")
+            #expect(report.environment.accelerator == "tcg")
+            #expect(report.environment.images["vmlinux"]?.count == 64)
+            #expect(report.environment.versions["qemu"] != nil && report.environment.versions["runtime"] != nil)
+            // The samples alone give back every printed statistic.
+            let recomputed = ComparisonSummary(samples: report.samples, contenders: report.contenders, bootstrap: report.bootstrap)
+            #expect(recomputed == report.summary)
+            for contender in ["vm", "container"] {
+                let readies = report.samples.filter { $0.contender == contender && !$0.warmup }.compactMap { $0.phases["ready"] }
+                #expect(report.summary.contender(contender)?.metric("ready")?.summary?.median == median(readies))
+            }
+            let printedReady = ComparisonRendering(report).table().split(separator: "\n").first { $0.hasPrefix("ready") }
+            #expect(table.split(separator: "\n").first { $0.hasPrefix("ready") } == printedReady)
+
+            #expect(try String(contentsOfFile: csv, encoding: .utf8).hasPrefix("contender,metric,unit,n,"))
+            #expect(try String(contentsOfFile: markdown, encoding: .utf8).hasPrefix("# mvm compare"))
+            #expect(Fixtures.mvmQEMUProcesses().isEmpty)
+            #expect(Fixtures.allQEMUProcesses().isEmpty)
+            let list = try await runMVM(["list"])
+            #expect(list.stdout.isEmpty)
+        }
+
+        @Test func badExportPathFailsBeforeAnythingRuns() async throws {
+            let result = try await runMVM(["compare", "--export-json", "/nonexistent/dir/r.json"])
+            #expect(result.exitCode == 64)
+            #expect(result.stderr.contains("cannot write /nonexistent/dir/r.json: /nonexistent/dir is not a directory."))
+            #expect(Fixtures.allQEMUProcesses().isEmpty)
+        }
+    }
+}
