@@ -1,4 +1,5 @@
 import Foundation
+import MVMCore
 
 /// Where and with what a comparison ran, so that a result can be read (and
 /// compared with another) without guessing.
@@ -66,10 +67,7 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
     }
 
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return try encoder.encode(self)
+        try mvmJSONData(self)
     }
 
     public static func decode(_ data: Data) throws -> ComparisonReport {

@@ -136,11 +136,7 @@ public final class ContainerLauncher: InstanceLauncher {
         let deadline = stopwatch.origin + configuration.timeout
         let echo = configuration.outputEcho
         let readEnd = pipe.readEnd.rawValue
-        let (outcome, tail) = await onDedicatedThreadTyped { () throws(Never) in
-            var scanner = ConsoleScanner()
-            let outcome = waitForReadiness(on: readEnd, until: deadline, scanner: &scanner, echo: echo)
-            return (outcome, scanner.lastLines)
-        }
+        let (outcome, tail) = await waitForReadinessOffThread(on: readEnd, until: deadline, echo: echo)
         switch outcome {
         case .success(let observation):
             timeline.append(.firstOutput, at: stopwatch.offset(of: observation.firstOutput))
@@ -179,9 +175,7 @@ public final class ContainerLauncher: InstanceLauncher {
 extension OCISpec {
     /// config.json as written to a bundle: pretty, keys sorted, stable.
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        try mvmJSONData(self)
     }
 }
 

@@ -39,10 +39,7 @@ public struct ContainerReport: Sendable, Codable {
     }
 
     public func jsonText() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        String(decoding: try mvmJSONData(self), as: UTF8.self)
     }
 
     public func summary() -> String {

@@ -91,3 +91,15 @@ public func pollReadable(_ fd: Int32, until deadline: ContinuousClock.Instant) -
 public func errnoDescription(_ code: Int32) -> String {
     String(cString: strerror(code))
 }
+
+/// `waitForReadiness` on a dedicated thread (it blocks in poll(2)), with a
+/// fresh scanner; returns the outcome and the last lines seen.
+public func waitForReadinessOffThread(
+    on fd: Int32, until deadline: ContinuousClock.Instant, echo: (@Sendable ([UInt8]) -> Void)? = nil
+) async -> (outcome: Result<ReadinessObservation, ReadinessWaitFailure>, lastLines: [String]) {
+    await onDedicatedThreadTyped { () throws(Never) in
+        var scanner = ConsoleScanner()
+        let outcome = waitForReadiness(on: fd, until: deadline, scanner: &scanner, echo: echo)
+        return (outcome, scanner.lastLines)
+    }
+}

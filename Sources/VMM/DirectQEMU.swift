@@ -53,10 +53,7 @@ public struct DirectQEMULauncher: InstanceLauncher {
         timeline.append(Phase("spawned"), at: stopwatch.elapsed())
         let deadline = stopwatch.origin + timeout
         let output = process.outputDescriptor
-        let (outcome, tail) = await onDedicatedThreadTyped { () throws(Never) in
-            var scanner = ConsoleScanner()
-            return (waitForReadiness(on: output, until: deadline, scanner: &scanner), scanner.lastLines)
-        }
+        let (outcome, tail) = await waitForReadinessOffThread(on: output, until: deadline)
         switch outcome {
         case .success(let observation):
             timeline.append(.firstOutput, at: stopwatch.offset(of: observation.firstOutput))
