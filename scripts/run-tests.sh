@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the tests need, starts libvirt's
-# daemons for the qemu:///system test, then runs unit and integration tests
+# daemons for the qemu:///system test and a loopback sshd for the qemu+ssh
+# test, then runs unit and integration tests
 # (integration tests boot real guests under QEMU and real containers).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$repo/scripts/setup.sh"
 bash "$repo/scripts/libvirt-daemons.sh"
+bash "$repo/scripts/test-sshd.sh"
 cd "$repo"
 echo "==> swift test"
 # Drop the per-test "started" lines and build progress; keep results.

@@ -31,6 +31,9 @@ extension Phase {
     /// The workload runs: QEMU is up and its vCPUs run, or the container's
     /// init was started.
     public static let started = Phase("started")
+    /// A VM started paused (to attach a libvirt console stream first) was
+    /// resumed: its vCPUs run from here.
+    public static let resumed = Phase("resumed")
     /// The first byte the workload wrote to its console or stdout.
     public static let firstOutput = Phase("first-output")
     /// The workload printed its readiness line.

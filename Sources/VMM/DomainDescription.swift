@@ -12,6 +12,9 @@ public enum ConsoleBackend: Sendable, Hashable {
     /// QEMU connects to a UNIX socket mvm listens on before the domain starts,
     /// so no byte is lost and bytes arrive as the guest writes them.
     case unixSocket(path: String)
+    /// A pty that libvirt opens with virDomainOpenConsole and streams to mvm:
+    /// works through any connection, remote ones included.
+    case libvirtStream
 }
 
 /// A transient micro-VM domain, rendered to libvirt's domain XML. It holds only
@@ -86,6 +89,13 @@ public struct DomainDescription: Sendable, Hashable {
         case .unixSocket(let path):
             lines.append("    <serial type='unix'>")
             lines.append("      <source mode='connect' path='\(escapeXML(path))'/>")
+            if let consoleLogPath {
+                lines.append("      <log file='\(escapeXML(consoleLogPath))' append='off'/>")
+            }
+            lines.append("      \(serialTarget)")
+            lines.append("    </serial>")
+        case .libvirtStream:
+            lines.append("    <serial type='pty'>")
             if let consoleLogPath {
                 lines.append("      <log file='\(escapeXML(consoleLogPath))' append='off'/>")
             }

@@ -20,6 +20,8 @@ public struct MicroVMConfiguration: Sendable {
     public var extraKernelArguments: [String] = []
     /// Leave the domain running when mvm exits (no libvirt auto-destroy).
     public var keep = false
+    /// How to read the serial console.
+    public var consoleTransport: ConsoleTransport = .auto
     /// Receives console bytes as they arrive (`--console`).
     public var consoleEcho: (@Sendable ([UInt8]) -> Void)?
 
@@ -49,6 +51,8 @@ public final class MicroVMLauncher: InstanceLauncher {
     public let configuration: MicroVMConfiguration
     public let acceleratorChoice: AcceleratorChoice
     public let machine: MachineType
+    /// The console transport `auto` resolved to.
+    public let consoleTransport: ConsoleTransport
     let connection: Connection
     private let logger: Logger
 
@@ -69,6 +73,13 @@ public final class MicroVMLauncher: InstanceLauncher {
         self.logger = logger
         connection = try await Connection.open(uri: configuration.connectURI, stateDirectory: configuration.stateDirectory)
         let uri = connection.uri
+        switch (configuration.consoleTransport, Self.isLocal(uri: uri)) {
+        case (.auto, true): consoleTransport = .socket
+        case (.auto, false): consoleTransport = .stream
+        case (.socket, false):
+            throw .invalidConfiguration("--console-transport socket needs a domain on this machine; \(uri) is remote: use stream or auto")
+        case (.socket, true), (.stream, _): consoleTransport = configuration.consoleTransport
+        }
         let host: HostVirtualization
         if Self.isLocal(uri: uri) {
             host = .probeLocal()
@@ -121,7 +132,7 @@ public final class MicroVMLauncher: InstanceLauncher {
             memoryMiB: configuration.memoryMiB, vcpus: configuration.vcpus,
             kernelPath: configuration.kernelPath, initrdPath: configuration.initrdPath,
             kernelArguments: arguments,
-            console: .unixSocket(path: consoles + "/" + name + ".sock"),
+            console: consoleTransport == .socket ? .unixSocket(path: consoles + "/" + name + ".sock") : .libvirtStream,
             consoleLogPath: configuration.keep ? consoles + "/" + name + ".log" : nil)
     }
 
@@ -137,10 +148,6 @@ public final class MicroVMLauncher: InstanceLauncher {
     /// Boots one micro-VM and waits for its readiness line. On any failure the
     /// domain is destroyed and its files removed before the error is thrown.
     public func launchVM() async throws(VMMError) -> MicroVM {
-        guard Self.isLocal(uri: connection.uri) else {
-            throw .invalidConfiguration(
-                "booting through the remote URI \(connection.uri) is not supported yet: mvm reads the guest console through a local socket; run mvm on that host")
-        }
         let stopwatch = PhaseStopwatch()
         let description = describeDomain(name: Self.newDomainName())
         let connection = self.connection
@@ -165,24 +172,30 @@ public final class MicroVMLauncher: InstanceLauncher {
         } catch {
             throw .system("cannot create \(configuration.stateDirectory.subdirectory("consoles")): \(error.localizedDescription)")
         }
-        guard case .unixSocket(let socketPath) = description.console else {
-            throw .invalidConfiguration("unsupported console backend")
+        // A socket console listens before the domain exists; a libvirt stream
+        // attaches to a domain started paused.
+        var socket: ConsoleSocket?
+        var flags = startFlags(uri: connection.uri, keep: configuration.keep)
+        switch description.console {
+        case .unixSocket(let path): socket = try ConsoleSocket(path: path)
+        case .libvirtStream: flags.insert(.paused)
         }
-        let console = try ConsoleSocket(path: socketPath)
         var timeline = BootTimeline()
         let xml = description.xml()
         logger.debug("starting domain", metadata: ["name": "\(description.name)", "uri": "\(connection.uri)"])
         let domain: Domain
         do {
-            domain = try connection.createDomain(xml: xml, flags: startFlags(uri: connection.uri, keep: configuration.keep))
+            domain = try connection.createDomain(xml: xml, flags: flags)
         } catch {
-            console.close()
+            socket?.close()
             throw .libvirt(error)
         }
         timeline.append(.started, at: stopwatch.elapsed())
 
         // From here on the domain exists: every failure must destroy it, and
         // so must an interrupted mvm.
+        let console = GuestConsole()
+        if let socket { console.attach(.socket(socket)) }
         let logPath = description.consoleLogPath
         TeardownRegistry.shared.register(description.name) {
             try? domain.destroy()
@@ -197,25 +210,30 @@ public final class MicroVMLauncher: InstanceLauncher {
             return error
         }
 
-        var scanner = ConsoleScanner()
-        let peerPID: Int32?
-        do {
-            (_, peerPID) = try console.acceptConnection(until: deadline)
+        let readDescriptor: Int32
+        var peerPID: Int32?
+        do throws(VMMError) {
+            if let socket {
+                let accepted = try socket.acceptConnection(until: deadline)
+                (readDescriptor, peerPID) = (accepted.fd, accepted.peerPID)
+            } else {
+                readDescriptor = try attachStream(to: domain, on: connection, console: console)
+                timeline.append(.resumed, at: stopwatch.elapsed())
+            }
         } catch {
             throw fail(error)
         }
-        switch waitForReadiness(
-            on: console.connection, until: deadline, scanner: &scanner, echo: configuration.consoleEcho)
-        {
+        var scanner = ConsoleScanner()
+        switch waitForReadiness(on: readDescriptor, until: deadline, scanner: &scanner, echo: configuration.consoleEcho) {
         case .success(let observation):
             timeline.append(.firstOutput, at: stopwatch.offset(of: observation.firstOutput))
             timeline.append(.ready, at: stopwatch.offset(of: observation.ready))
-            let pid = qemuPID(uri: connection.uri, domainName: description.name) ?? peerPID
+            let pid = isLocal(uri: connection.uri) ? qemuPID(uri: connection.uri, domainName: description.name) ?? peerPID : nil
             return MicroVM(
                 name: description.name, domain: domain, console: console, description: description, xml: xml,
                 uri: connection.uri, acceleratorChoice: acceleratorChoice,
-                boot: BootRecord(timeline: timeline, facts: observation.facts, requestedAt: stopwatch.wallClockOrigin), qemuPID: pid,
-                echo: configuration.consoleEcho)
+                boot: BootRecord(timeline: timeline, facts: observation.facts, requestedAt: stopwatch.wallClockOrigin),
+                qemuPID: pid)
         case .failure(.timedOut):
             throw fail(.readinessTimeout(after: configuration.timeout, accelerator: description.accelerator, consoleTail: scanner.lastLines))
         case .failure(.kernelPanic(let line)):
@@ -225,6 +243,36 @@ public final class MicroVMLauncher: InstanceLauncher {
         case .failure(.readFailed(let code)):
             throw fail(.system("reading the guest console failed: \(errnoDescription(code))"))
         }
+    }
+
+    /// How long a paused domain waits, once libvirt has opened its pty
+    /// console, before its vCPUs run. QEMU drops what a pty serial port
+    /// writes until it notices a client, and it looks once a second
+    /// (chardev/char-pty.c, pty_chr_rearm_timer(chr, 1000)).
+    static let ptyAttachHold: Duration = .milliseconds(1100)
+
+    /// Opens the console of a paused domain through libvirt, waits until QEMU
+    /// can have seen the client, resumes the domain; returns the descriptor
+    /// to read the console from.
+    private static func attachStream(to domain: Domain, on connection: Connection, console: GuestConsole) throws(VMMError) -> Int32 {
+        let streamConsole: StreamConsole
+        do {
+            let stream = try connection.makeStream()
+            try domain.openConsole(into: stream)
+            streamConsole = try StreamConsole(stream: stream)
+        } catch let error as LibvirtError {
+            throw .libvirt(error)
+        } catch {
+            throw error as? VMMError ?? .system("\(error)")
+        }
+        console.attach(.stream(streamConsole))
+        Thread.sleep(forTimeInterval: ptyAttachHold.seconds)
+        do {
+            try domain.resume()
+        } catch {
+            throw .libvirt(error)
+        }
+        return streamConsole.readDescriptor
     }
 
     /// libvirt destroys the domain when the connection closes (a crashed mvm),
@@ -277,13 +325,12 @@ public final class MicroVM: RunningInstance {
     /// The domain's QEMU process, when it runs on this machine.
     public let qemuPID: Int32?
     private let domain: Domain
-    private let console: ConsoleSocket
+    private let console: GuestConsole
     private let stopped = Mutex(false)
 
     init(
-        name: String, domain: Domain, console: ConsoleSocket, description: DomainDescription, xml: String,
-        uri: String, acceleratorChoice: AcceleratorChoice, boot: BootRecord, qemuPID: Int32?,
-        echo: (@Sendable ([UInt8]) -> Void)?
+        name: String, domain: Domain, console: GuestConsole, description: DomainDescription, xml: String,
+        uri: String, acceleratorChoice: AcceleratorChoice, boot: BootRecord, qemuPID: Int32?
     ) {
         self.name = name
         self.domain = domain
@@ -299,14 +346,22 @@ public final class MicroVM: RunningInstance {
     /// PSS and RSS of the QEMU process, plus the memory the guest's kernel
     /// counts as used (from its readiness line).
     public func footprint() async throws -> Footprint {
+        let guestUsed = MemoryReading(name: MemoryReading.Name.guestUsed, bytes: boot.facts.usedBytes)
         guard let qemuPID else {
-            throw VMMError.system("the QEMU process of \(name) is not on this machine; its memory cannot be read")
+            // QEMU runs on another machine: libvirt reports its RSS; PSS
+            // needs /proc of that machine.
+            let domain = self.domain
+            let rss = try await onDedicatedThreadTyped { () throws(LibvirtError) in try domain.residentBytes() }
+            guard let rss else {
+                throw VMMError.system("libvirt reports no memory figure for \(name) on \(uri)")
+            }
+            return Footprint(readings: [MemoryReading(name: MemoryReading.Name.rss, bytes: rss), guestUsed])
         }
         let memory = try ProcessMemory.read(pid: qemuPID)
         return Footprint(readings: [
             MemoryReading(name: MemoryReading.Name.pss, bytes: memory.pssBytes),
             MemoryReading(name: MemoryReading.Name.rss, bytes: memory.rssBytes),
-            MemoryReading(name: MemoryReading.Name.guestUsed, bytes: boot.facts.usedBytes),
+            guestUsed,
         ])
     }
 

@@ -31,6 +31,11 @@ extension MVM {
             help: ArgumentHelp("Extra kernel command-line argument (repeatable).", valueName: "arg"))
         var kernelArguments: [String] = []
 
+        @Option(
+            name: .customLong("console-transport"),
+            help: "How to read the guest console: socket (local domains), stream (libvirt's console stream, for remote URIs), auto.")
+        var consoleTransport: ConsoleTransport = .auto
+
         @Flag(help: "Stream the guest console to stderr while it boots.")
         var console = false
 
@@ -54,6 +59,7 @@ extension MVM {
             configuration.timeout = seconds(instance.timeout)
             configuration.extraKernelArguments = kernelArguments
             configuration.keep = instance.keep
+            configuration.consoleTransport = consoleTransport
             if console {
                 configuration.consoleEcho = { bytes in FileHandle.standardError.write(Data(bytes)) }
             }

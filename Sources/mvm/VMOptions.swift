@@ -4,6 +4,7 @@ import VMM
 
 extension AcceleratorRequest: ExpressibleByArgument {}
 extension MachineType: ExpressibleByArgument {}
+extension ConsoleTransport: ExpressibleByArgument {}
 
 /// Options that say where libvirt is.
 struct ConnectionOptions: ParsableArguments {

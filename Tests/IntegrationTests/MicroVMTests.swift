@@ -19,7 +19,10 @@ extension RealInstances {
 
         /// Boots, checks phases, facts and footprint, stops, and checks that
         /// nothing is left: no mvm- domain, no QEMU process, no console file.
-        func bootAndCheck(_ configuration: MicroVMConfiguration, expectMachine: MachineType) async throws {
+        func bootAndCheck(
+            _ configuration: MicroVMConfiguration, expectMachine: MachineType,
+            phases expectedPhases: [Phase] = [.request, .started, .firstOutput, .ready]
+        ) async throws {
             try Fixtures.requireImages()
             let launcher = try await MicroVMLauncher(configuration)
             #expect(launcher.machine == expectMachine)
@@ -27,7 +30,7 @@ extension RealInstances {
             let pid = try await checkThenStop(try await launcher.launchVM()) { vm in
                 let footprint = try await vm.footprint()
                 let phases = vm.boot.timeline.marks.map(\.phase)
-                #expect(phases == [.request, .started, .firstOutput, .ready])
+                #expect(phases == expectedPhases)
                 #expect(vm.boot.timeline.isOrdered)
                 #expect(vm.boot.facts.kernelRelease.hasPrefix("6.1"))
                 #expect(vm.boot.facts.cpus == 1)
@@ -61,6 +64,37 @@ extension RealInstances {
         /// The same boot through libvirtd (scripts/libvirt-daemons.sh starts it).
         @Test func systemDaemonBootsTheMinimalMicroVM() async throws {
             try await bootAndCheck(configuration(uri: "qemu:///system"), expectMachine: .microvm)
+        }
+
+        /// libvirt's console stream instead of mvm's socket, through the daemon.
+        @Test func consoleStreamThroughTheDaemon() async throws {
+            var configuration = configuration(uri: "qemu:///system")
+            configuration.consoleTransport = .stream
+            try await bootAndCheck(configuration, expectMachine: .microvm, phases: [.request, .started, .resumed, .firstOutput, .ready])
+        }
+
+        /// A remote URI: libvirt's own remote protocol over ssh (to a
+        /// loopback sshd that scripts/test-sshd.sh starts). Memory comes from
+        /// libvirt (RSS), as it would from another machine.
+        @Test func remoteURIOverSSH() async throws {
+            try Fixtures.requireImages()
+            let key = "/var/tmp/mvm-tests/ssh/client_key"
+            try #require(FileManager.default.fileExists(atPath: key), "no \(key): run scripts/run-tests.sh (it starts the test sshd)")
+            let uri = "qemu+ssh://root@127.0.0.1:2222/system?keyfile=\(key)&no_verify=1&known_hosts=/dev/null"
+            let launcher = try await MicroVMLauncher(configuration(uri: uri))
+            #expect(launcher.consoleTransport == .stream)
+            let name = try await checkThenStop(try await launcher.launchVM()) { vm in
+                #expect(vm.boot.timeline.marks.map(\.phase) == [.request, .started, .resumed, .firstOutput, .ready])
+                #expect(vm.boot.timeline.isOrdered)
+                #expect(vm.qemuPID == nil)
+                let footprint = try await vm.footprint()
+                #expect(footprint[MemoryReading.Name.pss] == nil)
+                #expect((footprint[MemoryReading.Name.rss] ?? 0) > 10 << 20)
+                return vm.name
+            }
+            let manager = try await DomainManager(uri: uri, stateDirectory: Fixtures.state)
+            #expect(try !manager.runningMVMDomains().contains(name))
+            #expect(Fixtures.mvmQEMUProcesses().isEmpty)
         }
 
         @Test func missingKernelFailsBeforeAnythingStarts() async throws {

@@ -10,6 +10,9 @@ final class Connection: @unchecked Sendable {
     let uri: String
     private let pointer: virConnectPtr
 
+    /// For the other wrappers of this layer (streams); never leaves it.
+    var rawPointer: virConnectPtr { pointer }
+
     /// Opens `uri` (`qemu:///embed?root=/var/lib/mvm/libvirt`,
     /// `qemu:///system`, `qemu+ssh://host/system`, ...). Remote URIs may ask
     /// for credentials through libvirt's default console prompts. libvirt's

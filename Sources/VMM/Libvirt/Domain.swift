@@ -8,6 +8,9 @@ import Glibc
 final class Domain: @unchecked Sendable {
     private let pointer: virDomainPtr
 
+    /// For the other wrappers of this layer (streams); never leaves it.
+    var rawPointer: virDomainPtr { pointer }
+
     /// Takes ownership of a handle libvirt returned.
     init(owning pointer: virDomainPtr) {
         self.pointer = pointer
