@@ -51,7 +51,7 @@ extension Connection {
             throw .system("cannot create state directory \(stateDirectory.path): \(error.localizedDescription); pass a writable --state-dir")
         }
         if uri == nil { try EmbeddedDriverRoot(stateDirectory: stateDirectory).prepare() }
-        let resolved = uri.map(routedThroughDaemon) ?? MicroVMConfiguration.embeddedURI(stateDirectory: stateDirectory)
+        let resolved = uri.map { routedThroughDaemon($0) } ?? MicroVMConfiguration.embeddedURI(stateDirectory: stateDirectory)
         let logFile = stateDirectory.subdirectory("libvirt-client.log")
         do {
             return try await onDedicatedThreadTyped { () throws(LibvirtError) in
@@ -64,12 +64,28 @@ extension Connection {
 }
 
 /// Once a process has opened the embedded QEMU driver, libvirt hands it every
-/// later `qemu:///...` URI too (and it then asks for `root`). Naming the UNIX
-/// transport sends `qemu:///system` and `qemu:///session` to the daemon, as
-/// they would go in a process that never embedded the driver.
-func routedThroughDaemon(_ uri: String) -> String {
-    for path in ["system", "session"] where uri == "qemu:///\(path)" || uri.hasPrefix("qemu:///\(path)?") {
-        return "qemu+unix://" + uri.dropFirst("qemu:".count + 2)
+/// later `qemu:///...` URI (which then asks for `root`), and its remote driver
+/// declines local URIs that name no socket. Naming the UNIX transport and the
+/// daemon's socket sends `qemu:///system` and `qemu:///session` to the daemon,
+/// as they go in a process that never embedded the driver. Other URIs, and
+/// ones that already name a socket, are left alone.
+func routedThroughDaemon(
+    _ uri: String,
+    runtimeDirectory: String = ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"] ?? "/run/user/\(getuid())",
+    socketExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }
+) -> String {
+    for scheme in ["qemu:///", "qemu+unix:///"] {
+        guard uri.hasPrefix(scheme) else { continue }
+        let rest = uri.dropFirst(scheme.count)
+        let path = rest.prefix { $0 != "?" }
+        let query = rest.dropFirst(path.count).dropFirst()
+        guard path == "system" || path == "session", !query.contains("socket=") else { return uri }
+        // libvirtd's socket, or virtqemud's where the modular daemons run.
+        let directory = path == "system" ? "/run/libvirt" : runtimeDirectory + "/libvirt"
+        let modular = directory + "/virtqemud-sock"
+        let socket = socketExists(modular) ? modular : directory + "/libvirt-sock"
+        let parameters = (query.isEmpty ? "" : query + "&") + "socket=" + socket
+        return "qemu+unix:///\(path)?\(parameters)"
     }
     return uri
 }

@@ -112,14 +112,21 @@ import Testing
 
 @Suite struct DaemonRoutingTests {
     @Test(arguments: [
-        ("qemu:///system", "qemu+unix:///system"),
-        ("qemu:///session", "qemu+unix:///session"),
-        ("qemu:///system?socket=/x", "qemu+unix:///system?socket=/x"),
+        ("qemu:///system", "qemu+unix:///system?socket=/run/libvirt/libvirt-sock"),
+        ("qemu+unix:///system", "qemu+unix:///system?socket=/run/libvirt/libvirt-sock"),
+        ("qemu:///session", "qemu+unix:///session?socket=/run/user/7/libvirt/libvirt-sock"),
+        ("qemu:///system?mode=legacy", "qemu+unix:///system?mode=legacy&socket=/run/libvirt/libvirt-sock"),
+        ("qemu:///system?socket=/x", "qemu:///system?socket=/x"),
         ("qemu:///embed?root=/r", "qemu:///embed?root=/r"),
         ("qemu+ssh://h/system", "qemu+ssh://h/system"),
         ("qemu:///systemd", "qemu:///systemd"),
     ])
-    func systemAndSessionGoThroughTheSocket(uri: String, routed: String) {
-        #expect(routedThroughDaemon(uri) == routed)
+    func systemAndSessionGoThroughTheDaemonSocket(uri: String, routed: String) {
+        #expect(routedThroughDaemon(uri, runtimeDirectory: "/run/user/7", socketExists: { _ in false }) == routed)
+    }
+
+    @Test func modularDaemonSocketWinsWhereItExists() {
+        let routed = routedThroughDaemon("qemu:///system", socketExists: { $0 == "/run/libvirt/virtqemud-sock" })
+        #expect(routed == "qemu+unix:///system?socket=/run/libvirt/virtqemud-sock")
     }
 }
