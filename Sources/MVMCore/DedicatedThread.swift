@@ -3,20 +3,6 @@ import Foundation
 /// Runs blocking work (libvirt calls, waiting on a console with poll(2)) on a
 /// thread of its own, so that it never holds one of the few threads of
 /// Swift's cooperative pool while it waits.
-public func onDedicatedThread<Result: Sendable>(
-    name: String,
-    _ body: @escaping @Sendable () throws -> Result
-) async throws -> Result {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            continuation.resume(with: Swift.Result { try body() })
-        }
-        thread.name = name
-        thread.start()
-    }
-}
-
-/// `onDedicatedThread` for bodies with a typed error.
 public func onDedicatedThreadTyped<Success: Sendable, Failure: Error>(
     name: String = "mvm-blocking",
     _ body: @escaping @Sendable () throws(Failure) -> Success

@@ -76,25 +76,6 @@ public protocol InstanceLauncher: Sendable {
     func launch() async throws -> any RunningInstance
 }
 
-extension InstanceLauncher {
-    /// Launches an instance, hands it to `body`, and stops it afterwards,
-    /// also when `body` throws.
-    public func withInstance<Result: Sendable>(
-        _ body: (any RunningInstance) async throws -> Result
-    ) async throws -> Result {
-        let instance = try await launch()
-        let result: Result
-        do {
-            result = try await body(instance)
-        } catch {
-            try? await instance.stop()
-            throw error
-        }
-        try await instance.stop()
-        return result
-    }
-}
-
 extension Footprint {
     /// The readings of a name-to-bytes dictionary (JSON has no order) in
     /// mvm's usual order: pss, rss, then the kind-specific ones by name.

@@ -185,7 +185,7 @@ public final class MicroVMLauncher: InstanceLauncher {
         logger.debug("starting domain", metadata: ["name": "\(description.name)", "uri": "\(connection.uri)"])
         let domain: Domain
         do {
-            domain = try connection.createDomain(xml: xml, flags: flags)
+            domain = try connection.createDomain(xml: xml, flags: flags, name: description.name)
         } catch {
             socket?.close()
             throw .libvirt(error)
@@ -248,8 +248,10 @@ public final class MicroVMLauncher: InstanceLauncher {
     /// How long a paused domain waits, once libvirt has opened its pty
     /// console, before its vCPUs run. QEMU drops what a pty serial port
     /// writes until it notices a client, and it looks once a second
-    /// (chardev/char-pty.c, pty_chr_rearm_timer(chr, 1000)).
-    static let ptyAttachHold: Duration = .milliseconds(1100)
+    /// (chardev/char-pty.c, pty_chr_rearm_timer(chr, 1000)). Two looks'
+    /// worth: with 1.1 s, one boot in a loaded test run lost its whole
+    /// console, its tick presumably late.
+    static let ptyAttachHold: Duration = .milliseconds(2100)
 
     /// Opens the console of a paused domain through libvirt, waits until QEMU
     /// can have seen the client, resumes the domain; returns the descriptor

@@ -30,10 +30,11 @@ final class Connection: @unchecked Sendable {
         virConnectClose(pointer)
     }
 
-    /// Starts a transient domain from its XML (`virDomainCreateXML`).
-    func createDomain(xml: String, flags: DomainStartFlags) throws(LibvirtError) -> Domain {
+    /// Starts a transient domain from its XML (`virDomainCreateXML`);
+    /// `name` only says which domain in an error.
+    func createDomain(xml: String, flags: DomainStartFlags, name: String) throws(LibvirtError) -> Domain {
         guard let domain = virDomainCreateXML(pointer, xml, flags.rawValue) else {
-            throw .takeLast(context: "starting domain")
+            throw .takeLast(context: "starting domain \(name) on \(uri)")
         }
         return Domain(owning: domain)
     }
@@ -89,15 +90,6 @@ final class Connection: @unchecked Sendable {
         defer { free(raw) }
         return String(cString: raw)
     }
-
-    /// The connection's canonical URI as libvirt reports it.
-    func canonicalURI() throws(LibvirtError) -> String {
-        guard let raw = virConnectGetURI(pointer) else {
-            throw .takeLast(context: "reading URI of \(uri)")
-        }
-        defer { free(raw) }
-        return String(cString: raw)
-    }
 }
 
 /// Flags of `virDomainCreateXML` (`virDomainCreateFlags`).
@@ -109,6 +101,4 @@ struct DomainStartFlags: OptionSet, Sendable {
     /// `VIR_DOMAIN_START_AUTODESTROY`: libvirt destroys the domain when this
     /// connection closes, so a crashed mvm leaves no guest behind.
     static let autoDestroy = DomainStartFlags(rawValue: UInt32(VIR_DOMAIN_START_AUTODESTROY.rawValue))
-    /// `VIR_DOMAIN_START_VALIDATE`: check the XML against libvirt's schema.
-    static let validate = DomainStartFlags(rawValue: UInt32(VIR_DOMAIN_START_VALIDATE.rawValue))
 }

@@ -1,7 +1,4 @@
 import CLibvirt
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A libvirt domain handle (`virDomainPtr`), freed exactly once when the
 /// last reference goes away. Freeing the handle does not stop the domain.
@@ -28,22 +25,6 @@ final class Domain: @unchecked Sendable {
         return String(cString: raw)
     }
 
-    /// The domain's id while it runs (the number in QEMU's `-name` guest=).
-    func id() -> UInt32? {
-        let id = virDomainGetID(pointer)
-        if id == UInt32.max {
-            virResetLastError()
-            return nil
-        }
-        return id
-    }
-
-    func isActive() throws(LibvirtError) -> Bool {
-        let result = virDomainIsActive(pointer)
-        guard result >= 0 else { throw .takeLast(context: "checking whether domain is running") }
-        return result == 1
-    }
-
     /// Resumes a domain started paused.
     func resume() throws(LibvirtError) {
         guard virDomainResume(pointer) == 0 else {
@@ -59,14 +40,5 @@ final class Domain: @unchecked Sendable {
             if error.isNoDomain || error.isOperationInvalid { return }
             throw error
         }
-    }
-
-    /// The live domain XML, as libvirt completed it.
-    func xmlDescription() throws(LibvirtError) -> String {
-        guard let raw = virDomainGetXMLDesc(pointer, 0) else {
-            throw .takeLast(context: "reading domain XML")
-        }
-        defer { free(raw) }
-        return String(cString: raw)
     }
 }

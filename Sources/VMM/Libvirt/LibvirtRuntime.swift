@@ -43,16 +43,6 @@ enum LibvirtRuntime {
         return .success(())
     }()
 
-    /// libvirt's library version as "major.minor.release".
-    static func libraryVersion() -> String? {
-        var version: UInt = 0
-        guard virGetVersion(&version, nil, nil) == 0 else {
-            virResetLastError()
-            return nil
-        }
-        return formatVersion(version)
-    }
-
     static func formatVersion(_ version: UInt) -> String {
         "\(version / 1_000_000).\(version / 1000 % 1000).\(version % 1000)"
     }
