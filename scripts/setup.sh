@@ -11,7 +11,8 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run this as root (sudo $0): it installs packages and boots VMs"
 
 # Debian packages: libvirt (library, daemon, clients), QEMU, OCI runtimes,
-# image build tools, benchmark tools.
+# image build tools, benchmark tools. With their recommended packages, as
+# apt installs them by default: that is the set-up the tests are run on.
 packages=(
   libvirt-dev libvirt-daemon-system libvirt-clients libxml2-utils
   qemu-system-x86 runc crun busybox-static cpio lz4
@@ -25,7 +26,7 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 else
   say "Debian packages already installed"
 fi
