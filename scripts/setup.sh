@@ -15,7 +15,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # apt installs them by default: that is the set-up the tests are run on.
 packages=(
   libvirt-dev libvirt-daemon-system libvirt-clients libxml2-utils
-  qemu-system-x86 runc crun busybox-static cpio lz4
+  qemu-system-x86 runc crun busybox-static cpio lz4 xz-utils
   linux-source-6.1 bc flex bison libelf-dev libssl-dev make gcc
   hyperfine
 )
