@@ -39,10 +39,6 @@ public struct MicroVMConfiguration: Sendable {
     public static func embeddedURI(stateDirectory: StateDirectory) -> String {
         "qemu:///embed?root=" + stateDirectory.subdirectory("libvirt")
     }
-
-    public var resolvedURI: String {
-        connectURI ?? Self.embeddedURI(stateDirectory: stateDirectory)
-    }
 }
 
 /// Boots micro-VMs of one configuration through one libvirt connection.
@@ -66,9 +62,18 @@ public final class MicroVMLauncher: InstanceLauncher {
         guard (1...64).contains(configuration.vcpus) else {
             throw .invalidConfiguration("\(configuration.vcpus) vCPUs is out of range: use 1 to 64")
         }
-        let kernelHeader = try Self.checkImage(role: "kernel", path: configuration.kernelPath)
-        _ = try Self.checkImage(role: "initrd", path: configuration.initrdPath)
-        self.machine = configuration.machine ?? (kernelHeader.starts(with: [0x7F, 0x45, 0x4C, 0x46]) ? .microvm : .pc)
+        // A remote domain's images live on its host: check them here only
+        // when they are here too.
+        let remote = !Self.isLocal(uri: configuration.connectURI ?? "qemu:///embed")
+        if remote && !FileManager.default.fileExists(atPath: configuration.kernelPath) {
+            let name = URL(fileURLWithPath: configuration.kernelPath).lastPathComponent
+            self.machine = configuration.machine ?? (name.hasPrefix("vmlinux") ? .microvm : .pc)
+        } else {
+            let kernelHeader = try Self.checkImage(role: "kernel", path: configuration.kernelPath)
+            _ = try Self.checkImage(role: "initrd", path: configuration.initrdPath)
+            // An ELF kernel has a PVH entry that microvm boots; a bzImage needs a PC's firmware.
+            self.machine = configuration.machine ?? (kernelHeader.starts(with: [0x7F, 0x45, 0x4C, 0x46]) ? .microvm : .pc)
+        }
         self.configuration = configuration
         self.logger = logger
         connection = try await Connection.open(uri: configuration.connectURI, stateDirectory: configuration.stateDirectory)
@@ -196,16 +201,10 @@ public final class MicroVMLauncher: InstanceLauncher {
         // so must an interrupted mvm.
         let console = GuestConsole()
         if let socket { console.attach(.socket(socket)) }
-        let logPath = description.consoleLogPath
-        TeardownRegistry.shared.register(description.name) {
-            try? domain.destroy()
-            console.close()
-            if let logPath { unlink(logPath) }
-        }
+        let teardown = DomainTeardown(domain: domain, console: console, logPath: description.consoleLogPath)
+        TeardownRegistry.shared.register(description.name) { try? teardown.run() }
         func fail(_ error: VMMError) -> VMMError {
-            try? domain.destroy()
-            console.close()
-            if let logPath { unlink(logPath) }
+            try? teardown.run()
             TeardownRegistry.shared.unregister(description.name)
             return error
         }
@@ -230,7 +229,7 @@ public final class MicroVMLauncher: InstanceLauncher {
             timeline.append(.ready, at: stopwatch.offset(of: observation.ready))
             let pid = isLocal(uri: connection.uri) ? qemuPID(uri: connection.uri, domainName: description.name) ?? peerPID : nil
             return MicroVM(
-                name: description.name, domain: domain, console: console, description: description, xml: xml,
+                name: description.name, teardown: teardown, console: console, description: description, xml: xml,
                 uri: connection.uri, acceleratorChoice: acceleratorChoice,
                 boot: BootRecord(timeline: timeline, facts: observation.facts, requestedAt: stopwatch.wallClockOrigin),
                 qemuPID: pid)
@@ -326,16 +325,16 @@ public final class MicroVM: RunningInstance {
     public let acceleratorChoice: AcceleratorChoice
     /// The domain's QEMU process, when it runs on this machine.
     public let qemuPID: Int32?
-    private let domain: Domain
+    private let teardown: DomainTeardown
     private let console: GuestConsole
     private let stopped = Mutex(false)
 
     init(
-        name: String, domain: Domain, console: GuestConsole, description: DomainDescription, xml: String,
+        name: String, teardown: DomainTeardown, console: GuestConsole, description: DomainDescription, xml: String,
         uri: String, acceleratorChoice: AcceleratorChoice, boot: BootRecord, qemuPID: Int32?
     ) {
         self.name = name
-        self.domain = domain
+        self.teardown = teardown
         self.console = console
         self.description = description
         self.xml = xml
@@ -352,7 +351,7 @@ public final class MicroVM: RunningInstance {
         guard let qemuPID else {
             // QEMU runs on another machine: libvirt reports its RSS; PSS
             // needs /proc of that machine.
-            let domain = self.domain
+            let domain = teardown.domain
             let rss = try await onDedicatedThreadTyped { () throws(LibvirtError) in try domain.residentBytes() }
             guard let rss else {
                 throw VMMError.system("libvirt reports no memory figure for \(name) on \(uri)")
@@ -374,17 +373,11 @@ public final class MicroVM: RunningInstance {
             return !alreadyStopped
         }
         guard first else { return }
-        let domain = self.domain
-        let console = self.console
-        let logPath = description.consoleLogPath
+        let teardown = self.teardown
         let name = self.name
         try await onDedicatedThreadTyped { () throws(VMMError) in
-            defer {
-                console.close()
-                if let logPath { unlink(logPath) }
-                TeardownRegistry.shared.unregister(name)
-            }
-            do throws(LibvirtError) { try domain.destroy() } catch { throw .libvirt(error) }
+            defer { TeardownRegistry.shared.unregister(name) }
+            do throws(LibvirtError) { try teardown.run() } catch { throw .libvirt(error) }
         }
     }
 
@@ -394,5 +387,28 @@ public final class MicroVM: RunningInstance {
         stopped.withLock { $0 = true }
         console.close()
         TeardownRegistry.shared.unregister(name)
+    }
+}
+
+/// Removes one domain: destroys it, closes mvm's end of its console, removes
+/// its console log. Used on failure, on stop and on an interrupt alike.
+final class DomainTeardown: Sendable {
+    let domain: Domain
+    let console: GuestConsole
+    let logPath: String?
+
+    init(domain: Domain, console: GuestConsole, logPath: String?) {
+        self.domain = domain
+        self.console = console
+        self.logPath = logPath
+    }
+
+    /// Closes and removes mvm's side even when destroying fails.
+    func run() throws(LibvirtError) {
+        defer {
+            console.close()
+            if let logPath { unlink(logPath) }
+        }
+        try domain.destroy()
     }
 }
