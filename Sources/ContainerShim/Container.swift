@@ -42,7 +42,18 @@ public final class ContainerLauncher: InstanceLauncher {
             }
             usesUserNamespace = true
         }
-        self.configuration = configuration
+        // In a user namespace the container's root is an unprivileged host
+        // uid, which must be able to reach the rootfs.
+        var effective = configuration
+        if usesUserNamespace {
+            do {
+                effective.rootfsPath = try ImageStaging(stateDirectory: configuration.stateDirectory)
+                    .reachablePath(for: configuration.rootfsPath)
+            } catch {
+                throw .rootfs(path: configuration.rootfsPath, problem: "cannot be copied where the container's user can reach it (\(error.localizedDescription))")
+            }
+        }
+        self.configuration = effective
         self.host = host
         self.runtime = runtime
     }

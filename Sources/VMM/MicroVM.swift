@@ -74,7 +74,19 @@ public final class MicroVMLauncher: InstanceLauncher {
             // An ELF kernel has a PVH entry that microvm boots; a bzImage needs a PC's firmware.
             self.machine = configuration.machine ?? (kernelHeader.starts(with: [0x7F, 0x45, 0x4C, 0x46]) ? .microvm : .pc)
         }
-        self.configuration = configuration
+        // libvirtd runs QEMU as its own user (libvirt-qemu), which must be able
+        // to reach the images; the embedded driver runs it as mvm's user.
+        var effective = configuration
+        if !remote && configuration.connectURI != nil {
+            let staging = ImageStaging(stateDirectory: configuration.stateDirectory)
+            do {
+                effective.kernelPath = try staging.reachablePath(for: configuration.kernelPath)
+                effective.initrdPath = try staging.reachablePath(for: configuration.initrdPath)
+            } catch {
+                throw .system("cannot copy the images where QEMU's user can reach them: \(error.localizedDescription)")
+            }
+        }
+        self.configuration = effective
         self.logger = logger
         connection = try await Connection.open(uri: configuration.connectURI, stateDirectory: configuration.stateDirectory)
         let uri = connection.uri

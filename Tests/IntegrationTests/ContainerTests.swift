@@ -77,6 +77,23 @@ extension RealInstances {
             try await expectNothingLeft()
         }
 
+        /// A rootfs the container's user-namespace root could not reach (a
+        /// checkout in root's private home) is staged in the state directory.
+        @Test func privateRootfsIsStagedForTheUserNamespace() async throws {
+            try Fixtures.requireImages()
+            let (directory, copies) = try Fixtures.privateCopies(of: [Fixtures.images.rootfs])
+            defer { try? FileManager.default.removeItem(at: directory) }
+            var configuration = configuration(rootfs: copies[0])
+            configuration.userNamespace = .on
+            let launcher = try ContainerLauncher(configuration)
+            #expect(launcher.configuration.rootfsPath.hasPrefix(Fixtures.state.subdirectory("images") + "/rootfs-"))
+            try await checkThenStop(try await launcher.launchContainer()) { container in
+                #expect(container.usesUserNamespace)
+                #expect(container.boot.facts.cpus == 1)
+            }
+            try await expectNothingLeft()
+        }
+
         @Test func missingRuntimeIsAClearErrorAndLeavesNothing() async throws {
             var configuration = configuration()
             configuration.runtime = .path("/nonexistent/runc")

@@ -66,6 +66,18 @@ extension RealInstances {
             try await bootAndCheck(configuration(uri: "qemu:///system"), expectMachine: .microvm)
         }
 
+        /// libvirtd runs QEMU as libvirt-qemu, which cannot enter a private
+        /// checkout: the images are staged in the state directory.
+        @Test func systemDaemonBootsImagesFromAPrivateDirectory() async throws {
+            try Fixtures.requireImages()
+            let (directory, copies) = try Fixtures.privateCopies(of: [Fixtures.images.minimalVmlinux, Fixtures.images.initramfs])
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let configuration = configuration(uri: "qemu:///system", kernel: copies[0], initrd: copies[1])
+            let launcher = try await MicroVMLauncher(configuration)
+            #expect(launcher.configuration.kernelPath.hasPrefix(Fixtures.state.subdirectory("images") + "/vmlinux-"))
+            try await bootAndCheck(configuration, expectMachine: .microvm)
+        }
+
         /// libvirt's console stream instead of mvm's socket, through the daemon.
         @Test func consoleStreamThroughTheDaemon() async throws {
             var configuration = configuration(uri: "qemu:///system")

@@ -69,6 +69,21 @@ enum Fixtures {
         (try? FileManager.default.contentsOfDirectory(atPath: state.subdirectory("consoles"))) ?? []
     }
 
+    /// Copies of images in a directory only root can enter (mode 0700, as
+    /// /root is on Debian), as when the checkout lives in root's home.
+    static func privateCopies(of paths: [String]) throws -> (directory: URL, copies: [String]) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-private-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
+        var copies: [String] = []
+        for path in paths {
+            let copy = directory.appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent).path
+            try FileManager.default.copyItem(atPath: path, toPath: copy)
+            copies.append(copy)
+        }
+        return (directory, copies)
+    }
+
     /// A file under a fresh temporary directory, removed by the caller.
     static func temporaryFile(named name: String, contents: [UInt8]) throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-test-\(UUID().uuidString)")
