@@ -13,9 +13,10 @@ struct EmbeddedDriverRoot {
 
     /// What mvm needs in the driver's qemu.conf. Without a daemon there is no
     /// virtlogd, so QEMU's stdout/stderr go to a plain log file instead.
-    /// QEMU runs as root here, so relabelling images is pointless: it would
-    /// also stamp them with xattrs that libvirtd (qemu:///system) then finds
-    /// stale, and the warnings libvirt prints about them end up on stderr.
+    /// No relabelling of images: mvm makes them readable by QEMU's user
+    /// itself (ImageStaging), and relabelling would stamp them with xattrs
+    /// that libvirtd (qemu:///system) then finds stale, with warnings that
+    /// libvirt prints on stderr.
     static let qemuConfiguration = """
         # Written by mvm: the embedded driver runs without libvirt's daemons.
         stdio_handler = "file"

@@ -74,10 +74,10 @@ public final class MicroVMLauncher: InstanceLauncher {
             // An ELF kernel has a PVH entry that microvm boots; a bzImage needs a PC's firmware.
             self.machine = configuration.machine ?? (kernelHeader.starts(with: [0x7F, 0x45, 0x4C, 0x46]) ? .microvm : .pc)
         }
-        // libvirtd runs QEMU as its own user (libvirt-qemu), which must be able
-        // to reach the images; the embedded driver runs it as mvm's user.
+        // libvirt runs QEMU as its own user (libvirt-qemu), the embedded
+        // driver as much as the daemon, and that user must reach the images.
         var effective = configuration
-        if !remote && configuration.connectURI != nil {
+        if !remote {
             let staging = ImageStaging(stateDirectory: configuration.stateDirectory)
             do {
                 effective.kernelPath = try staging.reachablePath(for: configuration.kernelPath)
@@ -205,6 +205,8 @@ public final class MicroVMLauncher: InstanceLauncher {
             domain = try connection.createDomain(xml: xml, flags: flags, name: description.name)
         } catch {
             socket?.close()
+            // libvirt may have created the console log before QEMU failed.
+            if let log = description.consoleLogPath { unlink(log) }
             throw .libvirt(error)
         }
         timeline.append(.started, at: stopwatch.elapsed())

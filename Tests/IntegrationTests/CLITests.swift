@@ -50,6 +50,8 @@ extension RealInstances {
             #expect(destroyed.stdout == "destroyed \(name)\n")
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
             #expect(Fixtures.consoleFiles().isEmpty)
+            // Destroyed by another process than the one that started it.
+            #expect(Fixtures.mvmDomainCgroups().isEmpty)
         }
 
         @Test func dryRunPrintsTheXMLAndBootsNothing() async throws {

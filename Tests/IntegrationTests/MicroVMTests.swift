@@ -51,6 +51,7 @@ extension RealInstances {
             #expect(!Fixtures.processExists(pid))
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
             #expect(Fixtures.consoleFiles().isEmpty)
+            #expect(Fixtures.mvmDomainCgroups().isEmpty)
         }
 
         @Test func embeddedDriverBootsTheMinimalMicroVM() async throws {
@@ -162,6 +163,7 @@ extension RealInstances {
             #expect(try manager.runningMVMDomains().isEmpty)
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
             #expect(Fixtures.consoleFiles().isEmpty)
+            #expect(Fixtures.mvmDomainCgroups().isEmpty)
         }
     }
 }

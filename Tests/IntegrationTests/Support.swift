@@ -65,6 +65,17 @@ enum Fixtures {
         return !status.contains("State:\tZ")
     }
 
+    /// cgroup directories libvirt made for mvm domains (machine/*-mvm-*),
+    /// in every hierarchy: a destroyed domain must leave none.
+    static func mvmDomainCgroups() -> [String] {
+        let root = "/sys/fs/cgroup"
+        let hierarchies = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).map { root + "/" + $0 } + [root]
+        return hierarchies.flatMap { hierarchy in
+            ((try? FileManager.default.contentsOfDirectory(atPath: hierarchy + "/machine")) ?? [])
+                .filter { $0.contains("-mvm-") }.map { hierarchy + "/machine/" + $0 }
+        }
+    }
+
     static func consoleFiles() -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: state.subdirectory("consoles"))) ?? []
     }
