@@ -67,13 +67,15 @@ extension RealInstances {
             try await bootAndCheck(configuration(uri: "qemu:///system"), expectMachine: .microvm)
         }
 
-        /// libvirtd runs QEMU as libvirt-qemu, which cannot enter a private
-        /// checkout: the images are staged in the state directory.
-        @Test func systemDaemonBootsImagesFromAPrivateDirectory() async throws {
+        /// libvirt runs QEMU as libvirt-qemu (embedded driver and daemon
+        /// alike), which cannot enter a private checkout: the images are
+        /// staged in the state directory.
+        @Test(arguments: [nil, "qemu:///system"])
+        func bootsImagesFromAPrivateDirectory(uri: String?) async throws {
             try Fixtures.requireImages()
             let (directory, copies) = try Fixtures.privateCopies(of: [Fixtures.images.minimalVmlinux, Fixtures.images.initramfs])
             defer { try? FileManager.default.removeItem(at: directory) }
-            let configuration = configuration(uri: "qemu:///system", kernel: copies[0], initrd: copies[1])
+            let configuration = configuration(uri: uri, kernel: copies[0], initrd: copies[1])
             let launcher = try await MicroVMLauncher(configuration)
             #expect(launcher.configuration.kernelPath.hasPrefix(Fixtures.state.subdirectory("images") + "/vmlinux-"))
             try await bootAndCheck(configuration, expectMachine: .microvm)
