@@ -96,7 +96,12 @@ extension RealInstances {
             let key = "/var/tmp/mvm-tests/ssh/client_key"
             try #require(FileManager.default.fileExists(atPath: key), "no \(key): run scripts/run-tests.sh (it starts the test sshd)")
             let uri = "qemu+ssh://root@127.0.0.1:2222/system?keyfile=\(key)&no_verify=1&known_hosts=/dev/null"
-            let launcher = try await MicroVMLauncher(configuration(uri: uri))
+            // mvm copies nothing to a remote host: the images must already be
+            // where its QEMU can read them, as staged here for "that host".
+            let staging = ImageStaging(stateDirectory: Fixtures.state)
+            let launcher = try await MicroVMLauncher(configuration(
+                uri: uri, kernel: try staging.reachablePath(for: Fixtures.images.minimalVmlinux),
+                initrd: try staging.reachablePath(for: Fixtures.images.initramfs)))
             #expect(launcher.consoleTransport == .stream)
             let name = try await checkThenStop(try await launcher.launchVM()) { vm in
                 #expect(vm.boot.timeline.marks.map(\.phase) == [.request, .started, .resumed, .firstOutput, .ready])
