@@ -262,8 +262,7 @@ public final class MicroVMLauncher: InstanceLauncher {
     /// console, before its vCPUs run. QEMU drops what a pty serial port
     /// writes until it notices a client, and it looks once a second
     /// (chardev/char-pty.c, pty_chr_rearm_timer(chr, 1000)). Two looks'
-    /// worth: with 1.1 s, one boot in a loaded test run lost its whole
-    /// console, its tick presumably late.
+    /// worth, so that one late look on a loaded host loses nothing.
     static let ptyAttachHold: Duration = .milliseconds(2100)
 
     /// Opens the console of a paused domain through libvirt, waits until QEMU

@@ -2,13 +2,15 @@ import Foundation
 import MVMCore
 
 /// A guest console read through libvirt (`virDomainOpenConsole`): the way to
-/// the serial port of a domain on another machine. A thread pumps the stream
-/// into a socket pair, so the console is read like the local socket: poll(2) on a
-/// file descriptor, as data arrives. The pump ends when the stream does (the
-/// domain stopped); it owns the stream until then.
+/// the serial port of a domain on another machine. libvirt's event loop hands
+/// the stream's data to a callback that forwards it into a socket pair, so
+/// the console is read like the local socket: poll(2) on a file descriptor,
+/// as data arrives. At the end of the stream mvm's end reads end of file.
 final class StreamConsole: @unchecked Sendable {
     /// mvm's end of the socket pair.
     let readDescriptor: Int32
+    private let stream: Stream
+    private let forwarder: Forwarder
     private let lock = NSLock()
     private var readOpen = true
 
@@ -20,44 +22,92 @@ final class StreamConsole: @unchecked Sendable {
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &descriptors) == 0 else {
             throw .system("cannot create a socket pair for the guest console: \(errnoDescription(errno))")
         }
-        let (readEnd, writeEnd) = (descriptors[0], descriptors[1])
-        readDescriptor = readEnd
-        let pump = Thread {
-            var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-            pumping: while true {
-                let count = (try? buffer.withUnsafeMutableBytes { bytes throws(LibvirtError) in try stream.receive(into: bytes) }) ?? 0
-                if count == 0 { break }
-                var written = 0
-                while written < count {
-                    let result = buffer[written..<count].withUnsafeBytes {
-                        send(writeEnd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
-                    }
-                    if result < 0 {
-                        if errno == EINTR { continue }
-                        // mvm closed its end: nobody reads any more.
-                        break pumping
-                    }
-                    written += result
-                }
-            }
-            Glibc.close(writeEnd)
+        readDescriptor = descriptors[0]
+        // Never block libvirt's event loop: what mvm does not read (after the
+        // readiness line) is dropped, as a serial port with no reader would.
+        _ = fcntl(descriptors[1], F_SETFL, fcntl(descriptors[1], F_GETFL) | O_NONBLOCK)
+        self.stream = stream
+        let forwarder = Forwarder(writeDescriptor: descriptors[1])
+        self.forwarder = forwarder
+        do {
+            try stream.watch { stream in forwarder.drain(stream) }
+        } catch {
+            forwarder.finish()
+            Glibc.close(descriptors[0])
+            throw .libvirt(error)
         }
-        pump.name = "mvm-console-stream"
-        pump.start()
     }
 
     deinit {
         close()
     }
 
-    /// Closes mvm's end; the pump stops at its next write or at the end of
-    /// the stream.
+    /// Stops the stream and closes both ends. Safe to call more than once.
     func close() {
         lock.lock()
         defer { lock.unlock() }
-        if readOpen {
-            Glibc.close(readDescriptor)
-            readOpen = false
+        guard readOpen else { return }
+        readOpen = false
+        stream.stopWatching()
+        forwarder.finish()
+        Glibc.close(readDescriptor)
+    }
+
+    /// Moves what the stream has into the socket pair; runs on libvirt's
+    /// event-loop thread.
+    private final class Forwarder: @unchecked Sendable {
+        private let lock = NSLock()
+        private var writeDescriptor: Int32
+        private var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+
+        init(writeDescriptor: Int32) {
+            self.writeDescriptor = writeDescriptor
+        }
+
+        func drain(_ stream: Stream) {
+            lock.lock()
+            defer { lock.unlock() }
+            while writeDescriptor >= 0 {
+                switch buffer.withUnsafeMutableBytes({ stream.receive(into: $0) }) {
+                case .wouldBlock:
+                    return
+                case .end:
+                    closeWriteEnd()
+                    return
+                case .data(let count):
+                    if !forward(count) { closeWriteEnd() }
+                }
+            }
+        }
+
+        private func forward(_ count: Int) -> Bool {
+            var written = 0
+            while written < count {
+                let result = buffer[written..<count].withUnsafeBytes {
+                    send(writeDescriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                }
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    if errno == EAGAIN { return true }
+                    // mvm closed its end: nobody reads any more.
+                    return false
+                }
+                written += result
+            }
+            return true
+        }
+
+        func finish() {
+            lock.lock()
+            defer { lock.unlock() }
+            closeWriteEnd()
+        }
+
+        private func closeWriteEnd() {
+            if writeDescriptor >= 0 {
+                Glibc.close(writeDescriptor)
+                writeDescriptor = -1
+            }
         }
     }
 }

@@ -85,6 +85,7 @@ extension RealInstances {
         @Test func consoleStreamThroughTheDaemon() async throws {
             var configuration = configuration(uri: "qemu:///system")
             configuration.consoleTransport = .stream
+            configuration.timeout = .seconds(30)
             try await bootAndCheck(configuration, expectMachine: .microvm, phases: [.request, .started, .resumed, .firstOutput, .ready])
         }
 
