@@ -44,7 +44,7 @@ public struct ComparisonSummary: Sendable, Codable, Equatable {
 
     /// Phases in the order they happen, then whole-run and memory metrics.
     public static let metricOrder: [(String, MetricUnit)] = [
-        (Phase.created.name, .seconds), (Phase.started.name, .seconds), ("spawned", .seconds),
+        (Phase.created.name, .seconds), (Phase.started.name, .seconds), (Phase.spawned.name, .seconds),
         (Phase.firstOutput.name, .seconds), (Phase.ready.name, .seconds), ("all-ready", .seconds),
         (MemoryReading.Name.pss, .bytes), (MemoryReading.Name.rss, .bytes),
         (MemoryReading.Name.guestUsed, .bytes), (MemoryReading.Name.cgroupUsage, .bytes),

@@ -137,7 +137,7 @@ public struct ComparisonRunner: Sendable {
                 }
                 do {
                     let footprint = try await instance.footprint()
-                    for reading in footprint.readings { sample.footprint[reading.name] = reading.bytes }
+                    sample.footprint = footprint.bytesByName
                     sample.ok = true
                 } catch {
                     sample.failure = "reading memory: " + firstLine(of: error)

@@ -150,8 +150,6 @@ public final class ContainerLauncher: InstanceLauncher {
         let (outcome, tail) = await waitForReadinessOffThread(on: readEnd, until: deadline, echo: echo)
         switch outcome {
         case .success(let observation):
-            timeline.append(.firstOutput, at: stopwatch.offset(of: observation.firstOutput))
-            timeline.append(.ready, at: stopwatch.offset(of: observation.ready))
             let initPID: Int32
             do {
                 initPID = try await runtime.state(id: id).pid
@@ -160,7 +158,7 @@ public final class ContainerLauncher: InstanceLauncher {
             }
             return Container(
                 id: id, bundle: bundle, runtime: runtime, initPID: initPID, teardown: teardown,
-                boot: BootRecord(timeline: timeline, facts: observation.facts, requestedAt: stopwatch.wallClockOrigin),
+                boot: observation.bootRecord(completing: timeline, on: stopwatch),
                 spec: spec(id: id), usesUserNamespace: usesUserNamespace)
         case .failure(.timedOut):
             throw await fail(.readinessTimeout(after: configuration.timeout, outputTail: tail))

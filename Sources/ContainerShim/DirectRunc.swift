@@ -30,17 +30,15 @@ public struct DirectRuncLauncher: InstanceLauncher {
         }
         TeardownRegistry.shared.register(id) { teardown.runBlocking() }
         var timeline = BootTimeline()
-        timeline.append(Phase("spawned"), at: stopwatch.elapsed())
+        timeline.append(.spawned, at: stopwatch.elapsed())
         let deadline = stopwatch.origin + base.configuration.timeout
         let output = process.outputDescriptor
         let (outcome, tail) = await waitForReadinessOffThread(on: output, until: deadline)
         switch outcome {
         case .success(let observation):
-            timeline.append(.firstOutput, at: stopwatch.offset(of: observation.firstOutput))
-            timeline.append(.ready, at: stopwatch.offset(of: observation.ready))
             return DirectRuncInstance(
                 id: id, process: process, teardown: teardown,
-                boot: BootRecord(timeline: timeline, facts: observation.facts, requestedAt: stopwatch.wallClockOrigin))
+                boot: observation.bootRecord(completing: timeline, on: stopwatch))
         case .failure(let failure):
             let log = readSmallFile(bundle + "/" + ContainerLauncher.stderrFileName) ?? ""
             _ = await DirectRuncInstance.shutDown(id: id, process: process, teardown: teardown)

@@ -33,7 +33,7 @@ public struct ContainerReport: Sendable, Codable {
         requestedAt = container.boot.requestedAt
         phases = container.boot.timeline.marks
         guest = container.boot.facts
-        self.footprint = Dictionary(footprint.readings.map { ($0.name, $0.bytes) }, uniquingKeysWith: { first, _ in first })
+        self.footprint = footprint.bytesByName
         initPID = container.initPID
         self.kept = kept
     }

@@ -77,6 +77,11 @@ public protocol InstanceLauncher: Sendable {
 }
 
 extension Footprint {
+    /// The readings by name, as reports write them (the first of a name wins).
+    public var bytesByName: [String: UInt64] {
+        Dictionary(readings.map { ($0.name, $0.bytes) }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// The readings of a name-to-bytes dictionary (JSON has no order) in
     /// mvm's usual order: pss, rss, then the kind-specific ones by name.
     public init(orderedFrom readings: [String: UInt64]) {

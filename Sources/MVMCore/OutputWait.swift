@@ -23,6 +23,17 @@ public struct ReadinessObservation: Sendable {
     public var ready: ContinuousClock.Instant
 }
 
+extension ReadinessObservation {
+    /// The boot record of a start whose phases so far are `timeline`, all
+    /// measured on `stopwatch`: this observation adds first-output and ready.
+    public func bootRecord(completing timeline: BootTimeline, on stopwatch: PhaseStopwatch) -> BootRecord {
+        var timeline = timeline
+        timeline.append(.firstOutput, at: stopwatch.offset(of: firstOutput))
+        timeline.append(.ready, at: stopwatch.offset(of: ready))
+        return BootRecord(timeline: timeline, facts: facts, requestedAt: stopwatch.wallClockOrigin)
+    }
+}
+
 /// Reads a console or stdout file descriptor as data arrives (poll(2), no
 /// sleeping) until the readiness line, feeding `scanner` and `echo`.
 /// Blocking: call it on a dedicated thread.

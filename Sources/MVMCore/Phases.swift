@@ -31,6 +31,9 @@ extension Phase {
     /// The workload runs: QEMU is up and its vCPUs run, or the container's
     /// init was started.
     public static let started = Phase("started")
+    /// The reference rows only: the plain QEMU or `runc run` process was
+    /// started (it has no separate created/started steps mvm can see).
+    public static let spawned = Phase("spawned")
     /// A VM started paused (to attach a libvirt console stream first) was
     /// resumed: its vCPUs run from here.
     public static let resumed = Phase("resumed")

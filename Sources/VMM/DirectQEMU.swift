@@ -50,17 +50,15 @@ public struct DirectQEMULauncher: InstanceLauncher {
         let stopwatch = PhaseStopwatch()
         let process = try await SupervisedProcess.start(executable: emulator, arguments: arguments)
         var timeline = BootTimeline()
-        timeline.append(Phase("spawned"), at: stopwatch.elapsed())
+        timeline.append(.spawned, at: stopwatch.elapsed())
         let deadline = stopwatch.origin + timeout
         let output = process.outputDescriptor
         let (outcome, tail) = await waitForReadinessOffThread(on: output, until: deadline)
         switch outcome {
         case .success(let observation):
-            timeline.append(.firstOutput, at: stopwatch.offset(of: observation.firstOutput))
-            timeline.append(.ready, at: stopwatch.offset(of: observation.ready))
             return DirectQEMUInstance(
                 process: process,
-                boot: BootRecord(timeline: timeline, facts: observation.facts, requestedAt: stopwatch.wallClockOrigin))
+                boot: observation.bootRecord(completing: timeline, on: stopwatch))
         case .failure(let failure):
             await process.stop()
             switch failure {

@@ -239,13 +239,11 @@ public final class MicroVMLauncher: InstanceLauncher {
         var scanner = ConsoleScanner()
         switch waitForReadiness(on: readDescriptor, until: deadline, scanner: &scanner, echo: configuration.consoleEcho) {
         case .success(let observation):
-            timeline.append(.firstOutput, at: stopwatch.offset(of: observation.firstOutput))
-            timeline.append(.ready, at: stopwatch.offset(of: observation.ready))
             let pid = isLocal(uri: connection.uri) ? qemuPID(uri: connection.uri, domainName: description.name) ?? peerPID : nil
             return MicroVM(
                 name: description.name, teardown: teardown, console: console, description: description, xml: xml,
                 uri: connection.uri, acceleratorChoice: acceleratorChoice,
-                boot: BootRecord(timeline: timeline, facts: observation.facts, requestedAt: stopwatch.wallClockOrigin),
+                boot: observation.bootRecord(completing: timeline, on: stopwatch),
                 qemuPID: pid)
         case .failure(.timedOut):
             throw fail(.readinessTimeout(after: configuration.timeout, accelerator: description.accelerator, consoleTail: scanner.lastLines))

@@ -38,7 +38,7 @@ public struct MicroVMReport: Sendable, Codable {
         requestedAt = vm.boot.requestedAt
         phases = vm.boot.timeline.marks
         guest = vm.boot.facts
-        self.footprint = Dictionary(footprint.readings.map { ($0.name, $0.bytes) }, uniquingKeysWith: { first, _ in first })
+        self.footprint = footprint.bytesByName
         qemuPID = vm.qemuPID
         self.kept = kept
     }
