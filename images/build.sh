@@ -1,39 +1,82 @@
 #!/usr/bin/env bash
 # Builds the guest images of mvm into images/out/ (or $MVM_IMAGES_OUT, or
 # --out DIR), reproducibly and only when their inputs changed:
-#   vmlinux, bzImage   minimal kernel: Debian's linux-source-6.1, tinyconfig
-#                      + kernel/minimal.config
+#   vmlinux, bzImage   minimal kernel: Debian's linux-source-$KERNEL_SERIES,
+#                      tinyconfig + kernel/minimal.config
 #   stock-vmlinuz      the Debian cloud kernel, unpacked from its package
 #   initramfs.cpio     static busybox + init/init (newc cpio, built without root)
 #   rootfs/            the same tree as a directory, for the runc container
 #   manifest.json      sha256, size and Debian package versions of each output
-# Each output has a stamp in out/.stamps holding the sha256 of its inputs (this
-# script, the config fragment, the init script, package and tool versions);
-# a matching stamp means "up to date". Needs (Debian 12): linux-source-6.1
-# bc flex bison libelf-dev libssl-dev lz4 busybox-static build-essential, and
-# apt lists that know linux-image-cloud-amd64. Installs nothing itself.
+# Each output has a stamp in out/.stamps holding the sha256 of its inputs: the
+# code of the functions that make it (as `declare -f` prints them, so comments
+# and layout do not count), the config fragment, the init script, package and
+# tool versions, the epoch. A matching stamp means "up to date"; a change
+# rebuilds only the outputs it feeds.
+# stock-vmlinuz: its stamp also records the package and version it came from,
+# so while the file and its stamp are there apt is not asked at all. To take
+# the newest cloud kernel apt knows, pass --refresh-stock (or delete
+# out/stock-vmlinuz); it is downloaded only if the version changed.
+# SOURCE_DATE_EPOCH, when set (seconds since 1970), is the mtime of every
+# initramfs/rootfs entry and the kernel's build timestamp; unset, these are
+# 2023-06-10 (Debian 12's release) and the mtime of the kernel source's
+# Makefile. Needs (Debian 12): linux-source-$KERNEL_SERIES bc flex bison
+# libelf-dev libssl-dev lz4 busybox-static build-essential, and apt lists that
+# know linux-image-cloud-amd64. Installs nothing itself.
 set -euo pipefail
 
-usage() {
-	echo "usage: $0 [--out DIR]   (default: \$MVM_IMAGES_OUT or images/out)"
-}
+# The kernel series: names the source package, its tarball and tree.
+KERNEL_SERIES=6.1
+KSRC_PKG=linux-source-$KERNEL_SERIES
+KSRC_TARBALL=/usr/src/$KSRC_PKG.tar.xz
+STOCK_META_PKG=linux-image-cloud-amd64
+BUSYBOX=/bin/busybox
+# Fixed mtime of every initramfs/rootfs entry (2023-06-10, Debian 12's release)
+# unless SOURCE_DATE_EPOCH is set.
+DEFAULT_TREE_EPOCH=1686355200
+# Applets /init uses (plus a few for poking around a guest); symlinks in /bin.
+APPLETS="sh mount umount cat echo printf uname nproc sleep reboot ls grep awk"
+# Both trees hold these directories; /dev nodes only in the initramfs (the VM
+# needs /dev/console before /init runs; an OCI runtime creates /dev itself).
+TREE_DIRS="bin dev etc proc root sbin sys tmp"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-OUT=${MVM_IMAGES_OUT:-$HERE/out}
-while [ $# -gt 0 ]; do
-	case $1 in
-	--out) [ $# -ge 2 ] || { usage >&2; exit 2; }; OUT=$2; shift 2 ;;
-	--out=*) OUT=${1#--out=}; shift ;;
-	-h | --help) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
-	esac
-done
+FRAGMENT=$HERE/kernel/minimal.config
+INIT=$HERE/init/init
 
-export LC_ALL=C TZ=UTC
-umask 022
+usage() {
+	echo "usage: $0 [--out DIR] [--refresh-stock]   (default: \$MVM_IMAGES_OUT or images/out)"
+}
+
+parse_args() {
+	OUT=${MVM_IMAGES_OUT:-$HERE/out}
+	REFRESH_STOCK=0
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--out) [ $# -ge 2 ] || { usage >&2; exit 2; }; OUT=$2; shift 2 ;;
+		--out=*) OUT=${1#--out=}; shift ;;
+		--refresh-stock) REFRESH_STOCK=1; shift ;;
+		-h | --help) usage; exit 0 ;;
+		*) usage >&2; exit 2 ;;
+		esac
+	done
+}
 
 say() { printf 'images: %s\n' "$*"; }
 die() { printf 'images: error: %s\n' "$*" >&2; exit 1; }
+
+# SOURCE_DATE_EPOCH (reproducible-builds.org): empty or unset means the
+# defaults. At most 2^32-1: a newc cpio holds an mtime in 8 hex digits.
+check_epoch() {
+	local e=${SOURCE_DATE_EPOCH:-}
+	EPOCH=
+	if [ -n "$e" ]; then
+		if [[ ! $e =~ ^[0-9]{1,10}$ ]] || [ $((10#$e)) -gt 4294967295 ]; then
+			die "SOURCE_DATE_EPOCH must be a non-negative integer of seconds (at most 4294967295), not '$e'"
+		fi
+		EPOCH=$((10#$e))
+	fi
+	TREE_EPOCH=${EPOCH:-$DEFAULT_TREE_EPOCH}
+}
 
 # --- prerequisites: one clear line naming the package when something lacks --
 need_cmd() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found: install the Debian package $2"; }
@@ -47,59 +90,65 @@ pkg_version() {
 	esac
 }
 
-need_cmd dpkg-query dpkg
-need_cmd dpkg-deb dpkg
-need_cmd apt-get apt
-need_cmd apt-cache apt
-need_cmd sha256sum coreutils
-need_cmd flock util-linux
-need_cmd tar tar
-need_cmd xz xz-utils
-need_cmd make make
-need_cmd gcc gcc
-need_cmd cc gcc
-need_cmd ld binutils
-need_cmd bc bc
-need_cmd flex flex
-need_cmd bison bison
-need_cmd lz4 lz4
-need_cmd perl perl-base
-need_file /usr/include/libelf.h libelf-dev
-need_file /usr/include/openssl/ssl.h libssl-dev
-KSRC_TARBALL=/usr/src/linux-source-6.1.tar.xz
-need_file "$KSRC_TARBALL" linux-source-6.1
-BUSYBOX=/bin/busybox
-need_file "$BUSYBOX" busybox-static
+check_prereqs() {
+	need_cmd dpkg-query dpkg
+	need_cmd dpkg-deb dpkg
+	need_cmd apt-get apt
+	need_cmd apt-cache apt
+	need_cmd sha256sum coreutils
+	need_cmd flock util-linux
+	need_cmd tar tar
+	need_cmd xz xz-utils
+	need_cmd make make
+	need_cmd gcc gcc
+	need_cmd cc gcc
+	need_cmd ld binutils
+	need_cmd bc bc
+	need_cmd flex flex
+	need_cmd bison bison
+	need_cmd lz4 lz4
+	need_cmd perl perl-base
+	need_file /usr/include/libelf.h libelf-dev
+	need_file /usr/include/openssl/ssl.h libssl-dev
+	need_file "$KSRC_TARBALL" "$KSRC_PKG"
+	need_file "$BUSYBOX" busybox-static
 
-KVER=$(pkg_version linux-source-6.1)
-BBVER=$(pkg_version busybox-static)
+	KVER=$(pkg_version "$KSRC_PKG")
+	BBVER=$(pkg_version busybox-static)
 
-FRAGMENT=$HERE/kernel/minimal.config
-INIT=$HERE/init/init
-[ -f "$FRAGMENT" ] || die "missing $FRAGMENT"
-[ -f "$INIT" ] || die "missing $INIT"
+	[ -f "$FRAGMENT" ] || die "missing $FRAGMENT"
+	[ -f "$INIT" ] || die "missing $INIT"
+}
 
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-BUILD=$OUT/build
-STAMPS=$OUT/.stamps
-LOGS=$OUT/logs
-CACHE=$OUT/cache
-mkdir -p "$BUILD" "$STAMPS" "$LOGS" "$CACHE"
+# Output folder, its subfolders, and the lock against a concurrent build.sh.
+setup_out() {
+	mkdir -p "$OUT"
+	OUT=$(cd "$OUT" && pwd)
+	BUILD=$OUT/build
+	STAMPS=$OUT/.stamps
+	LOGS=$OUT/logs
+	CACHE=$OUT/cache
+	KSRC=$BUILD/linux-$KERNEL_SERIES
+	KLOG=$LOGS/kernel.log
+	mkdir -p "$BUILD" "$STAMPS" "$LOGS" "$CACHE"
 
-exec 9>"$OUT/.lock"
-flock -n 9 || { say "waiting for another build.sh working on $OUT"; flock 9; }
-say "output folder: $OUT"
+	exec 9>"$OUT/.lock"
+	flock -n 9 || { say "waiting for another build.sh working on $OUT"; flock 9; }
+	say "output folder: $OUT"
+	NCPU=$(nproc)
+}
 
-# Fixed mtime of every initramfs/rootfs entry (2023-06-10, Debian 12's release).
-TREE_EPOCH=1686355200
-# Applets /init uses (plus a few for poking around a guest); symlinks in /bin.
-APPLETS="sh mount umount cat echo printf uname nproc sleep reboot ls grep awk"
-NCPU=$(nproc)
-
+# --- helpers ------------------------------------------------------------------
 sha() { sha256sum "$1" | cut -c1-64; }
 # sha256 over "key=value" lines: the identity of an output's inputs.
 inputs_hash() { printf '%s\n' "$@" | sha256sum | cut -c1-64; }
+# code_hash FN...: sha256 of the functions' code as bash prints it, without
+# comments and in bash's own layout: the part of this script a step runs.
+code_hash() {
+	local f
+	for f; do declare -F "$f" >/dev/null || die "code_hash: no function $f"; done
+	declare -f "$@" | sha256sum | cut -c1-64
+}
 # up_to_date NAME HASH FILE...: stamp matches and every output exists.
 up_to_date() {
 	local name=$1 hash=$2 f
@@ -120,14 +169,20 @@ run() {
 # install_file SRC NAME: atomically replace $OUT/NAME.
 install_file() { cp "$1" "$OUT/$2.tmp" && mv -f "$OUT/$2.tmp" "$OUT/$2"; }
 
-SCRIPT_SHA=$(sha "${BASH_SOURCE[0]}")
-TOOLS="gcc=$(gcc -dumpfullversion) ld=$(ld --version | sed -n 1p) lz4=$(lz4 -V 2>&1 | sed -n 1p)"
-
 # --- 1. minimal kernel: vmlinux + bzImage -------------------------------------
-KSRC=$BUILD/linux-6.1
-KLOG=$LOGS/kernel.log
-kernel_hash=$(inputs_hash "script=$SCRIPT_SHA" "fragment=$(sha "$FRAGMENT")" \
-	"linux-source-6.1=$KVER" "tools=$TOOLS")
+kernel_step() {
+	local code tools hash
+	code=$(code_hash kernel_step build_kernel verify_config uname_of install_file)
+	tools="gcc=$(gcc -dumpfullversion) ld=$(ld --version | sed -n 1p) lz4=$(lz4 -V 2>&1 | sed -n 1p)"
+	# "source": the build date is the source's Makefile mtime (see build_kernel).
+	hash=$(inputs_hash "code=$code" "fragment=$(sha "$FRAGMENT")" \
+		"$KSRC_PKG=$KVER" "tools=$tools" "epoch=${EPOCH:-source}")
+	if up_to_date kernel "$hash" vmlinux bzImage; then
+		say "vmlinux, bzImage: up to date"
+	else
+		build_kernel "$hash"
+	fi
+}
 
 # Every option of the fragment must hold in .config ("is not set" = n or absent).
 verify_config() {
@@ -146,21 +201,22 @@ verify_config() {
 	[ ${#bad[@]} -eq 0 ] || die "kernel config does not honour kernel/minimal.config: ${bad[*]}"
 }
 
+# build_kernel HASH: build, install vmlinux and bzImage, stamp them with HASH.
 build_kernel() {
-	local t0=$SECONDS epoch
+	local hash=$1 t0=$SECONDS epoch
 	: >"$KLOG"
 	# The tree is reused (incremental make) while the source package is the same.
 	if [ "$(cat "$KSRC/.mvm-source-version" 2>/dev/null)" != "$KVER" ]; then
-		say "kernel: extracting linux-source-6.1 $KVER into ${KSRC#"$OUT"/}"
+		say "kernel: extracting $KSRC_PKG $KVER into ${KSRC#"$OUT"/}"
 		rm -rf "$KSRC" "$KSRC.tmp"
 		mkdir -p "$KSRC.tmp"
 		run "$KLOG" tar -xJf "$KSRC_TARBALL" -C "$KSRC.tmp" --strip-components=1
-		# Build date = the source's own Makefile mtime (fixed by the package).
+		# Default build date = the source's own Makefile mtime (fixed by the package).
 		stat -c %Y "$KSRC.tmp/Makefile" >"$KSRC.tmp/.mvm-source-epoch"
 		printf '%s\n' "$KVER" >"$KSRC.tmp/.mvm-source-version"
 		mv "$KSRC.tmp" "$KSRC"
 	fi
-	epoch=$(cat "$KSRC/.mvm-source-epoch")
+	epoch=${EPOCH:-$(cat "$KSRC/.mvm-source-epoch")}
 	export KBUILD_BUILD_TIMESTAMP
 	KBUILD_BUILD_TIMESTAMP=$(date -u -d "@$epoch" '+%a %b %e %H:%M:%S UTC %Y')
 	export KBUILD_BUILD_USER=mvm KBUILD_BUILD_HOST=mvm KBUILD_BUILD_VERSION=1
@@ -176,26 +232,47 @@ build_kernel() {
 	run "$KLOG" "${mk[@]}" -j"$NCPU" vmlinux bzImage
 	install_file "$KSRC/vmlinux" vmlinux
 	install_file "$KSRC/arch/x86/boot/bzImage" bzImage
-	stamp kernel "$kernel_hash"
+	stamp kernel "$hash"
 	say "kernel: built $(uname_of) in $((SECONDS - t0)) s (bzImage $(stat -c %s "$OUT/bzImage") B, vmlinux $(stat -c %s "$OUT/vmlinux") B)"
 }
 uname_of() { cat "$KSRC/include/config/kernel.release"; }
 
-if up_to_date kernel "$kernel_hash" vmlinux bzImage; then
-	say "vmlinux, bzImage: up to date"
-else
-	build_kernel
-fi
-
 # --- 2. Debian's cloud kernel ------------------------------------------------------
-STOCK_PKG=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '$1 == "Depends:" && !n++ { print $2 }') || true
-[ -n "$STOCK_PKG" ] || die "apt does not know linux-image-cloud-amd64: run apt-get update"
-STOCK_VER=$(apt-cache policy "$STOCK_PKG" | awk '$1 == "Candidate:" && !n++ { print $2 }')
-case $STOCK_VER in "" | "(none)") die "no candidate version of $STOCK_PKG: run apt-get update" ;; esac
-stock_hash=$(inputs_hash "script=$SCRIPT_SHA" "$STOCK_PKG=$STOCK_VER")
+# The stamp holds two lines: the inputs hash, then "PACKAGE VERSION" of the
+# kernel installed. Apt is asked only when that does not match the file there
+# (or with --refresh-stock); sets STOCK_PKG and STOCK_VER for the manifest.
+stock_step() {
+	local code hash pkg='' ver=''
+	code=$(code_hash stock_step resolve_stock build_stock install_file)
+	if [ "$REFRESH_STOCK" = 0 ] && [ -f "$STAMPS/stock-vmlinuz" ]; then
+		{ read -r hash && read -r pkg ver; } <"$STAMPS/stock-vmlinuz" || true
+		if [ -n "$pkg" ] && [ -n "$ver" ] &&
+			up_to_date stock-vmlinuz "$(inputs_hash "code=$code" "$pkg=$ver")"$'\n'"$pkg $ver" stock-vmlinuz; then
+			STOCK_PKG=$pkg STOCK_VER=$ver
+			say "stock-vmlinuz: up to date"
+			return
+		fi
+	fi
+	resolve_stock
+	hash=$(inputs_hash "code=$code" "$STOCK_PKG=$STOCK_VER")$'\n'"$STOCK_PKG $STOCK_VER"
+	if up_to_date stock-vmlinuz "$hash" stock-vmlinuz; then
+		say "stock-vmlinuz: up to date"
+	else
+		build_stock "$hash"
+	fi
+}
 
+# The package the cloud metapackage depends on, and its candidate version.
+resolve_stock() {
+	STOCK_PKG=$(apt-cache depends "$STOCK_META_PKG" 2>/dev/null | awk '$1 == "Depends:" && !n++ { print $2 }') || true
+	[ -n "$STOCK_PKG" ] || die "apt does not know $STOCK_META_PKG: run apt-get update"
+	STOCK_VER=$(apt-cache policy "$STOCK_PKG" | awk '$1 == "Candidate:" && !n++ { print $2 }')
+	case $STOCK_VER in "" | "(none)") die "no candidate version of $STOCK_PKG: run apt-get update" ;; esac
+}
+
+# build_stock STAMP: download (unless cached) and unpack the kernel, stamp it.
 build_stock() {
-	local debs=$CACHE/debs deb tmp log=$LOGS/stock-vmlinuz.log
+	local stamp_text=$1 debs=$CACHE/debs deb tmp log=$LOGS/stock-vmlinuz.log
 	: >"$log"
 	deb=$debs/${STOCK_PKG}_${STOCK_VER//:/%3a}_amd64.deb
 	mkdir -p "$debs"
@@ -213,27 +290,31 @@ build_stock() {
 	# Like `dpkg -x`, but only /boot (the modules are not needed).
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*'
 	set -- "$tmp"/boot/vmlinuz-*
-	[ $# -eq 1 ] && [ -f "$1" ] || die "expected exactly one /boot/vmlinuz-* in $deb"
+	{ [ $# -eq 1 ] && [ -f "$1" ]; } || die "expected exactly one /boot/vmlinuz-* in $deb"
 	install_file "$1" stock-vmlinuz
 	rm -rf "$tmp"
-	stamp stock-vmlinuz "$stock_hash"
+	stamp stock-vmlinuz "$stamp_text"
 	say "stock-vmlinuz: ${1##*/} ($(stat -c %s "$OUT/stock-vmlinuz") B)"
 }
 
-if up_to_date stock-vmlinuz "$stock_hash" stock-vmlinuz; then
-	say "stock-vmlinuz: up to date"
-else
-	build_stock
-fi
-
 # --- 3. initramfs.cpio and 4. rootfs/ -------------------------------------------
-# Both hold the same tree; /dev nodes only in the initramfs (the VM needs
-# /dev/console before /init runs; an OCI runtime creates /dev itself).
-tree_hash=$(inputs_hash "script=$SCRIPT_SHA" "init=$(sha "$INIT")" \
-	"busybox-static=$BBVER" "applets=$APPLETS" "epoch=$TREE_EPOCH")
-initramfs_hash=$(inputs_hash "$tree_hash" "linux-source-6.1=$KVER" "cc=$(gcc -dumpfullversion)")
-TREE_DIRS="bin dev etc proc root sbin sys tmp"
+# What both trees are made of.
+tree_inputs() {
+	printf '%s\n' "init=$(sha "$INIT")" "busybox=$BUSYBOX" "busybox-static=$BBVER" \
+		"applets=$APPLETS" "dirs=$TREE_DIRS" "epoch=$TREE_EPOCH"
+}
 dir_mode() { [ "$1" = tmp ] && echo 1777 || echo 0755; }
+
+initramfs_step() {
+	local code hash
+	code=$(code_hash initramfs_step tree_inputs dir_mode gen_init_cpio_tool build_initramfs)
+	hash=$(inputs_hash "code=$code" "$(tree_inputs)" "$KSRC_PKG=$KVER" "cc=$(gcc -dumpfullversion)")
+	if up_to_date initramfs.cpio "$hash" initramfs.cpio; then
+		say "initramfs.cpio: up to date"
+	else
+		build_initramfs "$hash"
+	fi
+}
 
 # gen_init_cpio from the kernel source: writes a newc cpio from a list file,
 # no root needed; -t fixes the mtime of dirs/nodes/symlinks.
@@ -244,7 +325,7 @@ gen_init_cpio_tool() {
 		src=$KSRC/usr/gen_init_cpio.c
 		if [ "$(cat "$KSRC/.mvm-source-version" 2>/dev/null)" != "$KVER" ]; then
 			run "$LOGS/initramfs.log" tar -xJf "$KSRC_TARBALL" -C "$tools" --strip-components=2 \
-				linux-source-6.1/usr/gen_init_cpio.c
+				"$KSRC_PKG/usr/gen_init_cpio.c"
 			src=$tools/gen_init_cpio.c
 		fi
 		run "$LOGS/initramfs.log" cc -O2 -o "$tools/gen_init_cpio" "$src"
@@ -253,8 +334,9 @@ gen_init_cpio_tool() {
 	echo "$tools/gen_init_cpio"
 }
 
+# build_initramfs HASH: write initramfs.cpio, stamp it with HASH.
 build_initramfs() {
-	local stage=$BUILD/initramfs-stage list tool d a
+	local hash=$1 stage=$BUILD/initramfs-stage list tool d a
 	: >"$LOGS/initramfs.log"
 	say "initramfs.cpio: packing busybox-static $BBVER and init/init"
 	tool=$(gen_init_cpio_tool)
@@ -276,8 +358,21 @@ build_initramfs() {
 	"$tool" -t "$TREE_EPOCH" "$list" >"$OUT/initramfs.cpio.tmp" 2>>"$LOGS/initramfs.log" ||
 		die "gen_init_cpio failed (see $LOGS/initramfs.log)"
 	mv -f "$OUT/initramfs.cpio.tmp" "$OUT/initramfs.cpio"
-	stamp initramfs.cpio "$initramfs_hash"
+	stamp initramfs.cpio "$hash"
 	say "initramfs.cpio: $(stat -c %s "$OUT/initramfs.cpio") B"
+}
+
+rootfs_step() {
+	local code hash
+	code=$(code_hash rootfs_step tree_inputs dir_mode rootfs_listing rootfs_digest build_rootfs)
+	hash=$(inputs_hash "code=$code" "$(tree_inputs)")
+	# A directory is easily changed in place (e.g. by a chroot): check its content.
+	if up_to_date rootfs "$hash" rootfs/init rootfs/bin/busybox &&
+		[ "$(rootfs_digest)" = "$(cat "$STAMPS/rootfs.digest" 2>/dev/null)" ]; then
+		say "rootfs: up to date"
+	else
+		build_rootfs "$hash"
+	fi
 }
 
 # The rootfs digest: sha256 of a sorted listing "path type mode sha256|target".
@@ -298,8 +393,10 @@ rootfs_listing() {
 	)
 }
 rootfs_digest() { rootfs_listing | sha256sum | cut -c1-64; }
+
+# build_rootfs HASH: populate rootfs/ (replaced whole), stamp it with HASH.
 build_rootfs() {
-	local tmp=$OUT/.rootfs.tmp d a
+	local hash=$1 tmp=$OUT/.rootfs.tmp d a
 	say "rootfs: populating with busybox-static $BBVER and init/init"
 	rm -rf "$tmp" "$OUT/.rootfs.old"
 	mkdir "$tmp"
@@ -314,21 +411,8 @@ build_rootfs() {
 	mv "$tmp" "$OUT/rootfs"
 	rm -rf "$OUT/.rootfs.old"
 	rootfs_digest >"$STAMPS/rootfs.digest"
-	stamp rootfs "$tree_hash"
+	stamp rootfs "$hash"
 }
-
-if up_to_date initramfs.cpio "$initramfs_hash" initramfs.cpio; then
-	say "initramfs.cpio: up to date"
-else
-	build_initramfs
-fi
-# A directory is easily changed in place (e.g. by a chroot): check its content.
-if up_to_date rootfs "$tree_hash" rootfs/init rootfs/bin/busybox &&
-	[ "$(rootfs_digest)" = "$(cat "$STAMPS/rootfs.digest" 2>/dev/null)" ]; then
-	say "rootfs: up to date"
-else
-	build_rootfs
-fi
 
 # --- 5. manifest.json ---------------------------------------------------------
 # entry NAME SHA BYTES "pkg=ver"... (pkgs sorted): one JSON object, keys sorted.
@@ -349,23 +433,41 @@ manifest() {
 	local rootfs_bytes
 	rootfs_bytes=$(find "$OUT/rootfs" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 	printf '{\n  "outputs": {\n'
-	file_entry bzImage "linux-source-6.1=$KVER"
+	file_entry bzImage "$KSRC_PKG=$KVER"
 	printf ',\n'
-	file_entry initramfs.cpio "busybox-static=$BBVER" "linux-source-6.1=$KVER"
+	file_entry initramfs.cpio "busybox-static=$BBVER" "$KSRC_PKG=$KVER"
 	printf ',\n'
 	entry rootfs "$(rootfs_digest)" "$rootfs_bytes" "busybox-static=$BBVER"
 	printf ',\n'
 	file_entry stock-vmlinuz "$STOCK_PKG=$STOCK_VER"
 	printf ',\n'
-	file_entry vmlinux "linux-source-6.1=$KVER"
+	file_entry vmlinux "$KSRC_PKG=$KVER"
 	printf '\n  },\n  "schema": 1\n}\n'
 }
 
-manifest >"$OUT/manifest.json.tmp"
-if cmp -s "$OUT/manifest.json.tmp" "$OUT/manifest.json"; then
-	rm -f "$OUT/manifest.json.tmp"
-	say "manifest.json: up to date"
-else
-	mv -f "$OUT/manifest.json.tmp" "$OUT/manifest.json"
-	say "manifest.json: written"
-fi
+write_manifest() {
+	manifest >"$OUT/manifest.json.tmp"
+	if cmp -s "$OUT/manifest.json.tmp" "$OUT/manifest.json"; then
+		rm -f "$OUT/manifest.json.tmp"
+		say "manifest.json: up to date"
+	else
+		mv -f "$OUT/manifest.json.tmp" "$OUT/manifest.json"
+		say "manifest.json: written"
+	fi
+}
+
+main() {
+	parse_args "$@"
+	export LC_ALL=C TZ=UTC
+	umask 022
+	check_epoch
+	check_prereqs
+	setup_out
+	kernel_step
+	stock_step
+	initramfs_step
+	rootfs_step
+	write_manifest
+}
+
+main "$@"
