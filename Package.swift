@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "VMM", targets: ["VMM"]),
         .library(name: "MVMCore", targets: ["MVMCore"]),
         .library(name: "ContainerShim", targets: ["ContainerShim"]),
+        .library(name: "Compare", targets: ["Compare"]),
+        .library(name: "Jobs", targets: ["Jobs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -63,14 +65,21 @@ let package = Package(
             dependencies: ["MVMCore"],
             swiftSettings: strictSettings
         ),
+        // What mvm's commands do, assembled from the modules above: the
+        // side-by-side comparison job (and the nightly jobs built on it).
+        .target(
+            name: "Jobs",
+            dependencies: [
+                "VMM", "ContainerShim", "Compare", "MVMCore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The command line: parses arguments, calls the modules, prints.
         .executableTarget(
             name: "mvm",
             dependencies: [
-                "VMM",
-                "ContainerShim",
-                "Compare",
-                .product(name: "Subprocess", package: "swift-subprocess"),
-                "MVMCore",
+                "VMM", "ContainerShim", "Compare", "Jobs", "MVMCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -88,7 +97,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CompareTests",
-            dependencies: ["Compare"],
+            dependencies: ["Compare", "MVMCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -100,7 +109,7 @@ let package = Package(
             name: "IntegrationTests",
             // "mvm" so that the executable is built for the CLI tests.
             dependencies: [
-                "VMM", "MVMCore", "ContainerShim", "mvm",
+                "VMM", "MVMCore", "ContainerShim", "Compare", "mvm",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

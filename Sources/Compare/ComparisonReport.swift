@@ -51,19 +51,25 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
     public var bootstrap: BootstrapSettings
     /// Contender names in report order.
     public var contenders: [String]
+    /// The role each contender played (what its ratios and sections mean).
+    public var roles: [String: ContenderRole]
+    /// What a reader must know to read the figures (from the launchers).
+    public var caveats: [String]
     public var samples: [InstanceSample]
     public var summary: ComparisonSummary
 
     public init(
         environment: EnvironmentFingerprint, plan: ComparisonPlan, bootstrap: BootstrapSettings = .default,
-        contenders: [String], samples: [InstanceSample]
+        contenders: [String], roles: [String: ContenderRole], caveats: [String], samples: [InstanceSample]
     ) {
         self.environment = environment
         self.plan = plan
         self.bootstrap = bootstrap
         self.contenders = contenders
+        self.roles = roles
+        self.caveats = caveats
         self.samples = samples
-        summary = ComparisonSummary(samples: samples, contenders: contenders, bootstrap: bootstrap)
+        summary = ComparisonSummary(samples: samples, contenders: contenders, roles: roles, bootstrap: bootstrap)
     }
 
     public func jsonData() throws -> Data {

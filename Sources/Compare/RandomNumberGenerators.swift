@@ -4,8 +4,9 @@
 // bootstrap intervals: the same samples and seed must give the same interval
 // on every platform and toolchain. That is why these generators do not
 // conform to `RandomNumberGenerator` — the standard library's
-// `random(in:using:)` algorithms are not guaranteed to stay the same across
-// releases — and why `next(below:)` is implemented here.
+// `random(in:using:)` and `shuffled(using:)` algorithms are not guaranteed to
+// stay the same across releases — and why `next(below:)` and `shuffle(_:)`
+// are implemented here.
 
 /// SplitMix64 (Steele, Lea & Flood 2014), exactly as in the reference
 /// implementation <https://prng.di.unimi.it/splitmix64.c>. Used only to expand
@@ -79,5 +80,16 @@ struct Xoshiro256StarStar {
             }
         }
         return product.high
+    }
+
+    /// Shuffles `elements` in place with the Fisher-Yates algorithm (Knuth's
+    /// Algorithm P, from the last position down), drawing each position with
+    /// `next(below:)`: the same seed gives the same order on every platform.
+    mutating func shuffle<Element>(_ elements: inout [Element]) {
+        guard elements.count > 1 else { return }
+        for position in stride(from: elements.count - 1, to: 0, by: -1) {
+            let other = Int(next(below: UInt64(position + 1)))
+            elements.swapAt(position, other)
+        }
     }
 }

@@ -19,10 +19,7 @@ public struct ComparisonRendering: Sendable {
                 + "\(plan.concurrency) instance\(plan.concurrency == 1 ? "" : "s") at a time, contenders interleaved in shuffled order")
         lines.append("each cell: median [95% bootstrap interval of the median]; times from the request")
         lines.append("")
-        lines.append(contentsOf: alignedRows(cells(cell: { summary, unit in
-            "\(format(summary.median, unit)) [\(format(summary.medianConfidenceInterval.lower, unit, withUnit: false)), "
-                + "\(format(summary.medianConfidenceInterval.upper, unit, withUnit: false))]"
-        })))
+        lines.append(contentsOf: alignedRows(cells(cell: medianCell)))
         lines.append("")
         lines.append(contentsOf: ratioSentences())
         lines.append(contentsOf: failureLines())
@@ -34,17 +31,24 @@ public struct ComparisonRendering: Sendable {
     private func cells(cell: (SampleSummary, MetricUnit) -> String) -> [[String]] {
         let contenders = report.summary.contenders
         var rows: [[String]] = [[""] + contenders.map(\.name)]
-        for (metric, unit) in ComparisonSummary.metricOrder {
+        for metric in ComparisonSummary.metricOrder {
             guard contenders.contains(where: { $0.metric(metric)?.summary != nil }) else { continue }
-            rows.append([metric] + contenders.map { contender in
-                contender.metric(metric)?.summary.map { cell($0, unit) } ?? "-"
+            rows.append([metric.name] + contenders.map { contender in
+                contender.metric(metric)?.summary.map { cell($0, metric.unit) } ?? "-"
             })
         }
         rows.append(["ok runs"] + contenders.map { "\($0.instances - $0.failed)/\($0.instances)" })
         rows.append(["outliers (ready)"] + contenders.map { contender in
-            contender.metric(Phase.ready.name)?.summary.map { "\($0.outliers)" } ?? "-"
+            contender.metric(.ready)?.summary.map { "\($0.outliers)" } ?? "-"
         })
         return rows
+    }
+
+    /// "1258.5 ms [1085.8, 1336.1]": the median and its interval.
+    private func medianCell(_ summary: SampleSummary, _ unit: MetricUnit) -> String {
+        let interval = summary.medianConfidenceInterval
+        return "\(format(summary.median, unit)) [\(format(interval.lower, unit, withUnit: false)), "
+            + "\(format(interval.upper, unit, withUnit: false))]"
     }
 
     private func alignedRows(_ rows: [[String]]) -> [String] {
@@ -68,10 +72,10 @@ public struct ComparisonRendering: Sendable {
                 ? (ratio.denominator, ratio.numerator, value, interval.lower, interval.upper)
                 : (ratio.numerator, ratio.denominator, 1 / value, 1 / interval.upper, 1 / interval.lower)
             let range = "[\(formatDecimal(lower, places: 1))x, \(formatDecimal(upper, places: 1))x]"
-            switch ratio.metric {
-            case Phase.ready.name:
-                return "\(faster) ready \(formatDecimal(factor, places: 1))x sooner than \(slower) \(range)"
-            default:
+            switch ratio.unit {
+            case .seconds:
+                return "\(faster) \(ratio.metric) \(formatDecimal(factor, places: 1))x sooner than \(slower) \(range)"
+            case .bytes:
                 return "\(faster) uses \(formatDecimal(factor, places: 1))x less memory (\(ratio.metric)) than \(slower) \(range)"
             }
         }
@@ -88,11 +92,7 @@ public struct ComparisonRendering: Sendable {
     private func environmentLines() -> [String] {
         let environment = report.environment
         var lines = ["accelerator: \(environment.accelerator) (\(environment.acceleratorReason))"]
-        if environment.accelerator == "tcg" && report.contenders.contains(where: { $0.hasPrefix("vm") || $0 == "qemu-direct" }) {
-            lines.append(
-                "caveat: the VMs ran under TCG, QEMU's software emulation, which is many times slower than KVM; "
-                    + "their times say little about a host with hardware virtualization")
-        }
+        lines += report.caveats.map { "caveat: " + $0 }
         lines.append(
             "host: \(environment.cpuModel), \(environment.cores) cores, \(formatBytes(environment.memoryBytes)), "
                 + "kernel \(environment.hostKernel); "
@@ -106,9 +106,7 @@ public struct ComparisonRendering: Sendable {
         var lines = ["# mvm compare", ""]
         lines.append("\(report.plan.runs) runs + \(report.plan.warmup) warm-up per contender, \(report.plan.concurrency) instance(s) at a time, interleaved in shuffled order (seed \(report.plan.seed)). Each cell: median [95% bootstrap interval of the median].")
         lines.append("")
-        let rows = cells { summary, unit in
-            "\(format(summary.median, unit)) [\(format(summary.medianConfidenceInterval.lower, unit, withUnit: false)), \(format(summary.medianConfidenceInterval.upper, unit, withUnit: false))]"
-        }
+        let rows = cells(cell: medianCell)
         if let header = rows.first {
             lines.append("| " + (["metric"] + header.dropFirst()).joined(separator: " | ") + " |")
             lines.append("|" + String(repeating: " --- |", count: header.count))

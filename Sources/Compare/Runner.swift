@@ -1,17 +1,5 @@
 import MVMCore
 
-/// One kind of instance to measure, under the name reports use
-/// (`vm`, `container`, `qemu-direct`, `runc-direct`, `vm-stock`).
-public struct Contender: Sendable {
-    public let name: String
-    public let launcher: any InstanceLauncher
-
-    public init(name: String, launcher: any InstanceLauncher) {
-        self.name = name
-        self.launcher = launcher
-    }
-}
-
 /// How many runs, in which order.
 public struct ComparisonPlan: Sendable, Codable, Equatable {
     /// Measured runs per contender.
@@ -32,6 +20,23 @@ public struct ComparisonPlan: Sendable, Codable, Equatable {
     }
 
     public var totalBatches: Int { (runs + warmup) }
+
+    public static let maximumRuns = 10_000
+    public static let maximumConcurrency = 16
+
+    /// Checks the plan's own numbers; the limits of each instance are
+    /// `InstanceLimits`'.
+    public func check() throws(LimitViolation) {
+        guard (1...Self.maximumRuns).contains(runs) else {
+            throw LimitViolation("--runs \(runs) is invalid: use 1 to \(Self.maximumRuns)")
+        }
+        guard (0...Self.maximumRuns).contains(warmup) else {
+            throw LimitViolation("--warmup \(warmup) is invalid: use 0 to \(Self.maximumRuns)")
+        }
+        guard (1...Self.maximumConcurrency).contains(concurrency) else {
+            throw LimitViolation("--concurrency \(concurrency) is invalid: use 1 to \(Self.maximumConcurrency)")
+        }
+    }
 }
 
 /// What one instance of one run showed: its phases (seconds from its
@@ -88,7 +93,9 @@ public struct ComparisonRunner: Sendable {
         let total = plan.totalBatches * contenders.count
         var completed = 0
         for run in -plan.warmup..<plan.runs {
-            for contender in contenders.shuffled(using: &generator) {
+            var order = contenders
+            generator.shuffle(&order)
+            for contender in order {
                 samples += await measureBatch(contender, run: run)
                 completed += 1
                 progress(ComparisonProgress(
@@ -104,11 +111,12 @@ public struct ComparisonRunner: Sendable {
     private func measureBatch(_ contender: Contender, run: Int) async -> [InstanceSample] {
         let clock = ContinuousClock()
         let batchStart = clock.now
+        let launcher = contender.launcher
         let launched = await withTaskGroup(of: (Int, Result<any RunningInstance, any Error>, Duration).self) { group in
             for index in 0..<plan.concurrency {
                 group.addTask {
                     do {
-                        let instance = try await contender.launcher.launch()
+                        let instance: any RunningInstance = try await launcher.launch()
                         return (index, .success(instance), clock.now - batchStart)
                     } catch {
                         return (index, .failure(error), clock.now - batchStart)
@@ -167,5 +175,3 @@ public struct ComparisonRunner: Sendable {
 func firstLine(of error: any Error) -> String {
     String(describing: error).split(separator: "\n", maxSplits: 1).first.map(String.init) ?? "\(error)"
 }
-
-extension Xoshiro256StarStar: RandomNumberGenerator {}

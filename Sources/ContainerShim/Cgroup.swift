@@ -13,10 +13,10 @@ public struct ContainerCgroup: Sendable {
 
     public init(initPID: Int32) throws(ContainerError) {
         guard let text = readSmallFile("/proc/\(initPID)/cgroup") else {
-            throw .system("cannot read /proc/\(initPID)/cgroup: the container's init is gone")
+            throw .system(SystemFailure("cannot read /proc/\(initPID)/cgroup: the container's init is gone"))
         }
         guard let located = Self.locate(procCgroup: text, v2Root: Self.v2Root()) else {
-            throw .system("/proc/\(initPID)/cgroup names no memory cgroup")
+            throw .system(SystemFailure("/proc/\(initPID)/cgroup names no memory cgroup"))
         }
         (version, directory) = located
     }
@@ -45,7 +45,7 @@ public struct ContainerCgroup: Sendable {
 
     public func processIDs() throws(ContainerError) -> [Int32] {
         guard let text = readSmallFile(directory + "/cgroup.procs") else {
-            throw .system("cannot read \(directory)/cgroup.procs")
+            throw .system(SystemFailure("cannot read \(directory)/cgroup.procs"))
         }
         return text.split(separator: "\n").compactMap { Int32($0) }
     }
@@ -55,7 +55,7 @@ public struct ContainerCgroup: Sendable {
     public func memoryUsage() throws(ContainerError) -> UInt64 {
         let file = directory + (version == .v1 ? "/memory.usage_in_bytes" : "/memory.current")
         guard let text = readSmallFile(file), let bytes = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw .system("cannot read \(file)")
+            throw .system(SystemFailure("cannot read \(file)"))
         }
         return bytes
     }

@@ -40,12 +40,10 @@ public struct ContainerConfiguration: Sendable {
     /// The root filesystem (images/out/rootfs); mounted read-only.
     public var rootfsPath: String
     public var runtime: RuntimeSelection = .runc
-    /// The memory limit, as the VM's memory.
-    public var memoryMiB = 128
-    /// CPU time limit in CPUs (CFS quota), as the VM's vCPUs.
-    public var vcpus = 1
+    /// Memory (the limit), CPUs (quota and cpuset) and the readiness
+    /// timeout: the same as the VM's.
+    public var limits = InstanceLimits()
     public var pidsLimit = 64
-    public var timeout: Duration = .seconds(30)
     /// The workload: the rootfs's /init, like the VM's.
     public var command = ["/init"]
     /// Extra `KEY=value` environment (the VM gets these on its kernel

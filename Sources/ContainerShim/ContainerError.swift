@@ -1,7 +1,8 @@
 import MVMCore
 
 /// Why a container could not be started or measured. The first line says
-/// what went wrong and what to do; output excerpts follow.
+/// what went wrong and what to do; output excerpts follow. Each case keeps
+/// the error underneath as it was.
 public enum ContainerError: Error, CustomStringConvertible {
     case runtimeNotFound(RuntimeSelection)
     /// The runtime exists but cannot work on this host (crun on hybrid cgroups).
@@ -13,7 +14,18 @@ public enum ContainerError: Error, CustomStringConvertible {
     case readinessTimeout(after: Duration, outputTail: [String])
     /// The container's init exited before printing its readiness line.
     case exitedEarly(outputTail: [String], runtimeLog: String)
-    case system(String)
+    /// A system call, file operation or process start failed.
+    case system(SystemFailure)
+
+    /// The error for a container that showed no readiness line; `runtimeLog`
+    /// is what the runtime and the init wrote on stderr.
+    init(_ failure: ReadinessFailure, runtimeLog: @autoclosure () -> String) {
+        switch failure.reason {
+        case .timedOut: self = .readinessTimeout(after: failure.timeout, outputTail: failure.outputTail)
+        case .endOfOutput, .kernelPanic: self = .exitedEarly(outputTail: failure.outputTail, runtimeLog: runtimeLog())
+        case .readFailed(let code): self = .system(SystemFailure("reading the container's output failed", underlying: code))
+        }
+    }
 
     public var description: String {
         switch self {
@@ -39,8 +51,8 @@ public enum ContainerError: Error, CustomStringConvertible {
             var text = "the container's init exited before printing its readiness line" + Self.excerpt(tail)
             if !log.isEmpty { text += "\n  its stderr:\n" + log.split(separator: "\n").suffix(10).map { "  | " + $0 }.joined(separator: "\n") }
             return text
-        case .system(let problem):
-            return problem
+        case .system(let failure):
+            return failure.description
         }
     }
 

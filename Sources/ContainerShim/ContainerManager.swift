@@ -18,12 +18,10 @@ public struct ContainerManager: Sendable {
 
     /// Kills and deletes a container and removes its bundle.
     public func remove(id: String) async throws(ContainerError) {
-        let bundle = stateDirectory.subdirectory("bundles/" + id)
         guard try await containerIDs().contains(id) else {
             throw .invalidConfiguration("no container \(id) in \(runtime.stateRoot)")
         }
-        if let failure = await Teardown(runtime: runtime, id: id, bundle: bundle, output: nil).run() {
-            throw failure
-        }
+        let bundle = ContainerBundle(stateDirectory: stateDirectory, id: id)
+        try await ContainerTeardown(runtime: runtime, id: id, bundle: bundle, output: nil).run()
     }
 }

@@ -5,47 +5,36 @@ import MVMCore
 /// `container` row uses, with the container's stdout on runc's. What it
 /// lacks next to the `container` row is what mvm's create/start split adds.
 public struct DirectRuncLauncher: InstanceLauncher {
-    public let kind = "runc-direct"
     let base: ContainerLauncher
 
     public init(matching launcher: ContainerLauncher) {
         base = launcher
     }
 
-    public func launch() async throws -> any RunningInstance {
-        let stopwatch = PhaseStopwatch()
-        let id = ContainerLauncher.newContainerID()
-        let bundle = base.configuration.stateDirectory.subdirectory("bundles/" + id)
-        try base.writeBundle(base.spec(id: id), to: bundle)
+    public func launch() async throws(ContainerError) -> DirectRuncInstance {
+        let configuration = base.configuration
         let runtime = base.runtime
-        let teardown = Teardown(runtime: runtime, id: id, bundle: bundle, output: nil)
-        let process: SupervisedProcess
-        do {
-            process = try await SupervisedProcess.start(
-                executable: runtime.executable, arguments: ["--root", runtime.stateRoot, "run", "--bundle", bundle, id],
-                stderrPath: bundle + "/" + ContainerLauncher.stderrFileName)
-        } catch {
-            await teardown.run()
-            throw ContainerError.runtimeFailed(command: "\(runtime.name) run", message: "\(error)")
-        }
-        TeardownRegistry.shared.register(id) { teardown.runBlocking() }
-        var timeline = BootTimeline()
-        timeline.append(.spawned, at: stopwatch.elapsed())
-        let deadline = stopwatch.origin + base.configuration.timeout
-        let output = process.outputDescriptor
-        let (outcome, tail) = await waitForReadinessOffThread(on: output, until: deadline)
-        switch outcome {
-        case .success(let observation):
-            return DirectRuncInstance(
-                id: id, process: process, teardown: teardown,
-                boot: observation.bootRecord(completing: timeline, on: stopwatch))
-        case .failure(let failure):
-            let log = readSmallFile(bundle + "/" + ContainerLauncher.stderrFileName) ?? ""
-            _ = await DirectRuncInstance.shutDown(id: id, process: process, teardown: teardown)
-            switch failure {
-            case .timedOut: throw ContainerError.readinessTimeout(after: base.configuration.timeout, outputTail: tail)
-            case .endOfOutput, .kernelPanic: throw ContainerError.exitedEarly(outputTail: tail, runtimeLog: log)
-            case .readFailed(let code): throw ContainerError.system("reading runc's output failed: \(errnoDescription(code))")
+        return try await withLaunchScope(timeout: configuration.limits.timeout) { (scope) async throws(ContainerError) -> DirectRuncInstance in
+            let bundle = ContainerBundle(stateDirectory: configuration.stateDirectory, id: scope.id)
+            try bundle.write(base.spec(id: scope.id))
+            let process: SupervisedProcess
+            do {
+                process = try await SupervisedProcess.start(
+                    executable: runtime.executable,
+                    arguments: ["--root", runtime.stateRoot, "run", "--bundle", bundle.path, scope.id],
+                    stderrPath: bundle.stderrPath)
+            } catch {
+                bundle.remove()
+                throw .system(SystemFailure("cannot start \(runtime.name) run", underlying: error))
+            }
+            let teardown = ContainerTeardown(runtime: runtime, id: scope.id, bundle: bundle, output: process.output)
+            let handle = scope.onTeardown { try await teardown.run(afterKill: { await process.stop() }) }
+            scope.mark(.spawned)
+            do throws(ReadinessFailure) {
+                let boot = try await scope.awaitReadiness(on: process.output)
+                return DirectRuncInstance(id: scope.id, runtime: runtime, boot: boot, teardown: handle)
+            } catch {
+                throw ContainerError(error, runtimeLog: bundle.stderrLog)
             }
         }
     }
@@ -53,34 +42,25 @@ public struct DirectRuncLauncher: InstanceLauncher {
 
 /// A container started by a plain `runc run`.
 public final class DirectRuncInstance: RunningInstance {
-    public let kind = "runc-direct"
     public let name: String
-    private let process: SupervisedProcess
-    private let teardown: Teardown
     public let boot: BootRecord
+    private let runtime: OCIRuntime
+    private let teardown: InstanceTeardown
 
-    init(id: String, process: SupervisedProcess, teardown: Teardown, boot: BootRecord) {
+    init(id: String, runtime: OCIRuntime, boot: BootRecord, teardown: InstanceTeardown) {
         name = id
-        self.process = process
-        self.teardown = teardown
+        self.runtime = runtime
         self.boot = boot
+        self.teardown = teardown
     }
 
     public func footprint() async throws -> Footprint {
-        let initPID = try await teardown.runtime.state(id: name).pid
-        return try containerFootprint(initPID: initPID)
+        try containerFootprint(initPID: try await runtime.state(id: name).pid)
     }
 
-    /// Kills the container first (killing `runc run` alone would leave it
-    /// running), lets `runc run` exit, then deletes the container and bundle.
+    /// Kills the container, lets `runc run` exit, then deletes the container
+    /// and its bundle.
     public func stop() async throws {
-        if let failure = await Self.shutDown(id: name, process: process, teardown: teardown) { throw failure }
-    }
-
-    static func shutDown(id: String, process: SupervisedProcess, teardown: Teardown) async -> ContainerError? {
-        _ = try? await teardown.runtime.run(["kill", id, "KILL"])
-        await process.stop()
-        defer { TeardownRegistry.shared.unregister(id) }
-        return await teardown.run()
+        try await teardown.run()
     }
 }

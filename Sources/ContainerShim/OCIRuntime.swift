@@ -37,41 +37,48 @@ struct OCIRuntime: Sendable {
     @discardableResult
     func run(_ arguments: [String]) async throws(ContainerError) -> String {
         let command = "\(name) \(arguments.first ?? "")"
-        do {
-            let result = try await Subprocess.run(
+        let result = try await invoke(command) {
+            try await Subprocess.run(
                 .path(FilePath(executable)), arguments: Arguments(["--root", stateRoot] + arguments),
                 output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
-            guard result.terminationStatus.isSuccess else {
-                throw ContainerError.runtimeFailed(
-                    command: command, message: Self.firstMessage(result.standardError, otherwise: Self.describe(result.terminationStatus)))
-            }
-            return result.standardOutput
-        } catch let error as ContainerError {
-            throw error
-        } catch {
-            throw .runtimeFailed(command: command, message: "\(error)")
         }
+        try Self.check(result.terminationStatus, command: command, stderr: result.standardError)
+        return result.standardOutput
     }
 
     /// `create`: sets the container up; its init waits for `start`. The
     /// init inherits `stdout` and `stderr`, so mvm reads what it prints.
-    func create(id: String, bundle: String, stdout: FileDescriptor, stderr: FileDescriptor) async throws(ContainerError) {
+    func create(id: String, bundle: ContainerBundle, stdout: FileDescriptor, stderr: FileDescriptor) async throws(ContainerError) {
         let command = "\(name) create"
-        do {
-            let result = try await Subprocess.run(
+        let result = try await invoke(command) {
+            try await Subprocess.run(
                 .path(FilePath(executable)),
-                arguments: Arguments(["--root", stateRoot, "create", "--bundle", bundle, id]),
+                arguments: Arguments(["--root", stateRoot, "create", "--bundle", bundle.path, id]),
                 output: .fileDescriptor(stdout, closeAfterSpawningProcess: false),
                 error: .fileDescriptor(stderr, closeAfterSpawningProcess: false))
-            guard result.terminationStatus.isSuccess else {
-                let log = readSmallFile(bundle + "/" + ContainerLauncher.stderrFileName) ?? ""
-                throw ContainerError.runtimeFailed(command: command, message: Self.firstMessage(log, otherwise: Self.describe(result.terminationStatus)))
-            }
-        } catch let error as ContainerError {
-            throw error
-        } catch {
-            throw .runtimeFailed(command: command, message: "\(error)")
         }
+        try Self.check(result.terminationStatus, command: command, stderr: bundle.stderrLog)
+    }
+
+    /// Runs the runtime; a runtime that cannot be started at all is a
+    /// system failure, with the reason underneath.
+    private func invoke<Result>(_ command: String, _ body: () async throws -> Result) async throws(ContainerError) -> Result {
+        do {
+            return try await body()
+        } catch {
+            throw .system(SystemFailure("cannot run \(command) (\(executable))", underlying: error))
+        }
+    }
+
+    /// A runtime that exited with an error fails with its last error line.
+    private static func check(_ status: TerminationStatus, command: String, stderr: String) throws(ContainerError) {
+        guard !status.isSuccess else { return }
+        let otherwise =
+            switch status {
+            case .exited(let code): "exited with status \(code)"
+            case .signaled(let signal): "killed by signal \(signal)"
+            }
+        throw .runtimeFailed(command: command, message: firstMessage(stderr, otherwise: otherwise))
     }
 
     /// The container's state as the runtime reports it (`state`).
@@ -105,15 +112,6 @@ struct OCIRuntime: Sendable {
             line = line.replacingOccurrences(of: "\\\"", with: "\"")
         }
         return line
-    }
-}
-
-extension OCIRuntime {
-    static func describe(_ status: TerminationStatus) -> String {
-        switch status {
-        case .exited(let code): "exited with status \(code)"
-        case .signaled(let signal): "killed by signal \(signal)"
-        }
     }
 }
 

@@ -3,7 +3,7 @@ import MVMCore
 
 /// Everything `mvm run` reports about one container start, for people and
 /// for JSON. Same shape as the micro-VM's report where the facts match.
-public struct ContainerReport: Sendable, Codable {
+public struct ContainerReport: InstanceReport, Codable {
     public var schema = 1
     public var kind = "container"
     public var name: String
@@ -38,19 +38,12 @@ public struct ContainerReport: Sendable, Codable {
         self.kept = kept
     }
 
-    public func jsonText() throws -> String {
-        String(decoding: try mvmJSONData(self), as: UTF8.self)
-    }
-
     public func summary() -> String {
-        InstanceSummary(
+        render(
             title: "\(name): container, \(memoryMiB) MiB limit, \(vcpus) CPU\(vcpus == 1 ? "" : "s"), via \(runtime)",
             details: [
                 ("runtime", runtimeVersion ?? runtime),
                 ("isolation", "read-only rootfs, no capabilities, no network" + (userNamespace ? ", user namespace" : "")),
-            ],
-            boot: BootRecord(timeline: BootTimeline(marks: phases), facts: guest, requestedAt: requestedAt),
-            footprint: Footprint(orderedFrom: footprint)
-        ).render()
+            ])
     }
 }

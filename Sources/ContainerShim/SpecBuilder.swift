@@ -1,53 +1,6 @@
 import Foundation
 import MVMCore
 
-/// Facts about the host that change what a valid config.json holds.
-public struct ContainerHost: Sendable, Hashable {
-    public enum CgroupLayout: String, Sendable, Codable {
-        /// cgroup v1 controllers (possibly with a v2 hierarchy beside them).
-        case v1
-        /// cgroup v1 controllers plus a cgroup2 hierarchy at /sys/fs/cgroup/unified.
-        case hybrid
-        /// Only cgroup v2 (/sys/fs/cgroup/cgroup.controllers exists).
-        case v2
-    }
-
-    public var cgroups: CgroupLayout
-    /// The kernel accounts swap per cgroup (memory.memsw.* or memory.swap.max).
-    public var swapAccounting: Bool
-    /// user.max_user_namespaces > 0.
-    public var userNamespacesAllowed: Bool
-
-    public init(cgroups: CgroupLayout, swapAccounting: Bool, userNamespacesAllowed: Bool) {
-        self.cgroups = cgroups
-        self.swapAccounting = swapAccounting
-        self.userNamespacesAllowed = userNamespacesAllowed
-    }
-
-    public static func probe() -> ContainerHost {
-        let cgroups: CgroupLayout
-        if exists("/sys/fs/cgroup/cgroup.controllers") {
-            cgroups = .v2
-        } else if exists("/sys/fs/cgroup/unified/cgroup.controllers") {
-            cgroups = .hybrid
-        } else {
-            cgroups = .v1
-        }
-        let swap =
-            cgroups == .v2
-            ? exists("/sys/fs/cgroup/memory.swap.max") || readSmallFile("/sys/fs/cgroup/cgroup.subtree_control") != nil
-            : exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
-        let userNamespaces =
-            readSmallFile("/proc/sys/user/max_user_namespaces")
-            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }.map { $0 > 0 } ?? false
-        return ContainerHost(cgroups: cgroups, swapAccounting: swap, userNamespacesAllowed: userNamespaces)
-    }
-
-    private static func exists(_ path: String) -> Bool {
-        access(path, F_OK) == 0
-    }
-}
-
 /// Turns a configuration into the OCI spec of one container.
 public enum SpecBuilder {
     /// The host IDs the container's root and users map to in a user
@@ -66,7 +19,7 @@ public enum SpecBuilder {
     public static func spec(
         for configuration: ContainerConfiguration, id: String, host: ContainerHost, userNamespace: Bool
     ) -> OCISpec {
-        let limit = Int64(configuration.memoryMiB) * 1_048_576
+        let limit = Int64(configuration.limits.memoryMiB) * 1_048_576
         let period: UInt64 = 100_000
         var namespaces = ["pid", "mount", "ipc", "uts", "network", "cgroup"].map(OCISpec.Namespace.init(type:))
         if userNamespace { namespaces.append(OCISpec.Namespace(type: "user")) }
@@ -112,8 +65,8 @@ public enum SpecBuilder {
                     // Both a quota (CPU time) and a cpuset (what nproc sees),
                     // so the container gets as many CPUs as the VM has vCPUs.
                     cpu: OCISpec.CPU(
-                        quota: Int64(configuration.vcpus) * Int64(period), period: period,
-                        cpus: configuration.vcpus == 1 ? "0" : "0-\(configuration.vcpus - 1)"),
+                        quota: Int64(configuration.limits.vcpus) * Int64(period), period: period,
+                        cpus: configuration.limits.vcpus == 1 ? "0" : "0-\(configuration.limits.vcpus - 1)"),
                     pids: OCISpec.Pids(limit: Int64(configuration.pidsLimit))),
                 cgroupsPath: "/mvm/" + id,
                 maskedPaths: maskedPaths,

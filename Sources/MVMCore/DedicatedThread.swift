@@ -3,7 +3,7 @@ import Foundation
 /// Runs blocking work (libvirt calls, waiting on a console with poll(2)) on a
 /// thread of its own, so that it never holds one of the few threads of
 /// Swift's cooperative pool while it waits.
-public func onDedicatedThreadTyped<Success: Sendable, Failure: Error>(
+package func onDedicatedThreadTyped<Success: Sendable, Failure: Error>(
     name: String = "mvm-blocking",
     _ body: @escaping @Sendable () throws(Failure) -> Success
 ) async throws(Failure) -> Success {

@@ -1,11 +1,19 @@
 import Foundation
 
-/// The host's hardware and kernel, for environment fingerprints.
+/// The host's hardware and kernel: for environment fingerprints, and for
+/// checking that asked-for limits fit (`InstanceLimits`).
 public struct HostFacts: Sendable, Codable, Equatable {
     public var kernelRelease: String
     public var cpuModel: String
     public var cores: Int
     public var memoryBytes: UInt64
+
+    public init(kernelRelease: String, cpuModel: String, cores: Int, memoryBytes: UInt64) {
+        self.kernelRelease = kernelRelease
+        self.cpuModel = cpuModel
+        self.cores = cores
+        self.memoryBytes = memoryBytes
+    }
 
     public static func probe() -> HostFacts {
         let release = readSmallFile("/proc/sys/kernel/osrelease")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
@@ -21,26 +29,5 @@ public struct HostFacts: Sendable, Codable, Equatable {
         return HostFacts(
             kernelRelease: release, cpuModel: model, cores: ProcessInfo.processInfo.activeProcessorCount,
             memoryBytes: memTotal * 1024)
-    }
-}
-
-extension ImageSet {
-    /// sha256 of each output, from manifest.json (empty when it is missing).
-    public func manifestHashes() -> [String: String] {
-        guard
-            let data = FileManager.default.contents(atPath: manifest),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let outputs = object["outputs"] as? [String: Any]
-        else { return [:] }
-        var hashes: [String: String] = [:]
-        for (name, entry) in outputs {
-            if let hash = (entry as? [String: Any])?["sha256"] as? String { hashes[name] = hash }
-        }
-        return hashes
-    }
-
-    /// The checkout the images belong to (images/out is two levels down).
-    public var checkoutDirectory: String {
-        URL(fileURLWithPath: directory).deletingLastPathComponent().deletingLastPathComponent().path
     }
 }

@@ -18,7 +18,7 @@ public struct ImageStaging: Sendable {
 
     /// `path` itself when every user can reach it, else the path of a copy
     /// under `<state>/images`, made once per version of the source.
-    public func reachablePath(for path: String) throws -> String {
+    public func reachablePath(for path: String) throws(SystemFailure) -> String {
         if Self.isReachableByEveryone(path) { return path }
         let key = Self.fnv1a(Self.identity(of: path))
         let name = URL(fileURLWithPath: path).lastPathComponent
@@ -27,10 +27,17 @@ public struct ImageStaging: Sendable {
         guard !FileManager.default.fileExists(atPath: staged) else { return staged }
         // Copy beside, then rename: a half-made copy is never used.
         let partial = staged + ".partial-\(getpid())"
-        try? FileManager.default.removeItem(atPath: partial)
-        try FileManager.default.copyItem(atPath: path, toPath: partial)
-        try Self.makeReadableByEveryone(partial)
-        try FileManager.default.moveItem(atPath: partial, toPath: staged)
+        do {
+            try? FileManager.default.removeItem(atPath: partial)
+            try FileManager.default.copyItem(atPath: path, toPath: partial)
+            Self.makeReadableByEveryone(partial)
+            try FileManager.default.moveItem(atPath: partial, toPath: staged)
+        } catch {
+            try? FileManager.default.removeItem(atPath: partial)
+            throw SystemFailure(
+                "cannot copy \(path) to \(directory), where QEMU's and the container's users can reach it", underlying: error,
+                advice: "pass a writable --state-dir")
+        }
         return staged
     }
 
@@ -49,7 +56,7 @@ public struct ImageStaging: Sendable {
         return true
     }
 
-    private static func makeReadableByEveryone(_ path: String) throws {
+    private static func makeReadableByEveryone(_ path: String) {
         let manager = FileManager.default
         var paths = [path]
         if let enumerator = manager.enumerator(atPath: path) {

@@ -29,11 +29,24 @@ public struct StateDirectory: Sendable, Hashable {
 
     /// Creates `subdirectory(name)` (and parents) if needed; returns its path.
     /// `permissions` applies to the subdirectory itself.
-    public func ensureSubdirectory(_ name: String, permissions: Int16 = 0o755) throws -> String {
+    public func ensureSubdirectory(_ name: String, permissions: Int16 = 0o755) throws(SystemFailure) -> String {
         let directory = subdirectory(name)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: directory)
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: directory)
+        } catch {
+            throw SystemFailure("cannot create \(directory)", underlying: error, advice: "pass a writable --state-dir")
+        }
         return directory
+    }
+
+    /// Creates the state directory itself if needed.
+    public func ensureExists() throws(SystemFailure) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw SystemFailure("cannot create state directory \(path)", underlying: error, advice: "pass a writable --state-dir")
+        }
     }
 }
 
@@ -72,5 +85,24 @@ public struct ImageSet: Sendable, Hashable {
             folder = folder.deletingLastPathComponent()
         }
         return ImageSet(directory: FileManager.default.currentDirectoryPath + "/images/out")
+    }
+
+    /// sha256 of each output, from manifest.json (empty when it is missing).
+    public func manifestHashes() -> [String: String] {
+        guard
+            let data = FileManager.default.contents(atPath: manifest),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let outputs = object["outputs"] as? [String: Any]
+        else { return [:] }
+        var hashes: [String: String] = [:]
+        for (name, entry) in outputs {
+            if let hash = (entry as? [String: Any])?["sha256"] as? String { hashes[name] = hash }
+        }
+        return hashes
+    }
+
+    /// The checkout the images belong to (images/out is two levels down).
+    public var checkoutDirectory: String {
+        URL(fileURLWithPath: directory).deletingLastPathComponent().deletingLastPathComponent().path
     }
 }

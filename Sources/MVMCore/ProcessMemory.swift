@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// Resident and proportional set sizes of one process, from
 /// /proc/<pid>/smaps_rollup. PSS divides shared pages among the processes
 /// that map them, so it is the fair figure to add up and compare.
@@ -54,24 +48,4 @@ public enum ProcessMemoryError: Error, CustomStringConvertible, Equatable {
             "\(path) of process \(pid) has no Rss/Pss lines"
         }
     }
-}
-
-/// Reads a small text file (procfs, sysfs, pid files) whole; nil when it
-/// cannot be opened. Procfs files report size 0, so read until EOF.
-public func readSmallFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            return nil
-        }
-        if count == 0 { break }
-        bytes.append(contentsOf: chunk[0..<count])
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }

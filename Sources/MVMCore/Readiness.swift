@@ -59,23 +59,23 @@ public struct GuestFacts: Sendable, Codable, Hashable {
 /// Reads a workload's console output as it arrives and recognises what
 /// matters for a boot: the readiness line, a kernel panic, and the last lines
 /// (shown to the user when something goes wrong).
-public struct ConsoleScanner: Sendable {
-    public enum Event: Sendable, Equatable {
+package struct ConsoleScanner: Sendable {
+    package enum Event: Sendable, Equatable {
         case ready(GuestFacts)
         case kernelPanic(line: String)
     }
 
-    public let tailLimit: Int
-    public private(set) var tail: [String] = []
-    public private(set) var receivedBytes = 0
+    package let tailLimit: Int
+    package private(set) var tail: [String] = []
+    package private(set) var receivedBytes = 0
     private var partialLine: [UInt8] = []
 
-    public init(tailLimit: Int = 20) {
+    package init(tailLimit: Int = 20) {
         self.tailLimit = max(1, tailLimit)
     }
 
     /// The last lines seen, including an unterminated last line.
-    public var lastLines: [String] {
+    package var lastLines: [String] {
         var lines = tail
         if !partialLine.isEmpty {
             lines.append(Self.text(partialLine))
@@ -85,7 +85,7 @@ public struct ConsoleScanner: Sendable {
     }
 
     /// Feeds bytes; returns the events found in the complete lines they end.
-    public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) -> [Event] where Bytes.Element == UInt8 {
+    package mutating func feed<Bytes: Sequence>(_ bytes: Bytes) -> [Event] where Bytes.Element == UInt8 {
         var events: [Event] = []
         for byte in bytes {
             receivedBytes += 1

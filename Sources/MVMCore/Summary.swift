@@ -1,21 +1,48 @@
+import Foundation
+
+/// What `mvm boot` and `mvm run` report about one instance, for people and
+/// for JSON: the same phases, facts and memory for every kind of instance.
+public protocol InstanceReport: Encodable, Sendable {
+    var requestedAt: Date { get }
+    var phases: [PhaseMark] { get }
+    var guest: GuestFacts { get }
+    var footprint: [String: UInt64] { get }
+}
+
+extension InstanceReport {
+    public func jsonText() throws -> String {
+        String(decoding: try mvmJSONData(self), as: UTF8.self)
+    }
+
+    /// The report for people: `title`, `details`, then phases, guest facts
+    /// and memory.
+    package func render(title: String, details: [(label: String, value: String)]) -> String {
+        InstanceSummary(
+            title: title, details: details,
+            boot: BootRecord(timeline: BootTimeline(marks: phases), facts: guest, requestedAt: requestedAt),
+            footprint: Footprint(orderedFrom: footprint)
+        ).render()
+    }
+}
+
 /// Renders one instance's boot for people: phases with their offsets, what
 /// the workload reported, and the memory readings. Same shape for every kind
 /// of instance, so `mvm boot` and `mvm run` read alike.
-public struct InstanceSummary: Sendable {
-    public var title: String
+package struct InstanceSummary: Sendable {
+    package var title: String
     /// Extra lines under the title ("accelerator  tcg: /dev/kvm ...").
-    public var details: [(label: String, value: String)]
-    public var boot: BootRecord
-    public var footprint: Footprint
+    package var details: [(label: String, value: String)]
+    package var boot: BootRecord
+    package var footprint: Footprint
 
-    public init(title: String, details: [(label: String, value: String)], boot: BootRecord, footprint: Footprint) {
+    package init(title: String, details: [(label: String, value: String)], boot: BootRecord, footprint: Footprint) {
         self.title = title
         self.details = details
         self.boot = boot
         self.footprint = footprint
     }
 
-    public func render() -> String {
+    package func render() -> String {
         var rows: [(String, String)] = details.map { ($0.label, $0.value) }
         for mark in boot.timeline.marks where mark.phase != .request {
             rows.append((mark.phase.name, formatMilliseconds(mark.offset)))
@@ -26,7 +53,7 @@ public struct InstanceSummary: Sendable {
             "kernel \(facts.kernelRelease), uptime \(facts.uptimeSeconds) s, \(facts.cpus) CPU\(facts.cpus == 1 ? "" : "s"), "
                 + "MemTotal \(formatBytes(facts.memTotalKiB * 1024)), MemAvailable \(formatBytes(facts.memAvailableKiB * 1024))"
         ))
-        rows.append(("memory", footprint.readings.map { "\($0.name) \(formatBytes($0.bytes))" }.joined(separator: ", ")))
+        rows.append(("memory", footprint.readings.map { "\($0.metric.name) \(formatBytes($0.bytes))" }.joined(separator: ", ")))
         let width = rows.map(\.0.count).max() ?? 0
         let body = rows.map { "  " + $0.0.paddedRight(to: width) + "  " + $0.1 }
         return ([title] + body).joined(separator: "\n")
@@ -34,19 +61,19 @@ public struct InstanceSummary: Sendable {
 }
 
 /// "1043.2 ms"
-public func formatMilliseconds(_ duration: Duration) -> String {
+package func formatMilliseconds(_ duration: Duration) -> String {
     formatDecimal(duration.milliseconds, places: 1) + " ms"
 }
 
 /// "85.1 MiB"
-public func formatBytes(_ bytes: UInt64) -> String {
+package func formatBytes(_ bytes: UInt64) -> String {
     let mebibytes = Double(bytes) / 1_048_576
     if mebibytes >= 1 { return formatDecimal(mebibytes, places: 1) + " MiB" }
     return formatDecimal(Double(bytes) / 1024, places: 1) + " KiB"
 }
 
 /// A fixed-point decimal without Foundation's locale-dependent formatting.
-public func formatDecimal(_ value: Double, places: Int) -> String {
+package func formatDecimal(_ value: Double, places: Int) -> String {
     guard value.isFinite else { return String(value) }
     var scale = 1.0
     for _ in 0..<places { scale *= 10 }
@@ -61,7 +88,7 @@ public func formatDecimal(_ value: Double, places: Int) -> String {
 
 extension String {
     /// The string followed by spaces up to `length` characters.
-    public func paddedRight(to length: Int) -> String {
+    package func paddedRight(to length: Int) -> String {
         count >= length ? self : self + String(repeating: " ", count: length - count)
     }
 }

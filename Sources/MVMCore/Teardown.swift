@@ -1,34 +1,107 @@
+import Dispatch
 import Synchronization
 
-/// The instances this process has running, with how to tear each down, so
+/// How to remove one instance and everything it made, run at most once,
+/// whoever asks first: the launch that failed, `stop()`, or an interrupted
+/// mvm. A caller that asks while another teardown of it is under way waits
+/// for that one. Registered in a `TeardownRegistry` from the moment the
+/// launch begins until the instance is gone or handed over (`--keep`).
+public final class InstanceTeardown: Sendable {
+    public let key: String
+    private enum State {
+        case armed
+        case running(Task<Void, any Error>)
+        case finished
+        case detached
+    }
+
+    private let state = Mutex(State.armed)
+    private let action: @Sendable () async throws -> Void
+    private let registry: TeardownRegistry
+
+    package init(key: String, registry: TeardownRegistry, action: @escaping @Sendable () async throws -> Void) {
+        self.key = key
+        self.registry = registry
+        self.action = action
+        registry.register(self)
+    }
+
+    /// Tears the instance down, or waits for the teardown already under way;
+    /// returns at once after `detach()` or a finished teardown.
+    public func run() async throws {
+        let action = self.action
+        let task = state.withLock { state -> Task<Void, any Error>? in
+            switch state {
+            case .armed:
+                let task = Task { try await action() }
+                state = .running(task)
+                return task
+            case .running(let task):
+                return task
+            case .finished, .detached:
+                return nil
+            }
+        }
+        guard let task else { return }
+        defer {
+            state.withLock { $0 = .finished }
+            registry.unregister(key)
+        }
+        try await task.value
+    }
+
+    /// Hands the instance over (`--keep`): nobody tears it down any more.
+    /// Does nothing once a teardown has begun.
+    public func detach() {
+        let detached = state.withLock { state -> Bool in
+            guard case .armed = state else { return false }
+            state = .detached
+            return true
+        }
+        if detached { registry.unregister(key) }
+    }
+}
+
+/// The instances this process has under way, with how to tear each down, so
 /// that an interrupted mvm (Ctrl-C, SIGTERM) still leaves nothing behind.
-/// Backends register an instance once it exists and unregister it when it
-/// has stopped (or was handed over with `--keep`).
 public final class TeardownRegistry: Sendable {
     public static let shared = TeardownRegistry()
 
-    private let actions = Mutex<[String: @Sendable () -> Void]>([:])
+    private let teardowns = Mutex<[String: InstanceTeardown]>([:])
 
     public init() {}
 
-    public func register(_ key: String, teardown: @escaping @Sendable () -> Void) {
-        actions.withLock { $0[key] = teardown }
+    func register(_ teardown: InstanceTeardown) {
+        teardowns.withLock { $0[teardown.key] = teardown }
     }
 
-    public func unregister(_ key: String) {
-        _ = actions.withLock { $0.removeValue(forKey: key) }
+    func unregister(_ key: String) {
+        _ = teardowns.withLock { $0.removeValue(forKey: key) }
     }
 
     public var registeredKeys: [String] {
-        actions.withLock { Array($0.keys) }.sorted()
+        teardowns.withLock { Array($0.keys) }.sorted()
     }
 
-    /// Runs and forgets every registered teardown (blocking).
-    public func tearDownAll() {
-        let pending = actions.withLock { actions in
-            defer { actions.removeAll() }
-            return Array(actions.values)
+    /// Runs every registered teardown at once, and waits for all of them,
+    /// including those already under way.
+    public func tearDownAll() async {
+        let pending = teardowns.withLock { Array($0.values) }
+        await withTaskGroup(of: Void.self) { group in
+            for teardown in pending {
+                group.addTask { try? await teardown.run() }
+            }
         }
-        for teardown in pending { teardown() }
+    }
+
+    /// `tearDownAll()` for a signal handler, which cannot await: blocks the
+    /// calling thread (never one of Swift's cooperative threads) until done.
+    public func tearDownAllBlocking() {
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            await self.tearDownAll()
+            done.signal()
+        }
+        done.wait()
     }
 }

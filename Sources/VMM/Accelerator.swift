@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import MVMCore
+import SystemPackage
 
 /// How QEMU runs guest code.
 public enum Accelerator: String, Sendable, Codable, CaseIterable {
@@ -9,6 +10,17 @@ public enum Accelerator: String, Sendable, Codable, CaseIterable {
     case kvm
     /// QEMU's Tiny Code Generator: software emulation, slow but works anywhere.
     case tcg
+
+    /// What a reader of figures measured with this accelerator must know;
+    /// nil for KVM.
+    public var caveat: String? {
+        switch self {
+        case .kvm: nil
+        case .tcg:
+            "the VMs ran under TCG, QEMU's software emulation, which is many times slower than KVM; "
+                + "their times say little about a host with hardware virtualization"
+        }
+    }
 
     /// libvirt's domain type for this accelerator.
     var domainType: String {
@@ -52,7 +64,7 @@ public struct HostVirtualization: Sendable, Hashable {
         } else if errno == ENOENT {
             device = .missing
         } else {
-            device = .inaccessible(errnoDescription(errno))
+            device = .inaccessible(Errno(rawValue: errno).description)
         }
         return HostVirtualization(
             kvmDevice: device,

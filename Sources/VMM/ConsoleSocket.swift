@@ -2,25 +2,34 @@
 import Glibc
 #endif
 import MVMCore
+import Synchronization
+import SystemPackage
 
 /// A listening UNIX socket that a guest's serial port connects to (QEMU's
 /// `-chardev socket` in client mode). Listening before the domain starts means
 /// QEMU connects while it initialises, so the console loses no byte.
-/// Owns its descriptors and its socket file; `close()` releases them once.
-final class ConsoleSocket: @unchecked Sendable {
+///
+/// Owns its descriptors and its socket file. The boot thread blocks in
+/// `acceptConnection` and then in reading the connection, while an
+/// interrupted mvm may `close()` from another thread at any moment: the
+/// descriptors are `SharedDescriptor`s, which wake the blocked thread and
+/// close only once it is done, and the rest of the state is under a lock.
+final class ConsoleSocket: Sendable {
     let path: String
-    private var listener: Int32
-    private(set) var connection: Int32 = -1
+    private let listener: SharedDescriptor
+    private let state = Mutex<(connection: SharedDescriptor?, closed: Bool)>((nil, false))
 
     init(path: String) throws(VMMError) {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
         guard path.utf8.count < capacity else {
-            throw .system("console socket path \(path) is longer than \(capacity - 1) bytes; use a shorter --state-dir")
+            throw .invalidConfiguration("console socket path \(path) is longer than \(capacity - 1) bytes; use a shorter --state-dir")
         }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .system("cannot create console socket: \(errnoDescription(errno))") }
+        guard fd >= 0 else {
+            throw .system(SystemFailure("cannot create the console socket", underlying: Errno(rawValue: errno)))
+        }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: path.utf8)
             raw[path.utf8.count] = 0
@@ -32,53 +41,75 @@ final class ConsoleSocket: @unchecked Sendable {
             }
         }
         guard bound == 0, listen(fd, 1) == 0 else {
-            let problem = errnoDescription(errno)
+            let code = Errno(rawValue: errno)
             Glibc.close(fd)
             unlink(path)
-            throw .system("cannot listen on console socket \(path): \(problem)")
+            throw .system(SystemFailure("cannot listen on the console socket \(path)", underlying: code))
         }
         // QEMU may run as another user (libvirt-qemu under qemu:///system).
         chmod(path, 0o666)
         self.path = path
-        self.listener = fd
+        listener = SharedDescriptor(FileDescriptor(rawValue: fd))
     }
 
     deinit {
         close()
     }
 
-    /// Waits for QEMU to connect; returns the connected descriptor and the
-    /// peer's pid as the kernel reports it (SO_PEERCRED).
-    func acceptConnection(until deadline: ContinuousClock.Instant) throws(VMMError) -> (fd: Int32, peerPID: Int32?) {
-        switch pollReadable(listener, until: deadline) {
-        case .timedOut:
-            throw .system("QEMU did not connect to the console socket \(path) in time")
-        case .failed(let code):
-            throw .system("waiting for QEMU on \(path): \(errnoDescription(code))")
-        case .readable:
-            break
+    /// Waits for QEMU to connect; returns the connection, to read the
+    /// console from, and the peer's pid as the kernel reports it
+    /// (SO_PEERCRED).
+    func acceptConnection(until deadline: ContinuousClock.Instant) throws(VMMError) -> (console: SharedDescriptor, peerPID: Int32?) {
+        let accepted = try listener.withDescriptor { (listener) throws(VMMError) -> FileDescriptor in
+            let outcome: PollOutcome
+            do { outcome = try pollReadable(listener, until: deadline) } catch {
+                throw .system(SystemFailure("waiting for QEMU on \(path)", underlying: error))
+            }
+            guard outcome == .readable else {
+                throw .system(SystemFailure("QEMU did not connect to the console socket \(path) in time"))
+            }
+            do {
+                let fd = try retryingOnInterrupt { accept(listener.rawValue, nil, nil) }
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+                return FileDescriptor(rawValue: fd)
+            } catch {
+                // close() shut the listener down to wake this thread.
+                if self.listener.isClosed { throw Self.closedWhileWaiting }
+                throw .system(SystemFailure("accepting QEMU's console connection on \(path)", underlying: error))
+            }
         }
-        let fd = accept(listener, nil, nil)
-        guard fd >= 0 else { throw .system("accepting QEMU's console connection: \(errnoDescription(errno))") }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        connection = fd
+        guard let accepted else { throw Self.closedWhileWaiting }
         var credentials = PeerCredentials()
         var length = socklen_t(MemoryLayout<PeerCredentials>.size)
         let peer: Int32? =
-            getsockopt(fd, SOL_SOCKET, soPeerCred, &credentials, &length) == 0 ? credentials.pid : nil
-        return (fd, peer)
+            getsockopt(accepted.rawValue, SOL_SOCKET, soPeerCred, &credentials, &length) == 0 ? credentials.pid : nil
+        let console = SharedDescriptor(accepted)
+        let kept = state.withLock { state -> Bool in
+            guard !state.closed else { return false }
+            state.connection = console
+            return true
+        }
+        guard kept else {
+            console.close()
+            throw Self.closedWhileWaiting
+        }
+        return (console, peer)
     }
 
+    private static let closedWhileWaiting = VMMError.system(
+        SystemFailure("the console was closed while mvm waited for QEMU (mvm is being stopped)"))
+
+    /// Closes both descriptors (once their users are done) and removes the
+    /// socket file. Safe to call more than once, from any thread.
     func close() {
-        if connection >= 0 {
-            Glibc.close(connection)
-            connection = -1
+        let (connection, first) = state.withLock { state in
+            defer { state = (nil, true) }
+            return (state.connection, !state.closed)
         }
-        if listener >= 0 {
-            Glibc.close(listener)
-            listener = -1
-            unlink(path)
-        }
+        guard first else { return }
+        listener.close()
+        connection?.close()
+        unlink(path)
     }
 }
 

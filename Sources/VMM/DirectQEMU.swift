@@ -6,7 +6,6 @@ import MVMCore
 /// process with the serial port on its stdout. What it lacks next to the
 /// `vm` row is what libvirt and mvm add.
 public struct DirectQEMULauncher: InstanceLauncher {
-    public let kind = "qemu-direct"
     public let description: DomainDescription
     public let emulator: String
     public let timeout: Duration
@@ -15,11 +14,11 @@ public struct DirectQEMULauncher: InstanceLauncher {
     /// exactly the same guest.
     public init(matching launcher: MicroVMLauncher, emulator: String = "/usr/bin/qemu-system-x86_64") throws(VMMError) {
         guard FileManager.default.isExecutableFile(atPath: emulator) else {
-            throw .system("\(emulator) is not installed; install qemu-system-x86")
+            throw .invalidConfiguration("\(emulator) is not installed; install qemu-system-x86")
         }
         self.description = launcher.describeDomain(name: "qemu-direct")
         self.emulator = emulator
-        self.timeout = launcher.configuration.timeout
+        self.timeout = launcher.configuration.limits.timeout
     }
 
     /// QEMU's command line, device for device what libvirt generates for the
@@ -46,54 +45,49 @@ public struct DirectQEMULauncher: InstanceLauncher {
         return arguments
     }
 
-    public func launch() async throws -> any RunningInstance {
-        let stopwatch = PhaseStopwatch()
-        let process = try await SupervisedProcess.start(executable: emulator, arguments: arguments)
-        var timeline = BootTimeline()
-        timeline.append(.spawned, at: stopwatch.elapsed())
-        let deadline = stopwatch.origin + timeout
-        let output = process.outputDescriptor
-        let (outcome, tail) = await waitForReadinessOffThread(on: output, until: deadline)
-        switch outcome {
-        case .success(let observation):
-            return DirectQEMUInstance(
-                process: process,
-                boot: observation.bootRecord(completing: timeline, on: stopwatch))
-        case .failure(let failure):
-            await process.stop()
-            switch failure {
-            case .timedOut: throw VMMError.readinessTimeout(after: timeout, accelerator: description.accelerator, consoleTail: tail)
-            case .kernelPanic(let line): throw VMMError.kernelPanic(line: line, consoleTail: tail)
-            case .endOfOutput: throw VMMError.guestStopped(consoleTail: tail)
-            case .readFailed(let code): throw VMMError.system("reading QEMU's output failed: \(errnoDescription(code))")
+    public func launch() async throws(VMMError) -> DirectQEMUInstance {
+        try await withLaunchScope(timeout: timeout) { (scope) async throws(VMMError) -> DirectQEMUInstance in
+            let process: SupervisedProcess
+            do {
+                process = try await SupervisedProcess.start(executable: emulator, arguments: arguments)
+            } catch {
+                throw .system(SystemFailure("cannot start \(emulator)", underlying: error))
+            }
+            let teardown = scope.onTeardown { await process.stop() }
+            scope.mark(.spawned)
+            do throws(ReadinessFailure) {
+                let boot = try await scope.awaitReadiness(on: process.output)
+                return DirectQEMUInstance(name: scope.id, process: process, boot: boot, teardown: teardown)
+            } catch {
+                throw VMMError(error, accelerator: description.accelerator)
             }
         }
+    }
+
+    public var caveats: [String] {
+        description.accelerator.caveat.map { [$0] } ?? []
     }
 }
 
 /// A plain QEMU process whose guest printed its readiness line.
 public final class DirectQEMUInstance: RunningInstance {
-    public let kind = "qemu-direct"
+    public let name: String
     public let boot: BootRecord
     private let process: SupervisedProcess
+    private let teardown: InstanceTeardown
 
-    init(process: SupervisedProcess, boot: BootRecord) {
+    init(name: String, process: SupervisedProcess, boot: BootRecord, teardown: InstanceTeardown) {
+        self.name = name
         self.process = process
         self.boot = boot
+        self.teardown = teardown
     }
 
-    public var name: String { "qemu-\(process.pid)" }
-
     public func footprint() async throws -> Footprint {
-        let memory = try ProcessMemory.read(pid: process.pid)
-        return Footprint(readings: [
-            MemoryReading(name: MemoryReading.Name.pss, bytes: memory.pssBytes),
-            MemoryReading(name: MemoryReading.Name.rss, bytes: memory.rssBytes),
-            MemoryReading(name: MemoryReading.Name.guestUsed, bytes: boot.facts.usedBytes),
-        ])
+        Footprint(process: try ProcessMemory.read(pid: process.pid), guestUsedBytes: boot.facts.usedBytes)
     }
 
     public func stop() async throws {
-        await process.stop()
+        try await teardown.run()
     }
 }

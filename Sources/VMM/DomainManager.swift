@@ -7,15 +7,17 @@ import Glibc
 /// Finds and destroys mvm's domains on a libvirt connection: what `--keep`
 /// left running, or what a test must prove is gone.
 public final class DomainManager: Sendable {
-    public let uri: String
     private let stateDirectory: StateDirectory
     private let connection: Connection
 
     public init(uri: String?, stateDirectory: StateDirectory) async throws(VMMError) {
-        connection = try await Connection.open(uri: uri, stateDirectory: stateDirectory)
-        self.uri = connection.uri
+        var parsed: LibvirtURI?
+        if let uri { parsed = try LibvirtURI(parsing: uri) }
+        connection = try await Connection.open(uri: parsed, stateDirectory: stateDirectory)
         self.stateDirectory = stateDirectory
     }
+
+    public var uri: LibvirtURI { connection.uri }
 
     /// Names of the running domains whose names start with `mvm-`.
     public func runningMVMDomains() throws(VMMError) -> [String] {

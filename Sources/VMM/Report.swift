@@ -2,7 +2,7 @@ import Foundation
 import MVMCore
 
 /// Everything `mvm boot` reports about one boot, for people and for JSON.
-public struct MicroVMReport: Sendable, Codable {
+public struct MicroVMReport: InstanceReport, Codable {
     public var schema = 1
     public var kind = "vm"
     public var name: String
@@ -26,7 +26,7 @@ public struct MicroVMReport: Sendable, Codable {
 
     public init(vm: MicroVM, footprint: Footprint, kept: Bool) {
         name = vm.name
-        uri = vm.uri
+        uri = vm.uri.text
         accelerator = vm.acceleratorChoice.accelerator
         acceleratorReason = vm.acceleratorChoice.reason
         machine = vm.description.machine
@@ -43,16 +43,9 @@ public struct MicroVMReport: Sendable, Codable {
         self.kept = kept
     }
 
-    public func jsonText() throws -> String {
-        String(decoding: try mvmJSONData(self), as: UTF8.self)
-    }
-
     public func summary() -> String {
-        return InstanceSummary(
+        render(
             title: "\(name): \(machine.rawValue) VM, \(memoryMiB) MiB, \(vcpus) vCPU\(vcpus == 1 ? "" : "s"), via \(uri)",
-            details: [("accelerator", "\(accelerator.rawValue): \(acceleratorReason)")],
-            boot: BootRecord(timeline: BootTimeline(marks: phases), facts: guest, requestedAt: requestedAt),
-            footprint: Footprint(orderedFrom: footprint)
-        ).render()
+            details: [("accelerator", "\(accelerator.rawValue): \(acceleratorReason)")])
     }
 }

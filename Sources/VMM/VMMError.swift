@@ -2,6 +2,7 @@ import MVMCore
 
 /// Why a micro-VM could not be booted or measured. The first line of each
 /// description says what went wrong and what to do; console excerpts follow.
+/// Each case keeps the error underneath (libvirt's, an errno) as it was.
 public enum VMMError: Error, CustomStringConvertible {
     case libvirt(LibvirtError)
     case accelerator(AcceleratorUnavailable)
@@ -13,7 +14,18 @@ public enum VMMError: Error, CustomStringConvertible {
     case kernelPanic(line: String, consoleTail: [String])
     /// The guest stopped (QEMU exited) before printing its readiness line.
     case guestStopped(consoleTail: [String])
-    case system(String)
+    /// A system call or file operation failed.
+    case system(SystemFailure)
+
+    /// The error for a guest that showed no readiness line.
+    init(_ failure: ReadinessFailure, accelerator: Accelerator) {
+        switch failure.reason {
+        case .timedOut: self = .readinessTimeout(after: failure.timeout, accelerator: accelerator, consoleTail: failure.outputTail)
+        case .kernelPanic(let line): self = .kernelPanic(line: line, consoleTail: failure.outputTail)
+        case .endOfOutput: self = .guestStopped(consoleTail: failure.outputTail)
+        case .readFailed(let code): self = .system(SystemFailure("reading the guest console failed", underlying: code))
+        }
+    }
 
     public var description: String {
         switch self {
@@ -32,11 +44,11 @@ public enum VMMError: Error, CustomStringConvertible {
                 : "; raise --timeout if the host is busy"
             return text + Self.excerpt(tail)
         case .kernelPanic(let line, let tail):
-            return "the guest kernel panicked: \(line.trimmingLeadingSpaces)" + Self.excerpt(tail)
+            return "the guest kernel panicked: \(line.drop { $0 == " " })" + Self.excerpt(tail)
         case .guestStopped(let tail):
             return "the guest stopped before printing its readiness line" + Self.excerpt(tail)
-        case .system(let problem):
-            return problem
+        case .system(let failure):
+            return failure.description
         }
     }
 
@@ -49,8 +61,4 @@ public enum VMMError: Error, CustomStringConvertible {
 func formatSeconds(_ duration: Duration) -> String {
     let seconds = duration.seconds
     return seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
-}
-
-extension String {
-    var trimmingLeadingSpaces: Substring { drop { $0 == " " } }
 }

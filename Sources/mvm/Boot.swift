@@ -21,6 +21,7 @@ extension MVM {
         @Option(help: "QEMU machine type: microvm (ELF kernels) or pc (bzImage); default: chosen from the kernel.")
         var machine: MachineType?
 
+        @OptionGroup var limits: LimitOptions
         @OptionGroup var instance: InstanceOptions
 
         @Option(help: "Accelerator: auto (KVM where the host can run a standard guest, else TCG), kvm or tcg.")
@@ -39,12 +40,6 @@ extension MVM {
         @Flag(help: "Stream the guest console to stderr while it boots.")
         var console = false
 
-        func validate() throws {
-            guard instance.memory >= 16 else {
-                throw ValidationError("--memory \(instance.memory) is too small: a guest needs at least 16 MiB.")
-            }
-        }
-
         func run() async throws {
             common.bootstrapLogging()
             let images = ImageSet.defaultLocation()
@@ -53,10 +48,8 @@ extension MVM {
                 kernelPath: absolute(kernel ?? images.minimalVmlinux),
                 initrdPath: absolute(initrd ?? images.initramfs))
             configuration.machine = machine
-            configuration.memoryMiB = instance.memory
-            configuration.vcpus = instance.vcpus
+            configuration.limits = try limits.limits()
             configuration.accelerator = accel
-            configuration.timeout = seconds(instance.timeout)
             configuration.extraKernelArguments = kernelArguments
             configuration.keep = instance.keep
             configuration.consoleTransport = consoleTransport
@@ -68,19 +61,8 @@ extension MVM {
                 print(launcher.describeDomain().xml(), terminator: "")
                 return
             }
-            let vm = try await launcher.launchVM()
-            let footprint: Footprint
-            do {
-                footprint = try await vm.footprint()
-            } catch {
-                try? await vm.stop()
-                throw error
-            }
-            if instance.keep {
-                vm.detach()
-            } else {
-                try await vm.stop()
-            }
+            let vm = try await launcher.launch()
+            let footprint = try await vm.measureThenRelease(keep: instance.keep)
             let report = MicroVMReport(vm: vm, footprint: footprint, kept: instance.keep)
             if instance.json {
                 print(try report.jsonText())
@@ -103,9 +85,4 @@ extension MVM {
             return lines.joined(separator: "\n")
         }
     }
-}
-
-/// Makes a path given on the command line absolute (libvirt needs that).
-func absolute(_ path: String) -> String {
-    path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
 }

@@ -8,6 +8,7 @@ import Synchronization
 enum InterruptHandling {
     /// The signal sources must live as long as the process.
     private static let sources = Mutex<[any DispatchSourceSignal]>([])
+    private static let interrupted = Mutex(false)
 
     static func install() {
         sources.withLock { sources in
@@ -16,13 +17,22 @@ enum InterruptHandling {
                 signal(signalNumber, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
                 source.setEventHandler {
+                    interrupted.withLock { $0 = true }
                     FileHandle.standardError.write(Data("\ninterrupted: tearing down what mvm started\n".utf8))
-                    TeardownRegistry.shared.tearDownAll()
+                    TeardownRegistry.shared.tearDownAllBlocking()
                     exit(128 + signalNumber)
                 }
                 source.resume()
                 sources.append(source)
             }
         }
+    }
+
+    /// Once a signal came, its handler owns the exit (status 128 + signal,
+    /// after the teardown): the main path, which the teardown may have
+    /// woken with an error, waits for it instead of exiting first.
+    static func yieldToAnInterrupt() async {
+        guard interrupted.withLock({ $0 }) else { return }
+        while true { try? await Task.sleep(for: .seconds(1)) }
     }
 }

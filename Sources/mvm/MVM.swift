@@ -1,5 +1,5 @@
 import ArgumentParser
-import Logging
+import MVMCore
 
 @main
 struct MVM: AsyncParsableCommand {
@@ -13,29 +13,21 @@ struct MVM: AsyncParsableCommand {
         version: mvmVersion,
         subcommands: [Compare.self, Boot.self, Run.self, List.self, Destroy.self]
     )
-}
 
-let mvmVersion = "0.1.0"
-
-/// Options every subcommand shares.
-struct CommonOptions: ParsableArguments {
-    @Option(
-        name: .customLong("state-dir"),
-        help: ArgumentHelp(
-            "Where mvm keeps libvirt's embedded root, consoles and bundles (default: $MVM_STATE_DIR, /var/lib/mvm for root).",
-            valueName: "dir"))
-    var stateDirectory: String?
-
-    @Flag(name: .shortAndLong, help: "Log what mvm does to stderr.")
-    var verbose = false
-
-    func bootstrapLogging() {
-        InterruptHandling.install()
-        let level: Logger.Level = verbose ? .debug : .warning
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+    /// ArgumentParser's own main, except that an interrupt's handler, not
+    /// the command, decides how the process ends once a signal came.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            await InterruptHandling.yieldToAnInterrupt()
+        } catch {
+            await InterruptHandling.yieldToAnInterrupt()
+            exit(withError: error)
         }
     }
 }

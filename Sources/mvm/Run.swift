@@ -11,6 +11,7 @@ extension MVM {
             abstract: "Run the container equivalent of the micro-VM (same rootfs, same /init, same memory limit), report its phases and memory, remove it.")
 
         @OptionGroup var common: CommonOptions
+        @OptionGroup var limits: LimitOptions
         @OptionGroup var instance: InstanceOptions
 
         @Option(help: ArgumentHelp("OCI runtime: runc, crun, or the path of another OCI runtime binary.", valueName: "runtime"))
@@ -41,9 +42,7 @@ extension MVM {
             var configuration = ContainerConfiguration(
                 stateDirectory: common.state, rootfsPath: absolute(rootfs ?? ImageSet.defaultLocation().rootfs))
             configuration.runtime = RuntimeSelection(argument: runtime)
-            configuration.memoryMiB = instance.memory
-            configuration.vcpus = instance.vcpus
-            configuration.timeout = seconds(instance.timeout)
+            configuration.limits = try limits.limits()
             configuration.keep = instance.keep
             configuration.userNamespace = userns
             configuration.environment = environment
@@ -55,21 +54,11 @@ extension MVM {
                 print(String(decoding: try launcher.describeSpec().jsonData(), as: UTF8.self))
                 return
             }
-            let container = try await launcher.launchContainer()
-            let footprint: Footprint
-            do {
-                footprint = try await container.footprint()
-            } catch {
-                try? await container.stop()
-                throw error
-            }
-            if instance.keep {
-                container.detach()
-            } else {
-                try await container.stop()
-            }
+            let container = try await launcher.launch()
+            let footprint = try await container.measureThenRelease(keep: instance.keep)
             let report = ContainerReport(
-                container: container, footprint: footprint, memoryMiB: instance.memory, vcpus: instance.vcpus,
+                container: container, footprint: footprint, memoryMiB: configuration.limits.memoryMiB,
+                vcpus: configuration.limits.vcpus,
                 runtimeVersion: await launcher.runtimeVersion(), kept: instance.keep)
             if instance.json {
                 print(try report.jsonText())

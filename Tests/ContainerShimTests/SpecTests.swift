@@ -10,8 +10,7 @@ import Testing
     func configuration(memory: Int = 128, vcpus: Int = 1) -> ContainerConfiguration {
         var configuration = ContainerConfiguration(
             stateDirectory: StateDirectory(path: "/state"), rootfsPath: "/images/rootfs")
-        configuration.memoryMiB = memory
-        configuration.vcpus = vcpus
+        configuration.limits = InstanceLimits(memoryMiB: memory, vcpus: vcpus)
         configuration.environment = ["mvm_mode=exit"]
         return configuration
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MVMCore
 import Testing
 
 extension RealInstances {
@@ -72,6 +73,41 @@ extension RealInstances {
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
         }
 
+        /// Ctrl-C while the boot waits on the guest console: the console is
+        /// closed from the signal handler's thread while the boot thread
+        /// blocks on it, and the domain, its QEMU, its console socket and its
+        /// cgroups all go.
+        @Test func interruptWhileWaitingOnTheConsoleLeavesNothing() async throws {
+            try Fixtures.requireImages()
+            let process = Process()
+            process.executableURL = mvmExecutable
+            // busybox's shell as init: the guest boots but never says it is ready.
+            process.arguments = ["boot", "--append", "rdinit=/bin/sh", "--timeout", "120"]
+            process.environment = ProcessInfo.processInfo.environment.merging(["MVM_STATE_DIR": Fixtures.state.path]) { $1 }
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            // Wait until QEMU runs and has had time to connect to the console.
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(60)
+            while Fixtures.mvmQEMUProcesses().isEmpty && clock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(!Fixtures.mvmQEMUProcesses().isEmpty, "QEMU never started")
+            try await Task.sleep(for: .seconds(1))
+            process.interrupt()
+            process.waitUntilExit()
+            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(stderr)")
+            #expect(stderr.contains("interrupted: tearing down what mvm started"))
+            #expect(Fixtures.mvmQEMUProcesses().isEmpty)
+            #expect(Fixtures.consoleFiles().isEmpty)
+            #expect(Fixtures.mvmDomainCgroups().isEmpty)
+            let list = try await runMVM(["list"])
+            #expect(list.exitCode == 0 && list.stdout.isEmpty, "\(list.stdout)\(list.stderr)")
+        }
+
         @Test func kvmOnAHostWithoutItFailsAtOnce() async throws {
             // These machines expose /dev/kvm without vmx/svm (see HOST-NOTES);
             // on a host with hardware virtualization this test has nothing to show.
@@ -86,7 +122,15 @@ extension RealInstances {
 
         @Test(arguments: [
             (["boot", "--memory", "8"], "--memory 8 is too small"),
-            (["boot", "--vcpus", "0"], "--vcpus must be between 1 and 64"),
+            (["boot", "--memory", "-5"], "--memory -5 is invalid: give a size in MiB, at least 16."),
+            (["boot", "--memory", "999999999"], "--memory 999999999 is more than this host's memory ("),
+            (["run", "--memory", "999999999"], "--memory 999999999 is more than this host's memory ("),
+            (["compare", "--memory", "999999999"], "--memory 999999999 is more than this host's memory ("),
+            (["compare", "--memory", "4096", "--concurrency", "16"], "--memory 4096 times --concurrency 16 is more than"),
+            (["boot", "--vcpus", "0"], "--vcpus 0 is invalid: use 1 to "),
+            (["run", "--vcpus", "999"], "--vcpus 999 is more than this host's "),
+            (["compare", "--runs", "0"], "--runs 0 is invalid: use 1 to 10000."),
+            (["compare", "--timeout", "-1"], "--timeout -1.0 is invalid: give a positive number of seconds"),
             (["boot", "--accel", "hvf"], "--accel"),
             (["boot", "--dry-run", "--keep"], "--dry-run starts nothing"),
             (["run", "--env", "novalue"], "--env novalue is not of the form KEY=value"),
@@ -98,6 +142,7 @@ extension RealInstances {
             let result = try await runMVM(arguments)
             #expect(result.exitCode == 64)
             #expect(result.stderr.contains(message), "\(result.stderr)")
+            #expect(Fixtures.allQEMUProcesses().isEmpty)
         }
     }
 }

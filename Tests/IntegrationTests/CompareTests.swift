@@ -1,5 +1,6 @@
 import Compare
 import Foundation
+import MVMCore
 import Testing
 
 extension RealInstances {
@@ -31,17 +32,21 @@ extension RealInstances {
             let report = try ComparisonReport.decode(Data(contentsOf: URL(fileURLWithPath: json)))
             #expect(report.schema == ComparisonReport.schemaVersion)
             #expect(report.contenders == ["vm", "container", "qemu-direct", "runc-direct"])
+            #expect(report.roles == ["vm": .microVM, "container": .container, "qemu-direct": .microVMReference, "runc-direct": .containerReference])
+            // The caveat comes from the VM launchers (TCG), once.
+            #expect(report.caveats.count == 1 && report.caveats[0].hasPrefix("the VMs ran under TCG"))
             #expect(report.samples.count == 4 * 3)
             #expect(report.samples.allSatisfy { $0.ok }, "\(report.samples.compactMap { $0.failure })")
             #expect(report.environment.accelerator == "tcg")
             #expect(report.environment.images["vmlinux"]?.count == 64)
             #expect(report.environment.versions["qemu"] != nil && report.environment.versions["runtime"] != nil)
             // The samples alone give back every printed statistic.
-            let recomputed = ComparisonSummary(samples: report.samples, contenders: report.contenders, bootstrap: report.bootstrap)
+            let recomputed = ComparisonSummary(
+                samples: report.samples, contenders: report.contenders, roles: report.roles, bootstrap: report.bootstrap)
             #expect(recomputed == report.summary)
             for contender in ["vm", "container"] {
                 let readies = report.samples.filter { $0.contender == contender && !$0.warmup }.compactMap { $0.phases["ready"] }
-                #expect(report.summary.contender(contender)?.metric("ready")?.summary?.median == median(readies))
+                #expect(report.summary.contender(contender)?.metric(.ready)?.summary?.median == median(readies))
             }
             let printedReady = ComparisonRendering(report).table().split(separator: "\n").first { $0.hasPrefix("ready") }
             #expect(table.split(separator: "\n").first { $0.hasPrefix("ready") } == printedReady)
@@ -52,6 +57,26 @@ extension RealInstances {
             #expect(Fixtures.allQEMUProcesses().isEmpty)
             let list = try await runMVM(["list"])
             #expect(list.stdout.isEmpty)
+        }
+
+        /// A write that fails after the runs is an ordinary error (exit 1),
+        /// not a usage error: no usage text, and the table was printed.
+        @Test func aFailedWriteIsNotAUsageError() async throws {
+            try Fixtures.requireImages()
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-write-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            // An existing directory where the file should go: its parent
+            // exists, so only the write itself can fail.
+            let result = try await runMVM([
+                "compare", "-n", "1", "--warmup", "0", "--no-reference", "--accel", "tcg", "--timeout", "90",
+                "--export-json", directory.path,
+            ])
+            #expect(result.exitCode == 1, "\(result.stderr)")
+            #expect(result.stderr.hasPrefix("Error: cannot write \(directory.path): "), "\(result.stderr)")
+            #expect(!result.stderr.contains("Usage:"))
+            #expect(result.stdout.contains("container ready "))
+            #expect(Fixtures.allQEMUProcesses().isEmpty)
         }
 
         @Test func badExportPathFailsBeforeAnythingRuns() async throws {

@@ -12,7 +12,7 @@ extension RealInstances {
 
         func configuration(rootfs: String = Fixtures.images.rootfs) -> ContainerConfiguration {
             var configuration = ContainerConfiguration(stateDirectory: Fixtures.state, rootfsPath: rootfs)
-            configuration.timeout = .seconds(30)
+            configuration.limits.timeout = .seconds(30)
             return configuration
         }
 
@@ -44,7 +44,7 @@ extension RealInstances {
         @Test func containerReachesReadinessWithItsLimitsAndLeavesNothing() async throws {
             try Fixtures.requireImages()
             let launcher = try ContainerLauncher(configuration())
-            let container = try await launcher.launchContainer()
+            let container = try await launcher.launch()
             let (pids, cgroupDirectory) = try await checkThenStop(container) { container in
                 #expect(container.boot.timeline.marks.map(\.phase) == [.request, .created, .started, .firstOutput, .ready])
                 #expect(container.boot.timeline.isOrdered)
@@ -54,9 +54,9 @@ extension RealInstances {
                 #expect(container.boot.facts.cpus == 1)
 
                 let footprint = try await container.footprint()
-                #expect((footprint[MemoryReading.Name.pss] ?? 0) > 0)
-                #expect((footprint[MemoryReading.Name.rss] ?? 0) >= (footprint[MemoryReading.Name.pss] ?? 0))
-                #expect((footprint[MemoryReading.Name.cgroupUsage] ?? 0) > 0)
+                #expect((footprint[.pss] ?? 0) > 0)
+                #expect((footprint[.rss] ?? 0) >= (footprint[.pss] ?? 0))
+                #expect((footprint[.cgroupUsage] ?? 0) > 0)
 
                 let cgroup = try ContainerCgroup(initPID: container.initPID)
                 #expect(cgroup.memoryLimit() == 128 * 1_048_576)
@@ -87,7 +87,7 @@ extension RealInstances {
             configuration.userNamespace = .on
             let launcher = try ContainerLauncher(configuration)
             #expect(launcher.configuration.rootfsPath.hasPrefix(Fixtures.state.subdirectory("images") + "/rootfs-"))
-            try await checkThenStop(try await launcher.launchContainer()) { container in
+            try await checkThenStop(try await launcher.launch()) { container in
                 #expect(container.usesUserNamespace)
                 #expect(container.boot.facts.cpus == 1)
             }
@@ -115,7 +115,7 @@ extension RealInstances {
             var configuration = configuration()
             configuration.command = ["/bin/sh", "-c", "echo giving up early; echo on stderr >&2; exit 3"]
             let launcher = try ContainerLauncher(configuration)
-            let error = await #expect(throws: ContainerError.self) { _ = try await launcher.launchContainer() }
+            let error = await #expect(throws: ContainerError.self) { _ = try await launcher.launch() }
             guard case .exitedEarly(let tail, let log) = error else {
                 Issue.record("expected exitedEarly, got \(String(describing: error))")
                 return
@@ -129,9 +129,9 @@ extension RealInstances {
             try Fixtures.requireImages()
             var configuration = configuration()
             configuration.command = ["/bin/sleep", "60"]
-            configuration.timeout = .seconds(2)
+            configuration.limits.timeout = .seconds(2)
             let launcher = try ContainerLauncher(configuration)
-            let error = await #expect(throws: ContainerError.self) { _ = try await launcher.launchContainer() }
+            let error = await #expect(throws: ContainerError.self) { _ = try await launcher.launch() }
             #expect(error?.description.hasPrefix("the container printed no readiness line within 2.0 s") == true)
             try await expectNothingLeft()
         }

@@ -13,7 +13,7 @@ extension RealInstances {
             var configuration = MicroVMConfiguration(
                 connectURI: uri, stateDirectory: Fixtures.state, kernelPath: kernel, initrdPath: initrd)
             configuration.accelerator = .tcg
-            configuration.timeout = .seconds(90)
+            configuration.limits.timeout = .seconds(90)
             return configuration
         }
 
@@ -27,7 +27,7 @@ extension RealInstances {
             let launcher = try await MicroVMLauncher(configuration)
             #expect(launcher.machine == expectMachine)
             #expect(launcher.acceleratorChoice.accelerator == .tcg)
-            let pid = try await checkThenStop(try await launcher.launchVM()) { vm in
+            let pid = try await checkThenStop(try await launcher.launch()) { vm in
                 let footprint = try await vm.footprint()
                 let phases = vm.boot.timeline.marks.map(\.phase)
                 #expect(phases == expectedPhases)
@@ -39,11 +39,11 @@ extension RealInstances {
                 #expect(vm.boot.facts.memTotalKiB > 64 * 1024 && vm.boot.facts.memTotalKiB <= 128 * 1024)
                 let pid = try #require(vm.qemuPID)
                 #expect(Fixtures.mvmQEMUProcesses().contains(pid))
-                let pss = try #require(footprint[MemoryReading.Name.pss])
-                let rss = try #require(footprint[MemoryReading.Name.rss])
+                let pss = try #require(footprint[.pss])
+                let rss = try #require(footprint[.rss])
                 #expect(pss > 10 << 20)
                 #expect(rss >= pss)
-                #expect((footprint[MemoryReading.Name.guestUsed] ?? 0) > 0)
+                #expect((footprint[.guestUsed] ?? 0) > 0)
                 return pid
             }
             let manager = try await DomainManager(uri: configuration.connectURI, stateDirectory: Fixtures.state)
@@ -85,7 +85,7 @@ extension RealInstances {
         @Test func consoleStreamThroughTheDaemon() async throws {
             var configuration = configuration(uri: "qemu:///system")
             configuration.consoleTransport = .stream
-            configuration.timeout = .seconds(30)
+            configuration.limits.timeout = .seconds(30)
             try await bootAndCheck(configuration, expectMachine: .microvm, phases: [.request, .started, .resumed, .firstOutput, .ready])
         }
 
@@ -104,13 +104,13 @@ extension RealInstances {
                 uri: uri, kernel: try staging.reachablePath(for: Fixtures.images.minimalVmlinux),
                 initrd: try staging.reachablePath(for: Fixtures.images.initramfs)))
             #expect(launcher.consoleTransport == .stream)
-            let name = try await checkThenStop(try await launcher.launchVM()) { vm in
+            let name = try await checkThenStop(try await launcher.launch()) { vm in
                 #expect(vm.boot.timeline.marks.map(\.phase) == [.request, .started, .resumed, .firstOutput, .ready])
                 #expect(vm.boot.timeline.isOrdered)
                 #expect(vm.qemuPID == nil)
                 let footprint = try await vm.footprint()
-                #expect(footprint[MemoryReading.Name.pss] == nil)
-                #expect((footprint[MemoryReading.Name.rss] ?? 0) > 10 << 20)
+                #expect(footprint[.pss] == nil)
+                #expect((footprint[.rss] ?? 0) > 10 << 20)
                 return vm.name
             }
             let manager = try await DomainManager(uri: uri, stateDirectory: Fixtures.state)
@@ -133,9 +133,9 @@ extension RealInstances {
             let file = try Fixtures.temporaryFile(named: "corrupt.cpio", contents: junk)
             defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
             var configuration = configuration(initrd: file.path)
-            configuration.timeout = .seconds(60)
+            configuration.limits.timeout = .seconds(60)
             let launcher = try await MicroVMLauncher(configuration)
-            let error = await #expect(throws: VMMError.self) { _ = try await launcher.launchVM() }
+            let error = await #expect(throws: VMMError.self) { _ = try await launcher.launch() }
             switch error {
             case .kernelPanic(let line, let tail):
                 #expect(line.contains("Kernel panic"))
@@ -153,9 +153,9 @@ extension RealInstances {
             var configuration = configuration()
             // busybox's shell as init: the guest boots fine but never says it is ready.
             configuration.extraKernelArguments = ["rdinit=/bin/sh"]
-            configuration.timeout = .seconds(8)
+            configuration.limits.timeout = .seconds(8)
             let launcher = try await MicroVMLauncher(configuration)
-            let error = await #expect(throws: VMMError.self) { _ = try await launcher.launchVM() }
+            let error = await #expect(throws: VMMError.self) { _ = try await launcher.launch() }
             guard case .readinessTimeout(let after, let accelerator, _) = error else {
                 Issue.record("expected a readiness timeout, got \(String(describing: error))")
                 return
@@ -172,6 +172,7 @@ extension RealInstances {
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
             #expect(Fixtures.consoleFiles().isEmpty)
             #expect(Fixtures.mvmDomainCgroups().isEmpty)
+            #expect(TeardownRegistry.shared.registeredKeys.isEmpty)
         }
     }
 }

@@ -117,9 +117,12 @@ struct CommandResult {
     }
 }
 
+/// The `mvm` executable built beside the tests.
+let mvmExecutable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    .deletingLastPathComponent().appendingPathComponent("mvm")
+
 func runMVM(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> CommandResult {
-    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        .deletingLastPathComponent().appendingPathComponent("mvm")
+    let executable = mvmExecutable
     var overrides: [Environment.Key: String?] = ["MVM_STATE_DIR": Fixtures.state.path]
     for (key, value) in extra { overrides[Environment.Key(stringLiteral: key)] = value }
     let result = try await run(

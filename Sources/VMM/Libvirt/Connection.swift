@@ -1,4 +1,5 @@
 import CLibvirt
+import MVMCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,19 +8,16 @@ import Glibc
 /// the last reference goes away. libvirt connections may be used from several
 /// threads at once.
 final class Connection: @unchecked Sendable {
-    let uri: String
+    let uri: LibvirtURI
     private let pointer: virConnectPtr
-
-    /// For the other wrappers of this layer (streams); never leaves it.
-    var rawPointer: virConnectPtr { pointer }
 
     /// Opens `uri` (`qemu:///embed?root=/var/lib/mvm/libvirt`,
     /// `qemu:///system`, `qemu+ssh://host/system`, ...). Remote URIs may ask
     /// for credentials through libvirt's default console prompts. libvirt's
     /// log messages go to `logFile`.
-    init(uri: String, logFile: String) throws(LibvirtError) {
+    init(uri: LibvirtURI, logFile: String) throws(LibvirtError) {
         try LibvirtRuntime.ensureReady(logFile: logFile)
-        guard let pointer = virConnectOpenAuth(uri, mvm_default_auth(), 0) else {
+        guard let pointer = virConnectOpenAuth(uri.text, mvm_default_auth(), 0) else {
             throw .takeLast(context: "opening libvirt connection \(uri)")
         }
         self.uri = uri
@@ -80,6 +78,25 @@ final class Connection: @unchecked Sendable {
             throw .takeLast(context: "reading libvirt version of \(uri)")
         }
         return LibvirtRuntime.formatVersion(version)
+    }
+
+    /// A new non-blocking stream on this connection.
+    func makeStream() throws(LibvirtError) -> Stream {
+        guard let raw = virStreamNew(pointer, UInt32(VIR_STREAM_NONBLOCK.rawValue)) else {
+            throw .takeLast(context: "creating a stream on \(uri)")
+        }
+        return Stream(owning: raw)
+    }
+
+    /// The size of the connection's host (`virNodeGetInfo`): its memory and
+    /// CPUs, for checking that what a domain asks for fits there.
+    func nodeFacts() throws(LibvirtError) -> HostFacts {
+        var info = virNodeInfo()
+        guard virNodeGetInfo(pointer, &info) == 0 else {
+            throw .takeLast(context: "reading the host's memory and CPUs on \(uri)")
+        }
+        let model = withUnsafeBytes(of: info.model) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return HostFacts(kernelRelease: "unknown", cpuModel: model, cores: Int(info.cpus), memoryBytes: UInt64(info.memory) * 1024)
     }
 
     /// The host capabilities XML (`virConnectGetCapabilities`).

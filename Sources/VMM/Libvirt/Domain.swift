@@ -5,9 +5,6 @@ import CLibvirt
 final class Domain: @unchecked Sendable {
     private let pointer: virDomainPtr
 
-    /// For the other wrappers of this layer (streams); never leaves it.
-    var rawPointer: virDomainPtr { pointer }
-
     /// Takes ownership of a handle libvirt returned.
     init(owning pointer: virDomainPtr) {
         self.pointer = pointer
@@ -30,6 +27,25 @@ final class Domain: @unchecked Sendable {
         guard virDomainResume(pointer) == 0 else {
             throw .takeLast(context: "resuming domain")
         }
+    }
+
+    /// Connects `stream` to the domain's first console (a pty serial port),
+    /// taking it over from any other client (`VIR_DOMAIN_CONSOLE_FORCE`).
+    func openConsole(into stream: Stream) throws(LibvirtError) {
+        guard virDomainOpenConsole(pointer, nil, stream.rawPointer, UInt32(VIR_DOMAIN_CONSOLE_FORCE.rawValue)) == 0 else {
+            throw .takeLast(context: "opening the console of the domain")
+        }
+    }
+
+    /// Resident memory of the domain's QEMU process in bytes, as libvirt reads
+    /// it on the domain's host (`VIR_DOMAIN_MEMORY_STAT_RSS`): the one memory
+    /// figure available for a domain on another machine.
+    func residentBytes() throws(LibvirtError) -> UInt64? {
+        var stats = [virDomainMemoryStatStruct](
+            repeating: virDomainMemoryStatStruct(), count: Int(VIR_DOMAIN_MEMORY_STAT_NR.rawValue))
+        let count = virDomainMemoryStats(pointer, &stats, UInt32(stats.count), 0)
+        guard count >= 0 else { throw .takeLast(context: "reading the domain's memory statistics") }
+        return stats.prefix(Int(count)).first { $0.tag == Int32(VIR_DOMAIN_MEMORY_STAT_RSS.rawValue) }.map { $0.val * 1024 }
     }
 
     /// Stops the domain at once, like pulling the plug (`virDomainDestroy`).

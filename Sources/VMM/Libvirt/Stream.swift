@@ -6,9 +6,13 @@ import CLibvirt
 /// reads consoles. (A thread blocked in a blocking receive lost the tail of
 /// console lines now and then.)
 final class Stream: @unchecked Sendable {
-    fileprivate let pointer: virStreamPtr
+    private let pointer: virStreamPtr
 
-    fileprivate init(owning pointer: virStreamPtr) {
+    /// For the other wrappers of this layer (consoles); never leaves it.
+    var rawPointer: virStreamPtr { pointer }
+
+    /// Takes ownership of a handle libvirt returned.
+    init(owning pointer: virStreamPtr) {
         self.pointer = pointer
     }
 
@@ -74,36 +78,5 @@ private final class StreamWatch: @unchecked Sendable {
     init(stream: Stream, onReadable: @escaping @Sendable (Stream) -> Void) {
         self.stream = stream
         self.onReadable = onReadable
-    }
-}
-
-extension Connection {
-    /// A new non-blocking stream on this connection.
-    func makeStream() throws(LibvirtError) -> Stream {
-        guard let raw = virStreamNew(rawPointer, UInt32(VIR_STREAM_NONBLOCK.rawValue)) else {
-            throw .takeLast(context: "creating a stream on \(uri)")
-        }
-        return Stream(owning: raw)
-    }
-}
-
-extension Domain {
-    /// Connects `stream` to the domain's first console (a pty serial port),
-    /// taking it over from any other client (`VIR_DOMAIN_CONSOLE_FORCE`).
-    func openConsole(into stream: Stream) throws(LibvirtError) {
-        guard virDomainOpenConsole(rawPointer, nil, stream.pointer, UInt32(VIR_DOMAIN_CONSOLE_FORCE.rawValue)) == 0 else {
-            throw .takeLast(context: "opening the console of the domain")
-        }
-    }
-
-    /// Resident memory of the domain's QEMU process in bytes, as libvirt reads
-    /// it on the domain's host (`VIR_DOMAIN_MEMORY_STAT_RSS`): the one memory
-    /// figure available for a domain on another machine.
-    func residentBytes() throws(LibvirtError) -> UInt64? {
-        var stats = [virDomainMemoryStatStruct](
-            repeating: virDomainMemoryStatStruct(), count: Int(VIR_DOMAIN_MEMORY_STAT_NR.rawValue))
-        let count = virDomainMemoryStats(rawPointer, &stats, UInt32(stats.count), 0)
-        guard count >= 0 else { throw .takeLast(context: "reading the domain's memory statistics") }
-        return stats.prefix(Int(count)).first { $0.tag == Int32(VIR_DOMAIN_MEMORY_STAT_RSS.rawValue) }.map { $0.val * 1024 }
     }
 }

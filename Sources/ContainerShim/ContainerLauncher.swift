@@ -1,0 +1,126 @@
+import Foundation
+import MVMCore
+import SystemPackage
+
+/// Starts containers of one configuration through an OCI runtime.
+public final class ContainerLauncher: InstanceLauncher {
+    /// The configuration as checked, with the rootfs staged where the
+    /// container's user can read it.
+    public let configuration: ContainerConfiguration
+    public let host: ContainerHost
+    /// True when containers get a user namespace of their own.
+    public let usesUserNamespace: Bool
+    let runtime: OCIRuntime
+
+    /// Checks the configuration, the runtime and the rootfs; starts nothing.
+    public init(
+        _ configuration: ContainerConfiguration, host: ContainerHost = .probe(), hostFacts: HostFacts = .probe()
+    ) throws(ContainerError) {
+        do { try configuration.limits.check(host: hostFacts) } catch { throw .invalidConfiguration(error.description) }
+        guard !configuration.command.isEmpty else { throw .invalidConfiguration("the container needs a command") }
+        let runtime = try OCIRuntime.resolve(configuration.runtime, stateRoot: configuration.stateDirectory.subdirectory("runc"))
+        if runtime.name == "crun" && host.cgroups == .hybrid {
+            throw .runtimeUnsupported(
+                runtime: runtime.executable,
+                reason: "cgroups are in hybrid mode (v1 controllers with a v2 hierarchy beside them), which crun does not support",
+                alternative: "use --runtime runc, or a host with cgroup v2 only")
+        }
+        try Self.checkRootfs(configuration.rootfsPath, command: configuration.command)
+        switch configuration.userNamespace {
+        case .off: usesUserNamespace = false
+        case .auto: usesUserNamespace = host.userNamespacesAllowed
+        case .on:
+            guard host.userNamespacesAllowed else {
+                throw .invalidConfiguration("this host allows no user namespaces (user.max_user_namespaces is 0); use --userns off or auto")
+            }
+            usesUserNamespace = true
+        }
+        // In a user namespace the container's root is an unprivileged host
+        // uid, which must be able to reach the rootfs.
+        var effective = configuration
+        if usesUserNamespace {
+            do throws(SystemFailure) {
+                effective.rootfsPath = try ImageStaging(stateDirectory: configuration.stateDirectory)
+                    .reachablePath(for: configuration.rootfsPath)
+            } catch {
+                throw .system(error)
+            }
+        }
+        self.configuration = effective
+        self.host = host
+        self.runtime = runtime
+    }
+
+    private static func checkRootfs(_ path: String, command: [String]) throws(ContainerError) {
+        guard path.hasPrefix("/") else { throw .rootfs(path: path, problem: "is not an absolute path") }
+        var directory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &directory) else {
+            throw .rootfs(path: path, problem: "does not exist")
+        }
+        guard directory.boolValue else { throw .rootfs(path: path, problem: "is not a directory") }
+        if let program = command.first, program.hasPrefix("/"),
+            !FileManager.default.isExecutableFile(atPath: path + program)
+        {
+            throw .rootfs(path: path, problem: "has no executable \(program)")
+        }
+    }
+
+    /// The config.json a launch would write (for `--dry-run`).
+    public func describeSpec() -> OCISpec {
+        spec(id: newInstanceName())
+    }
+
+    func spec(id: String) -> OCISpec {
+        SpecBuilder.spec(for: configuration, id: id, host: host, userNamespace: usesUserNamespace)
+    }
+
+    /// The runtime's version line ("runc version 1.1.5+ds1").
+    public func runtimeVersion() async -> String? {
+        await runtime.version()
+    }
+
+    /// The runtime binary's path.
+    public var runtimePath: String { runtime.executable }
+
+    /// Writes the bundle, creates and starts the container, and waits for its
+    /// readiness line. On failure the container and its bundle are removed.
+    public func launch() async throws(ContainerError) -> Container {
+        try await withLaunchScope(timeout: configuration.limits.timeout) { (scope) async throws(ContainerError) -> Container in
+            let bundle = ContainerBundle(stateDirectory: configuration.stateDirectory, id: scope.id)
+            let pipe: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
+            do {
+                pipe = try FileDescriptor.pipe()
+            } catch {
+                throw .system(SystemFailure("cannot make a pipe for the container's output", underlying: error))
+            }
+            let output = SharedDescriptor(pipe.readEnd)
+            let teardown = ContainerTeardown(runtime: runtime, id: scope.id, bundle: bundle, output: output)
+            let handle = scope.onTeardown { try await teardown.run() }
+            do throws(ContainerError) {
+                try bundle.write(spec(id: scope.id))
+                let stderrFile = try bundle.openStderr()
+                defer { try? stderrFile.close() }
+                try await runtime.create(id: scope.id, bundle: bundle, stdout: pipe.writeEnd, stderr: stderrFile)
+            } catch {
+                try? pipe.writeEnd.close()
+                throw error
+            }
+            // Only the container's init holds the write end now: when it
+            // exits, reading sees end of file.
+            try? pipe.writeEnd.close()
+            scope.mark(.created)
+            try await runtime.run(["start", scope.id])
+            scope.mark(.started)
+            let boot: BootRecord
+            do throws(ReadinessFailure) {
+                boot = try await scope.awaitReadiness(on: output, echo: configuration.outputEcho)
+            } catch {
+                throw ContainerError(error, runtimeLog: bundle.stderrLog)
+            }
+            return Container(
+                id: scope.id, bundle: bundle, runtime: runtime, initPID: try await runtime.state(id: scope.id).pid,
+                boot: boot, spec: spec(id: scope.id), usesUserNamespace: usesUserNamespace, teardown: handle,
+                output: output)
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Compare
+import ContainerShim
+import Foundation
+import MVMCore
+import Subprocess
+import VMM
+
+/// What a side-by-side comparison is asked to measure.
+public struct ComparisonRequest: Sendable {
+    /// libvirt URI; nil means the embedded QEMU driver under the state dir.
+    public var connectURI: String?
+    public var stateDirectory: StateDirectory
+    public var images: ImageSet
+    /// The same for the VMs and the containers.
+    public var limits: InstanceLimits
+    public var accelerator: AcceleratorRequest = .auto
+    public var runtime: RuntimeSelection = .runc
+    /// The `-direct` reference rows: plain QEMU and plain `runc run`.
+    public var includeReferences = true
+    /// `vm-stock`: Debian's cloud kernel as an ordinary VM.
+    public var includeStockVM = false
+    public var plan: ComparisonPlan
+
+    public init(stateDirectory: StateDirectory, images: ImageSet, limits: InstanceLimits, plan: ComparisonPlan) {
+        self.stateDirectory = stateDirectory
+        self.images = images
+        self.limits = limits
+        self.plan = plan
+    }
+}
+
+/// `mvm compare`'s job: the micro-VM, its container and the reference
+/// rows, measured interleaved, with the environment they ran in. Making one
+/// checks everything and starts nothing; `run` measures.
+public struct ComparisonJob: Sendable {
+    public let request: ComparisonRequest
+    public let contenders: [Contender]
+    private let vm: MicroVMLauncher
+    private let container: ContainerLauncher
+
+    public init(_ request: ComparisonRequest) async throws {
+        try request.plan.check()
+        let host = HostFacts.probe()
+        try request.limits.check(host: host, instancesAtOnce: request.plan.concurrency)
+        var vmConfiguration = MicroVMConfiguration(
+            connectURI: request.connectURI, stateDirectory: request.stateDirectory,
+            kernelPath: request.images.minimalVmlinux, initrdPath: request.images.initramfs)
+        vmConfiguration.limits = request.limits
+        vmConfiguration.accelerator = request.accelerator
+        vm = try await MicroVMLauncher(vmConfiguration, host: host)
+
+        var containerConfiguration = ContainerConfiguration(stateDirectory: request.stateDirectory, rootfsPath: request.images.rootfs)
+        containerConfiguration.runtime = request.runtime
+        containerConfiguration.limits = request.limits
+        container = try ContainerLauncher(containerConfiguration, hostFacts: host)
+
+        var contenders = [
+            Contender(name: "vm", role: .microVM, launcher: vm),
+            Contender(name: "container", role: .container, launcher: container),
+        ]
+        if request.includeReferences {
+            contenders.append(Contender(name: "qemu-direct", role: .microVMReference, launcher: try DirectQEMULauncher(matching: vm)))
+            contenders.append(Contender(name: "runc-direct", role: .containerReference, launcher: DirectRuncLauncher(matching: container)))
+        }
+        if request.includeStockVM {
+            var stockConfiguration = vmConfiguration
+            stockConfiguration.kernelPath = request.images.stockKernel
+            contenders.append(Contender(name: "vm-stock", role: .ordinaryVM, launcher: try await MicroVMLauncher(stockConfiguration, host: host)))
+        }
+        self.request = request
+        self.contenders = contenders
+    }
+
+    /// Measures every contender as planned and returns the whole report.
+    public func run(progress: (ComparisonProgress) -> Void = { _ in }) async -> ComparisonReport {
+        let startedAt = Date()
+        let samples = await ComparisonRunner(plan: request.plan, contenders: contenders).run(progress: progress)
+        var caveats: [String] = []
+        for caveat in contenders.flatMap(\.launcher.caveats) where !caveats.contains(caveat) { caveats.append(caveat) }
+        return ComparisonReport(
+            environment: await environment(startedAt: startedAt), plan: request.plan, contenders: contenders.map(\.name),
+            roles: Dictionary(uniqueKeysWithValues: contenders.map { ($0.name, $0.role) }), caveats: caveats,
+            samples: samples)
+    }
+
+    private func environment(startedAt: Date) async -> EnvironmentFingerprint {
+        let host = HostFacts.probe()
+        let versions = vm.versions()
+        var toolVersions: [String: String] = [:]
+        toolVersions["qemu"] = versions.hypervisor
+        toolVersions["libvirt"] = versions.libvirt
+        toolVersions["runtime"] = await container.runtimeVersion()
+        return EnvironmentFingerprint(
+            hostKernel: host.kernelRelease, cpuModel: host.cpuModel, cores: host.cores, memoryBytes: host.memoryBytes,
+            accelerator: vm.acceleratorChoice.accelerator.rawValue, acceleratorReason: vm.acceleratorChoice.reason,
+            versions: toolVersions, images: request.images.manifestHashes(), mvmVersion: mvmVersion,
+            gitCommit: await gitCommit(of: request.images.checkoutDirectory), startedAt: startedAt, finishedAt: Date())
+    }
+}
+
+/// The commit of the checkout mvm was built from, or "unknown".
+func gitCommit(of directory: String) async -> String {
+    let result = try? await run(
+        .name("git"), arguments: ["-C", directory, "rev-parse", "HEAD"], output: .string(limit: 256), error: .discarded)
+    guard let result, result.terminationStatus.isSuccess else { return "unknown" }
+    return result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+}

@@ -1,0 +1,99 @@
+import Synchronization
+
+/// What every launch of an instance shares: a fresh name, a stopwatch
+/// started at the request, the deadline, the timeline of phases, and the
+/// teardown that removes what the launch made, registered for interrupts
+/// from the moment it exists. Made by `withLaunchScope`, which tears down on
+/// failure; a launcher adds only its own steps.
+package final class LaunchScope: Sendable {
+    /// The instance's name: `mvm-` and 8 hex digits (domain name, container id).
+    package let id: String
+    package let stopwatch: PhaseStopwatch
+    package let timeout: Duration
+    private let registry: TeardownRegistry
+    private let state = Mutex<(timeline: BootTimeline, teardown: InstanceTeardown?)>((BootTimeline(), nil))
+
+    init(timeout: Duration, registry: TeardownRegistry) {
+        id = newInstanceName()
+        stopwatch = PhaseStopwatch()
+        self.timeout = timeout
+        self.registry = registry
+    }
+
+    package var deadline: ContinuousClock.Instant { stopwatch.origin + timeout }
+
+    /// Records that `phase` was reached now.
+    package func mark(_ phase: Phase) {
+        let offset = stopwatch.elapsed()
+        state.withLock { $0.timeline.append(phase, at: offset) }
+    }
+
+    /// Says how to remove everything this launch makes; call it before the
+    /// first thing that needs removing exists. `action` must cope with a
+    /// launch that got only part of the way. The instance takes the returned
+    /// teardown over when the launch succeeds.
+    package func onTeardown(_ action: @escaping @Sendable () async throws -> Void) -> InstanceTeardown {
+        let teardown = InstanceTeardown(key: id, registry: registry, action: action)
+        state.withLock { $0.teardown = teardown }
+        return teardown
+    }
+
+    var teardown: InstanceTeardown? { state.withLock { $0.teardown } }
+
+    /// Blocks until the workload prints its readiness line on `output`, then
+    /// completes the boot record with first-output and ready.
+    package func waitForReadiness(
+        on output: SharedDescriptor, echo: (@Sendable ([UInt8]) -> Void)? = nil
+    ) throws(ReadinessFailure) -> BootRecord {
+        var scanner = ConsoleScanner()
+        let deadline = self.deadline
+        let outcome = output.withDescriptor { descriptor in
+            MVMCore.waitForReadiness(on: descriptor, until: deadline, scanner: &scanner, echo: echo)
+        }
+        switch outcome ?? .failure(.endOfOutput) {
+        case .success(let observation):
+            return state.withLock { state in
+                state.timeline.append(.firstOutput, at: stopwatch.offset(of: observation.firstOutput))
+                state.timeline.append(.ready, at: stopwatch.offset(of: observation.ready))
+                return BootRecord(timeline: state.timeline, facts: observation.facts, requestedAt: stopwatch.wallClockOrigin)
+            }
+        case .failure(let reason):
+            throw ReadinessFailure(reason: reason, outputTail: scanner.lastLines, timeout: timeout)
+        }
+    }
+
+    /// `waitForReadiness` on a dedicated thread (it blocks in poll(2)).
+    package func awaitReadiness(
+        on output: SharedDescriptor, echo: (@Sendable ([UInt8]) -> Void)? = nil
+    ) async throws(ReadinessFailure) -> BootRecord {
+        try await onDedicatedThreadTyped { () throws(ReadinessFailure) in
+            try self.waitForReadiness(on: output, echo: echo)
+        }
+    }
+}
+
+/// Runs one launch: `body` starts the instance and returns it once ready.
+/// When `body` throws, the teardown it registered runs before the error is
+/// rethrown, so a failed launch leaves nothing behind. Modelled on
+/// swift-subprocess's closure-scoped `run(...) { execution in ... }`.
+package func withLaunchScope<Instance, Failure: Error>(
+    timeout: Duration,
+    registry: TeardownRegistry = .shared,
+    _ body: (LaunchScope) async throws(Failure) -> Instance
+) async throws(Failure) -> Instance {
+    let scope = LaunchScope(timeout: timeout, registry: registry)
+    do {
+        return try await body(scope)
+    } catch {
+        try? await scope.teardown?.run()
+        throw error
+    }
+}
+
+/// `mvm-` and 8 random hex digits: the name of a domain or container.
+package func newInstanceName() -> String {
+    "mvm-" + (0..<4).map { _ in
+        let byte = UInt8.random(in: 0...255)
+        return (byte < 16 ? "0" : "") + String(byte, radix: 16)
+    }.joined()
+}

@@ -1,0 +1,75 @@
+import SystemPackage
+
+/// Why waiting for a readiness line ended without one.
+public enum ReadinessWaitFailure: Error, Equatable, Sendable {
+    /// The deadline passed first.
+    case timedOut
+    /// The other end closed: the workload (or the whole VM) stopped, or mvm
+    /// was interrupted and closed the console.
+    case endOfOutput
+    /// The console showed a kernel panic.
+    case kernelPanic(line: String)
+    /// read(2) or poll(2) failed.
+    case readFailed(Errno)
+}
+
+/// A launch that saw no readiness line: why, what the workload printed
+/// last, and how long it was given.
+public struct ReadinessFailure: Error, Sendable {
+    public var reason: ReadinessWaitFailure
+    public var outputTail: [String]
+    public var timeout: Duration
+
+    public init(reason: ReadinessWaitFailure, outputTail: [String], timeout: Duration) {
+        self.reason = reason
+        self.outputTail = outputTail
+        self.timeout = timeout
+    }
+}
+
+/// The moments that waiting for readiness observed.
+package struct ReadinessObservation: Sendable {
+    package var facts: GuestFacts
+    package var firstOutput: ContinuousClock.Instant
+    package var ready: ContinuousClock.Instant
+}
+
+/// Reads a console or stdout as data arrives (poll(2), no sleeping) until
+/// the readiness line, feeding `scanner` and `echo`. Blocking: call it on a
+/// dedicated thread.
+package func waitForReadiness(
+    on descriptor: FileDescriptor,
+    until deadline: ContinuousClock.Instant,
+    scanner: inout ConsoleScanner,
+    echo: (@Sendable ([UInt8]) -> Void)? = nil
+) -> Result<ReadinessObservation, ReadinessWaitFailure> {
+    let clock = ContinuousClock()
+    var firstOutput: ContinuousClock.Instant?
+    var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+    while true {
+        let count: Int
+        do {
+            guard try pollReadable(descriptor, until: deadline) == .readable else { return .failure(.timedOut) }
+            count = try buffer.withUnsafeMutableBytes { try descriptor.read(into: $0) }
+        } catch Errno.wouldBlock {
+            continue  // a non-blocking descriptor that poll called readable too early
+        } catch let code as Errno {
+            return .failure(.readFailed(code))
+        } catch {
+            return .failure(.readFailed(.ioError))
+        }
+        let now = clock.now
+        if count == 0 { return .failure(.endOfOutput) }
+        if firstOutput == nil { firstOutput = now }
+        let bytes = Array(buffer[0..<count])
+        echo?(bytes)
+        for event in scanner.feed(bytes) {
+            switch event {
+            case .ready(let facts):
+                return .success(ReadinessObservation(facts: facts, firstOutput: firstOutput ?? now, ready: now))
+            case .kernelPanic(let line):
+                return .failure(.kernelPanic(line: line))
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import MVMCore
+
+extension Connection {
+    /// Opens `uri`, or the embedded driver under the state directory when it
+    /// is nil, off Swift's cooperative threads (the first connection to a new
+    /// embedded root probes QEMU for seconds). Creates the state directory,
+    /// which also holds libvirt's client log.
+    static func open(uri: LibvirtURI?, stateDirectory: StateDirectory) async throws(VMMError) -> Connection {
+        do throws(SystemFailure) { try stateDirectory.ensureExists() } catch { throw .system(error) }
+        let resolved: LibvirtURI
+        if let uri {
+            resolved = uri.routedThroughDaemon()
+        } else {
+            let root = EmbeddedDriverRoot(stateDirectory: stateDirectory)
+            try root.prepare()
+            resolved = root.uri
+        }
+        let logFile = stateDirectory.subdirectory("libvirt-client.log")
+        do {
+            return try await onDedicatedThreadTyped { () throws(LibvirtError) in
+                try Connection(uri: resolved, logFile: logFile)
+            }
+        } catch {
+            throw .libvirt(error)
+        }
+    }
+}

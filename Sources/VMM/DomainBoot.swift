@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import MVMCore
+
+/// The steps of booting one domain that a `LaunchScope` does not already
+/// do: the console, the domain itself, and the wait for its readiness line.
+struct DomainBoot: Sendable {
+    let description: DomainDescription
+    let connection: Connection
+    let configuration: MicroVMConfiguration
+    let acceleratorChoice: AcceleratorChoice
+    let logger: Logger
+
+    func run(in scope: LaunchScope) async throws(VMMError) -> MicroVM {
+        let domainTeardown = DomainTeardown(connection: connection, name: description.name, logPath: description.consoleLogPath)
+        let teardown = scope.onTeardown {
+            try await onDedicatedThreadTyped { () throws(VMMError) in try domainTeardown.run() }
+        }
+        return try await onDedicatedThreadTyped { () throws(VMMError) -> MicroVM in
+            let (boot, qemuPID) = try bootBlocking(in: scope, domainTeardown: domainTeardown)
+            return MicroVM(
+                description: description, uri: connection.uri, acceleratorChoice: acceleratorChoice, boot: boot,
+                qemuPID: qemuPID, teardown: teardown, domainTeardown: domainTeardown)
+        }
+    }
+
+    /// Blocking: runs on a dedicated thread.
+    private func bootBlocking(
+        in scope: LaunchScope, domainTeardown: DomainTeardown
+    ) throws(VMMError) -> (BootRecord, qemuPID: Int32?) {
+        do throws(SystemFailure) {
+            _ = try configuration.stateDirectory.ensureSubdirectory("consoles", permissions: 0o711)
+        } catch {
+            throw .system(error)
+        }
+        // A socket console listens before the domain exists; a libvirt stream
+        // attaches to a domain started paused.
+        let uri = connection.uri
+        var flags: DomainStartFlags = uri.supportsAutoDestroy && !configuration.keep ? [.autoDestroy] : []
+        var socket: ConsoleSocket?
+        switch description.console {
+        case .unixSocket(let path):
+            let listening = try ConsoleSocket(path: path)
+            domainTeardown.console.attach(.socket(listening))
+            socket = listening
+        case .libvirtStream:
+            flags.insert(.paused)
+        }
+        logger.debug("starting domain", metadata: ["name": "\(description.name)", "uri": "\(uri)"])
+        let domain = try domainTeardown.createDomain(xml: description.xml(), flags: flags)
+        scope.mark(.started)
+
+        let console: SharedDescriptor
+        var peerPID: Int32?
+        if let socket {
+            (console, peerPID) = try socket.acceptConnection(until: scope.deadline)
+        } else {
+            console = try attachStream(to: domain, console: domainTeardown.console)
+            scope.mark(.resumed)
+        }
+        let boot: BootRecord
+        do {
+            boot = try scope.waitForReadiness(on: console, echo: configuration.consoleEcho)
+        } catch {
+            throw VMMError(error, accelerator: description.accelerator)
+        }
+        return (boot, uri.isLocal ? qemuPID(uri: uri) ?? peerPID : nil)
+    }
+
+    /// How long a paused domain waits, once libvirt has opened its pty
+    /// console, before its vCPUs run. QEMU drops what a pty serial port
+    /// writes until it notices a client, and it looks once a second
+    /// (chardev/char-pty.c, pty_chr_rearm_timer(chr, 1000)). Two looks'
+    /// worth, so that one late look on a loaded host loses nothing.
+    static let ptyAttachHold: Duration = .milliseconds(2100)
+
+    /// Opens the console of a paused domain through libvirt, waits until QEMU
+    /// can have seen the client, resumes the domain; returns the console.
+    private func attachStream(to domain: Domain, console: GuestConsole) throws(VMMError) -> SharedDescriptor {
+        let stream: Stream
+        do throws(LibvirtError) {
+            stream = try connection.makeStream()
+            try domain.openConsole(into: stream)
+        } catch {
+            throw .libvirt(error)
+        }
+        let streamConsole = try StreamConsole(stream: stream)
+        console.attach(.stream(streamConsole))
+        Thread.sleep(forTimeInterval: Self.ptyAttachHold.seconds)
+        do {
+            try domain.resume()
+        } catch {
+            throw .libvirt(error)
+        }
+        return streamConsole.console
+    }
+
+    /// The QEMU process of the running domain, from the pid file libvirt's
+    /// QEMU driver keeps in its run directory.
+    private func qemuPID(uri: LibvirtURI) -> Int32? {
+        guard let runDirectory = uri.qemuRunDirectory() else { return nil }
+        let text = readSmallFile(runDirectory + "/" + description.name + ".pid")
+        return text.flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import MVMCore
+
+/// Boots micro-VMs of one configuration through one libvirt connection.
+public final class MicroVMLauncher: InstanceLauncher {
+    /// The configuration as checked, with images staged where QEMU's user
+    /// can read them.
+    public let configuration: MicroVMConfiguration
+    public let uri: LibvirtURI
+    public let acceleratorChoice: AcceleratorChoice
+    public let machine: MachineType
+    /// The console transport `auto` resolved to.
+    public let consoleTransport: ConsoleTransport
+    let connection: Connection
+    private let logger: Logger
+
+    /// Checks the configuration, picks the accelerator, and opens the libvirt
+    /// connection (the first connection to a new embedded root probes QEMU,
+    /// which takes seconds; later launches reuse it). Starts nothing.
+    public init(
+        _ configuration: MicroVMConfiguration, host: HostFacts = .probe(), logger: Logger = Logger(label: "mvm.vmm")
+    ) async throws(VMMError) {
+        var uri: LibvirtURI?
+        if let text = configuration.connectURI { uri = try LibvirtURI(parsing: text) }
+        let local = uri?.isLocal ?? true
+        // A remote host's size is checked once connected.
+        if local { try Self.check(configuration.limits, host: host) }
+        var effective = configuration
+        // A remote domain's images live on its host: check them here only
+        // when they are here too.
+        if !local && !FileManager.default.fileExists(atPath: configuration.kernelPath) {
+            let name = URL(fileURLWithPath: configuration.kernelPath).lastPathComponent
+            machine = configuration.machine ?? (name.hasPrefix("vmlinux") ? .microvm : .pc)
+        } else {
+            let kernelHeader = try Self.checkImage(role: "kernel", path: configuration.kernelPath)
+            _ = try Self.checkImage(role: "initrd", path: configuration.initrdPath)
+            // An ELF kernel has a PVH entry that microvm boots; a bzImage needs a PC's firmware.
+            machine = configuration.machine ?? (kernelHeader.starts(with: [0x7F, 0x45, 0x4C, 0x46]) ? .microvm : .pc)
+        }
+        // libvirt runs QEMU as its own user (libvirt-qemu), the embedded
+        // driver as much as the daemon, and that user must reach the images.
+        if local {
+            let staging = ImageStaging(stateDirectory: configuration.stateDirectory)
+            do throws(SystemFailure) {
+                effective.kernelPath = try staging.reachablePath(for: configuration.kernelPath)
+                effective.initrdPath = try staging.reachablePath(for: configuration.initrdPath)
+            } catch {
+                throw .system(error)
+            }
+        }
+        self.configuration = effective
+        self.logger = logger
+        connection = try await Connection.open(uri: uri, stateDirectory: configuration.stateDirectory)
+        self.uri = connection.uri
+        switch (configuration.consoleTransport, local) {
+        case (.auto, true): consoleTransport = .socket
+        case (.auto, false): consoleTransport = .stream
+        case (.socket, false):
+            throw .invalidConfiguration("--console-transport socket needs a domain on this machine; \(connection.uri) is remote: use stream or auto")
+        case (.socket, true), (.stream, _): consoleTransport = configuration.consoleTransport
+        }
+        let virtualization: HostVirtualization
+        if local {
+            virtualization = .probeLocal()
+        } else {
+            let remoteHost: HostFacts
+            do throws(LibvirtError) {
+                remoteHost = try connection.nodeFacts()
+                virtualization = .probe(capabilitiesXML: try connection.capabilitiesXML())
+            } catch {
+                throw .libvirt(error)
+            }
+            try Self.check(configuration.limits, host: remoteHost)
+        }
+        do {
+            acceleratorChoice = try AcceleratorChoice.choose(configuration.accelerator, host: virtualization)
+        } catch {
+            throw .accelerator(error)
+        }
+    }
+
+    private static func check(_ limits: InstanceLimits, host: HostFacts) throws(VMMError) {
+        do { try limits.check(host: host) } catch { throw .invalidConfiguration(error.description) }
+    }
+
+    /// Reads the first bytes of an image, failing with a clear message when
+    /// it is missing, unreadable or empty.
+    private static func checkImage(role: String, path: String) throws(VMMError) -> [UInt8] {
+        guard path.hasPrefix("/") else {
+            throw .image(role: role, path: path, problem: "is not an absolute path")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            let problem = FileManager.default.fileExists(atPath: path) ? "is not readable" : "does not exist"
+            throw .image(role: role, path: path, problem: problem)
+        }
+        defer { try? handle.close() }
+        let header = ((try? handle.read(upToCount: 4)) ?? nil).map { Array($0) } ?? []
+        guard !header.isEmpty else { throw .image(role: role, path: path, problem: "is empty") }
+        return header
+    }
+
+    /// The domain XML a launch would use (for `--dry-run`), with a fresh name.
+    public func describeDomain() -> DomainDescription {
+        describeDomain(name: newInstanceName())
+    }
+
+    public func describeDomain(name: String) -> DomainDescription {
+        let consoles = configuration.stateDirectory.subdirectory("consoles")
+        return DomainDescription(
+            name: name, accelerator: acceleratorChoice.accelerator, machine: machine,
+            memoryMiB: configuration.limits.memoryMiB, vcpus: configuration.limits.vcpus,
+            kernelPath: configuration.kernelPath, initrdPath: configuration.initrdPath,
+            kernelArguments: DomainDescription.baseKernelArguments + configuration.extraKernelArguments,
+            console: consoleTransport == .socket ? .unixSocket(path: consoles + "/" + name + ".sock") : .libvirtStream,
+            consoleLogPath: configuration.keep ? consoles + "/" + name + ".log" : nil)
+    }
+
+    /// Boots one micro-VM and waits for its readiness line. On any failure the
+    /// domain is destroyed and its files removed before the error is thrown.
+    public func launch() async throws(VMMError) -> MicroVM {
+        try await withLaunchScope(timeout: configuration.limits.timeout) { (scope) async throws(VMMError) -> MicroVM in
+            let boot = DomainBoot(
+                description: describeDomain(name: scope.id), connection: connection, configuration: configuration,
+                acceleratorChoice: acceleratorChoice, logger: logger)
+            return try await boot.run(in: scope)
+        }
+    }
+
+    public var caveats: [String] {
+        acceleratorChoice.accelerator.caveat.map { [$0] } ?? []
+    }
+
+    /// Versions for reports: libvirt's and the hypervisor's.
+    public func versions() -> (libvirt: String?, hypervisor: String?) {
+        (try? connection.libvirtVersion(), try? connection.hypervisorVersion())
+    }
+}
