@@ -13,7 +13,7 @@ public struct ContainerManager: Sendable {
 
     /// Ids of the containers in mvm's state root whose names start with `mvm-`.
     public func containerIDs() async throws(ContainerError) -> [String] {
-        try await runtime.containerIDs().filter { $0.hasPrefix("mvm-") }.sorted()
+        try await runtime.containerIDs().filter { $0.hasPrefix(instanceNamePrefix) }.sorted()
     }
 
     /// Kills and deletes a container and removes its bundle.

@@ -90,9 +90,13 @@ package func withLaunchScope<Instance, Failure: Error>(
     }
 }
 
+/// What every domain and container mvm starts is named with: what `mvm
+/// list` and `mvm destroy` look for.
+public let instanceNamePrefix = "mvm-"
+
 /// `mvm-` and 8 random hex digits: the name of a domain or container.
 package func newInstanceName() -> String {
-    "mvm-" + (0..<4).map { _ in
+    instanceNamePrefix + (0..<4).map { _ in
         let byte = UInt8.random(in: 0...255)
         return (byte < 16 ? "0" : "") + String(byte, radix: 16)
     }.joined()

@@ -22,7 +22,7 @@ public final class DomainManager: Sendable {
     /// Names of the running domains whose names start with `mvm-`.
     public func runningMVMDomains() throws(VMMError) -> [String] {
         do {
-            return try connection.activeDomainNames().filter { $0.hasPrefix("mvm-") }.sorted()
+            return try connection.activeDomainNames().filter { $0.hasPrefix(instanceNamePrefix) }.sorted()
         } catch {
             throw .libvirt(error)
         }

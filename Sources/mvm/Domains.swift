@@ -1,5 +1,6 @@
 import ArgumentParser
 import ContainerShim
+import MVMCore
 import VMM
 
 extension MVM {
@@ -33,7 +34,7 @@ extension MVM {
 
         func validate() throws {
             if all == !names.isEmpty { throw ValidationError("Name the domains or containers to destroy, or pass --all.") }
-            if let bad = names.first(where: { !$0.hasPrefix("mvm-") }) {
+            if let bad = names.first(where: { !$0.hasPrefix(instanceNamePrefix) }) {
                 throw ValidationError("\(bad) is not an mvm instance (their names start with mvm-).")
             }
         }

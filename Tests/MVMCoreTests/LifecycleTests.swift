@@ -67,7 +67,7 @@ import Glibc
 
     @Test func aLaunchThatSucceedsHandsItsTeardownOver() async throws {
         let registry = TeardownRegistry()
-        let teardown = try await withLaunchScope(timeout: .seconds(1), registry: registry) { scope in
+        let teardown = await withLaunchScope(timeout: .seconds(1), registry: registry) { scope in
             scope.mark(.started)
             return scope.onTeardown {}
         }

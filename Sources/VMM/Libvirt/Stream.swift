@@ -71,7 +71,7 @@ final class Stream: @unchecked Sendable {
 }
 
 /// The closure and stream a libvirt stream callback gets as its opaque pointer.
-private final class StreamWatch: @unchecked Sendable {
+private final class StreamWatch: Sendable {
     let stream: Stream
     let onReadable: @Sendable (Stream) -> Void
 
