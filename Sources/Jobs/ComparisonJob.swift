@@ -35,6 +35,8 @@ public struct ComparisonRequest: Sendable {
 public struct ComparisonJob: Sendable {
     public let request: ComparisonRequest
     public let contenders: [Contender]
+    /// The host the limits were checked against, for the fingerprint.
+    private let host: HostFacts
     private let vm: MicroVMLauncher
     private let container: ContainerLauncher
 
@@ -69,6 +71,7 @@ public struct ComparisonJob: Sendable {
         }
         self.request = request
         self.contenders = contenders
+        self.host = host
     }
 
     /// Measures every contender as planned and returns the whole report.
@@ -84,7 +87,6 @@ public struct ComparisonJob: Sendable {
     }
 
     private func environment(startedAt: Date) async -> EnvironmentFingerprint {
-        let host = HostFacts.probe()
         let versions = vm.versions()
         var toolVersions: [String: String] = [:]
         toolVersions["qemu"] = versions.hypervisor

@@ -38,6 +38,9 @@ final class DomainTeardown: Sendable {
         }
     }
 
+    /// The domain once libvirt has started it.
+    var domain: Domain? { state.withLock { $0.domain } }
+
     /// Blocking. Closes and removes mvm's side even when destroying fails.
     func run() throws(VMMError) {
         // First: it wakes a boot thread that waits on the console.

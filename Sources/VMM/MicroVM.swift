@@ -37,10 +37,9 @@ public final class MicroVM: DetachableInstance {
         guard let qemuPID else {
             // QEMU runs on another machine: libvirt reports its RSS; PSS
             // needs /proc of that machine.
-            let connection = domainTeardown.connection
-            let name = self.name
+            let domain = domainTeardown.domain
             let rss = try await onDedicatedThreadTyped { () throws(LibvirtError) in
-                try connection.lookupDomain(name: name).residentBytes()
+                try domain?.residentBytes()
             }
             guard let rss else {
                 throw VMMError.system(SystemFailure("libvirt reports no memory figure for \(name) on \(uri)"))
