@@ -16,12 +16,15 @@ let package = Package(
         .library(name: "ContainerShim", targets: ["ContainerShim"]),
         .library(name: "Compare", targets: ["Compare"]),
         .library(name: "Jobs", targets: ["Jobs"]),
+        .library(name: "History", targets: ["History"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // libvirt's C API; only VMM imports it.
@@ -65,12 +68,32 @@ let package = Package(
             dependencies: ["MVMCore"],
             swiftSettings: strictSettings
         ),
+        // Nightly history: host and plan identity, series, the store protocol,
+        // regression verdicts, and the HTML report and Prometheus textfile.
+        // Pure: no database engine, no hypervisor.
+        .target(
+            name: "History",
+            dependencies: [
+                "Compare", "MVMCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The embedded history store: one SQLite file through GRDB.
+        .target(
+            name: "SQLiteHistory",
+            dependencies: [
+                "History", "Compare",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // What mvm's commands do, assembled from the modules above: the
         // side-by-side comparison job (and the nightly jobs built on it).
         .target(
             name: "Jobs",
             dependencies: [
-                "VMM", "ContainerShim", "Compare", "MVMCore",
+                "VMM", "ContainerShim", "Compare", "MVMCore", "History", "SQLiteHistory",
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: strictSettings
@@ -79,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "mvm",
             dependencies: [
-                "VMM", "ContainerShim", "Compare", "Jobs", "MVMCore",
+                "VMM", "ContainerShim", "Compare", "Jobs", "MVMCore", "History",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -101,6 +124,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "HistoryTests",
+            dependencies: ["History", "SQLiteHistory", "Compare", "MVMCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "VMMTests",
             dependencies: ["VMM", "MVMCore"],
             swiftSettings: strictSettings
@@ -109,7 +137,7 @@ let package = Package(
             name: "IntegrationTests",
             // "mvm" so that the executable is built for the CLI tests.
             dependencies: [
-                "VMM", "MVMCore", "ContainerShim", "Compare", "mvm",
+                "VMM", "MVMCore", "ContainerShim", "Compare", "History", "SQLiteHistory", "mvm",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
