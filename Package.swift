@@ -102,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "mvm",
             dependencies: [
-                "VMM", "ContainerShim", "Compare", "Jobs", "MVMCore", "History",
+                "VMM", "ContainerShim", "Compare", "Jobs", "MVMCore", "History", "SQLiteHistory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

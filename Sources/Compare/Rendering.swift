@@ -52,13 +52,7 @@ public struct ComparisonRendering: Sendable {
     }
 
     private func alignedRows(_ rows: [[String]]) -> [String] {
-        let columns = rows.map(\.count).max() ?? 0
-        let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { column, text in
-                column == row.count - 1 ? text : text.paddedRight(to: widths[column])
-            }.joined(separator: "   ").trimmingTrailingSpaces
-        }
+        alignColumns(rows)
     }
 
     /// "container ready 21.3x sooner than vm [20.1x, 22.5x]".
@@ -167,15 +161,30 @@ public struct ComparisonRendering: Sendable {
 
     // MARK: Units
 
-    /// Seconds as ms below 10 s (the usual range of a boot), bytes as MiB.
     func format(_ value: Double, _ unit: MetricUnit, withUnit: Bool = true) -> String {
-        switch unit {
-        case .seconds:
-            if value < 10 { return formatDecimal(value * 1000, places: 1) + (withUnit ? " ms" : "") }
-            return formatDecimal(value, places: 2) + (withUnit ? " s" : "")
-        case .bytes:
-            return formatDecimal(value / 1_048_576, places: 1) + (withUnit ? " MiB" : "")
-        }
+        formatMeasurement(value, unit, withUnit: withUnit)
+    }
+}
+
+/// Rows of cells as text columns, three spaces apart, for the terminal.
+public func alignColumns(_ rows: [[String]]) -> [String] {
+    let columns = rows.map(\.count).max() ?? 0
+    let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
+    return rows.map { row in
+        row.enumerated().map { column, text in
+            column == row.count - 1 ? text : text.paddedRight(to: widths[column])
+        }.joined(separator: "   ").trimmingTrailingSpaces
+    }
+}
+
+/// Seconds as ms below 10 s (the usual range of a boot), bytes as MiB.
+public func formatMeasurement(_ value: Double, _ unit: MetricUnit, withUnit: Bool = true) -> String {
+    switch unit {
+    case .seconds:
+        if value < 10 { return formatDecimal(value * 1000, places: 1) + (withUnit ? " ms" : "") }
+        return formatDecimal(value, places: 2) + (withUnit ? " s" : "")
+    case .bytes:
+        return formatDecimal(value / 1_048_576, places: 1) + (withUnit ? " MiB" : "")
     }
 }
 

@@ -177,9 +177,10 @@ public struct VerdictEngine: Sendable {
                 continue
             }
             let medians = baseline.map(\.values.median)
-            let baselineMedian = median(medians)
-            verdict.baselineMedian = baselineMedian
-            verdict.relativeChange = baselineMedian == 0 ? nil : (item.new.median - baselineMedian) / baselineMedian
+            if let baselineMedian = median(medians) {
+                verdict.baselineMedian = baselineMedian
+                verdict.relativeChange = baselineMedian == 0 ? nil : (item.new.median - baselineMedian) / baselineMedian
+            }
             verdict.robustZ = robustZ(item.new.median, reference: medians, madFloorFraction: settings.madFloorFraction)
             if let test = permutationTest(
                 candidate: item.new.samples, reference: baseline.flatMap(\.values.samples), resamples: settings.resamples,
@@ -258,13 +259,6 @@ public struct VerdictEngine: Sendable {
 public func nightlyExitStatus(verdicts: [SeriesVerdict], jobFailed: Bool) -> Int32 {
     if jobFailed { return 2 }
     return verdicts.contains(where: \.isRegression) ? 1 : 0
-}
-
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    guard !sorted.isEmpty else { return .nan }
-    let middle = sorted.count / 2
-    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
 func percent(_ fraction: Double) -> String {

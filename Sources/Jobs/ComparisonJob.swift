@@ -74,6 +74,15 @@ public struct ComparisonJob: Sendable {
         self.host = host
     }
 
+    /// The micro-VM's domain XML under a fixed name: its hash is a stack
+    /// fact of nightly runs (a changed XML explains a changed boot).
+    public var domainXML: String {
+        vm.describeDomain(name: "mvm-fingerprint").xml()
+    }
+
+    /// The host the job checked its limits against.
+    public var hostFacts: HostFacts { host }
+
     /// Measures every contender as planned and returns the whole report.
     public func run(progress: (ComparisonProgress) -> Void = { _ in }) async -> ComparisonReport {
         let startedAt = Date()
@@ -84,6 +93,14 @@ public struct ComparisonJob: Sendable {
             environment: await environment(startedAt: startedAt), plan: request.plan, contenders: contenders.map(\.name),
             roles: Dictionary(uniqueKeysWithValues: contenders.map { ($0.name, $0.role) }), caveats: caveats,
             samples: samples)
+    }
+
+    /// The report of a job that measured nothing (refused by its pre-flight
+    /// check): the environment, no samples.
+    public func emptyReport(startedAt: Date) async -> ComparisonReport {
+        ComparisonReport(
+            environment: await environment(startedAt: startedAt), plan: request.plan, contenders: contenders.map(\.name),
+            roles: Dictionary(uniqueKeysWithValues: contenders.map { ($0.name, $0.role) }), caveats: [], samples: [])
     }
 
     private func environment(startedAt: Date) async -> EnvironmentFingerprint {

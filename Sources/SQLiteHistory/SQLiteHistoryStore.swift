@@ -148,7 +148,10 @@ public final class SQLiteHistoryStore: HistoryStore {
                         ])
                     }
                 }
-                if let hold = holdInsideRecord { Thread.sleep(forTimeInterval: Double(hold.components.seconds)) }
+                if let hold = holdInsideRecord {
+                    FileHandle.standardError.write(Data("test: holding the history transaction open for \(hold)\n".utf8))
+                    Thread.sleep(forTimeInterval: Double(hold.components.seconds))
+                }
                 let insertSummary = try db.makeStatement(
                     sql: "INSERT INTO summary (run_id, subject, metric, unit, median, low, high, samples) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
                 for (key, values) in run.series {

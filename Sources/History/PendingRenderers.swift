@@ -1,0 +1,2 @@
+public func renderHTMLReport(_ outcome: NightlyOutcome) -> String { "" }
+public func renderPrometheusTextfile(_ outcome: NightlyOutcome) -> String { "" }

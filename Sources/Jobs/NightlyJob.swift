@@ -1,0 +1,173 @@
+import Compare
+import Foundation
+import History
+import MVMCore
+import SQLiteHistory
+
+/// What a nightly (or a `compare --record/--baseline`) job is asked to do on
+/// top of the comparison itself.
+public struct NightlyRequest: Sendable {
+    public var comparison: ComparisonRequest
+    /// The history store's file.
+    public var historyPath: String
+    public var record: Bool
+    public var label: String?
+    /// nil: no verdict, only a recording.
+    public var baseline: BaselineChoice?
+    public var settings = VerdictSettings()
+    /// Refuse to measure when the one-minute load is above this.
+    public var requireQuietLoad: Double?
+
+    public init(comparison: ComparisonRequest, historyPath: String, record: Bool, label: String?, baseline: BaselineChoice?) {
+        self.comparison = comparison
+        self.historyPath = historyPath
+        self.record = record
+        self.label = label
+        self.baseline = baseline
+    }
+
+    /// `<state>/history.sqlite`.
+    public static func defaultHistoryPath(in state: StateDirectory) -> String {
+        state.subdirectory("history.sqlite")
+    }
+}
+
+/// A comparison kept in the history and judged against its baseline. Making
+/// one checks the comparison and opens the store; `run` measures, judges,
+/// confirms and records, and always returns an outcome (a failed job is an
+/// outcome with failures and exit status 2, so its report is still written).
+public struct NightlyJob: Sendable {
+    public let request: NightlyRequest
+    public let comparison: ComparisonJob
+    private let store: any HistoryStore
+    private let host: HostIdentity
+
+    public init(_ request: NightlyRequest) async throws {
+        comparison = try await ComparisonJob(request.comparison)
+        let store = try SQLiteHistoryStore.open(path: request.historyPath)
+        host = HostIdentity(host: comparison.hostFacts)
+        // An explicit baseline that does not exist is a mistake to report
+        // before an hour of measuring, not after.
+        switch request.baseline {
+        case .run(let id):
+            guard let run = try store.run(id: id) else {
+                throw NightlyError("no run \(id) in \(request.historyPath): see `mvm history list`")
+            }
+            guard run.header.hostKey == host.key else {
+                throw NightlyError("run \(id) was measured on another host (\(run.host.hostname)): its figures do not compare with this one's")
+            }
+        case .label(let label):
+            let labelled = try store.runs(hostKey: host.key, limit: 10_000).filter { $0.label == label && $0.isGood }
+            guard !labelled.isEmpty else {
+                throw NightlyError("no good run labelled \"\(label)\" on this host in \(request.historyPath): see `mvm history list`")
+            }
+        case .automatic, nil: break
+        }
+        self.request = request
+        self.store = store
+    }
+
+    public func run(progress: @Sendable (ComparisonProgress) -> Void = { _ in }) async -> NightlyOutcome {
+        let startedAt = Date()
+        let start = HostSnapshot.take()
+        var failures: [String] = []
+        if !start.intruders.isEmpty {
+            failures.append("other measurement processes were running: " + start.intruders.joined(separator: ", "))
+        }
+        if let limit = request.requireQuietLoad, start.loadAverage > limit {
+            failures.append(String(format: "the host is busy: load %.2f is above --require-quiet %.2f", start.loadAverage, limit))
+        }
+        let report: ComparisonReport
+        if failures.isEmpty {
+            report = await comparison.run(progress: progress)
+        } else {
+            report = await comparison.emptyReport(startedAt: startedAt)
+        }
+        for contender in report.summary.contenders where contender.failed > 0 {
+            let reasons = contender.failures.sorted { $0.value > $1.value }.map { "\($0.key) (×\($0.value))" }.joined(separator: "; ")
+            failures.append("\(contender.name): \(contender.failed) of \(contender.instances) runs failed: \(reasons)")
+        }
+
+        let plan = PlanIdentity(
+            contenders: report.contenders, memoryMiB: request.comparison.limits.memoryMiB, vcpus: request.comparison.limits.vcpus,
+            accelerator: report.environment.accelerator, runs: request.comparison.plan.runs, warmup: request.comparison.plan.warmup,
+            concurrency: request.comparison.plan.concurrency)
+        let stack = StackFacts(
+            hostKernel: report.environment.hostKernel, versions: report.environment.versions, images: report.environment.images,
+            domainXML: sha256Hex(Data(comparison.domainXML.utf8)), mvmVersion: report.environment.mvmVersion,
+            gitCommit: report.environment.gitCommit)
+        var header = RunHeader(
+            id: RunHeader.newID(at: startedAt), label: request.label, startedAt: startedAt, hostKey: host.key, planKey: plan.key,
+            stack: stack, partial: false, failed: false, underLoad: false)
+
+        var verdicts: [SeriesVerdict] = []
+        var trends: [SeriesTrend] = []
+        if let choice = request.baseline, !report.samples.isEmpty {
+            do {
+                let engine = VerdictEngine(settings: request.settings, choice: choice)
+                let annotations = try store.annotations(hostKey: host.key)
+                let evidence = try report.seriesValues(hostKey: host.key, planKey: plan.key).map { key, values in
+                    SeriesEvidence(series: key, history: try store.observations(of: key), annotations: annotations, new: values, newStack: stack)
+                }
+                verdicts = engine.judge(evidence)
+                if verdicts.contains(where: { $0.decision == .regression || $0.decision == .improvement }) {
+                    // Firecracker's rule: a change stands only if a second
+                    // batch, measured at once, shows it too.
+                    let confirmation = await comparison.run(progress: progress)
+                    let values = Dictionary(
+                        confirmation.seriesValues(hostKey: host.key, planKey: plan.key), uniquingKeysWith: { first, _ in first })
+                    verdicts = engine.confirm(verdicts, with: values, evidence: evidence)
+                }
+                trends = zip(evidence, verdicts).map { item, verdict in
+                    item.trend(newRun: header, verdict: verdict, settings: request.settings)
+                }
+            } catch {
+                failures.append("reading the history: \(error)")
+            }
+        }
+
+        let end = HostSnapshot.take()
+        let conditions = HostConditions(start: start, end: end)
+        if !end.intruders.isEmpty, start.intruders != end.intruders {
+            failures.append("other measurement processes were running at the end: " + end.intruders.joined(separator: ", "))
+        }
+        header.failed = !failures.isEmpty
+        header.underLoad = !conditions.isQuiet(cores: comparison.hostFacts.cores)
+        if header.underLoad {
+            // Not refused (unless --require-quiet), but said.
+            for index in verdicts.indices where verdicts[index].decision != .ok && verdicts[index].decision != .warming {
+                verdicts[index].reason += String(format: "; measured under load (%.1f at the end)", conditions.loadAverageAtEnd)
+            }
+        }
+        if request.record {
+            do {
+                try store.record(RecordedRun(
+                    header: header, host: host, plan: plan, conditions: conditions, report: report, failures: failures, verdicts: verdicts))
+            } catch {
+                failures.append("\(error)")
+                header.failed = true
+            }
+        }
+        return NightlyOutcome(
+            run: header, host: host, plan: plan, conditions: conditions, baseline: request.baseline.map(describe) ?? "none",
+            verdicts: verdicts, trends: trends, comparison: report, failures: failures,
+            exitStatus: nightlyExitStatus(verdicts: verdicts, jobFailed: !failures.isEmpty))
+    }
+}
+
+private func describe(_ choice: BaselineChoice) -> String {
+    switch choice {
+    case .automatic: "auto"
+    case .label(let label): "label \(label)"
+    case .run(let id): "run \(id)"
+    }
+}
+
+/// A nightly job that cannot start: an unknown baseline, a foreign run.
+public struct NightlyError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

@@ -1,0 +1,179 @@
+import ArgumentParser
+import Compare
+import Foundation
+import History
+import Jobs
+import MVMCore
+import SQLiteHistory
+
+/// Which store the `mvm history` commands read.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .customLong("history"), help: ArgumentHelp("The history store (default: <state-dir>/history.sqlite).", valueName: "file"))
+    var historyPath: String?
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("mvm's state directory (default: $MVM_STATE_DIR, /var/lib/mvm for root).", valueName: "dir"))
+    var stateDirectory: String?
+
+    func open() throws -> SQLiteHistoryStore {
+        let state = stateDirectory.map(StateDirectory.init(path:)) ?? .defaultLocation()
+        let path = historyPath.map(absolute) ?? NightlyRequest.defaultHistoryPath(in: state)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("no history at \(path): record runs with `mvm nightly` or `mvm compare --record`, or pass --history.")
+        }
+        return try SQLiteHistoryStore.open(path: path)
+    }
+}
+
+extension MVM {
+    struct HistoryCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "history",
+            abstract: "Read the recorded runs: list, show, export, annotate a deliberate change, list hosts.",
+            subcommands: [ListRuns.self, Show.self, Export.self, Annotate.self, Hosts.self])
+    }
+}
+
+extension MVM.HistoryCommand {
+    struct ListRuns: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List recorded runs, newest first.")
+
+        @OptionGroup var store: StoreOptions
+
+        @Flag(help: "Every host's runs, not only this host's.")
+        var allHosts = false
+
+        @Option(help: "How many runs.")
+        var limit = 30
+
+        func run() throws {
+            let store = try store.open()
+            let hostKey = allHosts ? nil : HostIdentity(host: HostFacts.probe()).key
+            let runs = try store.runs(hostKey: hostKey, limit: max(limit, 1))
+            guard !runs.isEmpty else {
+                print(allHosts ? "no runs recorded" : "no runs recorded on this host (--all-hosts lists the others)")
+                return
+            }
+            var rows: [[String]] = [["run", "started", "label", "plan", "state", "verdicts"]]
+            for header in runs {
+                let recorded = try store.run(id: header.id)
+                let regressions = recorded?.verdicts.filter(\.isRegression).count ?? 0
+                var state: [String] = []
+                if header.partial { state.append("partial") }
+                if header.failed { state.append("failed") }
+                if header.underLoad { state.append("under load") }
+                rows.append([
+                    header.id, header.startedAt.formatted(.iso8601), header.label ?? "-", header.planKey,
+                    state.isEmpty ? "good" : state.joined(separator: ", "),
+                    recorded.map { $0.verdicts.isEmpty ? "-" : regressions > 0 ? "\(regressions) regression(s)" : "ok" } ?? "-",
+                ])
+            }
+            print(alignColumns(rows).joined(separator: "\n"))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one recorded run: verdicts, stack, conditions and its table.")
+
+        @OptionGroup var store: StoreOptions
+
+        @Argument(help: "The run id (see `mvm history list`).")
+        var runID: String
+
+        func run() throws {
+            let store = try store.open()
+            guard let recorded = try store.run(id: runID) else {
+                throw ValidationError("no run \(runID) in the history: see `mvm history list`.")
+            }
+            let outcome = NightlyOutcome(
+                run: recorded.header, host: recorded.host, plan: recorded.plan, conditions: recorded.conditions, baseline: "as recorded",
+                verdicts: recorded.verdicts, trends: [], comparison: recorded.report, failures: recorded.failures,
+                exitStatus: nightlyExitStatus(verdicts: recorded.verdicts, jobFailed: !recorded.failures.isEmpty))
+            print(outcome.verdictTable())
+            print("")
+            print("plan: \(recorded.plan.description) (\(recorded.header.planKey))")
+            print("stack: " + recorded.header.stack.entries.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
+            print("")
+            print(ComparisonRendering(recorded.report).table())
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write one recorded run as JSON (the compare schema with verdicts).")
+
+        @OptionGroup var store: StoreOptions
+
+        @Argument(help: "The run id (see `mvm history list`).")
+        var runID: String
+
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
+        var output: String?
+
+        func run() throws {
+            let store = try store.open()
+            guard let recorded = try store.run(id: runID) else {
+                throw ValidationError("no run \(runID) in the history: see `mvm history list`.")
+            }
+            let outcome = NightlyOutcome(
+                run: recorded.header, host: recorded.host, plan: recorded.plan, conditions: recorded.conditions, baseline: "as recorded",
+                verdicts: recorded.verdicts, trends: [], comparison: recorded.report, failures: recorded.failures,
+                exitStatus: nightlyExitStatus(verdicts: recorded.verdicts, jobFailed: !recorded.failures.isEmpty))
+            let data = try mvmJSONData(ReportWithVerdicts(outcome: outcome))
+            if let output {
+                try writeAtomically(data, to: output)
+            } else {
+                FileHandle.standardOutput.write(data)
+                print("")
+            }
+        }
+    }
+
+    struct Annotate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mark a deliberate change (a QEMU upgrade, a new kernel): later runs get a fresh baseline.")
+
+        @OptionGroup var store: StoreOptions
+
+        @Argument(help: "What changed, for the report.")
+        var message: String
+
+        @Option(help: ArgumentHelp("Only this contender's series (default: every series of the host).", valueName: "name"))
+        var contender: String?
+
+        @Option(help: ArgumentHelp("The host key (default: this host's; see `mvm history hosts`).", valueName: "key"))
+        var host: String?
+
+        func validate() throws {
+            if message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                throw ValidationError("the message is empty: say what changed, e.g. \"QEMU 8.0\".")
+            }
+        }
+
+        func run() throws {
+            let store = try store.open()
+            let key = host ?? HostIdentity(host: HostFacts.probe()).key
+            try store.annotate(Annotation(hostKey: key, subject: contender, at: Date(), message: message))
+            print("annotated host \(key)\(contender.map { " (\($0))" } ?? ""): \(message); the next runs start a new baseline")
+        }
+    }
+
+    struct Hosts: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the hosts and plans in the history: only runs of one host and plan compare.")
+
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let store = try store.open()
+            let own = HostIdentity(host: HostFacts.probe()).key
+            var rows: [[String]] = [["host key", "hostname", "cpu", "cores", "memory", "runs", "last run", "plans"]]
+            for host in try store.hosts() {
+                rows.append([
+                    host.key + (host.key == own ? " *" : ""), host.identity.hostname, host.identity.cpuModel, "\(host.identity.cores)",
+                    "\(host.identity.memoryGiB) GiB", "\(host.runs)", host.lastRun?.formatted(.iso8601) ?? "-",
+                    host.plans.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.description)" }.joined(separator: "; "),
+                ])
+            }
+            print(alignColumns(rows).joined(separator: "\n"))
+            print("* this host")
+        }
+    }
+}

@@ -1,0 +1,220 @@
+import Foundation
+import History
+import MVMCore
+import SQLiteHistory
+import Subprocess
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+extension RealInstances {
+    /// `mvm nightly` end to end: five quiet recordings, a quiet run that
+    /// passes, a run on a host kept busy that is a regression, a recording
+    /// killed mid-write, and the report and textfile read by their real
+    /// consumers (Chromium, node_exporter).
+    @Suite struct NightlyJobs {
+        let directory: URL
+        var history: String { directory.appendingPathComponent("history.sqlite").path }
+        var report: String { directory.appendingPathComponent("report.html").path }
+        var textfileDirectory: URL { directory.appendingPathComponent("textfiles") }
+        var textfile: String { textfileDirectory.appendingPathComponent("mvm.prom").path }
+        var json: String { directory.appendingPathComponent("nightly.json").path }
+
+        init() throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-nightly-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent("textfiles"), withIntermediateDirectories: true)
+        }
+
+        /// The same plan every night: only runs of one plan compare.
+        func nightly(_ extra: [String] = [], environment: [String: String] = [:]) async throws -> CommandResult {
+            try await runMVM(
+                [
+                    "nightly", "-n", "5", "--warmup", "1", "--no-reference", "--accel", "tcg", "--timeout", "90", "--history", history,
+                    "--report", report, "--export-prometheus", textfile, "--export-json", json,
+                ] + extra, environment: environment)
+        }
+
+        func outcomeJSON() throws -> [String: Any] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: json))
+            return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+
+        func decisions() throws -> [String: String] {
+            let verdicts = try #require(try outcomeJSON()["verdicts"] as? [[String: Any]])
+            var decisions: [String: String] = [:]
+            for verdict in verdicts {
+                let series = try #require(verdict["series"] as? [String: Any])
+                decisions["\(series["subject"] ?? "") \(series["metric"] ?? "")"] = verdict["decision"] as? String
+            }
+            return decisions
+        }
+
+        @Test func quietNightsPassAndABusyHostIsARegression() async throws {
+            try Fixtures.requireImages()
+            defer { try? FileManager.default.removeItem(at: directory) }
+
+            for night in 1...5 {
+                let result = try await nightly()
+                #expect(result.exitCode == 0, "night \(night):\n\(result.stdout)\n\(result.stderr)")
+                let decisions = try decisions()
+                #expect(decisions.values.allSatisfy { $0 == "warming" }, "night \(night): \(decisions)")
+            }
+
+            let quiet = try await nightly()
+            #expect(quiet.exitCode == 0, "\(quiet.stdout)\n\(quiet.stderr)")
+            #expect(quiet.stdout.contains("no regression"))
+            let quietDecisions = try decisions()
+            #expect(quietDecisions["vm ready"] != nil && quietDecisions["vm ready"] != "warming", "\(quietDecisions)")
+            #expect(!quietDecisions.values.contains("regression"), "\(quiet.stdout)")
+
+            // Both cores kept busy by two other processes for the whole run.
+            let spinners = try (0..<2).map { _ in try startSpinner() }
+            defer { spinners.forEach { $0.terminate() } }
+            try await Task.sleep(for: .seconds(2))
+            let busy = try await nightly()
+            spinners.forEach { $0.terminate() }
+            #expect(busy.exitCode == 1, "\(busy.stdout)\n\(busy.stderr)")
+            #expect(busy.stdout.contains("REGRESSION"), "\(busy.stdout)")
+            let busyDecisions = try decisions()
+            #expect(busyDecisions["vm ready"] == "regression", "\(busyDecisions)")
+            // The verdict table names the regressed series.
+            #expect(busy.stdout.split(separator: "\n").contains { $0.contains("vm ready") && $0.contains("regression") }, "\(busy.stdout)")
+            #expect(try outcomeJSON()["exitStatus"] as? Int == 1)
+
+            try await reportOpensInChromium(expecting: "regression")
+            try await textfileIsScrapedByNodeExporter(expectingRegression: true)
+
+            let store = try SQLiteHistoryStore(path: history)
+            #expect(try store.runs(hostKey: nil, limit: 100).count == 7)
+            let list = try await runMVM(["history", "list", "--history", history])
+            #expect(list.exitCode == 0 && list.stdout.split(separator: "\n").count == 8, "\(list.stdout)\n\(list.stderr)")
+            let hosts = try await runMVM(["history", "hosts", "--history", history])
+            #expect(hosts.exitCode == 0 && hosts.stdout.contains(ProcessInfo.processInfo.hostName), "\(hosts.stdout)")
+            let newest = try #require(try store.runs(hostKey: nil, limit: 1).first)
+            let show = try await runMVM(["history", "show", newest.id, "--history", history])
+            #expect(show.exitCode == 0 && show.stdout.contains("regression"), "\(show.stdout)\n\(show.stderr)")
+            let annotate = try await runMVM(["history", "annotate", "moved to a busy host", "--history", history])
+            #expect(annotate.exitCode == 0, "\(annotate.stderr)")
+            #expect(try store.annotations(hostKey: newest.hostKey).map(\.message) == ["moved to a busy host"])
+
+            try await killedRecordingLeavesTheStoreIntact(store: store, runsBefore: 7)
+            #expect(Fixtures.allQEMUProcesses().isEmpty)
+        }
+
+        @Test func anUnknownBaselineIsRefusedBeforeAnythingRuns() async throws {
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let result = try await runMVM(["compare", "-n", "1", "--baseline", "no-such-label", "--history", history])
+            #expect(result.exitCode == 2)
+            #expect(result.stderr.contains("no good run labelled \"no-such-label\""), "\(result.stderr)")
+            #expect(Fixtures.allQEMUProcesses().isEmpty)
+        }
+
+        /// SIGKILL while the run's transaction is open (the test-only hold
+        /// keeps it open): the store still opens, sound, with every earlier
+        /// run and none of the killed one.
+        func killedRecordingLeavesTheStoreIntact(store: SQLiteHistoryStore, runsBefore: Int) async throws {
+            let stderrPath = directory.appendingPathComponent("killed.stderr")
+            _ = FileManager.default.createFile(atPath: stderrPath.path, contents: nil)
+            let process = Process()
+            process.executableURL = mvmExecutable
+            process.arguments = ["compare", "-n", "1", "--warmup", "0", "--no-reference", "--accel", "tcg", "--record", "--history", history]
+            var environment = ProcessInfo.processInfo.environment
+            environment["MVM_STATE_DIR"] = Fixtures.state.path
+            environment["MVM_TEST_HOLD_RECORD_SECONDS"] = "60"
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: stderrPath)
+            try process.run()
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline {
+                if (try? String(contentsOf: stderrPath, encoding: .utf8))?.contains("holding the history transaction") == true { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(try String(contentsOf: stderrPath, encoding: .utf8).contains("holding the history transaction"))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal)
+
+            let reopened = try SQLiteHistoryStore(path: history)
+            #expect(try reopened.integrityCheck() == "ok")
+            #expect(try reopened.runs(hostKey: nil, limit: 100).count == runsBefore)
+            let list = try await runMVM(["history", "list", "--history", history])
+            #expect(list.exitCode == 0 && list.stdout.split(separator: "\n").count == runsBefore + 1, "\(list.stdout)\n\(list.stderr)")
+        }
+
+        func reportOpensInChromium(expecting text: String) async throws {
+            let screenshot = directory.appendingPathComponent("report.png").path
+            let result = try await runProgram(
+                "/usr/bin/chromium",
+                ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,2000", "--screenshot=\(screenshot)",
+                 "file://\(report)"])
+            #expect(result.exitCode == 0, "\(result.stderr)")
+            let size = (try? FileManager.default.attributesOfItem(atPath: screenshot)[.size] as? Int) ?? 0
+            #expect(size > 20_000, "screenshot of \(size) bytes")
+            let dom = try await runProgram("/usr/bin/chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://\(report)"])
+            #expect(dom.stdout.contains("<svg") && dom.stdout.localizedCaseInsensitiveContains(text))
+        }
+
+        /// node_exporter's textfile collector, on loopback, reads the file;
+        /// a file it cannot parse shows as node_textfile_scrape_error 1.
+        func textfileIsScrapedByNodeExporter(expectingRegression: Bool) async throws {
+            let port = Int.random(in: 20_000..<40_000)
+            let exporter = Process()
+            exporter.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus-node-exporter")
+            exporter.arguments = [
+                "--web.listen-address=127.0.0.1:\(port)", "--collector.disable-defaults", "--collector.textfile",
+                "--collector.textfile.directory=\(textfileDirectory.path)",
+            ]
+            exporter.standardOutput = FileHandle.nullDevice
+            exporter.standardError = FileHandle.nullDevice
+            try exporter.run()
+            defer { exporter.terminate(); exporter.waitUntilExit() }
+            var body = ""
+            for _ in 0..<50 {
+                try await Task.sleep(for: .milliseconds(200))
+                if let text = try? await fetch("http://127.0.0.1:\(port)/metrics") { body = text; break }
+            }
+            #expect(body.contains("node_textfile_scrape_error 0"), "\(body.suffix(2000))")
+            #expect(body.contains("mvm_boot_seconds{"))
+            #expect(body.contains("mvm_footprint_bytes{"))
+            #expect(body.contains("mvm_last_run_success{"))
+            let regression = body.split(separator: "\n").first { $0.hasPrefix("mvm_regression{") && $0.contains("metric=\"ready\"") && $0.contains("subject=\"vm\"") }
+            #expect(regression?.hasSuffix(expectingRegression ? " 1" : " 0") == true, "\(String(describing: regression))")
+        }
+
+        func fetch(_ address: String) async throws -> String {
+            let url = try #require(URL(string: address))
+            let (data, _) = try await URLSession.shared.data(from: url)
+            return String(decoding: data, as: UTF8.self)
+        }
+
+        func startSpinner() throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "while :; do :; done"]
+            try process.run()
+            return process
+        }
+    }
+}
+
+/// Runs a program (not mvm) and captures what it prints.
+func runProgram(_ path: String, _ arguments: [String]) async throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let output = Pipe()
+    let error = Pipe()
+    process.standardOutput = output
+    process.standardError = error
+    try process.run()
+    async let out = output.fileHandleForReading.readToEnd()
+    async let err = error.fileHandleForReading.readToEnd()
+    let (stdout, stderr) = (try await out, try await err)
+    process.waitUntilExit()
+    return CommandResult(
+        status: .exited(process.terminationStatus), stdout: String(decoding: stdout ?? Data(), as: UTF8.self),
+        stderr: String(decoding: stderr ?? Data(), as: UTF8.self))
+}
