@@ -142,3 +142,74 @@ struct PermutationTestTests {
         #expect(elapsed < .milliseconds(500), "took \(elapsed)")
     }
 }
+
+// MARK: - Benjamini-Hochberg
+
+@Suite("Benjamini-Hochberg")
+struct BenjaminiHochbergTests {
+    /// R's p.adjust(p, "BH") evaluates `n/i * p`; these are that order's
+    /// results (statsmodels' multipletests(method="fdr_bh") divides by i/n
+    /// and gives 0.024999999999999998 and 0.049999999999999996 instead).
+    @Test func fiveValues() {
+        let p = [0.01, 0.04, 0.03, 0.005, 0.2]
+        #expect(benjaminiHochbergAdjusted(p) == [0.025, 0.05, 0.05, 0.025, 0.2])
+        #expect(benjaminiHochbergRejections(p, q: 0.05) == [true, true, true, true, false])
+        #expect(benjaminiHochbergRejections(p, q: 0.03) == [true, false, false, true, false])
+    }
+
+    /// statsmodels multipletests(p, alpha=0.05, method="fdr_bh").
+    @Test func tenValues() {
+        let p = [0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205, 0.212, 0.216]
+        let expected = [
+            0.01, 0.04, 0.084, 0.084, 0.084, 0.1, 0.10571428571428572, 0.216, 0.216, 0.216,
+        ]
+        let adjusted = benjaminiHochbergAdjusted(p)
+        #expect(zip(adjusted, expected).allSatisfy { isClose($0, $1) }, "\(adjusted)")
+        #expect(
+            benjaminiHochbergRejections(p, q: 0.05)
+                == [true, true, false, false, false, false, false, false, false, false])
+    }
+
+    /// The 15 p-values of Benjamini & Hochberg (1995), section 4: at q = 0.05
+    /// the procedure rejects the four smallest. Adjusted values from
+    /// statsmodels multipletests(method="fdr_bh").
+    @Test func benjaminiHochberg1995Example() {
+        let p = [
+            0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240,
+            0.4262, 0.5719, 0.6528, 0.7590, 1.000,
+        ]
+        let expected = [
+            0.0015, 0.003, 0.0095, 0.035625, 0.0603, 0.06385714285714286, 0.06385714285714286,
+            0.0645, 0.07650000000000001, 0.48600000000000004, 0.5811818181818182,
+            0.7148749999999999, 0.7532307692307693, 0.8132142857142857, 1.0,
+        ]
+        let adjusted = benjaminiHochbergAdjusted(p)
+        #expect(zip(adjusted, expected).allSatisfy { isClose($0, $1) }, "\(adjusted)")
+        let rejected = benjaminiHochbergRejections(p, q: 0.05)
+        #expect(rejected == Array(repeating: true, count: 4) + Array(repeating: false, count: 11))
+    }
+
+    @Test func inputOrderIsKept() {
+        // statsmodels: [0.625, 0.025, 0.625, 1.0, 0.0]
+        #expect(
+            benjaminiHochbergAdjusted([0.5, 0.01, 0.5, 1.0, 0.0]) == [0.625, 0.025, 0.625, 1.0, 0.0])
+    }
+
+    @Test func invalidEntriesAreLeftOutLikeRsNA() {
+        let adjusted = benjaminiHochbergAdjusted([0.01, .nan, 0.04, 1.5, -0.1, .infinity, 0.03])
+        // As if the input were [0.01, 0.04, 0.03]: m = 3.
+        let expected = benjaminiHochbergAdjusted([0.01, 0.04, 0.03])
+        #expect(adjusted[0] == expected[0] && adjusted[2] == expected[1] && adjusted[6] == expected[2])
+        #expect([1, 3, 4, 5].allSatisfy { adjusted[$0].isNaN })
+        #expect(
+            benjaminiHochbergRejections([0.01, .nan], q: 1) == [true, false])
+        #expect(benjaminiHochbergRejections([0.01, 0.02], q: .nan) == [false, false])
+    }
+
+    @Test func edgeCases() {
+        #expect(benjaminiHochbergAdjusted([]).isEmpty)
+        #expect(benjaminiHochbergRejections([], q: 0.05).isEmpty)
+        #expect(benjaminiHochbergAdjusted([0.02]) == [0.02])
+        #expect(benjaminiHochbergAdjusted([0.04, 0.04, 0.04]) == [0.04, 0.04, 0.04])
+    }
+}
