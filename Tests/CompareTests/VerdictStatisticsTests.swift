@@ -213,3 +213,80 @@ struct BenjaminiHochbergTests {
         #expect(benjaminiHochbergAdjusted([0.04, 0.04, 0.04]) == [0.04, 0.04, 0.04])
     }
 }
+
+// MARK: - Student's t
+
+@Suite("Student's t distribution")
+struct StudentTTests {
+    /// 2 * scipy.stats.t.sf(abs(t), df).
+    @Test(arguments: [
+        (2.0, 10.0, 0.07338803477074039),
+        (-2.0, 10.0, 0.07338803477074039),
+        (0.5, 3.0, 0.651447964848151),
+        (5.0, 30.0, 2.3296685467007786e-05),
+        (1e-8, 5.0, 0.9999999924078662),
+        (12.0, 100.0, 4.3950877156043564e-21),
+        (1.0, 1.0, 0.49999999999999956),
+        (3.0, 2.5, 0.07257609554903183),
+    ] as [(Double, Double, Double)])
+    func twoSidedPValue(t: Double, degreesOfFreedom: Double, expected: Double) throws {
+        let p = try #require(studentTTwoSidedPValue(t: t, degreesOfFreedom: degreesOfFreedom))
+        #expect(isClose(p, expected, relativeTolerance: 1e-12), "p = \(p)")
+    }
+
+    @Test func twoSidedPValueLimits() {
+        #expect(studentTTwoSidedPValue(t: 0, degreesOfFreedom: 4) == 1)
+        #expect(studentTTwoSidedPValue(t: .infinity, degreesOfFreedom: 4) == 0)
+        #expect(studentTTwoSidedPValue(t: 1e200, degreesOfFreedom: 4) == 0)
+        #expect(studentTTwoSidedPValue(t: .nan, degreesOfFreedom: 4) == nil)
+        #expect(studentTTwoSidedPValue(t: 1, degreesOfFreedom: 0) == nil)
+        #expect(studentTTwoSidedPValue(t: 1, degreesOfFreedom: .infinity) == nil)
+    }
+
+    /// scipy.special.betainc(a, b, x).
+    @Test(arguments: [
+        (2.0, 3.0, 0.4, 0.5247999999999999),
+        (0.5, 0.5, 0.9, 0.7951672353008665),
+        (10.0, 0.5, 0.3, 1.2205229279531696e-06),
+        (150.0, 0.5, 0.99, 0.08274800325408048),
+        (1.0, 1.0, 0.25, 0.25),
+    ] as [(Double, Double, Double, Double)])
+    func incompleteBeta(a: Double, b: Double, x: Double, expected: Double) throws {
+        let value = try #require(regularizedIncompleteBeta(x, a: a, b: b))
+        #expect(isClose(value, expected, relativeTolerance: 1e-12), "I = \(value)")
+    }
+
+    @Test func incompleteBetaLimitsAndInvalidInput() {
+        #expect(regularizedIncompleteBeta(0, a: 2, b: 3) == 0)
+        #expect(regularizedIncompleteBeta(1, a: 2, b: 3) == 1)
+        #expect(regularizedIncompleteBeta(1.5, a: 2, b: 3) == nil)
+        #expect(regularizedIncompleteBeta(.nan, a: 2, b: 3) == nil)
+        #expect(regularizedIncompleteBeta(0.5, a: 0, b: 3) == nil)
+        #expect(regularizedIncompleteBeta(0.5, a: 2, b: -1) == nil)
+    }
+
+    /// scipy.stats.ttest_ind(a, b): statistic -4.739479006824719,
+    /// pvalue 0.0010597066165470004, df 9.
+    @Test func pooledTwoSampleTest() throws {
+        let result = try #require(
+            studentTTest([12.1, 11.8, 12.4, 12.0, 11.9, 12.3], [12.6, 12.9, 12.5, 13.1, 12.7]))
+        #expect(result.degreesOfFreedom == 9)
+        #expect(isClose(result.t, -4.739479006824719, relativeTolerance: 1e-12))
+        #expect(isClose(result.pValue, 0.0010597066165470004, relativeTolerance: 1e-12))
+
+        // scipy.stats.ttest_ind([1, 2], [3]): -1.7320508075688774, 0.33333333333333326.
+        let small = try #require(studentTTest([1, 2], [3]))
+        #expect(isClose(small.t, -1.7320508075688774, relativeTolerance: 1e-12))
+        #expect(isClose(small.pValue, 0.33333333333333326, relativeTolerance: 1e-12))
+    }
+
+    @Test func degenerateTwoSampleTests() {
+        #expect(studentTTest([1], [2]) == nil)  // no degree of freedom
+        #expect(studentTTest([], [1, 2, 3]) == nil)
+        #expect(studentTTest([1, .nan], [1, 2]) == nil)
+        #expect(studentTTest([2, 2], [2, 2, 2]) == TTestResult(t: 0, degreesOfFreedom: 3, pValue: 1))
+        #expect(
+            studentTTest([3, 3], [2, 2, 2])
+                == TTestResult(t: .infinity, degreesOfFreedom: 3, pValue: 0))
+    }
+}
