@@ -290,3 +290,186 @@ struct StudentTTests {
                 == TTestResult(t: .infinity, degreesOfFreedom: 3, pValue: 0))
     }
 }
+
+// MARK: - Change points
+
+/// ±1% deterministic noise: `0.02 * frac(i * 0.618...) - 0.01` (a Weyl
+/// sequence; exact in IEEE arithmetic, so the Python reference computes the
+/// same series).
+private func weylNoise(_ index: Int) -> Double {
+    let value = Double(index) * 0.6180339887498949
+    return 0.02 * (value - value.rounded(.down)) - 0.01
+}
+
+/// `count` values uniform in `[0.98, 1.02)` from xoshiro256**:
+/// `1 + 0.04 * (next() >> 11) * 2^-53 - 0.02`.
+private func flatNoise(count: Int, seed: UInt64) -> [Double] {
+    var generator = Xoshiro256StarStar(seed: seed)
+    return (0..<count).map { _ in
+        1 + 0.04 * (Double(generator.next() >> 11) * 0x1p-53) - 0.02
+    }
+}
+
+@Suite("Change points (E-divisive, Student's t)")
+struct ChangePointTests {
+    /// 20 values at 1.00 then 20 at 1.30, ±1% noise. Otava 0.8.0 also finds
+    /// exactly index 20, with the same means (its p, 1.36e-55, is smaller
+    /// because it passes np.std with divisor n to ttest_ind_from_stats); the
+    /// p-value here is scipy.stats.ttest_ind(series[:20], series[20:]).
+    @Test func oneStep() throws {
+        let series = (0..<40).map { ($0 < 20 ? 1.0 : 1.3) + weylNoise($0) }
+        let points = changePoints(in: series)
+        #expect(points.count == 1)
+        let point = try #require(points.first)
+        #expect(point.index == 20)
+        #expect(isClose(point.pValue, 3.601732446396423e-55, relativeTolerance: 1e-9), "\(point.pValue)")
+        #expect(isClose(point.meanBefore, 0.9994264578624801))
+        #expect(isClose(point.meanAfter, 1.299640053362438))
+        #expect(isClose(try #require(point.relativeChange), 0.30038587945934375, relativeTolerance: 1e-11))
+    }
+
+    /// 15 at 1.0, 15 at 1.5, 15 at 1.2. Otava 0.8.0: indices 15 and 30,
+    /// same means. p-values: scipy.stats.ttest_ind between neighbouring
+    /// segments.
+    @Test func twoSteps() {
+        let series = (0..<45).map { ($0 < 15 ? 1.0 : ($0 < 30 ? 1.5 : 1.2)) + weylNoise($0) }
+        let points = changePoints(in: series)
+        #expect(points.map(\.index) == [15, 30])
+        #expect(points.count == 2)
+        guard points.count == 2 else { return }
+        #expect(isClose(points[0].pValue, 3.506137748038409e-47, relativeTolerance: 1e-9))
+        #expect(isClose(points[1].pValue, 2.595419179706715e-41, relativeTolerance: 1e-9))
+        #expect(isClose(points[0].meanAfter, 1.5006016217166203))
+        #expect(points[0].meanAfter == points[1].meanBefore)
+        #expect(isClose(points[1].meanAfter, 1.1993451516749223))
+        #expect(isClose(points[1].relativeChange ?? 0, -0.2007571267963007, relativeTolerance: 1e-11))
+    }
+
+    /// 40 values uniform in ±2% (Otava 0.8.0 finds none either).
+    @Test func flatNoiseHasNoChangePoint() {
+        #expect(changePoints(in: flatNoise(count: 40, seed: 0x6D_766D)).isEmpty)
+    }
+
+    @Test func minimumMagnitudeFiltersSmallChanges() {
+        // A 0.5% step with ±0.1% noise: highly significant, but small.
+        let series = (0..<40).map { ($0 < 20 ? 1.0 : 1.005) + 0.1 * weylNoise($0) }
+        #expect(changePoints(in: series).map(\.index) == [20])
+        #expect(changePoints(in: series, settings: .init(minimumMagnitude: 0.01)).isEmpty)
+    }
+
+    @Test func shortSeriesHaveNoChangePoint() {
+        #expect(changePoints(in: []).isEmpty)
+        #expect(changePoints(in: [1]).isEmpty)
+        #expect(changePoints(in: [1, 1, 1, 5, 5]).isEmpty)  // 5 < 2 * 3
+        // Exactly 2 * minimumSegment: the only allowed split is the middle.
+        let six = changePoints(in: [1, 1.01, 0.99, 5, 5.01, 4.99])
+        #expect(six.map(\.index) == [3])
+        #expect(changePoints(in: [1, 1, 5, 5], settings: .init(minimumSegment: 2)).map(\.index) == [2])
+    }
+
+    /// A step two points before the end: with minimumSegment 2 it is found
+    /// where it is; with 3 the nearest allowed index, 17, is reported (the
+    /// segment after is then {1.0, 2.0, 2.0}, p = 2.97e-5 by
+    /// scipy.stats.ttest_ind); with 4 the three-point mix is no longer
+    /// significant. Same answers from the Python transcription.
+    @Test func minimumSegmentIsRespected() {
+        let series = (0..<20).map { ($0 < 18 ? 1.0 : 2.0) + weylNoise($0) }
+        #expect(changePoints(in: series, settings: .init(minimumSegment: 2)).map(\.index) == [18])
+        let three = changePoints(in: series)
+        #expect(three.map(\.index) == [17])
+        #expect(isClose(three.first?.pValue ?? 0, 2.9652422152529794e-05, relativeTolerance: 1e-9))
+        #expect(changePoints(in: series, settings: .init(minimumSegment: 4)).isEmpty)
+    }
+
+    @Test func invalidInputGivesNoChangePoint() {
+        #expect(changePoints(in: [1, 1, 1, .nan, 5, 5, 5]).isEmpty)
+        #expect(changePoints(in: Array(repeating: 2, count: 30)).isEmpty)  // constant
+        let step = (0..<40).map { ($0 < 20 ? 1.0 : 1.3) + weylNoise($0) }
+        #expect(changePoints(in: step, settings: .init(maxPValue: .nan)).isEmpty)
+        #expect(changePoints(in: step, settings: .init(minimumSegment: 0)).map(\.index) == [20])
+        #expect(changePoints(in: step.map { $0 * 1e305 }).isEmpty)  // sums could overflow
+        #expect(changePoints(in: step.map { $0 * 1e300 }).isEmpty)  // t-test squares overflow
+        #expect(changePoints(in: step.map { $0 * 1e150 }).map(\.index) == [20])
+    }
+
+    @Test func zeroMeanBeforeHasNoRelativeChange() throws {
+        let series = [0.0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
+        let point = try #require(changePoints(in: series).first)
+        #expect(point.index == 5)
+        #expect(point.relativeChange == nil)
+        #expect(point.pValue == 0)
+    }
+
+    @Test func settingsRoundTripThroughJSON() throws {
+        let settings = ChangePointSettings(maxPValue: 0.01, minimumMagnitude: 0.05, minimumSegment: 4)
+        let decoded = try JSONDecoder().decode(
+            ChangePointSettings.self, from: JSONEncoder().encode(settings))
+        #expect(decoded == settings)
+        #expect(ChangePointSettings() == ChangePointSettings(maxPValue: 0.001, minimumMagnitude: 0, minimumSegment: 3))
+    }
+
+    /// The O(L²) search agrees with the E-divisive statistic evaluated
+    /// directly from its definition (Matteson & James 2014; Otava's
+    /// `calculator.py` docstring) on every segment of a noisy series.
+    @Test func fastEnergySplitMatchesTheDefinition() {
+        let series = flatNoise(count: 24, seed: 11).enumerated().map {
+            $0.element + ($0.offset >= 14 ? 0.03 : 0)
+        }
+        for minimumSegment in 1...4 {
+            for start in 0..<series.count {
+                for end in (start + 1)...series.count {
+                    let fast = bestEnergySplit(
+                        series, segment: start..<end, minimumSegment: minimumSegment)
+                    let slow = naiveEnergySplit(
+                        series, segment: start..<end, minimumSegment: minimumSegment)
+                    #expect(fast == slow, "segment \(start)..<\(end), minimum \(minimumSegment)")
+                }
+            }
+        }
+    }
+
+    @Test func longSeriesIsFast() {
+        // A year of nightly points with three steps.
+        let series = (0..<365).map { index -> Double in
+            let level = index < 100 ? 1.0 : (index < 200 ? 1.1 : (index < 300 ? 0.95 : 1.05))
+            return level + weylNoise(index)
+        }
+        let clock = ContinuousClock()
+        var points: [ChangePoint] = []
+        let elapsed = clock.measure { points = changePoints(in: series) }
+        #expect(points.map(\.index) == [100, 200, 300])  // Otava 0.8.0: the same
+        #expect(elapsed < .seconds(5), "took \(elapsed)")
+    }
+}
+
+/// `argmax` over `(τ, κ)` of the E-divisive `Q`, straight from the
+/// definition, first maximum in `(τ, κ)` order.
+private func naiveEnergySplit(_ x: [Double], segment: Range<Int>, minimumSegment: Int) -> Int? {
+    let (start, end) = (segment.lowerBound, segment.upperBound)
+    guard end - start >= 2 * minimumSegment else { return nil }
+    var best: (q: Double, tau: Int)?
+    for tau in (start + minimumSegment)...(end - minimumSegment) {
+        for kappa in (tau + minimumSegment)...end {
+            let left = Array(x[start..<tau])
+            let right = Array(x[tau..<kappa])
+            let (n, m) = (Double(left.count), Double(right.count))
+            var cross = 0.0
+            for a in left { for b in right { cross += abs(a - b) } }
+            var withinLeft = 0.0
+            for i in left.indices {
+                for k in left.indices where k > i { withinLeft += abs(left[i] - left[k]) }
+            }
+            var withinRight = 0.0
+            for i in right.indices {
+                for k in right.indices where k > i { withinRight += abs(right[i] - right[k]) }
+            }
+            var q = 2 / (n + m) * cross
+            if n > 1 { q -= 2 * m / ((n + m) * (n - 1)) * withinLeft }
+            if m > 1 { q -= 2 * n / ((n + m) * (m - 1)) * withinRight }
+            // Sums in a different order: treat values within 1e-12 as ties.
+            if let current = best, q <= current.q + 1e-12 * abs(current.q) { continue }
+            best = (q, tau)
+        }
+    }
+    return best?.tau
+}
