@@ -473,3 +473,37 @@ private func naiveEnergySplit(_ x: [Double], segment: Range<Int>, minimumSegment
     }
     return best?.tau
 }
+
+// MARK: - Robust z
+
+@Suite("Robust z")
+struct RobustZTests {
+    @Test func knownAnswers() throws {
+        // median 3, MAD median(|-2,-1,0,1,97|) = 1: (6 - 3) / 1.4826.
+        #expect(try #require(robustZ(6, reference: [1, 2, 3, 4, 100])) == 3 / 1.4826)
+        #expect(isClose(try #require(robustZ(6, reference: [1, 2, 3, 4, 100])), 2.023472278429786))
+        // numpy: med = 1.01, mad = 0.020000000000000018 (above the 0.0101
+        // floor); (1.2 - med) / (1.4826 * mad) = 6.4076622150276465.
+        let reference = [1.02, 0.98, 1.10, 1.01, 0.99, 1.00, 1.03]
+        #expect(isClose(try #require(robustZ(1.2, reference: reference)), 6.4076622150276465))
+    }
+
+    @Test func madFloorApplies() throws {
+        // MAD 0, floor 0.01 * 10 = 0.1: (11 - 10) / 0.14826 = 6.744907594765952.
+        let reference: [Double] = [10, 10, 10, 10, 11]
+        #expect(isClose(try #require(robustZ(11, reference: reference)), 6.744907594765952))
+        #expect(isClose(try #require(robustZ(9, reference: reference)), -6.744907594765952))
+        #expect(robustZ(11, reference: reference, madFloorFraction: 0) == nil)  // scale 0
+        #expect(robustZ(10, reference: reference) == 0)
+    }
+
+    @Test func invalidInputGivesNil() {
+        #expect(robustZ(1, reference: []) == nil)
+        #expect(robustZ(1, reference: [0, 0, 0]) == nil)  // median 0, MAD 0
+        #expect(robustZ(.nan, reference: [1, 2, 3]) == nil)
+        #expect(robustZ(1, reference: [1, .infinity]) == nil)
+        #expect(robustZ(1, reference: [1, 2, 3], madFloorFraction: -1) == nil)
+        #expect(robustZ(1, reference: [1, 2, 3], madFloorFraction: .nan) == nil)
+        #expect(robustZ(1e308, reference: [-1e308, -1e308, -1e308, 1e-300]) == nil)  // overflow
+    }
+}
