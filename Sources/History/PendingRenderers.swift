@@ -1,2 +1,0 @@
-public func renderHTMLReport(_ outcome: NightlyOutcome) -> String { "" }
-public func renderPrometheusTextfile(_ outcome: NightlyOutcome) -> String { "" }
