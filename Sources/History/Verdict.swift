@@ -177,7 +177,7 @@ public struct VerdictEngine: Sendable {
                 continue
             }
             let medians = baseline.map(\.values.median)
-            let baselineMedian = median(medians)
+            let baselineMedian: Double = median(medians)
             verdict.baselineMedian = baselineMedian
             verdict.relativeChange = baselineMedian == 0 ? nil : (item.new.median - baselineMedian) / baselineMedian
             verdict.robustZ = robustZ(item.new.median, reference: medians, madFloorFraction: settings.madFloorFraction)
