@@ -41,24 +41,16 @@ extension ReportPage {
         let name = escapeXML(verdict.series.name)
         let trendChart = TrendChart(trend: trend, decision: verdict.decision, colour: colour).render()
         let distribution = DistributionChart(trend: trend, colour: colour).render()
-        var trendLegend = [
-            "<span><span class=\"key dot\" style=\"background:\(colour)\"></span>baseline run: median, 95 % CI</span>",
-            "<span><span class=\"key dot\" style=\"background:\(colour);opacity:.45\"></span>other run</span>",
-        ]
-        if trend.points.contains(where: { !$0.good }) {
-            trendLegend.append("<span><span class=\"key dot\" style=\"border:2px solid \(colour)\"></span>partial or failed run</span>")
+        let trendLegend = Self.trendLegend(trend, colour: colour)
+        var distributionLegend: [String] = []
+        if !trend.baselineSamples.isEmpty {
+            distributionLegend.append("<span><span class=\"key dot\" style=\"background:#666\"></span>baseline runs' samples</span>")
         }
-        trendLegend += [
-            "<span><span class=\"key ring\" style=\"background:radial-gradient(circle, \(colour) 0 40%, #fff 45%)\"></span>new run</span>",
-            "<span><span class=\"key band\"></span>baseline median ± noise floor</span>",
-            "<span><span class=\"key dash\"></span>stack change</span>",
-        ]
-        if !trend.changePointRunIDs.isEmpty { trendLegend.append("<span><span class=\"key tri\"></span>change point</span>") }
-        let distributionLegend = [
-            "<span><span class=\"key dot\" style=\"background:#666\"></span>baseline runs' samples</span>",
+        distributionLegend += [
             "<span><span class=\"key dot\" style=\"background:\(colour)\"></span>new run's samples</span>",
             "<span>box: quartiles, bar: median, whiskers: p5–p95</span>",
         ]
+        if trend.band != nil { distributionLegend.append("<span><span class=\"key band\"></span>baseline median ± noise floor</span>") }
         return """
             <section class="series">
             <h3>\(name) \(Self.badge(verdict.decision))<span class="series-summary">\(escapeXML(summary))</span></h3>
@@ -73,6 +65,28 @@ extension ReportPage {
             </section>
 
             """
+    }
+
+    /// A key for what this chart shows and nothing else: a first night has
+    /// no band, most series have no change point.
+    private static func trendLegend(_ trend: SeriesTrend, colour: String) -> [String] {
+        let points = trend.points
+        var legend: [String] = []
+        if points.contains(where: \.inBaseline) {
+            legend.append("<span><span class=\"key dot\" style=\"background:\(colour)\"></span>baseline run: median, 95 % CI</span>")
+        }
+        if points.contains(where: { $0.good && !$0.inBaseline && !$0.isNew }) {
+            legend.append("<span><span class=\"key dot\" style=\"background:\(colour);opacity:.45\"></span>other run</span>")
+        }
+        if points.contains(where: { !$0.good }) {
+            legend.append("<span><span class=\"key dot\" style=\"border:2px solid \(colour)\"></span>partial or failed run</span>")
+        }
+        legend.append(
+            "<span><span class=\"key ring\" style=\"background:radial-gradient(circle, \(colour) 0 40%, #fff 45%)\"></span>new run, 95 % CI</span>")
+        if trend.band != nil { legend.append("<span><span class=\"key band\"></span>baseline median ± noise floor</span>") }
+        if !trend.stackChanges.isEmpty { legend.append("<span><span class=\"key dash\"></span>stack change</span>") }
+        if !trend.changePointRunIDs.isEmpty { legend.append("<span><span class=\"key tri\"></span>change point</span>") }
+        return legend
     }
 
     // MARK: Phases
