@@ -71,6 +71,11 @@ func formatShortDate(_ date: Date) -> String {
     utcFormatter("MM-dd").string(from: date)
 }
 
+/// "11-30 08:36": for runs of which several fall on one day.
+func formatShortTime(_ date: Date) -> String {
+    utcFormatter("MM-dd HH:mm").string(from: date)
+}
+
 private func utcFormatter(_ format: String) -> DateFormatter {
     let formatter = DateFormatter()
     formatter.locale = Locale(identifier: "en_US_POSIX")

@@ -108,17 +108,21 @@ struct TrendChart {
     private func drawXAxis(_ canvas: inout SVGCanvas, points: [TrendPoint], x: (Int) -> Double, slot: Double) {
         let axisY = Self.height - bottom
         canvas.line(left, axisY, Self.width - right, axisY, stroke: Palette.muted)
-        let stride = max(1, Int((44 / slot).rounded(.up)))
         let last = points.count - 1
+        // Several runs a day (a CI job, a test) tell apart only by the time,
+        // a wider label that needs more room.
+        let days = Set(points.map { formatShortDate($0.startedAt) })
+        let label = days.count < points.count ? formatShortTime : formatShortDate
+        let stride = max(1, Int(((days.count < points.count ? 76 : 44) / slot).rounded(.up)))
         for index in points.indices {
             let isLast = index == last
             guard isLast || (index % stride == 0 && last - index >= stride) else { continue }
             canvas.line(x(index), axisY, x(index), axisY + 4, stroke: Palette.muted)
             canvas.text(
-                isLast && points[index].isNew ? "new" : formatShortDate(points[index].startedAt), x: x(index), y: axisY + 17,
+                isLast && points[index].isNew ? "new" : label(points[index].startedAt), x: x(index), y: axisY + 17,
                 anchor: .middle, size: labelSize, weight: isLast ? "bold" : nil, fill: Palette.muted)
         }
-        canvas.text("run (start date, UTC), oldest → newest", x: (left + Self.width - right) / 2, y: Self.height - 8, anchor: .middle, size: labelSize + 1)
+        canvas.text(days.count < points.count ? "run (start, UTC), oldest → newest" : "run (start date, UTC), oldest → newest", x: (left + Self.width - right) / 2, y: Self.height - 8, anchor: .middle, size: labelSize + 1)
     }
 
     struct StackLabel {

@@ -208,7 +208,7 @@ public struct VerdictEngine: Sendable {
         let change = verdict.newMedian - baseline
         let floor = settings.floor(for: verdict.series)
         guard floor.isExceeded(by: change, baseline: baseline) else {
-            verdict.reason = "within the noise floor (\(percent(floor.relative)))"
+            verdict.reason = "under the noise floor (\(percent(floor.relative)))"
             return
         }
         guard let z = verdict.robustZ, abs(z) > settings.robustZThreshold else {
@@ -248,10 +248,10 @@ public struct VerdictEngine: Sendable {
             if sameDirection && settings.floor(for: verdict.series).isExceeded(by: change, baseline: baseline)
                 && abs(z) > settings.robustZThreshold
             {
-                verdict.reason = "confirmed by a second batch (\(signedPercent(change / baseline)))"
+                verdict.reason = "confirmed (second batch \(signedPercent(change / baseline)))"
             } else {
                 verdict.decision = .unconfirmed
-                verdict.reason = "the confirmation batch did not agree (\(signedPercent(change / baseline)))"
+                verdict.reason = "second batch disagreed (\(signedPercent(change / baseline)))"
             }
             return verdict
         }

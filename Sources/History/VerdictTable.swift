@@ -46,6 +46,11 @@ extension NightlyOutcome {
             lines.append(verdicts.isEmpty && baseline != "none" ? "  no series to judge" : "")
             return lines.joined(separator: "\n")
         }
+        // A change every series saw (a new commit, a QEMU upgrade) is said
+        // once; the column keeps what only some series saw.
+        let judged = verdicts.filter { !$0.baselineRunIDs.isEmpty }
+        let shared = judged.first.map { first in first.stackChanges.filter { change in judged.allSatisfy { $0.stackChanges.contains(change) } } } ?? []
+        if !shared.isEmpty { lines.append("  stack changed since the baseline: " + shared.joined(separator: ", ")) }
         lines.append("")
         var rows: [[String]] = [["series", "baseline", "new", "change", "p", "decision", "stack changed"]]
         let ordered = verdicts.sorted { (verdictRank($0.decision), $0.series) < (verdictRank($1.decision), $1.series) }
@@ -57,11 +62,16 @@ extension NightlyOutcome {
                 formatSeriesValue(verdict.newMedian, unit),
                 verdict.relativeChange.map(signedPercent) ?? "-",
                 verdict.pValue.map { String(format: "%.4f", $0) } ?? "-",
-                verdict.decision.rawValue + (verdict.decision == .ok || verdict.decision == .warming ? "" : ": " + verdict.reason),
-                verdict.stackChanges.isEmpty ? "-" : verdict.stackChanges.joined(separator: ", "),
+                verdict.decision == .warming ? "warming" : "\(verdict.decision.rawValue): \(verdict.reason)",
+                verdict.stackChanges.filter { !shared.contains($0) }.joined(separator: ", ").nonEmpty ?? "-",
             ])
         }
+        if rows.dropFirst().allSatisfy({ $0.last == "-" }) { rows = rows.map { Array($0.dropLast()) } }
         lines += alignColumns(rows).map { "  " + $0 }
         return lines.joined(separator: "\n")
     }
+}
+
+extension String {
+    fileprivate var nonEmpty: String? { isEmpty ? nil : self }
 }

@@ -136,7 +136,7 @@ public struct NightlyJob: Sendable {
         if header.underLoad {
             // Not refused (unless --require-quiet), but said.
             for index in verdicts.indices where verdicts[index].decision != .ok && verdicts[index].decision != .warming {
-                verdicts[index].reason += String(format: "; measured under load (%.1f at the end)", conditions.loadAverageAtEnd)
+                verdicts[index].reason += String(format: ", under load %.1f", conditions.loadAverageAtEnd)
             }
         }
         if request.record {
