@@ -43,9 +43,8 @@ public struct NightlyJob: Sendable {
     private let host: HostIdentity
 
     public init(_ request: NightlyRequest) async throws {
-        comparison = try await ComparisonJob(request.comparison)
         let store = try SQLiteHistoryStore.open(path: request.historyPath)
-        host = HostIdentity(host: comparison.hostFacts)
+        let host = HostIdentity(host: HostFacts.probe())
         // An explicit baseline that does not exist is a mistake to report
         // before an hour of measuring, not after.
         switch request.baseline {
@@ -63,6 +62,8 @@ public struct NightlyJob: Sendable {
             }
         case .automatic, nil: break
         }
+        comparison = try await ComparisonJob(request.comparison)
+        self.host = host
         self.request = request
         self.store = store
     }

@@ -11,7 +11,7 @@ extension RealInstances {
             initrd: String = Fixtures.images.initramfs
         ) -> MicroVMConfiguration {
             var configuration = MicroVMConfiguration(
-                connectURI: uri, stateDirectory: Fixtures.state, kernelPath: kernel, initrdPath: initrd)
+                connectURI: uri, stateDirectory: Fixtures.inProcessState, kernelPath: kernel, initrdPath: initrd)
             configuration.accelerator = .tcg
             configuration.limits.timeout = .seconds(90)
             return configuration
@@ -46,11 +46,11 @@ extension RealInstances {
                 #expect((footprint[.guestUsed] ?? 0) > 0)
                 return pid
             }
-            let manager = try await DomainManager(uri: configuration.connectURI, stateDirectory: Fixtures.state)
+            let manager = try await DomainManager(uri: configuration.connectURI, stateDirectory: Fixtures.inProcessState)
             #expect(try manager.runningMVMDomains().isEmpty)
             #expect(!Fixtures.processExists(pid))
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
-            #expect(Fixtures.consoleFiles().isEmpty)
+            #expect(Fixtures.consoleFiles(in: Fixtures.inProcessState).isEmpty)
             #expect(Fixtures.mvmDomainCgroups().isEmpty)
         }
 
@@ -77,7 +77,7 @@ extension RealInstances {
             defer { try? FileManager.default.removeItem(at: directory) }
             let configuration = configuration(uri: uri, kernel: copies[0], initrd: copies[1])
             let launcher = try await MicroVMLauncher(configuration)
-            #expect(launcher.configuration.kernelPath.hasPrefix(Fixtures.state.subdirectory("images") + "/vmlinux-"))
+            #expect(launcher.configuration.kernelPath.hasPrefix(Fixtures.inProcessState.subdirectory("images") + "/vmlinux-"))
             try await bootAndCheck(configuration, expectMachine: .microvm)
         }
 
@@ -99,7 +99,7 @@ extension RealInstances {
             let uri = "qemu+ssh://root@127.0.0.1:2222/system?keyfile=\(key)&no_verify=1&known_hosts=/dev/null"
             // mvm copies nothing to a remote host: the images must already be
             // where its QEMU can read them, as staged here for "that host".
-            let staging = ImageStaging(stateDirectory: Fixtures.state)
+            let staging = ImageStaging(stateDirectory: Fixtures.inProcessState)
             let launcher = try await MicroVMLauncher(configuration(
                 uri: uri, kernel: try staging.reachablePath(for: Fixtures.images.minimalVmlinux),
                 initrd: try staging.reachablePath(for: Fixtures.images.initramfs)))
@@ -113,7 +113,7 @@ extension RealInstances {
                 #expect((footprint[.rss] ?? 0) > 10 << 20)
                 return vm.name
             }
-            let manager = try await DomainManager(uri: uri, stateDirectory: Fixtures.state)
+            let manager = try await DomainManager(uri: uri, stateDirectory: Fixtures.inProcessState)
             #expect(try !manager.runningMVMDomains().contains(name))
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
         }
@@ -167,10 +167,10 @@ extension RealInstances {
         }
 
         func expectNothingLeft(_ configuration: MicroVMConfiguration) async throws {
-            let manager = try await DomainManager(uri: configuration.connectURI, stateDirectory: Fixtures.state)
+            let manager = try await DomainManager(uri: configuration.connectURI, stateDirectory: Fixtures.inProcessState)
             #expect(try manager.runningMVMDomains().isEmpty)
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
-            #expect(Fixtures.consoleFiles().isEmpty)
+            #expect(Fixtures.consoleFiles(in: Fixtures.inProcessState).isEmpty)
             #expect(Fixtures.mvmDomainCgroups().isEmpty)
             #expect(TeardownRegistry.shared.registeredKeys.isEmpty)
         }

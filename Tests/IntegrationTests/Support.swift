@@ -22,6 +22,12 @@ enum Fixtures {
     /// capability cache is reused.
     static let state = StateDirectory(path: "/var/tmp/mvm-tests")
 
+    /// The state directory of tests that boot through libvirt inside the
+    /// test process. libvirt keeps an embedded driver, and its lock on the
+    /// root, for as long as the process lives: an `mvm` started by a later
+    /// test on the same root would find it locked.
+    static let inProcessState = StateDirectory(path: "/var/tmp/mvm-tests-in-process")
+
     static func requireImages() throws {
         for path in [images.minimalVmlinux, images.minimalBzImage, images.initramfs] {
             try #require(
@@ -76,8 +82,8 @@ enum Fixtures {
         }
     }
 
-    static func consoleFiles() -> [String] {
-        (try? FileManager.default.contentsOfDirectory(atPath: state.subdirectory("consoles"))) ?? []
+    static func consoleFiles(in directory: StateDirectory = state) -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: directory.subdirectory("consoles"))) ?? []
     }
 
     /// Copies of images in a directory only root can enter (mode 0700, as
