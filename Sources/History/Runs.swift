@@ -72,6 +72,14 @@ public struct RecordedRun: Sendable, Codable, Equatable {
         self.verdicts = verdicts
     }
 
+    /// The run as its job reported it, without the trends (they need the
+    /// history around it).
+    public var outcome: NightlyOutcome {
+        NightlyOutcome(
+            run: header, host: host, plan: plan, conditions: conditions, baseline: "as recorded", verdicts: verdicts, trends: [],
+            comparison: report, failures: failures, exitStatus: nightlyExitStatus(verdicts: verdicts, jobFailed: !failures.isEmpty))
+    }
+
     /// Every series of the run, with its values.
     public var series: [(SeriesKey, SeriesValues)] {
         report.seriesValues(hostKey: header.hostKey, planKey: header.planKey)

@@ -18,9 +18,16 @@ struct StoreOptions: ParsableArguments {
         let state = stateDirectory.map(StateDirectory.init(path:)) ?? .defaultLocation()
         let path = historyPath.map(absolute) ?? NightlyRequest.defaultHistoryPath(in: state)
         guard FileManager.default.fileExists(atPath: path) else {
-            throw ValidationError("no history at \(path): record runs with `mvm nightly` or `mvm compare --record`, or pass --history.")
+            throw NightlyError("no history at \(path): record runs with `mvm nightly` or `mvm compare --record`, or pass --history")
         }
         return try SQLiteHistoryStore.open(path: path)
+    }
+
+    func recordedRun(_ id: String) throws -> RecordedRun {
+        guard let recorded = try open().run(id: id) else {
+            throw NightlyError("no run \(id) in the history: see `mvm history list`")
+        }
+        return recorded
     }
 }
 
@@ -80,14 +87,8 @@ extension MVM.HistoryCommand {
         var runID: String
 
         func run() throws {
-            let store = try store.open()
-            guard let recorded = try store.run(id: runID) else {
-                throw ValidationError("no run \(runID) in the history: see `mvm history list`.")
-            }
-            let outcome = NightlyOutcome(
-                run: recorded.header, host: recorded.host, plan: recorded.plan, conditions: recorded.conditions, baseline: "as recorded",
-                verdicts: recorded.verdicts, trends: [], comparison: recorded.report, failures: recorded.failures,
-                exitStatus: nightlyExitStatus(verdicts: recorded.verdicts, jobFailed: !recorded.failures.isEmpty))
+            let recorded = try store.recordedRun(runID)
+            let outcome = recorded.outcome
             print(outcome.verdictTable())
             print("")
             print("plan: \(recorded.plan.description) (\(recorded.header.planKey))")
@@ -109,14 +110,8 @@ extension MVM.HistoryCommand {
         var output: String?
 
         func run() throws {
-            let store = try store.open()
-            guard let recorded = try store.run(id: runID) else {
-                throw ValidationError("no run \(runID) in the history: see `mvm history list`.")
-            }
-            let outcome = NightlyOutcome(
-                run: recorded.header, host: recorded.host, plan: recorded.plan, conditions: recorded.conditions, baseline: "as recorded",
-                verdicts: recorded.verdicts, trends: [], comparison: recorded.report, failures: recorded.failures,
-                exitStatus: nightlyExitStatus(verdicts: recorded.verdicts, jobFailed: !recorded.failures.isEmpty))
+            let recorded = try store.recordedRun(runID)
+            let outcome = recorded.outcome
             let data = try mvmJSONData(ReportWithVerdicts(outcome: outcome))
             if let output {
                 try writeAtomically(data, to: output)
