@@ -86,6 +86,11 @@ public final class ContainerLauncher: InstanceLauncher {
     /// readiness line. On failure the container and its bundle are removed.
     public func launch() async throws(ContainerError) -> Container {
         try await withLaunchScope(timeout: configuration.limits.timeout) { (scope) async throws(ContainerError) -> Container in
+            do throws(SystemFailure) {
+                try scope.claimOwnership(in: OwnerRecords(stateDirectory: configuration.stateDirectory), kind: "container")
+            } catch {
+                throw .system(error)
+            }
             let bundle = ContainerBundle(stateDirectory: configuration.stateDirectory, id: scope.id)
             let pipe: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
             do {

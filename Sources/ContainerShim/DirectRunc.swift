@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import MVMCore
 
@@ -15,7 +16,23 @@ public struct DirectRuncLauncher: InstanceLauncher {
         let configuration = base.configuration
         let runtime = base.runtime
         return try await withLaunchScope(timeout: configuration.limits.timeout) { (scope) async throws(ContainerError) -> DirectRuncInstance in
+            do throws(SystemFailure) {
+                try scope.claimOwnership(in: OwnerRecords(stateDirectory: configuration.stateDirectory), kind: "runc-direct")
+            } catch {
+                throw .system(error)
+            }
             let bundle = ContainerBundle(stateDirectory: configuration.stateDirectory, id: scope.id)
+            // Registered before the bundle exists, so an interrupt while it
+            // is written or while `runc run` starts still removes it.
+            let started = Mutex<SupervisedProcess?>(nil)
+            let handle = scope.onTeardown {
+                guard let process = started.withLock({ $0 }) else {
+                    bundle.remove()
+                    return
+                }
+                let teardown = ContainerTeardown(runtime: runtime, id: scope.id, bundle: bundle, output: process.output)
+                try await teardown.run(afterKill: { await process.stop() })
+            }
             try bundle.write(base.spec(id: scope.id))
             let process: SupervisedProcess
             do {
@@ -24,11 +41,9 @@ public struct DirectRuncLauncher: InstanceLauncher {
                     arguments: ["--root", runtime.stateRoot, "run", "--bundle", bundle.path, scope.id],
                     stderrPath: bundle.stderrPath)
             } catch {
-                bundle.remove()
                 throw .system(SystemFailure("cannot start \(runtime.name) run", underlying: error))
             }
-            let teardown = ContainerTeardown(runtime: runtime, id: scope.id, bundle: bundle, output: process.output)
-            let handle = scope.onTeardown { try await teardown.run(afterKill: { await process.stop() }) }
+            started.withLock { $0 = process }
             scope.mark(.spawned)
             do throws(ReadinessFailure) {
                 let boot = try await scope.awaitReadiness(on: process.output)

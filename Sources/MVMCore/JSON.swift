@@ -7,3 +7,10 @@ public func mvmJSONData<Value: Encodable>(_ value: Value) throws -> Data {
     encoder.dateEncodingStrategy = .iso8601
     return try encoder.encode(value)
 }
+
+/// The decoder for what `mvmJSONData` wrote.
+public func mvmJSONDecoder() -> JSONDecoder {
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    return decoder
+}

@@ -11,7 +11,7 @@ package final class LaunchScope: Sendable {
     package let stopwatch: PhaseStopwatch
     package let timeout: Duration
     private let registry: TeardownRegistry
-    private let state = Mutex<(timeline: BootTimeline, teardown: InstanceTeardown?)>((BootTimeline(), nil))
+    private let state = Mutex<(timeline: BootTimeline, teardown: InstanceTeardown?, owner: OwnerRecord?)>((BootTimeline(), nil, nil))
 
     init(timeout: Duration, registry: TeardownRegistry) {
         id = newInstanceName()
@@ -28,17 +28,38 @@ package final class LaunchScope: Sendable {
         state.withLock { $0.timeline.append(phase, at: offset) }
     }
 
+    /// Records in the state directory that this process owns the instance,
+    /// before anything of it exists, so that `mvm gc` can tell it from an
+    /// orphan if this process dies. The teardown removes the record.
+    package func claimOwnership(in records: OwnerRecords, kind: String, connectURI: String? = nil) throws(SystemFailure) {
+        let record = try records.claim(id, kind: kind, connectURI: connectURI)
+        state.withLock { $0.owner = record }
+    }
+
+    /// Notes a process mvm started for the instance in its owner record.
+    package func noteChildProcess(_ pid: Int32) {
+        state.withLock { $0.owner }?.noteChild(pid)
+    }
+
     /// Says how to remove everything this launch makes; call it before the
     /// first thing that needs removing exists. `action` must cope with a
     /// launch that got only part of the way. The instance takes the returned
     /// teardown over when the launch succeeds.
     package func onTeardown(_ action: @escaping @Sendable () async throws -> Void) -> InstanceTeardown {
-        let teardown = InstanceTeardown(key: id, registry: registry, action: action)
-        state.withLock { $0.teardown = teardown }
-        return teardown
+        state.withLock { state in
+            let teardown = InstanceTeardown(key: id, registry: registry, owner: state.owner, action: action)
+            state.teardown = teardown
+            return teardown
+        }
     }
 
     var teardown: InstanceTeardown? { state.withLock { $0.teardown } }
+
+    /// A launch that failed before it made anything to tear down.
+    func releaseOwnershipWithoutTeardown() {
+        let owner = state.withLock { $0.teardown == nil ? $0.owner : nil }
+        owner?.remove()
+    }
 
     /// Blocks until the workload prints its readiness line on `output`, then
     /// completes the boot record with first-output and ready.
@@ -86,6 +107,7 @@ package func withLaunchScope<Instance, Failure: Error>(
         return try await body(scope)
     } catch {
         try? await scope.teardown?.run()
+        scope.releaseOwnershipWithoutTeardown()
         throw error
     }
 }

@@ -18,10 +18,16 @@ public final class InstanceTeardown: Sendable {
     private let state = Mutex(State.armed)
     private let action: @Sendable () async throws -> Void
     private let registry: TeardownRegistry
+    /// The instance's owner record: removed once the teardown succeeded,
+    /// marked kept on `detach()`. A teardown that fails leaves it for `mvm gc`.
+    private let owner: OwnerRecord?
 
-    package init(key: String, registry: TeardownRegistry, action: @escaping @Sendable () async throws -> Void) {
+    package init(
+        key: String, registry: TeardownRegistry, owner: OwnerRecord? = nil, action: @escaping @Sendable () async throws -> Void
+    ) {
         self.key = key
         self.registry = registry
+        self.owner = owner
         self.action = action
         registry.register(self)
     }
@@ -30,10 +36,14 @@ public final class InstanceTeardown: Sendable {
     /// returns at once after `detach()` or a finished teardown.
     public func run() async throws {
         let action = self.action
+        let owner = self.owner
         let task = state.withLock { state -> Task<Void, any Error>? in
             switch state {
             case .armed:
-                let task = Task { try await action() }
+                let task = Task {
+                    try await action()
+                    owner?.remove()
+                }
                 state = .running(task)
                 return task
             case .running(let task):
@@ -58,7 +68,10 @@ public final class InstanceTeardown: Sendable {
             state = .detached
             return true
         }
-        if detached { registry.unregister(key) }
+        if detached {
+            owner?.markKept()
+            registry.unregister(key)
+        }
     }
 }
 

@@ -9,6 +9,8 @@ public struct DirectQEMULauncher: InstanceLauncher {
     public let description: DomainDescription
     public let emulator: String
     public let timeout: Duration
+    /// Where its owner record goes.
+    public let stateDirectory: StateDirectory
 
     /// Takes the domain description of a `MicroVMLauncher`, so both boot
     /// exactly the same guest.
@@ -19,6 +21,7 @@ public struct DirectQEMULauncher: InstanceLauncher {
         self.description = launcher.describeDomain(name: "qemu-direct")
         self.emulator = emulator
         self.timeout = launcher.configuration.limits.timeout
+        self.stateDirectory = launcher.configuration.stateDirectory
     }
 
     /// QEMU's command line, device for device what libvirt generates for the
@@ -47,6 +50,11 @@ public struct DirectQEMULauncher: InstanceLauncher {
 
     public func launch() async throws(VMMError) -> DirectQEMUInstance {
         try await withLaunchScope(timeout: timeout) { (scope) async throws(VMMError) -> DirectQEMUInstance in
+            do throws(SystemFailure) {
+                try scope.claimOwnership(in: OwnerRecords(stateDirectory: stateDirectory), kind: "qemu-direct")
+            } catch {
+                throw .system(error)
+            }
             let process: SupervisedProcess
             do {
                 process = try await SupervisedProcess.start(executable: emulator, arguments: arguments)
@@ -54,6 +62,8 @@ public struct DirectQEMULauncher: InstanceLauncher {
                 throw .system(SystemFailure("cannot start \(emulator)", underlying: error))
             }
             let teardown = scope.onTeardown { await process.stop() }
+            // A plain QEMU outlives a killed mvm: gc finds it by this.
+            scope.noteChildProcess(process.pid)
             scope.mark(.spawned)
             do throws(ReadinessFailure) {
                 let boot = try await scope.awaitReadiness(on: process.output)

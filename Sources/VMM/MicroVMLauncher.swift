@@ -120,6 +120,12 @@ public final class MicroVMLauncher: InstanceLauncher {
     /// domain is destroyed and its files removed before the error is thrown.
     public func launch() async throws(VMMError) -> MicroVM {
         try await withLaunchScope(timeout: configuration.limits.timeout) { (scope) async throws(VMMError) -> MicroVM in
+            do throws(SystemFailure) {
+                try scope.claimOwnership(
+                    in: OwnerRecords(stateDirectory: configuration.stateDirectory), kind: "micro-vm", connectURI: configuration.connectURI)
+            } catch {
+                throw .system(error)
+            }
             let boot = DomainBoot(
                 description: describeDomain(name: scope.id), connection: connection, configuration: configuration,
                 acceleratorChoice: acceleratorChoice, logger: logger)

@@ -45,7 +45,17 @@ extension MVM {
             let containers = try ContainerManager(stateDirectory: common.state)
             let runningDomains = try domains.runningMVMDomains()
             let runningContainers = try await containers.containerIDs()
+            let owners = OwnerRecords(stateDirectory: common.state)
             for name in all ? runningDomains + runningContainers : names {
+                // Another mvm's instance in the middle of its run: that mvm
+                // tears it down; taking it away would wreck its measurement.
+                if let owner = owners.owner(of: name), !owner.kept, owner.ownerIsAlive {
+                    if all {
+                        print("left \(name): in use by mvm (pid \(owner.pid))")
+                        continue
+                    }
+                    throw ValidationError("\(name) is in use by a running mvm (pid \(owner.pid)), which removes it when it is done.")
+                }
                 if runningDomains.contains(name) {
                     try domains.destroyDomain(named: name)
                 } else if runningContainers.contains(name) {
@@ -53,6 +63,7 @@ extension MVM {
                 } else {
                     throw ValidationError("\(name) is neither a running mvm domain on \(domains.uri) nor an mvm container; see mvm list.")
                 }
+                owners.remove(name)
                 print("destroyed \(name)")
             }
         }

@@ -24,8 +24,10 @@ struct CommonOptions: ParsableArguments {
         stateDirectory.map(StateDirectory.init(path:)) ?? .defaultLocation()
     }
 
-    func bootstrapLogging() {
+    /// Sets up logging and interrupt handling, and warns about orphans.
+    func bootstrapLogging(checkOrphans: Bool = true) {
         InterruptHandling.install()
+        if checkOrphans { warnAboutOrphans(in: state) }
         let level: Logger.Level = verbose ? .debug : .warning
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
