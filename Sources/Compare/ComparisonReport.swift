@@ -57,6 +57,9 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
     public var caveats: [String]
     public var samples: [InstanceSample]
     public var summary: ComparisonSummary
+    /// True when the comparison was interrupted: the samples are those of
+    /// the runs that completed. Absent from a complete report.
+    public var partial: Bool?
 
     public init(
         environment: EnvironmentFingerprint, plan: ComparisonPlan, bootstrap: BootstrapSettings = .default,

@@ -1,4 +1,5 @@
 import MVMCore
+import Synchronization
 
 /// How many runs, in which order.
 public struct ComparisonPlan: Sendable, Codable, Equatable {
@@ -73,6 +74,20 @@ public struct ComparisonProgress: Sendable {
     }
 }
 
+/// The samples of a comparison as its batches complete, readable from
+/// another thread: what an interrupted comparison still reports.
+public final class SampleLog: Sendable {
+    private let samples = Mutex<[InstanceSample]>([])
+
+    public init() {}
+
+    func append(_ batch: [InstanceSample]) {
+        samples.withLock { $0 += batch }
+    }
+
+    public var snapshot: [InstanceSample] { samples.withLock { $0 } }
+}
+
 /// Runs every contender `warmup + runs` times, interleaved: each run starts
 /// every contender once, in an order shuffled anew per run, so drift on the
 /// machine (other load, thermal, caches) hits all contenders alike.
@@ -85,7 +100,7 @@ public struct ComparisonRunner: Sendable {
         self.contenders = contenders
     }
 
-    public func run(progress: (ComparisonProgress) -> Void = { _ in }) async -> [InstanceSample] {
+    public func run(log: SampleLog? = nil, progress: (ComparisonProgress) -> Void = { _ in }) async -> [InstanceSample] {
         var generator = Xoshiro256StarStar(seed: plan.seed)
         var samples: [InstanceSample] = []
         let clock = ContinuousClock()
@@ -96,7 +111,9 @@ public struct ComparisonRunner: Sendable {
             var order = contenders
             generator.shuffle(&order)
             for contender in order {
-                samples += await measureBatch(contender, run: run)
+                let batch = await measureBatch(contender, run: run)
+                samples += batch
+                log?.append(batch)
                 completed += 1
                 progress(ComparisonProgress(
                     completedBatches: completed, totalBatches: total, elapsed: clock.now - start,

@@ -84,9 +84,22 @@ public struct ComparisonJob: Sendable {
     public var hostFacts: HostFacts { host }
 
     /// Measures every contender as planned and returns the whole report.
-    public func run(progress: (ComparisonProgress) -> Void = { _ in }) async -> ComparisonReport {
+    /// `log` receives the samples as batches complete, for an interrupted
+    /// run's partial report.
+    public func run(log: SampleLog? = nil, progress: (ComparisonProgress) -> Void = { _ in }) async -> ComparisonReport {
         let startedAt = Date()
-        let samples = await ComparisonRunner(plan: request.plan, contenders: contenders).run(progress: progress)
+        let samples = await ComparisonRunner(plan: request.plan, contenders: contenders).run(log: log, progress: progress)
+        return await report(samples: samples, startedAt: startedAt)
+    }
+
+    /// The report of the samples an interrupted run completed, marked partial.
+    public func partialReport(samples: [InstanceSample], startedAt: Date) async -> ComparisonReport {
+        var report = await report(samples: samples, startedAt: startedAt)
+        report.partial = true
+        return report
+    }
+
+    private func report(samples: [InstanceSample], startedAt: Date) async -> ComparisonReport {
         var caveats: [String] = []
         for caveat in contenders.flatMap(\.launcher.caveats) where !caveats.contains(caveat) { caveats.append(caveat) }
         return ComparisonReport(

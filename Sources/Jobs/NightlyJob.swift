@@ -68,7 +68,45 @@ public struct NightlyJob: Sendable {
         self.store = store
     }
 
-    public func run(progress: @Sendable (ComparisonProgress) -> Void = { _ in }) async -> NightlyOutcome {
+    /// The plan, stack and header a run of this job records.
+    private func identity(of report: ComparisonReport, startedAt: Date) -> (PlanIdentity, StackFacts, RunHeader) {
+        let plan = PlanIdentity(
+            contenders: report.contenders, memoryMiB: request.comparison.limits.memoryMiB, vcpus: request.comparison.limits.vcpus,
+            accelerator: report.environment.accelerator, runs: request.comparison.plan.runs, warmup: request.comparison.plan.warmup,
+            concurrency: request.comparison.plan.concurrency)
+        let stack = StackFacts(
+            hostKernel: report.environment.hostKernel, versions: report.environment.versions, images: report.environment.images,
+            domainXML: sha256Hex(Data(comparison.domainXML.utf8)), mvmVersion: report.environment.mvmVersion,
+            gitCommit: report.environment.gitCommit)
+        let header = RunHeader(
+            id: RunHeader.newID(at: startedAt), label: request.label, startedAt: startedAt, hostKey: host.key, planKey: plan.key,
+            stack: stack, partial: report.partial == true, failed: false, underLoad: false)
+        return (plan, stack, header)
+    }
+
+    /// What an interrupted job keeps: the completed runs' samples, recorded
+    /// as a partial run (never a baseline) when the job records, and the
+    /// outcome to export. No verdict is given on a partial run.
+    public func interrupted(samples: [InstanceSample], startedAt: Date) async -> NightlyOutcome {
+        let report = await comparison.partialReport(samples: samples, startedAt: startedAt)
+        let (plan, _, header) = identity(of: report, startedAt: startedAt)
+        let snapshot = HostSnapshot.take()
+        let conditions = HostConditions(start: snapshot, end: snapshot)
+        var failures = ["interrupted after \(samples.filter { !$0.warmup }.count) measured instances"]
+        if request.record {
+            do {
+                try store.record(RecordedRun(
+                    header: header, host: host, plan: plan, conditions: conditions, report: report, failures: failures, verdicts: []))
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        return NightlyOutcome(
+            run: header, host: host, plan: plan, conditions: conditions, baseline: "none (interrupted)", verdicts: [], trends: [],
+            comparison: report, failures: failures, exitStatus: 2)
+    }
+
+    public func run(log: SampleLog? = nil, progress: @Sendable (ComparisonProgress) -> Void = { _ in }) async -> NightlyOutcome {
         let startedAt = Date()
         let start = HostSnapshot.take()
         var failures: [String] = []
@@ -80,7 +118,7 @@ public struct NightlyJob: Sendable {
         }
         let report: ComparisonReport
         if failures.isEmpty {
-            report = await comparison.run(progress: progress)
+            report = await comparison.run(log: log, progress: progress)
         } else {
             report = await comparison.emptyReport(startedAt: startedAt)
         }
@@ -89,17 +127,8 @@ public struct NightlyJob: Sendable {
             failures.append("\(contender.name): \(contender.failed) of \(contender.instances) runs failed: \(reasons)")
         }
 
-        let plan = PlanIdentity(
-            contenders: report.contenders, memoryMiB: request.comparison.limits.memoryMiB, vcpus: request.comparison.limits.vcpus,
-            accelerator: report.environment.accelerator, runs: request.comparison.plan.runs, warmup: request.comparison.plan.warmup,
-            concurrency: request.comparison.plan.concurrency)
-        let stack = StackFacts(
-            hostKernel: report.environment.hostKernel, versions: report.environment.versions, images: report.environment.images,
-            domainXML: sha256Hex(Data(comparison.domainXML.utf8)), mvmVersion: report.environment.mvmVersion,
-            gitCommit: report.environment.gitCommit)
-        var header = RunHeader(
-            id: RunHeader.newID(at: startedAt), label: request.label, startedAt: startedAt, hostKey: host.key, planKey: plan.key,
-            stack: stack, partial: false, failed: false, underLoad: false)
+        let (plan, stack, initialHeader) = identity(of: report, startedAt: startedAt)
+        var header = initialHeader
 
         var verdicts: [SeriesVerdict] = []
         var trends: [SeriesTrend] = []

@@ -102,6 +102,9 @@ package func withLaunchScope<Instance, Failure: Error>(
     registry: TeardownRegistry = .shared,
     _ body: (LaunchScope) async throws(Failure) -> Instance
 ) async throws(Failure) -> Instance {
+    // The process is being stopped: start nothing more. It exits shortly;
+    // until then this launch waits rather than make what nobody removes.
+    while registry.isClosing { try? await Task.sleep(for: .seconds(1)) }
     let scope = LaunchScope(timeout: timeout, registry: registry)
     do {
         return try await body(scope)

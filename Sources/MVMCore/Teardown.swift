@@ -81,8 +81,13 @@ public final class TeardownRegistry: Sendable {
     public static let shared = TeardownRegistry()
 
     private let teardowns = Mutex<[String: InstanceTeardown]>([:])
+    /// Set by `tearDownAllBlocking` (the process is about to exit): no new
+    /// launch begins after it.
+    private let closing = Mutex(false)
 
     public init() {}
+
+    package var isClosing: Bool { closing.withLock { $0 } }
 
     func register(_ teardown: InstanceTeardown) {
         teardowns.withLock { $0[teardown.key] = teardown }
@@ -109,10 +114,17 @@ public final class TeardownRegistry: Sendable {
 
     /// `tearDownAll()` for a signal handler, which cannot await: blocks the
     /// calling thread (never one of Swift's cooperative threads) until done.
+    /// No launch begins afterwards, and one that registered its teardown
+    /// while the others were being torn down is torn down too: the work
+    /// that started the launches keeps running until the process exits.
     public func tearDownAllBlocking() {
+        closing.withLock { $0 = true }
         let done = DispatchSemaphore(value: 0)
         Task.detached {
-            await self.tearDownAll()
+            for _ in 0..<10 {
+                guard !self.registeredKeys.isEmpty else { break }
+                await self.tearDownAll()
+            }
             done.signal()
         }
         done.wait()

@@ -114,7 +114,20 @@ extension MVM {
             }
             let job = try await ComparisonJob(request)
             let progress = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
-            let report = await job.run { progress.show($0) }
+            let log = SampleLog()
+            let startedAt = Date()
+            let comparison = self.comparison
+            InterruptHandling.onInterrupt {
+                progress.clear()
+                let report = await job.partialReport(samples: log.snapshot, startedAt: startedAt)
+                print(ComparisonRendering(report).table())
+                print("partial: interrupted; the figures above are those of the runs that completed")
+                do { try writeComparisonExports(report, verdicts: nil, comparison) } catch {
+                    FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+                }
+            }
+            let report = await job.run(log: log) { progress.show($0) }
+            InterruptHandling.onInterrupt(nil)
             progress.clear()
 
             let rendering = ComparisonRendering(report)

@@ -9,6 +9,13 @@ enum InterruptHandling {
     /// The signal sources must live as long as the process.
     private static let sources = Mutex<[any DispatchSourceSignal]>([])
     private static let interrupted = Mutex(false)
+    /// What to save once every instance is torn down: the partial results.
+    private static let finalWords = Mutex<(@Sendable () async -> Void)?>(nil)
+
+    /// Sets (or, with nil, clears) what an interrupt saves before exiting.
+    static func onInterrupt(_ save: (@Sendable () async -> Void)?) {
+        finalWords.withLock { $0 = save }
+    }
 
     static func install() {
         sources.withLock { sources in
@@ -20,6 +27,14 @@ enum InterruptHandling {
                     interrupted.withLock { $0 = true }
                     FileHandle.standardError.write(Data("\ninterrupted: tearing down what mvm started\n".utf8))
                     TeardownRegistry.shared.tearDownAllBlocking()
+                    if let save = finalWords.withLock({ $0 }) {
+                        let done = DispatchSemaphore(value: 0)
+                        Task.detached {
+                            await save()
+                            done.signal()
+                        }
+                        done.wait()
+                    }
                     exit(128 + signalNumber)
                 }
                 source.resume()

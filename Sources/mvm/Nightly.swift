@@ -132,9 +132,21 @@ func runNightly(_ comparisonRequest: ComparisonRequest, history: ResolvedHistory
         throw ExitCode(2)
     }
     let progress = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
-    let outcome = await job.run { progress.show($0) }
+    let log = SampleLog()
+    let startedAt = Date()
+    InterruptHandling.onInterrupt {
+        progress.clear()
+        let outcome = await job.interrupted(samples: log.snapshot, startedAt: startedAt)
+        try? writeOutcome(outcome, history: history, comparison: comparison)
+    }
+    let outcome = await job.run(log: log) { progress.show($0) }
+    InterruptHandling.onInterrupt(nil)
     progress.clear()
+    try writeOutcome(outcome, history: history, comparison: comparison)
+}
 
+/// Prints an outcome and writes every file it owes; exits 1 or 2 as it says.
+func writeOutcome(_ outcome: NightlyOutcome, history: ResolvedHistory, comparison: ComparisonOptions) throws {
     print(outcome.verdictTable())
     print("")
     print(ComparisonRendering(outcome.comparison).table())
