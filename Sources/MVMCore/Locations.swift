@@ -41,9 +41,13 @@ public struct StateDirectory: Sendable, Hashable {
     }
 
     /// Creates the state directory itself if needed.
+    /// Made 0711: others may pass through (QEMU under the system daemon runs
+    /// as libvirt-qemu and reaches its console socket) but not list or read.
     public func ensureExists() throws(SystemFailure) {
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: path) {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+            }
         } catch {
             throw SystemFailure("cannot create state directory \(path)", underlying: error, advice: "pass a writable --state-dir")
         }

@@ -1,3 +1,4 @@
+import Foundation
 import MVMCore
 
 extension Connection {
@@ -21,7 +22,22 @@ extension Connection {
                 try Connection(uri: resolved, logFile: logFile)
             }
         } catch {
+            if let root = resolved.embeddedRoot, error.message.contains("acquire pid file") {
+                throw .system(embeddedDriverBusy(root: root))
+            }
             throw .libvirt(error)
         }
+    }
+
+    /// libvirt lets one process at a time use an embedded driver's root:
+    /// a second mvm on the same state directory is told who holds it.
+    private static func embeddedDriverBusy(root: String) -> SystemFailure {
+        let holder = readSmallFile(root + "/run/qemu/driver.pid")?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let who = holder.flatMap { pid in
+            readSmallFile("/proc/\(pid)/comm").map { "\($0.trimmingCharacters(in: .whitespacesAndNewlines)) (pid \(pid))" }
+        } ?? "another process"
+        return SystemFailure(
+            "the embedded libvirt driver at \(root) is in use by \(who)",
+            advice: "wait until it is done, or give this run its own --state-dir (or --connect qemu:///system)")
     }
 }

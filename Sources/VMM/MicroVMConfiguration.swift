@@ -31,3 +31,27 @@ public struct MicroVMConfiguration: Sendable {
         self.initrdPath = initrdPath
     }
 }
+
+extension MicroVMConfiguration {
+    /// What the user gives mvm ends up in libvirt's XML and in the guest
+    /// kernel's command line. The XML escapes every value, but XML 1.0 cannot
+    /// carry control characters at all; the command line is split at spaces
+    /// and quotes group words, so one argument with a space or a quote would
+    /// become others. Such input is refused, not mangled.
+    func checkForInjection() throws(VMMError) {
+        for (role, path) in [("kernel", kernelPath), ("initrd", initrdPath)] where path.unicodeScalars.contains(where: isControl) {
+            throw .image(role: role, path: path.debugDescription, problem: "has a control character in its path (rename the file)")
+        }
+        for argument in extraKernelArguments {
+            let printable = argument.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" }
+            guard !argument.isEmpty, printable else {
+                throw .invalidConfiguration(
+                    "kernel argument \(argument.debugDescription) is invalid: give one argument per --append, printable ASCII without spaces or quotes")
+            }
+        }
+    }
+}
+
+private func isControl(_ scalar: Unicode.Scalar) -> Bool {
+    scalar.value < 0x20 || scalar.value == 0x7F
+}

@@ -23,6 +23,7 @@ public final class MicroVMLauncher: InstanceLauncher {
     ) async throws(VMMError) {
         var uri: LibvirtURI?
         if let text = configuration.connectURI { uri = try LibvirtURI(parsing: text) }
+        try configuration.checkForInjection()
         let local = uri?.isLocal ?? true
         // A remote host's size is checked once connected.
         if local { try Self.check(configuration.limits, host: host) }

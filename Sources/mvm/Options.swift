@@ -100,11 +100,8 @@ func absolute(_ path: String) -> String {
     path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
 }
 
-/// Writes a whole file or nothing: a temporary file renamed into place.
+/// Writes a whole file or nothing, readable by its owner only (results
+/// name the host, its kernel and its CPU).
 func writeAtomically(_ data: Data, to path: String) throws {
-    do {
-        try data.write(to: URL(fileURLWithPath: absolute(path)), options: .atomic)
-    } catch {
-        throw SystemFailure("cannot write \(path)", underlying: error)
-    }
+    try writeFileAtomically(data, to: absolute(path))
 }

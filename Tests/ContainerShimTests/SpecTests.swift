@@ -30,6 +30,22 @@ import Testing
         #expect(spec.hostname == "mvm-00000001")
     }
 
+    /// A hostile rootfs path or environment value stays one JSON string:
+    /// it adds no key to config.json and reads back unchanged.
+    @Test func hostileValuesCannotAddKeys() throws {
+        var hostile = configuration()
+        hostile.rootfsPath = "/images/root\", \"readonly\": false, \"x\": \"]]>&\n"
+        hostile.environment = ["mvm_mode=exit\", \"LD_PRELOAD=/evil"]
+        let spec = SpecBuilder.spec(for: hostile, id: "mvm-00000001", host: hybrid, userNamespace: true)
+        let object = try json(spec)
+        let root = try #require(object["root"] as? [String: Any])
+        #expect(root["path"] as? String == hostile.rootfsPath)
+        #expect(root["readonly"] as? Bool == true)
+        #expect(root.keys.sorted() == ["path", "readonly"])
+        let process = try #require(object["process"] as? [String: Any])
+        #expect(process["env"] as? [String] == ["PATH=/bin:/sbin", "mvm_mode=exit\", \"LD_PRELOAD=/evil"])
+    }
+
     @Test func hardenedByDefault() throws {
         let spec = SpecBuilder.spec(for: configuration(), id: "mvm-00000001", host: hybrid, userNamespace: true)
         #expect(spec.root == OCISpec.Root(path: "/images/rootfs", readonly: true))

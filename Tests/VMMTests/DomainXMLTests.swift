@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import MVMCore
 import Testing
 
 @testable import VMM
@@ -50,6 +51,39 @@ import Testing
         #expect(xml.contains("<kernel>/tmp/a&amp;b/&lt;k&gt;&apos;&quot;</kernel>"))
         #expect(xml.contains("<cmdline>x=&lt;1&gt; y=&apos;&amp;&apos;</cmdline>"))
         #expect(!xml.contains("a&b"))
+    }
+
+    /// Paths that try to close the element, open a CDATA section's end, add
+    /// an entity or an attribute: each comes back out of the parsed XML
+    /// exactly as it went in, and adds no element.
+    @Test(arguments: ["/tmp/x]]>y", "/tmp/</kernel><cmdline>init=/bin/sh</cmdline><kernel>", "/tmp/a&amp;b", "/tmp/q\"'<>&", "/tmp/with space/é"])
+    func hostilePathsStayOneValue(path: String) throws {
+        let document = try XMLDocument(xmlString: description(kernel: path).xml())
+        let os = try #require(document.rootElement()?.elements(forName: "os").first)
+        #expect(os.elements(forName: "kernel").map(\.stringValue) == [path])
+        #expect(os.elements(forName: "cmdline").count == 1)
+    }
+
+    /// What XML cannot carry, or what would become several kernel
+    /// arguments, is refused before anything starts.
+    @Test(arguments: [
+        (["quiet panic=1"], nil), (["init=\"/bin/sh\""], nil), (["a\nb"], nil), ([""], nil), (["ok=1"], "/tmp/k\u{1}ernel"),
+        (["ok=1"], "/tmp/new\nline"),
+    ] as [([String], String?)])
+    func injectionIsRefused(arguments: [String], kernel: String?) {
+        var configuration = MicroVMConfiguration(
+            connectURI: nil, stateDirectory: .init(path: "/tmp/mvm-none"), kernelPath: kernel ?? "/images/vmlinux",
+            initrdPath: "/images/initramfs.cpio")
+        configuration.extraKernelArguments = arguments
+        #expect(throws: VMMError.self) { try configuration.checkForInjection() }
+    }
+
+    @Test func ordinaryArgumentsPass() throws {
+        var configuration = MicroVMConfiguration(
+            connectURI: nil, stateDirectory: .init(path: "/tmp/mvm-none"), kernelPath: "/images/with space/vmlinux",
+            initrdPath: "/images/initramfs.cpio")
+        configuration.extraKernelArguments = ["mvm_mode=exit", "loglevel=7", "panic=-1"]
+        try configuration.checkForInjection()
     }
 
     @Test func escapeXMLCoversTheFiveEntities() {

@@ -13,9 +13,20 @@ enum LibvirtRuntime {
     /// counts, since libvirt reads that variable once.
     static func ensureReady(logFile: String) throws(LibvirtError) {
         if getenv("LIBVIRT_LOG_OUTPUTS") == nil {
+            rotate(logFile)
             setenv("LIBVIRT_LOG_OUTPUTS", "3:file:" + logFile, 0)
         }
         try readiness.get()
+    }
+
+    /// The log is appended to by every mvm run for a year of nights: past
+    /// `logLimit` it becomes `<file>.1` (replacing the one before), so at
+    /// most twice the limit stays on disk.
+    static let logLimit = 1 << 20
+
+    static func rotate(_ logFile: String) {
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: logFile))?[.size] as? Int, size > logLimit else { return }
+        rename(logFile, logFile + ".1")
     }
 
     private static let readiness: Result<Void, LibvirtError> = {
