@@ -81,7 +81,10 @@ public final class SampleLog: Sendable {
 
     public init() {}
 
+    /// A batch that ends once the process is being stopped ended because
+    /// of that: it did not complete, and is left out.
     func append(_ batch: [InstanceSample]) {
+        guard !TeardownRegistry.shared.isClosing else { return }
         samples.withLock { $0 += batch }
     }
 

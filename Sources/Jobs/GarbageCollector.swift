@@ -68,9 +68,9 @@ public struct GarbageCollector: Sendable {
             do {
                 let manager = try await DomainManager(uri: uri, stateDirectory: stateDirectory)
                 let running = try manager.runningMVMDomains()
-                runningInstances.formUnion(running)
                 for name in running where !live.contains(name) {
                     guard orphanOwners.contains(where: { $0.name == name }) else {
+                        runningInstances.insert(name)
                         report.unowned.append("domain \(name) on \(manager.uri)")
                         continue
                     }
@@ -95,9 +95,9 @@ public struct GarbageCollector: Sendable {
         do {
             let containers = try ContainerManager(stateDirectory: stateDirectory)
             let ids = try await containers.containerIDs()
-            runningInstances.formUnion(ids)
             for id in ids where !live.contains(id) {
                 guard orphanOwners.contains(where: { $0.name == id }) else {
+                    runningInstances.insert(id)
                     report.unowned.append("container \(id)")
                     continue
                 }
@@ -110,11 +110,15 @@ public struct GarbageCollector: Sendable {
             report.problems.append("containers not checked: \(error)")
         }
 
-        // Files and cgroups of instances that neither run nor belong to
-        // anyone alive (a domain or container counted as unowned above keeps
-        // its files).
+        // Files and cgroups of instances that belong to nobody alive (those
+        // of an unowned domain or container stay with it). The orphans
+        // removed above are gone by now: theirs go too.
         let keep = live.union(runningInstances)
-        for (path, name) in leftoverFiles() + leftoverCgroups() where !keep.contains(name) {
+        // cgroups are the whole host's: only those of instances this state
+        // directory knows (an orphan record, a leftover file) are its to take.
+        let files = leftoverFiles()
+        let known = Set(orphanOwners.map(\.name)).union(files.map(\.1))
+        for (path, name) in files + leftoverCgroups().filter({ known.contains($0.1) }) where !keep.contains(name) {
             let kind = path.hasPrefix("/sys/fs/cgroup") ? "cgroup" : path.contains("/bundles/") ? "bundle" : "console"
             report.orphans.append(Orphan(kind: kind, instance: name, location: path))
             if !dryRun {
@@ -173,7 +177,14 @@ public struct GarbageCollector: Sendable {
                 try removeTree(child, cgroup: true)
             }
         }
-        guard rmdir(path) == 0 else { throw SystemFailure("rmdir", underlying: POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)) }
+        // A QEMU that was just killed leaves its cgroup busy until the
+        // kernel has reaped it: give that a few seconds.
+        for _ in 0..<30 {
+            if rmdir(path) == 0 || errno == ENOENT { return }
+            guard errno == EBUSY else { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw SystemFailure("rmdir", underlying: POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO))
     }
 }
 

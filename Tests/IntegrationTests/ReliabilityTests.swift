@@ -1,0 +1,232 @@
+import Foundation
+import MVMCore
+import Testing
+
+extension RealInstances {
+    /// Faults and exits that must leave nothing behind: interrupts, SIGKILL
+    /// and `mvm gc`, two jobs on one state directory, bad input.
+    @Suite struct Reliability {
+        func ownerRecords() -> [String] {
+            (try? FileManager.default.contentsOfDirectory(atPath: Fixtures.state.subdirectory("owners"))) ?? []
+        }
+
+        func bundles() -> [String] {
+            (try? FileManager.default.contentsOfDirectory(atPath: Fixtures.state.subdirectory("bundles"))) ?? []
+        }
+
+        /// Nothing of mvm's runs or stays: processes, domains, containers,
+        /// files in the state directory, cgroups.
+        func expectNothingLeft(_ context: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            #expect(Fixtures.allQEMUProcesses().isEmpty, "\(context): QEMU left", sourceLocation: sourceLocation)
+            #expect(ownerRecords().isEmpty, "\(context): owner records \(ownerRecords())", sourceLocation: sourceLocation)
+            #expect(Fixtures.consoleFiles().isEmpty, "\(context): consoles \(Fixtures.consoleFiles())", sourceLocation: sourceLocation)
+            #expect(bundles().isEmpty, "\(context): bundles \(bundles())", sourceLocation: sourceLocation)
+            #expect(Fixtures.mvmDomainCgroups().isEmpty, "\(context): cgroups \(Fixtures.mvmDomainCgroups())", sourceLocation: sourceLocation)
+            let list = try await runMVM(["list"])
+            #expect(list.exitCode == 0 && list.stdout.isEmpty && list.stderr.isEmpty, "\(context): \(list.stdout)\(list.stderr)", sourceLocation: sourceLocation)
+        }
+
+        func startMVM(_ arguments: [String], stdout: URL? = nil) throws -> (Process, Pipe) {
+            let process = Process()
+            process.executableURL = mvmExecutable
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(["MVM_STATE_DIR": Fixtures.state.path]) { $1 }
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = try stdout.map { try FileHandle(forWritingTo: $0) } ?? FileHandle.nullDevice
+            try process.run()
+            return (process, errors)
+        }
+
+        func waitFor(_ condition: () -> Bool, seconds: Double = 60) async throws {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        }
+
+        /// Ctrl-C in the middle of `mvm compare -n 20`: exit 130, nothing
+        /// left running, and the JSON holds the runs that completed, marked
+        /// partial.
+        @Test func interruptedCompareKeepsTheCompletedRuns() async throws {
+            try Fixtures.requireImages()
+            let file = try Fixtures.temporaryFile(named: "partial.json", contents: [])
+            defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+            try FileManager.default.removeItem(at: file)
+            let (process, errors) = try startMVM(["compare", "-n", "20", "--warmup", "0", "--accel", "tcg", "--export-json", file.path])
+            // Wait until two instances have come and gone, then interrupt.
+            var started = Set<String>()
+            try await waitFor({
+                started.formUnion(ownerRecords())
+                return started.count >= 3
+            })
+            process.interrupt()
+            process.waitUntilExit()
+            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+            #expect(object["partial"] as? Bool == true)
+            let samples = try #require(object["samples"] as? [[String: Any]])
+            #expect(samples.count >= 2 && samples.count < 80, "\(samples.count) samples")
+            #expect(samples.allSatisfy { $0["ok"] as? Bool == true })
+            try await expectNothingLeft("after the interrupt")
+        }
+
+        /// kill -9 of `mvm boot` while QEMU boots: the next command warns,
+        /// `gc --dry-run` lists and removes nothing, `gc` removes all of it.
+        @Test func gcRemovesWhatAKilledBootLeft() async throws {
+            try Fixtures.requireImages()
+            let (process, _) = try startMVM(["boot", "--append", "rdinit=/bin/sh", "--timeout", "120", "--accel", "tcg"])
+            try await waitFor { !Fixtures.mvmQEMUProcesses().isEmpty }
+            #expect(!Fixtures.mvmQEMUProcesses().isEmpty, "QEMU never started")
+            try await Task.sleep(for: .milliseconds(500))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            try await waitFor({ Fixtures.mvmQEMUProcesses().isEmpty }, seconds: 10)
+            let left = ownerRecords()
+            #expect(left.count == 1, "\(left)")
+
+            let list = try await runMVM(["list"])
+            #expect(list.stderr.contains("left by an mvm that is gone"), "\(list.stderr)")
+            let dryRun = try await runMVM(["gc", "--dry-run"])
+            #expect(dryRun.exitCode == 0 && dryRun.stdout.contains("would remove owner record"), "\(dryRun.stdout)\(dryRun.stderr)")
+            #expect(ownerRecords() == left)
+            let collected = try await runMVM(["gc"])
+            #expect(collected.exitCode == 0, "\(collected.stdout)\(collected.stderr)")
+            #expect(collected.stdout.contains("removed owner record"), "\(collected.stdout)")
+            try await expectNothingLeft("after gc")
+            let again = try await runMVM(["gc"])
+            #expect(again.stdout == "nothing to remove\n")
+        }
+
+        /// A domain kept with --keep outlives its mvm on purpose: gc leaves
+        /// it, and destroy removes it with its owner record.
+        @Test func keptInstancesAreNeverOrphans() async throws {
+            try Fixtures.requireImages()
+            let boot = try await runMVM(["boot", "--keep", "--json", "--accel", "tcg", "--timeout", "90"])
+            #expect(boot.exitCode == 0, "\(boot.stderr)")
+            let name = try #require(try JSONSerialization.jsonObject(with: Data(boot.stdout.utf8)) as? [String: Any])["name"] as? String
+            let collected = try await runMVM(["gc"])
+            #expect(collected.stdout == "nothing to remove\n", "\(collected.stdout)")
+            #expect(try await runMVM(["list"]).stdout.contains(try #require(name)))
+            let destroy = try await runMVM(["destroy", try #require(name)])
+            #expect(destroy.exitCode == 0, "\(destroy.stderr)")
+            try await expectNothingLeft("after destroy")
+        }
+
+        /// Two comparisons on one state directory: the second is refused in
+        /// one line naming the holder, the first runs on untouched.
+        @Test func aSecondCompareOnTheSameStateDirectoryIsRefused() async throws {
+            try Fixtures.requireImages()
+            let output = try Fixtures.temporaryFile(named: "first.txt", contents: [])
+            defer { try? FileManager.default.removeItem(at: output.deletingLastPathComponent()) }
+            let (first, _) = try startMVM(["compare", "-n", "2", "--warmup", "0", "--no-reference", "--accel", "tcg"], stdout: output)
+            try await waitFor { !ownerRecords().isEmpty }
+            let second = try await runMVM(["compare", "-n", "1", "--no-reference", "--accel", "tcg"])
+            #expect(second.exitCode == 1)
+            #expect(second.stderr.hasPrefix("Error: the embedded libvirt driver at "), "\(second.stderr)")
+            #expect(second.stderr.contains("is in use by mvm (pid \(first.processIdentifier))"), "\(second.stderr)")
+            #expect(second.stderr.split(separator: "\n").count == 1)
+            first.waitUntilExit()
+            #expect(first.terminationStatus == 0)
+            #expect(try String(contentsOf: output, encoding: .utf8).contains("ok runs            2/2"))
+            try await expectNothingLeft("after both")
+        }
+
+        /// QEMU killed from outside in the middle of a boot: a clear error,
+        /// and nothing left.
+        @Test func qemuKilledDuringTheBootIsAClearFailure() async throws {
+            try Fixtures.requireImages()
+            let (process, errors) = try startMVM(["boot", "--append", "rdinit=/bin/sh", "--timeout", "120", "--accel", "tcg"])
+            try await waitFor { !Fixtures.mvmQEMUProcesses().isEmpty }
+            for pid in Fixtures.mvmQEMUProcesses() { kill(pid, SIGKILL) }
+            process.waitUntilExit()
+            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationStatus == 1, "\(stderr)")
+            #expect(stderr.hasPrefix("Error: "), "\(stderr)")
+            try await waitFor({ Fixtures.mvmQEMUProcesses().isEmpty }, seconds: 10)
+            try await expectNothingLeft("after QEMU was killed")
+        }
+
+        /// A state directory left by an older mvm (no owner records; a
+        /// bundle and a console socket of an instance long gone): commands
+        /// warn, gc removes them, a boot works.
+        @Test func aStateDirectoryFromAnOlderMVMIsCleanedUp() async throws {
+            let bundle = Fixtures.state.subdirectory("bundles/mvm-0badc0de")
+            let console = Fixtures.state.subdirectory("consoles/mvm-0badc0de.sock")
+            try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true)
+            try Data("{}".utf8).write(to: URL(fileURLWithPath: bundle + "/config.json"))
+            try FileManager.default.createDirectory(atPath: Fixtures.state.subdirectory("consoles"), withIntermediateDirectories: true)
+            #expect(FileManager.default.createFile(atPath: console, contents: nil))
+            let list = try await runMVM(["list"])
+            #expect(list.stderr.contains("mvm-0badc0de"), "\(list.stderr)")
+            let collected = try await runMVM(["gc"])
+            #expect(collected.stdout.contains("removed bundle \(bundle)"), "\(collected.stdout)")
+            #expect(collected.stdout.contains("removed console \(console)"), "\(collected.stdout)")
+            try await expectNothingLeft("after gc of an old state directory")
+        }
+
+        /// Bad input: each a one-line error, a non-zero exit, nothing started.
+        @Test(arguments: [
+            (["boot", "--memory", "999999999"], "--memory 999999999"),
+            (["compare", "--memory", "999999999"], "--memory 999999999"),
+            (["boot", "--vcpus", "4096"], "--vcpus 4096"),
+            (["boot", "--connect", "not a uri"], "not a uri"),
+            (["boot", "--connect", "qemu+unix:///system?socket=/nonexistent/libvirt-sock"], "/nonexistent/libvirt-sock"),
+            (["boot", "--append", "quiet init=/bin/sh"], "kernel argument"),
+            (["run", "--runtime", "/nonexistent/runc"], "/nonexistent/runc"),
+            (["compare", "--export-json", "/proc/mvm/r.json"], "/proc/mvm"),
+        ])
+        func badInputIsOneLineAndStartsNothing(arguments: [String], mention: String) async throws {
+            let result = try await runMVM(arguments)
+            #expect(result.exitCode != 0)
+            #expect(result.stderr.contains(mention), "\(result.stderr)")
+            #expect(result.stderr.hasPrefix("Error: "), "\(result.stderr)")
+            let lines = result.stderr.split(separator: "\n").filter { !$0.hasPrefix("Usage:") && !$0.hasPrefix("  See 'mvm") }
+            #expect(lines.count == 1, "\(result.stderr)")
+            try await expectNothingLeft(arguments.joined(separator: " "))
+        }
+
+        /// A runtime that fails: its own message reaches the user, and the
+        /// bundle goes.
+        @Test func aRuntimeThatFailsIsNamedAndLeavesNothing() async throws {
+            let script = try Fixtures.temporaryFile(named: "failing-runtime", contents: Array("#!/bin/sh\necho 'runtime exploded' >&2\nexit 3\n".utf8))
+            defer { try? FileManager.default.removeItem(at: script.deletingLastPathComponent()) }
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+            let result = try await runMVM(["run", "--runtime", script.path])
+            #expect(result.exitCode == 1, "\(result.stderr)")
+            #expect(result.stderr.hasPrefix("Error: "), "\(result.stderr)")
+            try await expectNothingLeft("after a failing runtime")
+        }
+
+        /// A full disk, then a read-only directory: the export fails with a
+        /// clear error, the previous file stays whole, no temporary file is
+        /// left beside it, and nothing runs on.
+        @Test func aFailedExportKeepsThePreviousFile() async throws {
+            try Fixtures.requireImages()
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-full-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            // Two pages: the previous file takes one, the new JSON needs more.
+            #expect(try await runProgram("/bin/mount", ["-t", "tmpfs", "-o", "size=8k,mode=0755", "tmpfs", directory.path]).exitCode == 0)
+            defer {
+                _ = try? FileManager.default.removeItem(at: directory.appendingPathComponent("unused"))
+                umount(directory.path)
+                try? FileManager.default.removeItem(at: directory)
+            }
+            let json = directory.appendingPathComponent("r.json")
+            try Data("previous".utf8).write(to: json)
+            let arguments = ["compare", "-n", "1", "--warmup", "0", "--no-reference", "--accel", "tcg", "--export-json", json.path]
+            let full = try await runMVM(arguments)
+            #expect(full.exitCode == 1, "\(full.stderr)")
+            #expect(full.stderr.hasPrefix("Error: cannot write \(json.path): "), "\(full.stderr)")
+            #expect(full.stderr.contains("No space left on device"), "\(full.stderr)")
+            #expect(try String(contentsOf: json, encoding: .utf8) == "previous")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["r.json"])
+
+            #expect(try await runProgram("/bin/mount", ["-o", "remount,ro", directory.path]).exitCode == 0)
+            let readOnly = try await runMVM(arguments)
+            #expect(readOnly.exitCode == 1, "\(readOnly.stderr)")
+            #expect(readOnly.stderr.contains("Read-only file system"), "\(readOnly.stderr)")
+            #expect(try String(contentsOf: json, encoding: .utf8) == "previous")
+            try await expectNothingLeft("after failed exports")
+        }
+    }
+}
