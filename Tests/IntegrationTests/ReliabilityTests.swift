@@ -228,5 +228,74 @@ extension RealInstances {
             #expect(try String(contentsOf: json, encoding: .utf8) == "previous")
             try await expectNothingLeft("after failed exports")
         }
+
+        /// Empty images: each refused in one line before anything starts.
+        @Test(arguments: ["kernel", "initrd", "rootfs"])
+        func emptyImagesAreRefused(role: String) async throws {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-empty-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent("rootfs"), withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let empty = directory.appendingPathComponent("empty").path
+            #expect(FileManager.default.createFile(atPath: empty, contents: nil))
+            let arguments: [String] =
+                switch role {
+                case "kernel": ["boot", "--kernel", empty]
+                case "initrd": ["boot", "--initrd", empty]
+                default: ["run", "--rootfs", directory.appendingPathComponent("rootfs").path]
+                }
+            let result = try await runMVM(arguments)
+            #expect(result.exitCode == 1, "\(result.stderr)")
+            #expect(result.stderr.hasPrefix("Error: ") && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+            try await expectNothingLeft("empty \(role)")
+        }
+
+        /// Under the system daemon QEMU runs as libvirt's own user, in QEMU's
+        /// seccomp sandbox, not as root.
+        @Test func systemDaemonRunsQEMUUnprivilegedAndSandboxed() async throws {
+            try Fixtures.requireImages()
+            let boot = try await runMVM(["boot", "--connect", "qemu:///system", "--keep", "--json", "--accel", "tcg", "--timeout", "90"])
+            #expect(boot.exitCode == 0, "\(boot.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(boot.stdout.utf8)) as? [String: Any])
+            let name = try #require(object["name"] as? String)
+            defer { _ = Task { try? await runMVM(["destroy", "--connect", "qemu:///system", name]) } }
+            let pid = try #require(Fixtures.mvmQEMUProcesses().first)
+            let status = try #require(readSmallFile("/proc/\(pid)/status"))
+            let uid = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?.split(separator: "\t").dropFirst().first
+            #expect(uid != nil && uid != "0", "\(status)")
+            #expect(status.contains("Seccomp:\t2"), "\(status)")
+            let commandLine = try #require(FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"))
+            #expect(String(decoding: commandLine, as: UTF8.self).contains("-sandbox\0on,"))
+            let destroy = try await runMVM(["destroy", "--connect", "qemu:///system", name])
+            #expect(destroy.exitCode == 0, "\(destroy.stderr)")
+            try await expectNothingLeft("after the system daemon's VM")
+        }
+
+        /// An interrupted nightly keeps its completed runs as a partial run
+        /// in the history, which no baseline will use.
+        @Test func interruptedNightlyIsRecordedAsPartial() async throws {
+            try Fixtures.requireImages()
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-partial-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let history = directory.appendingPathComponent("history.sqlite").path
+            let (process, errors) = try startMVM([
+                "nightly", "-n", "20", "--warmup", "0", "--no-reference", "--accel", "tcg", "--history", history,
+                "--report", directory.appendingPathComponent("r.html").path, "--export-prometheus", directory.appendingPathComponent("m.prom").path,
+            ])
+            var started = Set<String>()
+            try await waitFor({
+                started.formUnion(ownerRecords())
+                return started.count >= 3
+            })
+            process.interrupt()
+            process.waitUntilExit()
+            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationStatus == 130, "\(stderr)")
+            let list = try await runMVM(["history", "list", "--history", history])
+            #expect(list.exitCode == 0, "\(list.stderr)")
+            let rows = list.stdout.split(separator: "\n").dropFirst()
+            #expect(rows.count == 1 && rows.first?.contains("partial") == true, "\(list.stdout)")
+            try await expectNothingLeft("after the interrupted nightly")
+        }
     }
 }
