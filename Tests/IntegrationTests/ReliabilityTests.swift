@@ -43,6 +43,19 @@ extension RealInstances {
             while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         }
 
+        /// Waits until two instances have come and gone and a third began,
+        /// sends SIGINT, and returns what mvm printed on stderr.
+        func interruptAfterTwoInstances(_ process: Process, errors: Pipe) async throws -> String {
+            var started = Set<String>()
+            try await waitFor({
+                started.formUnion(ownerRecords())
+                return started.count >= 3
+            })
+            process.interrupt()
+            process.waitUntilExit()
+            return String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        }
+
         /// Ctrl-C in the middle of `mvm compare -n 20`: exit 130, nothing
         /// left running, and the JSON holds the runs that completed, marked
         /// partial.
@@ -52,15 +65,7 @@ extension RealInstances {
             defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
             try FileManager.default.removeItem(at: file)
             let (process, errors) = try startMVM(["compare", "-n", "20", "--warmup", "0", "--accel", "tcg", "--export-json", file.path])
-            // Wait until two instances have come and gone, then interrupt.
-            var started = Set<String>()
-            try await waitFor({
-                started.formUnion(ownerRecords())
-                return started.count >= 3
-            })
-            process.interrupt()
-            process.waitUntilExit()
-            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let stderr = try await interruptAfterTwoInstances(process, errors: errors)
             #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(stderr)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
             #expect(object["partial"] as? Bool == true)
@@ -282,14 +287,7 @@ extension RealInstances {
                 "nightly", "-n", "20", "--warmup", "0", "--no-reference", "--accel", "tcg", "--history", history,
                 "--report", directory.appendingPathComponent("r.html").path, "--export-prometheus", directory.appendingPathComponent("m.prom").path,
             ])
-            var started = Set<String>()
-            try await waitFor({
-                started.formUnion(ownerRecords())
-                return started.count >= 3
-            })
-            process.interrupt()
-            process.waitUntilExit()
-            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let stderr = try await interruptAfterTwoInstances(process, errors: errors)
             #expect(process.terminationStatus == 130, "\(stderr)")
             let list = try await runMVM(["history", "list", "--history", history])
             #expect(list.exitCode == 0, "\(list.stderr)")
