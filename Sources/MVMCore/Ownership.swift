@@ -47,8 +47,10 @@ public func processStartTime(_ pid: Int32) -> UInt64? {
 /// The owner records of one state directory.
 public struct OwnerRecords: Sendable {
     public let directory: String
+    private let stateDirectory: StateDirectory
 
     public init(stateDirectory: StateDirectory) {
+        self.stateDirectory = stateDirectory
         directory = stateDirectory.subdirectory("owners")
     }
 
@@ -61,11 +63,10 @@ public struct OwnerRecords: Sendable {
             name: name, kind: kind, pid: pid, startTime: processStartTime(pid) ?? 0, connectURI: connectURI, childPID: nil,
             childStartTime: nil, kept: false, createdAt: Date())
         let record = OwnerRecord(path: path(of: name), owner: owner)
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw SystemFailure("cannot create \(directory)", underlying: error, advice: "pass a writable --state-dir")
-        }
+        // The state directory first, with its own mode (QEMU must pass
+        // through it); only the records' directory is private.
+        try stateDirectory.ensureExists()
+        _ = try stateDirectory.ensureSubdirectory("owners", permissions: 0o700)
         try record.write(owner)
         return record
     }

@@ -25,7 +25,11 @@ public final class SQLiteHistoryStore: HistoryStore {
         configuration.label = "mvm-history"
         do {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            // Often the state directory itself: 0711 as mvm makes it (QEMU
+            // under libvirt passes through it); the file is 0600.
+            if !FileManager.default.fileExists(atPath: directory) {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+            }
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
         } catch {
