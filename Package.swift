@@ -89,12 +89,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // What mvm's commands do, assembled from the modules above: the
-        // side-by-side comparison job (and the nightly jobs built on it).
+        // side-by-side comparison job (and the nightly jobs built on it), and
+        // the doctor that checks what they need.
         .target(
             name: "Jobs",
             dependencies: [
                 "VMM", "ContainerShim", "Compare", "MVMCore", "History", "SQLiteHistory",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),

@@ -18,13 +18,7 @@ public final class ContainerLauncher: InstanceLauncher {
     ) throws(ContainerError) {
         do { try configuration.limits.check(host: hostFacts) } catch { throw .invalidConfiguration(error.description) }
         guard !configuration.command.isEmpty else { throw .invalidConfiguration("the container needs a command") }
-        let runtime = try OCIRuntime.resolve(configuration.runtime, stateRoot: configuration.stateDirectory.subdirectory("runc"))
-        if runtime.name == "crun" && host.cgroups == .hybrid {
-            throw .runtimeUnsupported(
-                runtime: runtime.executable,
-                reason: "cgroups are in hybrid mode (v1 controllers with a v2 hierarchy beside them), which crun does not support",
-                alternative: "use --runtime runc, or a host with cgroup v2 only")
-        }
+        let runtime = try Self.checkedRuntime(configuration.runtime, host: host, stateDirectory: configuration.stateDirectory)
         try Self.checkRootfs(configuration.rootfsPath, command: configuration.command)
         switch configuration.userNamespace {
         case .off: usesUserNamespace = false
@@ -49,6 +43,30 @@ public final class ContainerLauncher: InstanceLauncher {
         self.configuration = effective
         self.host = host
         self.runtime = runtime
+    }
+
+    /// Finds the runtime binary and checks that it can work on this host.
+    private static func checkedRuntime(
+        _ selection: RuntimeSelection, host: ContainerHost, stateDirectory: StateDirectory
+    ) throws(ContainerError) -> OCIRuntime {
+        let runtime = try OCIRuntime.resolve(selection, stateRoot: stateDirectory.subdirectory("runc"))
+        if runtime.name == "crun" && host.cgroups == .hybrid {
+            throw .runtimeUnsupported(
+                runtime: runtime.executable,
+                reason: "cgroups are in hybrid mode (v1 controllers with a v2 hierarchy beside them), which crun does not support",
+                alternative: "use --runtime runc, or a host with cgroup v2 only")
+        }
+        return runtime
+    }
+
+    /// The runtime binary `init` would choose, checked as `init` checks it,
+    /// and its version line: for `mvm doctor`, which needs no rootfs and
+    /// starts nothing.
+    public static func checkRuntime(
+        _ selection: RuntimeSelection, host: ContainerHost = .probe(), stateDirectory: StateDirectory
+    ) async throws(ContainerError) -> (path: String, version: String?) {
+        let runtime = try checkedRuntime(selection, host: host, stateDirectory: stateDirectory)
+        return (runtime.executable, await runtime.version())
     }
 
     private static func checkRootfs(_ path: String, command: [String]) throws(ContainerError) {

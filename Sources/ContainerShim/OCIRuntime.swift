@@ -96,9 +96,14 @@ struct OCIRuntime: Sendable {
         return text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
     }
 
+    /// The version line ("runc version 1.1.5+ds1"). Without `--root`: crun
+    /// creates its state root even for `--version`, and asking for a version
+    /// must leave nothing behind.
     func version() async -> String? {
-        guard let text = try? await run(["--version"]) else { return nil }
-        return text.split(separator: "\n").first.map(String.init)
+        let result = try? await Subprocess.run(
+            .path(FilePath(executable)), arguments: ["--version"], output: .string(limit: 1 << 16), error: .discarded)
+        guard let result, result.terminationStatus.isSuccess else { return nil }
+        return result.standardOutput.split(separator: "\n").first.map(String.init)
     }
 
     /// The runtime's last error line, without runc's `time=... level=error msg=` wrapping.

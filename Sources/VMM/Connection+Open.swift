@@ -16,7 +16,7 @@ extension Connection {
             try root.prepare()
             resolved = root.uri
         }
-        let logFile = stateDirectory.subdirectory("libvirt-client.log")
+        let logFile = clientLogFile(in: stateDirectory)
         do {
             return try await onDedicatedThreadTyped { () throws(LibvirtError) in
                 try Connection(uri: resolved, logFile: logFile)
@@ -39,5 +39,17 @@ extension Connection {
         return SystemFailure(
             "the embedded libvirt driver at \(root) is in use by \(who)",
             advice: "wait until it is done, or give this run its own --state-dir (or --connect qemu:///system)")
+    }
+
+    /// Where libvirt's own log messages go (see `LibvirtRuntime.ensureReady`).
+    static func clientLogFile(in stateDirectory: StateDirectory) -> String {
+        stateDirectory.subdirectory("libvirt-client.log")
+    }
+
+    /// What the connection's host offers for KVM: this machine's /dev/kvm
+    /// and CPU flags for a local URI, libvirt's capabilities for a remote
+    /// one (its /dev/kvm is out of reach).
+    func hostVirtualization() throws(LibvirtError) -> HostVirtualization {
+        uri.isLocal ? .probeLocal() : .probe(capabilitiesXML: try capabilitiesXML())
     }
 }

@@ -12,9 +12,12 @@ public struct DirectQEMULauncher: InstanceLauncher {
     /// Where its owner record goes.
     public let stateDirectory: StateDirectory
 
+    /// The QEMU binary the reference row starts (Debian's `qemu-system-x86`).
+    public static let defaultEmulator = "/usr/bin/qemu-system-x86_64"
+
     /// Takes the domain description of a `MicroVMLauncher`, so both boot
     /// exactly the same guest.
-    public init(matching launcher: MicroVMLauncher, emulator: String = "/usr/bin/qemu-system-x86_64") throws(VMMError) {
+    public init(matching launcher: MicroVMLauncher, emulator: String = defaultEmulator) throws(VMMError) {
         guard FileManager.default.isExecutableFile(atPath: emulator) else {
             throw .invalidConfiguration("\(emulator) is not installed; install qemu-system-x86")
         }

@@ -39,4 +39,16 @@ public final class DomainManager: Sendable {
         unlink(consoles + "/" + name + ".sock")
         unlink(consoles + "/" + name + ".log")
     }
+
+    /// Versions for `mvm doctor`: the libvirt that serves this connection (the
+    /// daemon's for remote URIs) and its hypervisor's.
+    public func versions() -> (libvirt: String?, hypervisor: String?) {
+        (try? connection.libvirtVersion(), try? connection.hypervisorVersion())
+    }
+
+    /// What the connection's host offers for KVM, probed as `MicroVMLauncher`
+    /// probes it before choosing the accelerator.
+    public func hostVirtualization() throws(VMMError) -> HostVirtualization {
+        do { return try connection.hostVirtualization() } catch { throw .libvirt(error) }
+    }
 }

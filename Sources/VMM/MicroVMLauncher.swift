@@ -62,18 +62,14 @@ public final class MicroVMLauncher: InstanceLauncher {
         case (.socket, true), (.stream, _): consoleTransport = configuration.consoleTransport
         }
         let virtualization: HostVirtualization
-        if local {
-            virtualization = .probeLocal()
-        } else {
-            let remoteHost: HostFacts
-            do throws(LibvirtError) {
-                remoteHost = try connection.nodeFacts()
-                virtualization = .probe(capabilitiesXML: try connection.capabilitiesXML())
-            } catch {
-                throw .libvirt(error)
-            }
-            try Self.check(configuration.limits, host: remoteHost)
+        let remoteHost: HostFacts?
+        do throws(LibvirtError) {
+            virtualization = try connection.hostVirtualization()
+            remoteHost = local ? nil : try connection.nodeFacts()
+        } catch {
+            throw .libvirt(error)
         }
+        if let remoteHost { try Self.check(configuration.limits, host: remoteHost) }
         do {
             acceleratorChoice = try AcceleratorChoice.choose(configuration.accelerator, host: virtualization)
         } catch {

@@ -11,7 +11,7 @@ struct MVM: AsyncParsableCommand {
             --connect takes any libvirt URI instead.
             """,
         version: mvmVersion,
-        subcommands: [Compare.self, Nightly.self, HistoryCommand.self, Boot.self, Run.self, List.self, Destroy.self, GC.self]
+        subcommands: [Compare.self, Nightly.self, HistoryCommand.self, Boot.self, Run.self, List.self, Destroy.self, GC.self, Doctor.self]
     )
 
     /// ArgumentParser's own main, except that an interrupt's handler, not

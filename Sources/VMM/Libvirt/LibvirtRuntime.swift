@@ -54,6 +54,15 @@ enum LibvirtRuntime {
         return .success(())
     }()
 
+    /// The version of the libvirt library in this process (`virGetVersion`).
+    static func libraryVersion() throws(LibvirtError) -> String {
+        var version: UInt = 0
+        guard virGetVersion(&version, nil, nil) == 0 else {
+            throw .takeLast(context: "reading libvirt's version")
+        }
+        return formatVersion(version)
+    }
+
     static func formatVersion(_ version: UInt) -> String {
         "\(version / 1_000_000).\(version / 1000 % 1000).\(version % 1000)"
     }
