@@ -3,9 +3,22 @@
 # daemons for the qemu:///system test and a loopback sshd for the qemu+ssh
 # test and the tools that read the nightly report and textfile, then runs unit and integration tests
 # (integration tests boot real guests under QEMU and real containers).
+# When it ends, pass, fail or interrupt, it stops the daemons it started
+# (libvirtd, virtlogd, the sshd); those that already ran are left running.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$repo/scripts/setup.sh"
+# The start scripts add "<pid> <name>" here for each daemon they start.
+MVM_STARTED_DAEMONS=$(mktemp /tmp/mvm-started-daemons.XXXXXX)
+export MVM_STARTED_DAEMONS
+# Keeps the exit status (a trap that calls no `exit` and fails nothing
+# leaves it as it was, and an interrupt still ends the script as one).
+# shellcheck disable=SC2317 # run by the EXIT trap
+stop_started_daemons() {
+  bash "$repo/scripts/stop-daemons.sh" "$MVM_STARTED_DAEMONS" || echo "warning: stopping the daemons the tests started failed" >&2
+  rm -f "$MVM_STARTED_DAEMONS"
+}
+trap stop_started_daemons EXIT
 bash "$repo/scripts/libvirt-daemons.sh"
 bash "$repo/scripts/test-sshd.sh"
 bash "$repo/scripts/test-tools.sh"

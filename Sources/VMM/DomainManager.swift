@@ -28,7 +28,8 @@ public final class DomainManager: Sendable {
         }
     }
 
-    /// Destroys a running domain by name and removes its console files.
+    /// Destroys a running domain by name and removes its console files and
+    /// the embedded driver's QEMU log.
     public func destroyDomain(named name: String) throws(VMMError) {
         do {
             try connection.lookupDomain(name: name).destroy()
@@ -38,6 +39,7 @@ public final class DomainManager: Sendable {
         let consoles = stateDirectory.subdirectory("consoles")
         unlink(consoles + "/" + name + ".sock")
         unlink(consoles + "/" + name + ".log")
+        if let qemuLog = connection.uri.embeddedQEMULogPath(domain: name) { unlink(qemuLog) }
     }
 
     /// Versions for `mvm doctor`: the libvirt that serves this connection (the

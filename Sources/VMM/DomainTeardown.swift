@@ -5,7 +5,7 @@ import MVMCore
 import Synchronization
 
 /// Removes one domain: closes mvm's end of its console, destroys it, removes
-/// its console log. The same steps on failure, on stop and on an interrupt,
+/// its console log and the embedded driver's QEMU log. The same steps on failure, on stop and on an interrupt,
 /// whichever comes first; the domain is created through it, so that a
 /// teardown that comes while libvirt creates the domain waits for the domain
 /// and destroys it, and one that came before stops the creation.
@@ -55,5 +55,8 @@ final class DomainTeardown: Sendable {
         } catch {
             throw .libvirt(error)
         }
+        // Also when libvirt never started the domain: its error carries what
+        // QEMU wrote.
+        if let qemuLog = connection.uri.embeddedQEMULogPath(domain: name) { unlink(qemuLog) }
     }
 }

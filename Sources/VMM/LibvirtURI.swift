@@ -82,6 +82,15 @@ public struct LibvirtURI: Sendable, Hashable, CustomStringConvertible {
     /// The embedded driver's root directory.
     public var embeddedRoot: String? { isEmbedded ? parameter("root") : nil }
 
+    /// The file the embedded driver writes a domain's QEMU output to (its
+    /// qemu.conf says `stdio_handler = "file"`). libvirt keeps it after the
+    /// domain is gone, so mvm removes it with the domain: its names are
+    /// random, and the files would pile up in the state directory. A daemon's
+    /// logs are the daemon's (virtlogd, rotated by the host) and stay.
+    public func embeddedQEMULogPath(domain name: String) -> String? {
+        embeddedRoot.map { $0 + "/log/qemu/" + name + ".log" }
+    }
+
     /// A connection to a libvirt daemon (libvirtd, virtqemud), local or remote.
     public var isDaemon: Bool { !isEmbedded }
 

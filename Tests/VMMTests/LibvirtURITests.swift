@@ -40,6 +40,11 @@ import Testing
         #expect(system.embeddedRoot == nil && system.supportsAutoDestroy)
     }
 
+    @Test func onlyTheEmbeddedDriversQEMULogIsMvms() throws {
+        #expect(try LibvirtURI(parsing: "qemu:///embed?root=/s/libvirt").embeddedQEMULogPath(domain: "mvm-1") == "/s/libvirt/log/qemu/mvm-1.log")
+        #expect(try LibvirtURI(parsing: "qemu:///system").embeddedQEMULogPath(domain: "mvm-1") == nil)
+    }
+
     @Test(arguments: [
         ("qemu:///embed?root=/s/libvirt", "/s/libvirt/run/qemu"),
         ("qemu:///system", "/run/libvirt/qemu"),
