@@ -43,13 +43,13 @@ extension RealInstances {
             while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         }
 
-        /// Waits until two instances have come and gone and a third began,
-        /// sends SIGINT, and returns what mvm printed on stderr.
+        /// Waits until two instances have come and gone and a VM boots,
+        /// sends SIGINT then, and returns what mvm printed on stderr.
         func interruptAfterTwoInstances(_ process: Process, errors: Pipe) async throws -> String {
             var started = Set<String>()
             try await waitFor({
                 started.formUnion(ownerRecords())
-                return started.count >= 3
+                return started.count >= 3 && !Fixtures.mvmQEMUProcesses().isEmpty
             })
             process.interrupt()
             process.waitUntilExit()
@@ -69,6 +69,8 @@ extension RealInstances {
             #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(stderr)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
             #expect(object["partial"] as? Bool == true)
+            // Results name the host: its owner's only.
+            #expect(try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int == 0o600)
             let samples = try #require(object["samples"] as? [[String: Any]])
             #expect(samples.count >= 2 && samples.count < 80, "\(samples.count) samples")
             #expect(samples.allSatisfy { $0["ok"] as? Bool == true })
@@ -294,6 +296,51 @@ extension RealInstances {
             let rows = list.stdout.split(separator: "\n").dropFirst()
             #expect(rows.count == 1 && rows.first?.contains("partial") == true, "\(list.stdout)")
             try await expectNothingLeft("after the interrupted nightly")
+        }
+
+        /// SIGTERM, as a service manager stops a job: the same teardown as
+        /// Ctrl-C, and status 143.
+        @Test func sigtermDuringABootExits143AndLeavesNothing() async throws {
+            try Fixtures.requireImages()
+            let (process, errors) = try startMVM(["boot", "--append", "rdinit=/bin/sh", "--timeout", "120", "--accel", "tcg"])
+            try await waitFor { !Fixtures.mvmQEMUProcesses().isEmpty }
+            try await Task.sleep(for: .milliseconds(500))
+            process.terminate()
+            process.waitUntilExit()
+            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationReason == .exit && process.terminationStatus == 143, "\(stderr)")
+            try await expectNothingLeft("after SIGTERM")
+        }
+
+        /// Another QEMU on the host during a nightly job: the job refuses to
+        /// measure, says why, and exits 2.
+        @Test func aNightlyJobSharingTheHostFailsWithStatus2() async throws {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-intruder-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            // A process the kernel calls qemu-system-x86 (a copy of sleep).
+            let impostor = directory.appendingPathComponent("qemu-system-x86_64")
+            try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: impostor.path)
+            let other = Process()
+            other.executableURL = impostor
+            other.arguments = ["60"]
+            try other.run()
+            defer { kill(other.processIdentifier, SIGKILL) }
+            let history = directory.appendingPathComponent("history.sqlite").path
+            let result = try await runMVM([
+                "nightly", "-n", "1", "--warmup", "0", "--no-reference", "--accel", "tcg", "--history", history,
+                "--report", directory.appendingPathComponent("r.html").path, "--export-prometheus", directory.appendingPathComponent("m.prom").path,
+            ])
+            #expect(result.exitCode == 2, "\(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains("JOB FAILED"), "\(result.stdout)")
+            #expect(result.stdout.contains("other measurement processes were running: qemu-system-x86 (pid \(other.processIdentifier))"), "\(result.stdout)")
+            #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("r.html").path))
+            let textfile = try String(contentsOf: directory.appendingPathComponent("m.prom"), encoding: .utf8)
+            #expect(textfile.contains("mvm_last_run_success{"), "\(textfile)")
+            #expect(textfile.split(separator: "\n").contains { $0.hasPrefix("mvm_last_run_success{") && $0.hasSuffix(" 0") })
+            kill(other.processIdentifier, SIGKILL)
+            other.waitUntilExit()
+            try await expectNothingLeft("after a refused nightly job")
         }
     }
 }
