@@ -135,12 +135,12 @@ public struct HostEntry: Sendable, Codable, Equatable {
 ///   oldest first, including partial and failed runs (marked in their
 ///   headers), so callers decide what counts.
 public protocol HistoryStore: Sendable {
-    func record(_ run: RecordedRun) throws
-    func run(id: String) throws -> RecordedRun?
+    func record(_ run: RecordedRun) async throws
+    func run(id: String) async throws -> RecordedRun?
     /// Headers of runs, newest first; `hostKey` nil means every host.
-    func runs(hostKey: String?, limit: Int) throws -> [RunHeader]
-    func observations(of series: SeriesKey) throws -> [SeriesObservation]
-    func annotate(_ annotation: Annotation) throws
-    func annotations(hostKey: String) throws -> [Annotation]
-    func hosts() throws -> [HostEntry]
+    func runs(hostKey: String?, limit: Int) async throws -> [RunHeader]
+    func observations(of series: SeriesKey) async throws -> [SeriesObservation]
+    func annotate(_ annotation: Annotation) async throws
+    func annotations(hostKey: String) async throws -> [Annotation]
+    func hosts() async throws -> [HostEntry]
 }

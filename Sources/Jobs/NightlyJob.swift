@@ -49,14 +49,14 @@ public struct NightlyJob: Sendable {
         // before an hour of measuring, not after.
         switch request.baseline {
         case .run(let id):
-            guard let run = try store.run(id: id) else {
+            guard let run = try await store.run(id: id) else {
                 throw NightlyError("no run \(id) in \(request.historyPath): see `mvm history list`")
             }
             guard run.header.hostKey == host.key else {
                 throw NightlyError("run \(id) was measured on another host (\(run.host.hostname)): its figures do not compare with this one's")
             }
         case .label(let label):
-            let labelled = try store.runs(hostKey: host.key, limit: 10_000).filter { $0.label == label && $0.isGood }
+            let labelled = try await store.runs(hostKey: host.key, limit: 10_000).filter { $0.label == label && $0.isGood }
             guard !labelled.isEmpty else {
                 throw NightlyError("no good run labelled \"\(label)\" on this host in \(request.historyPath): see `mvm history list`")
             }
@@ -95,7 +95,7 @@ public struct NightlyJob: Sendable {
         var failures = ["interrupted after \(samples.filter { !$0.warmup }.count) measured instances"]
         if request.record {
             do {
-                try store.record(RecordedRun(
+                try await store.record(RecordedRun(
                     header: header, host: host, plan: plan, conditions: conditions, report: report, failures: failures, verdicts: []))
             } catch {
                 failures.append("\(error)")
@@ -135,9 +135,11 @@ public struct NightlyJob: Sendable {
         if let choice = request.baseline, !report.samples.isEmpty {
             do {
                 let engine = VerdictEngine(settings: request.settings, choice: choice)
-                let annotations = try store.annotations(hostKey: host.key)
-                let evidence = try report.seriesValues(hostKey: host.key, planKey: plan.key).map { key, values in
-                    SeriesEvidence(series: key, history: try store.observations(of: key), annotations: annotations, new: values, newStack: stack)
+                let annotations = try await store.annotations(hostKey: host.key)
+                var evidence: [SeriesEvidence] = []
+                for (key, values) in report.seriesValues(hostKey: host.key, planKey: plan.key) {
+                    evidence.append(SeriesEvidence(
+                        series: key, history: try await store.observations(of: key), annotations: annotations, new: values, newStack: stack))
                 }
                 verdicts = engine.judge(evidence)
                 if verdicts.contains(where: { $0.decision == .regression || $0.decision == .improvement }) {
@@ -171,7 +173,7 @@ public struct NightlyJob: Sendable {
         }
         if request.record {
             do {
-                try store.record(RecordedRun(
+                try await store.record(RecordedRun(
                     header: header, host: host, plan: plan, conditions: conditions, report: report, failures: failures, verdicts: verdicts))
             } catch {
                 failures.append("\(error)")

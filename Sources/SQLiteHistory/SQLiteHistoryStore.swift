@@ -119,10 +119,10 @@ public final class SQLiteHistoryStore: HistoryStore {
         return migrator
     }
 
-    public func record(_ run: RecordedRun) throws {
+    public func record(_ run: RecordedRun) async throws {
         let header = run.header
         do {
-            try pool.write { db in
+            try await pool.write { db in
                 try db.execute(
                     sql: "INSERT INTO host (key, identity) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET identity = excluded.identity",
                     arguments: [header.hostKey, try json(run.host)])
@@ -176,7 +176,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         }
     }
 
-    public func run(id: String) throws -> RecordedRun? {
+    public func run(id: String) async throws -> RecordedRun? {
         try read("reading run \(id)") { db -> RecordedRun? in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE id = ?", arguments: [id]) else { return nil }
             let host = try String.fetchOne(db, sql: "SELECT identity FROM host WHERE key = ?", arguments: [row["host_key"] as String])
@@ -190,7 +190,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         }
     }
 
-    public func runs(hostKey: String?, limit: Int) throws -> [RunHeader] {
+    public func runs(hostKey: String?, limit: Int) async throws -> [RunHeader] {
         try read("listing runs") { db in
             let headers: [String]
             if let hostKey {
@@ -203,7 +203,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         }
     }
 
-    public func observations(of series: SeriesKey) throws -> [SeriesObservation] {
+    public func observations(of series: SeriesKey) async throws -> [SeriesObservation] {
         try read("reading the series \(series.name)") { db in
             let rows = try Row.fetchAll(
                 db,
@@ -223,9 +223,9 @@ public final class SQLiteHistoryStore: HistoryStore {
         }
     }
 
-    public func annotate(_ annotation: Annotation) throws {
+    public func annotate(_ annotation: Annotation) async throws {
         do {
-            try pool.write { db in
+            try await pool.write { db in
                 try db.execute(
                     sql: "INSERT INTO annotation (host_key, subject, at, message) VALUES (?, ?, ?, ?)",
                     arguments: [annotation.hostKey, annotation.subject, annotation.at.timeIntervalSince1970, annotation.message])
@@ -235,7 +235,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         }
     }
 
-    public func annotations(hostKey: String) throws -> [Annotation] {
+    public func annotations(hostKey: String) async throws -> [Annotation] {
         try read("reading annotations") { db in
             try Row.fetchAll(db, sql: "SELECT * FROM annotation WHERE host_key = ? ORDER BY at", arguments: [hostKey]).map { row in
                 Annotation(
@@ -245,7 +245,7 @@ public final class SQLiteHistoryStore: HistoryStore {
         }
     }
 
-    public func hosts() throws -> [HostEntry] {
+    public func hosts() async throws -> [HostEntry] {
         try read("listing hosts") { db in
             let rows = try Row.fetchAll(
                 db,
@@ -270,7 +270,7 @@ public final class SQLiteHistoryStore: HistoryStore {
     }
 
     /// SQLite's own check of the file: "ok" when sound.
-    public func integrityCheck() throws -> String {
+    public func integrityCheck() async throws -> String {
         try read("checking the store") { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
     }
 

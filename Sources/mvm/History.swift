@@ -23,8 +23,8 @@ struct StoreOptions: ParsableArguments {
         return try SQLiteHistoryStore.open(path: path)
     }
 
-    func recordedRun(_ id: String) throws -> RecordedRun {
-        guard let recorded = try open().run(id: id) else {
+    func recordedRun(_ id: String) async throws -> RecordedRun {
+        guard let recorded = try await open().run(id: id) else {
             throw NightlyError("no run \(id) in the history: see `mvm history list`")
         }
         return recorded
@@ -32,7 +32,7 @@ struct StoreOptions: ParsableArguments {
 }
 
 extension MVM {
-    struct HistoryCommand: ParsableCommand {
+    struct HistoryCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "history",
             abstract: "Read the recorded runs: list, show, export, annotate a deliberate change, list hosts.",
@@ -41,7 +41,7 @@ extension MVM {
 }
 
 extension MVM.HistoryCommand {
-    struct ListRuns: ParsableCommand {
+    struct ListRuns: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List recorded runs, newest first.")
 
         @OptionGroup var store: StoreOptions
@@ -52,17 +52,17 @@ extension MVM.HistoryCommand {
         @Option(help: "How many runs.")
         var limit = 30
 
-        func run() throws {
+        func run() async throws {
             let store = try store.open()
             let hostKey = allHosts ? nil : HostIdentity(host: HostFacts.probe()).key
-            let runs = try store.runs(hostKey: hostKey, limit: max(limit, 1))
+            let runs = try await store.runs(hostKey: hostKey, limit: max(limit, 1))
             guard !runs.isEmpty else {
                 print(allHosts ? "no runs recorded" : "no runs recorded on this host (--all-hosts lists the others)")
                 return
             }
             var rows: [[String]] = [["run", "started", "label", "plan", "state", "verdicts"]]
             for header in runs {
-                let recorded = try store.run(id: header.id)
+                let recorded = try await store.run(id: header.id)
                 let regressions = recorded?.verdicts.filter(\.isRegression).count ?? 0
                 var state: [String] = []
                 if header.partial { state.append("partial") }
@@ -78,7 +78,7 @@ extension MVM.HistoryCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one recorded run: verdicts, stack, conditions and its table.")
 
         @OptionGroup var store: StoreOptions
@@ -86,8 +86,8 @@ extension MVM.HistoryCommand {
         @Argument(help: "The run id (see `mvm history list`).")
         var runID: String
 
-        func run() throws {
-            let recorded = try store.recordedRun(runID)
+        func run() async throws {
+            let recorded = try await store.recordedRun(runID)
             let outcome = recorded.outcome
             print(outcome.verdictTable())
             print("")
@@ -98,7 +98,7 @@ extension MVM.HistoryCommand {
         }
     }
 
-    struct Export: ParsableCommand {
+    struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write one recorded run as JSON (the compare schema with verdicts).")
 
         @OptionGroup var store: StoreOptions
@@ -109,8 +109,8 @@ extension MVM.HistoryCommand {
         @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
         var output: String?
 
-        func run() throws {
-            let recorded = try store.recordedRun(runID)
+        func run() async throws {
+            let recorded = try await store.recordedRun(runID)
             let outcome = recorded.outcome
             let data = try mvmJSONData(ReportWithVerdicts(outcome: outcome))
             if let output {
@@ -122,7 +122,7 @@ extension MVM.HistoryCommand {
         }
     }
 
-    struct Annotate: ParsableCommand {
+    struct Annotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Mark a deliberate change (a QEMU upgrade, a new kernel): later runs get a fresh baseline.")
 
@@ -143,24 +143,24 @@ extension MVM.HistoryCommand {
             }
         }
 
-        func run() throws {
+        func run() async throws {
             let store = try store.open()
             let key = host ?? HostIdentity(host: HostFacts.probe()).key
-            try store.annotate(Annotation(hostKey: key, subject: contender, at: Date(), message: message))
+            try await store.annotate(Annotation(hostKey: key, subject: contender, at: Date(), message: message))
             print("annotated host \(key)\(contender.map { " (\($0))" } ?? ""): \(message); the next runs start a new baseline")
         }
     }
 
-    struct Hosts: ParsableCommand {
+    struct Hosts: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the hosts and plans in the history: only runs of one host and plan compare.")
 
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
+        func run() async throws {
             let store = try store.open()
             let own = HostIdentity(host: HostFacts.probe()).key
             var rows: [[String]] = [["host key", "hostname", "cpu", "cores", "memory", "runs", "last run", "plans"]]
-            for host in try store.hosts() {
+            for host in try await store.hosts() {
                 rows.append([
                     host.key + (host.key == own ? " *" : ""), host.identity.hostname, host.identity.cpuModel, "\(host.identity.cores)",
                     "\(host.identity.memoryGiB) GiB", "\(host.runs)", host.lastRun?.formatted(.iso8601) ?? "-",

@@ -16,49 +16,49 @@ import Testing
         try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path)
     }
 
-    @Test func aRecordedRunReadsBackWhole() throws {
+    @Test func aRecordedRunReadsBackWhole() async throws {
         let path = temporaryPath()
         defer { remove(path) }
         let store = try SQLiteHistoryStore(path: path)
         var run = F.recorded(1, vmReady: 1.2, label: "first")
         run.failures = ["none really"]
-        try store.record(run)
-        let back = try #require(try store.run(id: run.header.id))
+        try await store.record(run)
+        let back = try #require(try await store.run(id: run.header.id))
         #expect(back.report == run.report)
         #expect(back.header.label == "first")
         #expect(back.failures == ["none really"])
         #expect(back.host == F.host)
-        #expect(try store.integrityCheck() == "ok")
+        #expect(try await store.integrityCheck() == "ok")
         // The file is its owner's only.
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
-    @Test func observationsComeOldestFirstWithTheirSamples() throws {
+    @Test func observationsComeOldestFirstWithTheirSamples() async throws {
         let path = temporaryPath()
         defer { remove(path) }
         let store = try SQLiteHistoryStore(path: path)
-        for index in [3, 1, 2] { try store.record(F.recorded(index, vmReady: 1.0 + Double(index) / 10)) }
-        try store.record(F.recorded(4, vmReady: 1.2, partial: true))
+        for index in [3, 1, 2] { try await store.record(F.recorded(index, vmReady: 1.0 + Double(index) / 10)) }
+        try await store.record(F.recorded(4, vmReady: 1.2, partial: true))
         let key = SeriesKey(hostKey: F.host.key, planKey: F.plan.key, subject: "vm", metric: "ready", unit: .seconds)
-        let observations = try store.observations(of: key)
+        let observations = try await store.observations(of: key)
         #expect(observations.map(\.run.id) == [1, 2, 3, 4].map { F.header($0).id })
         #expect(observations.last?.run.partial == true)
         #expect(observations.first?.values.samples.count == 8)
         let ratio = SeriesKey(hostKey: F.host.key, planKey: F.plan.key, subject: "vm/container", metric: "ready", unit: .ratio)
-        #expect(try store.observations(of: ratio).count == 4)
-        #expect(try store.runs(hostKey: F.host.key, limit: 2).map(\.id) == [4, 3].map { F.header($0).id })
-        let hosts = try store.hosts()
+        #expect(try await store.observations(of: ratio).count == 4)
+        #expect(try await store.runs(hostKey: F.host.key, limit: 2).map(\.id) == [4, 3].map { F.header($0).id })
+        let hosts = try await store.hosts()
         #expect(hosts.count == 1 && hosts.first?.runs == 4 && hosts.first?.plans[F.plan.key] == F.plan)
     }
 
-    @Test func annotationsAreKeptPerHost() throws {
+    @Test func annotationsAreKeptPerHost() async throws {
         let path = temporaryPath()
         defer { remove(path) }
         let store = try SQLiteHistoryStore(path: path)
-        try store.annotate(Annotation(hostKey: F.host.key, subject: "vm", at: Date(timeIntervalSince1970: 5), message: "QEMU 8.0"))
-        try store.annotate(Annotation(hostKey: "other", subject: nil, at: Date(timeIntervalSince1970: 6), message: "elsewhere"))
-        let notes = try store.annotations(hostKey: F.host.key)
+        try await store.annotate(Annotation(hostKey: F.host.key, subject: "vm", at: Date(timeIntervalSince1970: 5), message: "QEMU 8.0"))
+        try await store.annotate(Annotation(hostKey: "other", subject: nil, at: Date(timeIntervalSince1970: 6), message: "elsewhere"))
+        let notes = try await store.annotations(hostKey: F.host.key)
         #expect(notes.map(\.message) == ["QEMU 8.0"])
         #expect(notes.first?.subject == "vm")
     }
@@ -73,25 +73,25 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (offset, store) in [(0, first), (100, second)] {
                 group.addTask {
-                    for index in 0..<15 { try store.record(F.recorded(offset + index, vmReady: 1.2)) }
+                    for index in 0..<15 { try await store.record(F.recorded(offset + index, vmReady: 1.2)) }
                 }
             }
             try await group.waitForAll()
         }
-        #expect(try first.runs(hostKey: nil, limit: 100).count == 30)
-        #expect(try second.integrityCheck() == "ok")
+        #expect(try await first.runs(hostKey: nil, limit: 100).count == 30)
+        #expect(try await second.integrityCheck() == "ok")
     }
 
-    @Test func recordingTheSameRunTwiceFailsAndKeepsTheFirst() throws {
+    @Test func recordingTheSameRunTwiceFailsAndKeepsTheFirst() async throws {
         let path = temporaryPath()
         defer { remove(path) }
         let store = try SQLiteHistoryStore(path: path)
         let run = F.recorded(1, vmReady: 1.2)
-        try store.record(run)
-        #expect(throws: HistoryStoreError.self) { try store.record(F.recorded(1, vmReady: 9)) }
-        #expect(try store.run(id: run.header.id)?.report == run.report)
+        try await store.record(run)
+        await #expect(throws: HistoryStoreError.self) { try await store.record(F.recorded(1, vmReady: 9)) }
+        #expect(try await store.run(id: run.header.id)?.report == run.report)
         let key = SeriesKey(hostKey: F.host.key, planKey: F.plan.key, subject: "vm", metric: "ready", unit: .seconds)
-        #expect(try store.observations(of: key).count == 1)
+        #expect(try await store.observations(of: key).count == 1)
     }
 
     @Test func anUnopenableStoreSaysWhere() {

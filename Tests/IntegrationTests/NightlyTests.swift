@@ -87,17 +87,17 @@ extension RealInstances {
             try await textfileIsScrapedByNodeExporter(expectingRegression: true)
 
             let store = try SQLiteHistoryStore(path: history)
-            #expect(try store.runs(hostKey: nil, limit: 100).count == 7)
+            #expect(try await store.runs(hostKey: nil, limit: 100).count == 7)
             let list = try await runMVM(["history", "list", "--history", history])
             #expect(list.exitCode == 0 && list.stdout.split(separator: "\n").count == 8, "\(list.stdout)\n\(list.stderr)")
             let hosts = try await runMVM(["history", "hosts", "--history", history])
             #expect(hosts.exitCode == 0 && hosts.stdout.contains(ProcessInfo.processInfo.hostName), "\(hosts.stdout)")
-            let newest = try #require(try store.runs(hostKey: nil, limit: 1).first)
+            let newest = try #require(try await store.runs(hostKey: nil, limit: 1).first)
             let show = try await runMVM(["history", "show", newest.id, "--history", history])
             #expect(show.exitCode == 0 && show.stdout.contains("regression"), "\(show.stdout)\n\(show.stderr)")
             let annotate = try await runMVM(["history", "annotate", "moved to a busy host", "--history", history])
             #expect(annotate.exitCode == 0, "\(annotate.stderr)")
-            #expect(try store.annotations(hostKey: newest.hostKey).map(\.message) == ["moved to a busy host"])
+            #expect(try await store.annotations(hostKey: newest.hostKey).map(\.message) == ["moved to a busy host"])
 
             try await killedRecordingLeavesTheStoreIntact(store: store, runsBefore: 7)
             #expect(Fixtures.allQEMUProcesses().isEmpty)
@@ -138,8 +138,8 @@ extension RealInstances {
             #expect(process.terminationReason == .uncaughtSignal)
 
             let reopened = try SQLiteHistoryStore(path: history)
-            #expect(try reopened.integrityCheck() == "ok")
-            #expect(try reopened.runs(hostKey: nil, limit: 100).count == runsBefore)
+            #expect(try await reopened.integrityCheck() == "ok")
+            #expect(try await reopened.runs(hostKey: nil, limit: 100).count == runsBefore)
             let list = try await runMVM(["history", "list", "--history", history])
             #expect(list.exitCode == 0 && list.stdout.split(separator: "\n").count == runsBefore + 1, "\(list.stdout)\n\(list.stderr)")
         }
