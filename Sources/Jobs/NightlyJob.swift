@@ -17,6 +17,9 @@ public struct NightlyRequest: Sendable {
     public var settings = VerdictSettings()
     /// Refuse to measure when the one-minute load is above this.
     public var requireQuietLoad: Double?
+    /// `mvm nightly`'s pre-flight check: another mvm, QEMU or runc on the
+    /// host fails the job. `compare --record` records the conditions only.
+    public var preflight = true
 
     public init(comparison: ComparisonRequest, historyPath: String, record: Bool, label: String?, baseline: BaselineChoice?) {
         self.comparison = comparison
@@ -110,7 +113,7 @@ public struct NightlyJob: Sendable {
         let startedAt = Date()
         let start = HostSnapshot.take()
         var failures: [String] = []
-        if !start.intruders.isEmpty {
+        if request.preflight, !start.intruders.isEmpty {
             failures.append("other measurement processes were running: " + start.intruders.joined(separator: ", "))
         }
         if let limit = request.requireQuietLoad, start.loadAverage > limit {
@@ -160,7 +163,7 @@ public struct NightlyJob: Sendable {
 
         let end = HostSnapshot.take()
         let conditions = HostConditions(start: start, end: end)
-        if !end.intruders.isEmpty, start.intruders != end.intruders {
+        if request.preflight, !end.intruders.isEmpty, start.intruders != end.intruders {
             failures.append("other measurement processes were running at the end: " + end.intruders.joined(separator: ", "))
         }
         header.failed = !failures.isEmpty

@@ -66,7 +66,7 @@ struct HistoryOptions: ParsableArguments {
             baseline: (baseline ?? (nightly ? "auto" : nil)).map(BaselineChoice.init(argument:)),
             reportPath: reportPath ?? (nightly ? state.subdirectory("nightly/report.html") : nil),
             prometheusPath: prometheusPath ?? (nightly ? state.subdirectory("nightly/mvm.prom") : nil),
-            settings: try settings(), requireQuiet: requireQuiet)
+            settings: try settings(), requireQuiet: requireQuiet, preflight: nightly)
     }
 }
 
@@ -79,6 +79,8 @@ struct ResolvedHistory {
     var prometheusPath: String?
     var settings: VerdictSettings
     var requireQuiet: Double?
+    /// Only `mvm nightly` refuses to share the host.
+    var preflight: Bool
 }
 
 extension MVM {
@@ -124,6 +126,7 @@ func runNightly(_ comparisonRequest: ComparisonRequest, history: ResolvedHistory
         comparison: comparisonRequest, historyPath: history.path, record: history.record, label: history.label, baseline: history.baseline)
     request.settings = history.settings
     request.requireQuietLoad = history.requireQuiet
+    request.preflight = history.preflight
     let job: NightlyJob
     do {
         job = try await NightlyJob(request)
