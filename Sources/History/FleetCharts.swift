@@ -12,12 +12,13 @@ struct RankedBarChart {
     }
 
     let title: String
+    let axisTitle: String
     let bars: [Bar]
     let unit: SeriesUnit
     let colour: String
 
     static let width = 560.0
-    private let labelWidth = 190.0, valueWidth = 78.0, rowHeight = 24.0, top = 8.0, bottom = 26.0
+    private let labelWidth = 220.0, valueWidth = 70.0, rowHeight = 24.0, top = 8.0, bottom = 40.0
     private let size = 12.0
 
     func render() -> String {
@@ -36,12 +37,12 @@ struct RankedBarChart {
             canvas.text(
                 formatDecimal(tick, places: x.tickDecimals), x: x(tick), y: axisY + 14, anchor: .middle, size: size - 1, fill: Palette.muted)
         }
-        canvas.text(display.suffix, x: Self.width - valueWidth + 8, y: axisY + 14, size: size - 1, fill: Palette.muted)
+        canvas.text(axisTitle + " (\(display.suffix))", x: (labelWidth + Self.width - valueWidth) / 2, y: axisY + 31, anchor: .middle, size: size)
         for (index, bar) in bars.enumerated() {
             let y = top + Double(index) * rowHeight
             let tip = "\(index + 1). \(bar.label) · \(bar.detail) · \(display.format(bar.value))"
             canvas.text(
-                "\(index + 1). " + truncated(bar.label, to: 26), x: labelWidth - 8, y: y + rowHeight / 2 + 4, anchor: .end, size: size,
+                "\(index + 1). " + truncated(bar.label, to: 28), x: labelWidth - 8, y: y + rowHeight / 2 + 4, anchor: .end, size: size,
                 fill: Palette.ink, tooltip: tip)
             let end = x(display.scaled(bar.value))
             canvas.rect(x: labelWidth, y: y + 4, width: end - labelWidth, height: rowHeight - 8, fill: colour, tooltip: tip)
@@ -108,15 +109,20 @@ struct FleetTrendChart {
     }
 
     private func drawLane(_ canvas: inout SVGCanvas, _ lane: Lane, top: Double, x: (Int) -> Double) {
-        let finite = lane.values.compactMap { $0 }.filter(\.isFinite)
-        let unit = DisplayUnit.fitting(finite, unit: lane.unit)
-        let scaled = finite.map(unit.scaled)
-        let y = LinearScale(covering: scaled.min() ?? 0, scaled.max() ?? 1, range: (top + laneHeight, top + 14), count: 3)
-        for tick in y.ticks {
+        // The scale follows the good runs: a partial run's stray 3 s would
+        // otherwise flatten the rest; it is drawn at the lane's edge instead.
+        let all = lane.values.compactMap { $0 }.filter(\.isFinite)
+        let good = zip(points, lane.values).compactMap { point, value in point.isGood ? value : nil }.filter(\.isFinite)
+        let basis = good.isEmpty ? all : good
+        let unit = DisplayUnit.fitting(basis, unit: lane.unit)
+        let scaled = basis.map(unit.scaled)
+        let scale = LinearScale(covering: scaled.min() ?? 0, scaled.max() ?? 1, range: (top + laneHeight, top + 14), count: 3)
+        let y = { (value: Double) in min(max(scale(value), scale(scale.domainHigh)), scale(scale.domainLow)) }
+        for tick in scale.ticks {
             canvas.line(left, y(tick), Self.width - right, y(tick), stroke: Palette.grid)
-            canvas.text(formatDecimal(tick, places: y.tickDecimals), x: left - 5, y: y(tick) + 4, anchor: .end, size: size, fill: Palette.muted)
+            canvas.text(formatDecimal(tick, places: scale.tickDecimals), x: left - 5, y: y(tick) + 4, anchor: .end, size: size, fill: Palette.muted)
         }
-        canvas.line(left, y(y.domainHigh), left, y(y.domainLow), stroke: Palette.muted)
+        canvas.line(left, y(scale.domainHigh), left, y(scale.domainLow), stroke: Palette.muted)
         canvas.text("\(lane.name) (\(unit.suffix))", x: left + 4, y: top + 8, size: size + 1, weight: "600", fill: lane.colour)
         var previous: (Double, Double)?
         for (index, point) in points.enumerated() {
@@ -129,7 +135,8 @@ struct FleetTrendChart {
         }
         for (index, point) in points.enumerated() {
             guard let raw = lane.values[index], raw.isFinite else { continue }
-            let state = point.isGood ? "" : point.header.failed ? " · failed" : " · partial"
+            let offScale = unit.scaled(raw) > scale.domainHigh || unit.scaled(raw) < scale.domainLow ? " (off the scale)" : ""
+            let state = (point.isGood ? "" : point.header.failed ? " · failed" : " · partial") + offScale
             let tip = "\(point.header.id) · \(formatDate(point.header.startedAt)) · \(lane.name) median \(unit.format(raw))\(state)"
             canvas.circle(
                 x: x(index), y: y(unit.scaled(raw)), radius: 3.5, fill: point.isGood ? lane.colour : "#FFFFFF", stroke: lane.colour,

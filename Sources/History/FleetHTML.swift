@@ -104,16 +104,15 @@ struct FleetPage {
         ]
         let letters = planLetters
         var html = "<h2>Hosts</h2>\n<p class=\"muted\">One row per host and plan, from its newest good run; "
-            + "medians of that run.</p>\n<div class=\"scroll\"><table class=\"fleet\">\n<thead><tr><th>host</th><th class=\"num\">cores</th>"
-            + "<th class=\"num\">memory</th><th>plan</th><th>latest good run</th>"
+            + "medians of that run.</p>\n<div class=\"scroll\"><table class=\"fleet\">\n<thead><tr><th>host</th><th>plan</th><th>latest good run</th>"
             + columns.map { "<th class=\"num\">\(escapeXML($0.0).replacingOccurrences(of: " ", with: "<br>"))</th>" }.joined()
             + "<th>kernel</th><th>qemu</th><th>libvirt</th><th>runtime</th></tr></thead>\n<tbody>\n"
         for (group, point) in zip(report.groups, latest) {
             let identity = group.host.identity
             var cells = [
-                "<td><b>\(escapeXML(identity.hostname))</b><br><span class=\"muted small\">\(escapeXML(identity.cpuModel))</span>"
-                    + "<br><span class=\"muted mono small\">\(escapeXML(group.hostKey))</span></td>",
-                "<td class=\"num\">\(identity.cores)</td>", "<td class=\"num\">\(identity.memoryGiB)\u{A0}GiB</td>",
+                "<td class=\"host\"><b>\(escapeXML(identity.hostname))</b><br><span class=\"small\">\(escapeXML(identity.cpuModel))</span>"
+                    + "<br><span class=\"small\">\(identity.cores) cores · \(identity.memoryGiB)\u{A0}GiB</span>"
+                    + " <span class=\"muted mono small\" title=\"host key \(escapeXML(group.hostKey))\">\(escapeXML(String(group.hostKey.prefix(8))))</span></td>",
                 "<td><b>\(letters[group.planKey] ?? "?")</b></td>",
                 "<td>\(point.map { escapeXML(formatDate($0.header.startedAt)) } ?? "<span class=\"muted\">none</span>")"
                     + "<br><span class=\"muted small\">\(group.points.count) run\(group.points.count == 1 ? "" : "s") shown</span></td>",
@@ -124,22 +123,22 @@ struct FleetPage {
             cells += facts.map { "<td class=\"mono small\">\(escapeXML($0 ?? "–"))</td>" }
             html += "<tr>\(cells.joined())</tr>\n"
         }
-        if report.groups.isEmpty { html += "<tr><td colspan=\"15\">No runs recorded.</td></tr>\n" }
+        if report.groups.isEmpty { html += "<tr><td colspan=\"13\">No runs recorded.</td></tr>\n" }
         return html + "</tbody></table></div>\n"
     }
 
     private func rankings() -> String {
-        func chart(_ title: String, _ value: (FleetPoint) -> Double?, _ unit: SeriesUnit, _ colour: String) -> String {
+        func chart(_ title: String, _ axis: String, _ value: (FleetPoint) -> Double?, _ unit: SeriesUnit, _ colour: String) -> String {
             let bars = report.ranked(by: value).map { entry in
                 RankedBarChart.Bar(label: name(of: entry.group), detail: entry.group.planDescription, value: entry.value)
             }
-            return RankedBarChart(title: title, bars: bars, unit: unit, colour: colour).render()
+            return RankedBarChart(title: title, axisTitle: axis, bars: bars, unit: unit, colour: colour).render()
         }
         return "<h2>Rankings</h2>\n<div class=\"chart-row\">\n"
             + "<figure><figcaption>Micro-VM time to ready, fastest first</figcaption>\n"
-            + chart("Hosts ranked by micro-VM time to ready", \.vmReady, .seconds, Palette.blue) + "</figure>\n"
-            + "<figure><figcaption>Micro-VM ready time over the container's, closest to the container first</figcaption>\n"
-            + chart("Hosts ranked by vm/container ready ratio", \.readyRatio, .ratio, Palette.ink)
+            + chart("Hosts ranked by micro-VM time to ready", "micro-VM ready, median", \.vmReady, .seconds, Palette.blue) + "</figure>\n"
+            + "<figure><figcaption>vm/container ready ratio, closest to the container first</figcaption>\n"
+            + chart("Hosts ranked by vm/container ready ratio", "vm/container ready", \.readyRatio, .ratio, Palette.ink)
             + "<p class=\"legend\"><span><span class=\"key dash\" style=\"border-color:#222\"></span>1×: parity</span></p></figure>\n"
             + "</div>\n"
     }
@@ -167,5 +166,8 @@ struct FleetPage {
 /// Additions to `reportStyle` for the fleet's wide host table.
 let fleetStyle = """
     .small { font-size: 12px; }
+    main { max-width: 1320px; }
     table.fleet td { white-space: nowrap; }
+    table.fleet td.host { white-space: normal; min-width: 14em; max-width: 22em; overflow-wrap: anywhere; }
+    table.fleet th, table.fleet td { padding: 5px 6px; }
     """
