@@ -80,7 +80,8 @@ struct FleetTrendChart {
 
     func render() -> String {
         let labels = stackLabels()
-        let top = 12 + Double(labels.compactMap { $0.text.isEmpty ? nil : $0.row + 1 }.max() ?? 0) * (size + 3)
+        // One row of labels always, so that charts side by side line up.
+        let top = 12 + Double(labels.compactMap { $0.text.isEmpty ? nil : $0.row + 1 }.max() ?? 1) * (size + 3)
         let height = top + Double(lanes.count) * (laneHeight + laneGap) - laneGap + bottom
         var canvas = SVGCanvas(width: Self.width, height: height, title: title)
         guard !points.isEmpty else {
@@ -116,7 +117,10 @@ struct FleetTrendChart {
         let basis = good.isEmpty ? all : good
         let unit = DisplayUnit.fitting(basis, unit: lane.unit)
         let scaled = basis.map(unit.scaled)
-        let scale = LinearScale(covering: scaled.min() ?? 0, scaled.max() ?? 1, range: (top + laneHeight, top + 14), count: 3)
+        // At least ±5 % of the median in view: a 1 % wobble must not look like a trend.
+        let middle = scaled.sorted()[scaled.count / 2]
+        let low = min(scaled.min() ?? 0, middle * 0.95), high = max(scaled.max() ?? 1, middle * 1.05)
+        let scale = LinearScale(covering: low, high, range: (top + laneHeight, top + 14), count: 3)
         let y = { (value: Double) in min(max(scale(value), scale(scale.domainHigh)), scale(scale.domainLow)) }
         for tick in scale.ticks {
             canvas.line(left, y(tick), Self.width - right, y(tick), stroke: Palette.grid)
@@ -137,10 +141,17 @@ struct FleetTrendChart {
             guard let raw = lane.values[index], raw.isFinite else { continue }
             let offScale = unit.scaled(raw) > scale.domainHigh || unit.scaled(raw) < scale.domainLow ? " (off the scale)" : ""
             let state = (point.isGood ? "" : point.header.failed ? " · failed" : " · partial") + offScale
-            let tip = "\(point.header.id) · \(formatDate(point.header.startedAt)) · \(lane.name) median \(unit.format(raw))\(state)"
+            let tipText = "\(point.header.id) · \(formatDate(point.header.startedAt)) · \(lane.name) median \(unit.format(raw))\(state)"
+            if !offScale.isEmpty {
+                // A hollow arrow at the edge, pointing to where the value lies.
+                let (px, edge) = (x(index), y(unit.scaled(raw)))
+                let tip = unit.scaled(raw) > scale.domainHigh ? edge - 1 : edge + 1, base = unit.scaled(raw) > scale.domainHigh ? edge + 7 : edge - 7
+                canvas.polygon([(px - 4.5, base), (px + 4.5, base), (px, tip)], fill: "#FFFFFF", stroke: lane.colour, tooltip: tipText)
+                continue
+            }
             canvas.circle(
                 x: x(index), y: y(unit.scaled(raw)), radius: 3.5, fill: point.isGood ? lane.colour : "#FFFFFF", stroke: lane.colour,
-                strokeWidth: 1.5, tooltip: tip)
+                strokeWidth: 1.5, tooltip: tipText)
         }
     }
 

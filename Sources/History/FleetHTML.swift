@@ -114,8 +114,9 @@ struct FleetPage {
                     + "<br><span class=\"small\">\(identity.cores) cores · \(identity.memoryGiB)\u{A0}GiB</span>"
                     + " <span class=\"muted mono small\" title=\"host key \(escapeXML(group.hostKey))\">\(escapeXML(String(group.hostKey.prefix(8))))</span></td>",
                 "<td><b>\(letters[group.planKey] ?? "?")</b></td>",
-                "<td>\(point.map { escapeXML(formatDate($0.header.startedAt)) } ?? "<span class=\"muted\">none</span>")"
-                    + "<br><span class=\"muted small\">\(group.points.count) run\(group.points.count == 1 ? "" : "s") shown</span></td>",
+                "<td class=\"latest\">\(point.map { escapeXML(formatDate($0.header.startedAt)) } ?? "<span class=\"muted\">none</span>")"
+                    + "<br><span class=\"muted small\">\(group.points.count) run\(group.points.count == 1 ? "" : "s") shown</span>"
+                    + newerBadRuns(group) + "</td>",
             ]
             cells += columns.map { "<td class=\"num\">\($0.1(point))</td>" }
             let stack = point?.header.stack
@@ -125,6 +126,16 @@ struct FleetPage {
         }
         if report.groups.isEmpty { html += "<tr><td colspan=\"13\">No runs recorded.</td></tr>\n" }
         return html + "</tbody></table></div>\n"
+    }
+
+    /// "newest run partial": runs after the latest good one, which the row
+    /// does not use, so nobody reads the row as the newest night's.
+    private func newerBadRuns(_ group: FleetGroup) -> String {
+        let after = group.points.reversed().prefix { !$0.isGood }
+        guard let newest = after.first else { return "" }
+        let state = newest.header.failed ? "failed" : "partial"
+        let more = after.count > 1 ? " (+\(after.count - 1) more not good)" : ""
+        return "<br><span class=\"small warn\">newest run \(state): \(escapeXML(formatDate(newest.header.startedAt)))\(more)</span>"
     }
 
     private func rankings() -> String {
@@ -166,8 +177,10 @@ struct FleetPage {
 /// Additions to `reportStyle` for the fleet's wide host table.
 let fleetStyle = """
     .small { font-size: 12px; }
+    .warn { color: var(--warn); font-weight: 600; }
     main { max-width: 1320px; }
     table.fleet td { white-space: nowrap; }
     table.fleet td.host { white-space: normal; min-width: 14em; max-width: 22em; overflow-wrap: anywhere; }
+    table.fleet td.latest { white-space: normal; min-width: 11em; }
     table.fleet th, table.fleet td { padding: 5px 6px; }
     """
