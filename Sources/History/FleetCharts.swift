@@ -118,7 +118,8 @@ struct FleetTrendChart {
         let unit = DisplayUnit.fitting(basis, unit: lane.unit)
         let scaled = basis.map(unit.scaled)
         // At least ±5 % of the median in view: a 1 % wobble must not look like a trend.
-        let middle = scaled.sorted()[scaled.count / 2]
+        let sorted = scaled.sorted()
+        let middle = sorted.isEmpty ? 1 : sorted[sorted.count / 2]
         let low = min(scaled.min() ?? 0, middle * 0.95), high = max(scaled.max() ?? 1, middle * 1.05)
         let scale = LinearScale(covering: low, high, range: (top + laneHeight, top + 14), count: 3)
         let y = { (value: Double) in min(max(scale(value), scale(scale.domainHigh)), scale(scale.domainLow)) }
@@ -130,7 +131,7 @@ struct FleetTrendChart {
         canvas.text("\(lane.name) (\(unit.suffix))", x: left + 4, y: top + 8, size: size + 1, weight: "600", fill: lane.colour)
         var previous: (Double, Double)?
         for (index, point) in points.enumerated() {
-            guard let raw = lane.values[index], raw.isFinite else { continue }
+            guard index < lane.values.count, let raw = lane.values[index], raw.isFinite else { continue }
             let at = (x(index), y(unit.scaled(raw)))
             if point.isGood {
                 if let previous { canvas.line(previous.0, previous.1, at.0, at.1, stroke: lane.colour, width: 1.5) }
@@ -138,7 +139,7 @@ struct FleetTrendChart {
             }
         }
         for (index, point) in points.enumerated() {
-            guard let raw = lane.values[index], raw.isFinite else { continue }
+            guard index < lane.values.count, let raw = lane.values[index], raw.isFinite else { continue }
             let offScale = unit.scaled(raw) > scale.domainHigh || unit.scaled(raw) < scale.domainLow ? " (off the scale)" : ""
             let state = (point.isGood ? "" : point.header.failed ? " · failed" : " · partial") + offScale
             let tipText = "\(point.header.id) · \(formatDate(point.header.startedAt)) · \(lane.name) median \(unit.format(raw))\(state)"

@@ -148,6 +148,14 @@ enum FleetFixtures {
         #expect(html.range(of: #"\b-?(inf|nan)\b"#, options: [.regularExpression, .caseInsensitive]) == nil)
     }
 
+    /// A run that measured no container (or nothing at all) leaves gaps, not a crash.
+    @Test func aLaneWithoutValuesStillRenders() async throws {
+        let group = try #require(try await X.report().groups.first)
+        let lanes = [FleetTrendChart.Lane(name: "container ready", colour: Palette.orange, unit: .seconds, values: group.points.map { _ in nil })]
+        let svg = FleetTrendChart(title: "gaps", points: group.points, lanes: lanes, changes: group.stackChanges).render()
+        #expect(svg.contains("container ready") && !svg.contains("<circle"))
+    }
+
     /// Writes the synthetic fleet report where MVM_FLEET_PREVIEW says, to
     /// look at it in a browser; does nothing otherwise.
     @Test func writesAPreviewWhenAsked() async throws {
