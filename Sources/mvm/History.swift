@@ -35,8 +35,8 @@ extension MVM {
     struct HistoryCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "history",
-            abstract: "Read the recorded runs: list, show, export, annotate a deliberate change, list hosts.",
-            subcommands: [ListRuns.self, Show.self, Export.self, Annotate.self, Hosts.self])
+            abstract: "Read the recorded runs: list, show, export, annotate a deliberate change, list hosts, report on the fleet.",
+            subcommands: [ListRuns.self, Show.self, Export.self, Annotate.self, Hosts.self, Report.self])
     }
 }
 
@@ -169,6 +169,34 @@ extension MVM.HistoryCommand {
             }
             print(alignColumns(rows).joined(separator: "\n"))
             print("* this host")
+        }
+    }
+
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the fleet report: every host's latest figures, rankings and trends, as one HTML file.",
+            discussion: "--all-hosts is required for now: the report always covers every host in the history.")
+
+        @OptionGroup var store: StoreOptions
+
+        @Flag(help: "Every host in the history (required for now; a one-host report may follow).")
+        var allHosts = false
+
+        @Option(help: "How many recent runs of each host to draw.")
+        var runsPerHost = 30
+
+        @Argument(help: ArgumentHelp("Where to write the HTML file.", valueName: "file.html"))
+        var output: String
+
+        func validate() throws {
+            guard allHosts else { throw ValidationError("pass --all-hosts: the fleet report covers every host (the only kind for now)") }
+            guard runsPerHost > 0 else { throw ValidationError("--runs-per-host must be at least 1") }
+        }
+
+        func run() async throws {
+            let report = try await FleetReport.load(from: try store.open(), runsPerHost: runsPerHost)
+            try writeAtomically(Data(renderFleetHTML(report).utf8), to: output)
+            print(absolute(output))
         }
     }
 }
