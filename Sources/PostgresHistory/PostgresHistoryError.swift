@@ -82,6 +82,8 @@ public struct PostgresHistoryError: Error, CustomStringConvertible, Sendable {
         case let connection as NIOConnectionError:
             let first = connection.connectionErrors.first?.error
             text = first.map(reason) ?? connection.dnsAAAAError.map(reason) ?? connection.dnsAError.map(reason) ?? "connection failed"
+        case let address as SocketAddressError:
+            if case .unknown(let host, _) = address { text = "no such host \(host)" } else { text = "\(address)" }
         case let io as IOError:
             text = io.errnoCode == ECONNREFUSED ? "connection refused" : String(cString: strerror(io.errnoCode)).lowercased()
         case is ChannelError:

@@ -3,6 +3,7 @@ import Foundation
 import History
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The server history: one PostgreSQL database that a fleet of hosts share,
 /// through postgres-nio.
@@ -26,6 +27,9 @@ public final class PostgresHistoryStore: HistoryStore {
     private let client: PostgresClient
     private let runTask: Task<Void, Never>
     private let logger: Logger
+    /// Set by `close()`: the pool then answers with an opaque "pool shut
+    /// down", so the store says it is closed before asking it.
+    private let closed = Atomic<Bool>(false)
 
     private init(url: PostgresURL, schema: String?, client: PostgresClient, logger: Logger) {
         self.url = url
@@ -97,6 +101,7 @@ public final class PostgresHistoryStore: HistoryStore {
 
     /// Ends the pool and its connections. The store answers nothing after.
     public func close() async {
+        closed.store(true, ordering: .relaxed)
         runTask.cancel()
         await runTask.value
     }
@@ -105,6 +110,7 @@ public final class PostgresHistoryStore: HistoryStore {
         let header = run.header
         let logger = logger
         do {
+            try checkOpen()
             let host = try storedJSON(run.host)
             let plan = try storedJSON(run.plan)
             let headerJSON = try storedJSON(header)
@@ -225,6 +231,7 @@ public final class PostgresHistoryStore: HistoryStore {
 
     public func annotate(_ annotation: Annotation) async throws {
         do {
+            try checkOpen()
             try await client.query(
                 """
                 INSERT INTO annotation (host_key, subject, at, message)
@@ -280,8 +287,13 @@ public final class PostgresHistoryStore: HistoryStore {
         try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
     }
 
+    private func checkOpen() throws(PostgresHistoryError) {
+        if closed.load(ordering: .relaxed) { throw PostgresHistoryError(.query, "the store of the history database at \(url) is closed") }
+    }
+
     private func reading<T>(_ action: String, _ body: (PostgresClient, Logger) async throws -> T) async throws -> T {
         do {
+            try checkOpen()
             return try await body(client, logger)
         } catch {
             throw PostgresHistoryError.failed(action, at: url, error)

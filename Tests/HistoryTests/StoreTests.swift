@@ -240,16 +240,32 @@ actor FreshHistory {
         await history.finish()
     }
 
+    @Test func aClosedStoreSaysSo() async throws {
+        try await FreshHistory.with(.postgres) { history, _ in
+            let store = try #require(try await history.open() as? PostgresHistoryStore)
+            await store.close()
+            do {
+                _ = try await store.runs(hostKey: nil, limit: 1)
+                Issue.record("a closed store answered")
+            } catch let error as PostgresHistoryError {
+                #expect(error.description.hasSuffix("is closed"))
+            }
+        }
+    }
+
     @Test func thePasswordComesFromTheEnvironmentOrThePassFile() async throws {
         let url = try PostgresURL(Backend.postgresURL)
         let bare = "postgresql://\(url.user)@\(url.host):\(url.port)/\(url.database)"
-        let store = try await PostgresHistoryStore.connect(url: bare, environment: ["PGPASSWORD": url.password ?? ""])
-        await store.close()
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-pgpass-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: file) }
         try "other:*:*:*:nope\n\(url.host):\(url.port):*:\(url.user):\(url.password ?? "")\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let fromFile = try await PostgresHistoryStore.connect(url: bare, environment: ["PGPASSFILE": file])
-        await fromFile.close()
+        try await FreshHistory.with(.postgres) { history, _ in
+            let fromEnvironment = try await PostgresHistoryStore.connect(
+                url: bare, environment: ["PGPASSWORD": url.password ?? ""], schema: history.schema)
+            await fromEnvironment.close()
+            let fromFile = try await PostgresHistoryStore.connect(url: bare, environment: ["PGPASSFILE": file], schema: history.schema)
+            await fromFile.close()
+        }
     }
 }
 
