@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // libvirt's C API; only VMM imports it.
@@ -88,6 +89,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The server history store: PostgreSQL through postgres-nio, for a
+        // fleet of hosts that share one history.
+        .target(
+            name: "PostgresHistory",
+            dependencies: [
+                "History", "Compare",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // What mvm's commands do, assembled from the modules above: the
         // side-by-side comparison job (and the nightly jobs built on it), and
         // the doctor that checks what they need.
@@ -128,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HistoryTests",
-            dependencies: ["History", "SQLiteHistory", "Compare", "MVMCore"],
+            dependencies: ["History", "SQLiteHistory", "PostgresHistory", "Compare", "MVMCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(

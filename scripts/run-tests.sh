@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the tests need, starts libvirt's
 # daemons for the qemu:///system test and a loopback sshd for the qemu+ssh
-# test and the tools that read the nightly report and textfile, then runs unit and integration tests
+# test, the tools that read the nightly report and textfile, and a PostgreSQL
+# server for the history store tests, then runs unit and integration tests
 # (integration tests boot real guests under QEMU and real containers).
 # When it ends, pass, fail or interrupt, it stops the daemons it started
-# (libvirtd, virtlogd, the sshd); those that already ran are left running.
+# (libvirtd, virtlogd, the sshd, PostgreSQL); those that already ran are left running.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$repo/scripts/setup.sh"
@@ -22,6 +23,7 @@ trap stop_started_daemons EXIT
 bash "$repo/scripts/libvirt-daemons.sh"
 bash "$repo/scripts/test-sshd.sh"
 bash "$repo/scripts/test-tools.sh"
+bash "$repo/scripts/test-postgres.sh"
 cd "$repo"
 echo "==> swift test"
 # Drop the per-test "started" lines and build progress; keep results.

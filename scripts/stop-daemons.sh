@@ -5,6 +5,9 @@
 # waiting until it is gone. A pid that no longer runs that name (it ended,
 # and the pid may since be another process's) is left alone. Used by
 # run-tests.sh when it ends, so what was already running is never stopped.
+# A postmaster ("postgres", from test-postgres.sh) gets SIGINT, PostgreSQL's
+# fast shutdown: SIGTERM's smart shutdown would wait for every client, and
+# SIGKILL would leave the cluster to crash recovery.
 set -euo pipefail
 file=${1:?usage: stop-daemons.sh FILE}
 [ -s "$file" ] || exit 0
@@ -29,9 +32,11 @@ gone_within() {
 tac "$file" | while read -r pid name; do
   runs "$pid" "$name" || continue
   echo "==> stopping $name (pid $pid), started for the tests"
-  kill -TERM "$pid" 2>/dev/null || continue
+  signal=TERM
+  [ "$name" = postgres ] && signal=INT
+  kill -"$signal" "$pid" 2>/dev/null || continue
   gone_within "$pid" "$name" 100 && continue
-  echo "warning: $name (pid $pid) still runs 10 s after SIGTERM; sending SIGKILL" >&2
+  echo "warning: $name (pid $pid) still runs 10 s after SIG$signal; sending SIGKILL" >&2
   kill -KILL "$pid" 2>/dev/null || true
   gone_within "$pid" "$name" 50 || echo "warning: $name (pid $pid) still runs after SIGKILL" >&2
 done

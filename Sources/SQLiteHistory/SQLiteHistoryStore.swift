@@ -125,10 +125,10 @@ public final class SQLiteHistoryStore: HistoryStore {
             try await pool.write { db in
                 try db.execute(
                     sql: "INSERT INTO host (key, identity) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET identity = excluded.identity",
-                    arguments: [header.hostKey, try json(run.host)])
+                    arguments: [header.hostKey, try storedJSON(run.host)])
                 try db.execute(
                     sql: "INSERT INTO plan (key, identity) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
-                    arguments: [header.planKey, try json(run.plan)])
+                    arguments: [header.planKey, try storedJSON(run.plan)])
                 try db.execute(
                     sql: """
                         INSERT INTO run (id, host_key, plan_key, label, started_at, partial, failed, under_load, header, conditions, failures, report)
@@ -136,8 +136,8 @@ public final class SQLiteHistoryStore: HistoryStore {
                         """,
                     arguments: [
                         header.id, header.hostKey, header.planKey, header.label, header.startedAt.timeIntervalSince1970, header.partial,
-                        header.failed, header.underLoad, try json(header), try json(run.conditions), try json(run.failures),
-                        try json(run.report),
+                        header.failed, header.underLoad, try storedJSON(header), try storedJSON(run.conditions), try storedJSON(run.failures),
+                        try storedJSON(run.report),
                     ])
                 let insertSample = try db.makeStatement(
                     sql: "INSERT INTO sample (run_id, contender, run_index, instance, warmup, ok, failure, metric, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -160,14 +160,14 @@ public final class SQLiteHistoryStore: HistoryStore {
                     sql: "INSERT INTO summary (run_id, subject, metric, unit, median, low, high, samples) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
                 for (key, values) in run.series {
                     try insertSummary.execute(arguments: [
-                        header.id, key.subject, key.metric, key.unit.rawValue, values.median, values.low, values.high, try json(values.samples),
+                        header.id, key.subject, key.metric, key.unit.rawValue, values.median, values.low, values.high, try storedJSON(values.samples),
                     ])
                 }
                 let insertVerdict = try db.makeStatement(
                     sql: "INSERT INTO verdict (run_id, subject, metric, decision, detail) VALUES (?, ?, ?, ?, ?)")
                 for verdict in run.verdicts {
                     try insertVerdict.execute(arguments: [
-                        header.id, verdict.series.subject, verdict.series.metric, verdict.decision.rawValue, try json(verdict),
+                        header.id, verdict.series.subject, verdict.series.metric, verdict.decision.rawValue, try storedJSON(verdict),
                     ])
                 }
             }
@@ -183,10 +183,10 @@ public final class SQLiteHistoryStore: HistoryStore {
             let plan = try String.fetchOne(db, sql: "SELECT identity FROM plan WHERE key = ?", arguments: [row["plan_key"] as String])
             let verdicts = try String.fetchAll(db, sql: "SELECT detail FROM verdict WHERE run_id = ? ORDER BY subject, metric", arguments: [id])
             return RecordedRun(
-                header: try decode(RunHeader.self, row["header"]), host: try decode(HostIdentity.self, host ?? ""),
-                plan: try decode(PlanIdentity.self, plan ?? ""), conditions: try decode(HostConditions.self, row["conditions"]),
-                report: try decode(ComparisonReport.self, row["report"]), failures: try decode([String].self, row["failures"]),
-                verdicts: try verdicts.map { try decode(SeriesVerdict.self, $0) })
+                header: try decodeStoredJSON(RunHeader.self, row["header"]), host: try decodeStoredJSON(HostIdentity.self, host ?? ""),
+                plan: try decodeStoredJSON(PlanIdentity.self, plan ?? ""), conditions: try decodeStoredJSON(HostConditions.self, row["conditions"]),
+                report: try decodeStoredJSON(ComparisonReport.self, row["report"]), failures: try decodeStoredJSON([String].self, row["failures"]),
+                verdicts: try verdicts.map { try decodeStoredJSON(SeriesVerdict.self, $0) })
         }
     }
 
@@ -199,7 +199,7 @@ public final class SQLiteHistoryStore: HistoryStore {
             } else {
                 headers = try String.fetchAll(db, sql: "SELECT header FROM run ORDER BY started_at DESC LIMIT ?", arguments: [limit])
             }
-            return try headers.map { try decode(RunHeader.self, $0) }
+            return try headers.map { try decodeStoredJSON(RunHeader.self, $0) }
         }
     }
 
@@ -216,9 +216,9 @@ public final class SQLiteHistoryStore: HistoryStore {
                 arguments: [series.hostKey, series.planKey, series.subject, series.metric])
             return try rows.map { row in
                 SeriesObservation(
-                    run: try decode(RunHeader.self, row["header"]),
+                    run: try decodeStoredJSON(RunHeader.self, row["header"]),
                     values: SeriesValues(
-                        samples: try decode([Double].self, row["samples"]), median: row["median"], low: row["low"], high: row["high"]))
+                        samples: try decodeStoredJSON([Double].self, row["samples"]), median: row["median"], low: row["low"], high: row["high"]))
             }
         }
     }
@@ -259,11 +259,11 @@ public final class SQLiteHistoryStore: HistoryStore {
                     db, sql: "SELECT DISTINCT plan.key, plan.identity FROM plan JOIN run ON run.plan_key = plan.key WHERE run.host_key = ?",
                     arguments: [key])
                 var plans: [String: PlanIdentity] = [:]
-                for plan in planRows { plans[plan["key"]] = try decode(PlanIdentity.self, plan["identity"]) }
+                for plan in planRows { plans[plan["key"]] = try decodeStoredJSON(PlanIdentity.self, plan["identity"]) }
                 let first: Double? = row["first"]
                 let last: Double? = row["last"]
                 return HostEntry(
-                    key: key, identity: try decode(HostIdentity.self, row["identity"]), runs: row["runs"], plans: plans,
+                    key: key, identity: try decodeStoredJSON(HostIdentity.self, row["identity"]), runs: row["runs"], plans: plans,
                     firstRun: first.map(Date.init(timeIntervalSince1970:)), lastRun: last.map(Date.init(timeIntervalSince1970:)))
             }
         }
@@ -299,17 +299,4 @@ public struct HistoryStoreError: Error, CustomStringConvertible {
         }
         return "\(action): \(underlying)"
     }
-}
-
-private func json<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.dateEncodingStrategy = .iso8601
-    encoder.outputFormatting = [.sortedKeys]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
-}
-
-private func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
-    let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .iso8601
-    return try decoder.decode(type, from: Data(text.utf8))
 }
