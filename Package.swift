@@ -106,7 +106,7 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
-                "VMM", "ContainerShim", "Compare", "MVMCore", "History", "SQLiteHistory",
+                "VMM", "ContainerShim", "Compare", "MVMCore", "History", "SQLiteHistory", "PostgresHistory",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -152,7 +152,7 @@ let package = Package(
             name: "IntegrationTests",
             // "mvm" so that the executable is built for the CLI tests.
             dependencies: [
-                "VMM", "MVMCore", "ContainerShim", "Compare", "History", "SQLiteHistory", "mvm",
+                "VMM", "MVMCore", "ContainerShim", "Compare", "History", "SQLiteHistory", "PostgresHistory", "mvm",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

@@ -65,6 +65,9 @@ psql() { as_postgres "$bin/psql" -h "$root" -p "$port" -d postgres -v ON_ERROR_S
 if [ "$(psql -c "SELECT 1 FROM pg_roles WHERE rolname = 'mvm'")" != 1 ]; then
   psql -c "CREATE ROLE mvm LOGIN PASSWORD 'mvm-test'"
 fi
+# The fleet tests give each run a database of its own (nothing left from an
+# earlier run can count as a host): the test role may create databases.
+psql -c "ALTER ROLE mvm CREATEDB"
 if [ "$(psql -c "SELECT 1 FROM pg_database WHERE datname = 'mvm_test'")" != 1 ]; then
   psql -c "CREATE DATABASE mvm_test OWNER mvm"
 fi

@@ -8,8 +8,11 @@ import SQLiteHistory
 /// top of the comparison itself.
 public struct NightlyRequest: Sendable {
     public var comparison: ComparisonRequest
-    /// The history store's file.
-    public var historyPath: String
+    /// The history: a file, or a fleet's PostgreSQL.
+    public var history: HistoryLocation
+    /// Where a run goes when the fleet's database cannot take it, so that
+    /// nothing measured is lost: the host's own SQLite file.
+    public var fallbackHistoryPath: String
     public var record: Bool
     public var label: String?
     /// nil: no verdict, only a recording.
@@ -21,9 +24,10 @@ public struct NightlyRequest: Sendable {
     /// host fails the job. `compare --record` records the conditions only.
     public var preflight = true
 
-    public init(comparison: ComparisonRequest, historyPath: String, record: Bool, label: String?, baseline: BaselineChoice?) {
+    public init(comparison: ComparisonRequest, history: HistoryLocation, record: Bool, label: String?, baseline: BaselineChoice?) {
         self.comparison = comparison
-        self.historyPath = historyPath
+        self.history = history
+        fallbackHistoryPath = Self.defaultHistoryPath(in: comparison.stateDirectory)
         self.record = record
         self.label = label
         self.baseline = baseline
@@ -44,16 +48,28 @@ public struct NightlyJob: Sendable {
     public let comparison: ComparisonJob
     private let store: any HistoryStore
     private let host: HostIdentity
+    /// Why the runs go to the local file instead of the fleet's database.
+    private let fallback: String?
 
     public init(_ request: NightlyRequest) async throws {
-        let store = try SQLiteHistoryStore.open(path: request.historyPath)
+        let store: any HistoryStore
+        var fallback: String?
+        do {
+            store = try await request.history.open()
+        } catch {
+            // A fleet database that is down, refuses mvm or is newer: measure
+            // anyway and keep the run here; the job still fails (status 2).
+            guard case .server = request.history, request.fallbackHistoryPath != request.history.description else { throw error }
+            store = try SQLiteHistoryStore.open(path: request.fallbackHistoryPath)
+            fallback = "\(error); this run is kept in \(request.fallbackHistoryPath) (`mvm history merge` uploads it)"
+        }
         let host = HostIdentity(host: HostFacts.probe())
         // An explicit baseline that does not exist is a mistake to report
         // before an hour of measuring, not after.
         switch request.baseline {
         case .run(let id):
             guard let run = try await store.run(id: id) else {
-                throw NightlyError("no run \(id) in \(request.historyPath): see `mvm history list`")
+                throw NightlyError("no run \(id) in \(request.history): see `mvm history list`")
             }
             guard run.header.hostKey == host.key else {
                 throw NightlyError("run \(id) was measured on another host (\(run.host.hostname)): its figures do not compare with this one's")
@@ -61,7 +77,7 @@ public struct NightlyJob: Sendable {
         case .label(let label):
             let labelled = try await store.runs(hostKey: host.key, limit: 10_000).filter { $0.label == label && $0.isGood }
             guard !labelled.isEmpty else {
-                throw NightlyError("no good run labelled \"\(label)\" on this host in \(request.historyPath): see `mvm history list`")
+                throw NightlyError("no good run labelled \"\(label)\" on this host in \(request.history): see `mvm history list`")
             }
         case .automatic, nil: break
         }
@@ -69,6 +85,7 @@ public struct NightlyJob: Sendable {
         self.host = host
         self.request = request
         self.store = store
+        self.fallback = fallback
     }
 
     /// The plan, stack and header a run of this job records.
@@ -97,22 +114,35 @@ public struct NightlyJob: Sendable {
         let conditions = HostConditions(start: snapshot, end: snapshot)
         var failures = ["interrupted after \(samples.filter { !$0.warmup }.count) measured instances"]
         if request.record {
-            do {
-                try await store.record(RecordedRun(
-                    header: header, host: host, plan: plan, conditions: conditions, report: report, failures: failures, verdicts: []))
-            } catch {
-                failures.append("\(error)")
-            }
+            failures += await keep(RecordedRun(
+                header: header, host: host, plan: plan, conditions: conditions, report: report, failures: failures, verdicts: []))
         }
         return NightlyOutcome(
             run: header, host: host, plan: plan, conditions: conditions, baseline: "none (interrupted)", verdicts: [], trends: [],
             comparison: report, failures: failures, exitStatus: 2)
     }
 
+    /// Records a run; when the fleet's database fails it, keeps it in the
+    /// local file instead. Returns what went wrong, for the job's failures.
+    private func keep(_ run: RecordedRun) async -> [String] {
+        do {
+            try await store.record(run)
+            return []
+        } catch {
+            guard case .server = request.history, fallback == nil else { return ["\(error)"] }
+            do {
+                try await SQLiteHistoryStore.open(path: request.fallbackHistoryPath).record(run)
+                return ["\(error); this run is kept in \(request.fallbackHistoryPath) (`mvm history merge` uploads it)"]
+            } catch let local {
+                return ["\(error)", "\(local)"]
+            }
+        }
+    }
+
     public func run(log: SampleLog? = nil, progress: @Sendable (ComparisonProgress) -> Void = { _ in }) async -> NightlyOutcome {
         let startedAt = Date()
         let start = HostSnapshot.take()
-        var failures: [String] = []
+        var failures: [String] = fallback.map { [$0] } ?? []
         if request.preflight, !start.intruders.isEmpty {
             failures.append("other measurement processes were running: " + start.intruders.joined(separator: ", "))
         }
@@ -175,13 +205,10 @@ public struct NightlyJob: Sendable {
             }
         }
         if request.record {
-            do {
-                try await store.record(RecordedRun(
-                    header: header, host: host, plan: plan, conditions: conditions, report: report, failures: failures, verdicts: verdicts))
-            } catch {
-                failures.append("\(error)")
-                header.failed = true
-            }
+            let problems = await keep(RecordedRun(
+                header: header, host: host, plan: plan, conditions: conditions, report: report, failures: failures, verdicts: verdicts))
+            failures += problems
+            header.failed = header.failed || !problems.isEmpty
         }
         return NightlyOutcome(
             run: header, host: host, plan: plan, conditions: conditions, baseline: request.baseline.map(describe) ?? "none",

@@ -27,8 +27,24 @@ struct EmbeddedDriverRoot {
 
         """
 
+    /// The longest monitor socket libvirt makes under the root,
+    /// `lib/qemu/domain-<id>-<name>/monitor.sock`, with a 4-digit domain id.
+    static let monitorSocketSuffix = "/lib/qemu/domain-9999-mvm-12345678/monitor.sock"
+    /// sun_path holds 108 bytes with its terminating NUL.
+    static let socketPathLimit = 107
+
     /// Creates the root and its etc/qemu.conf (rewritten only when it differs).
+    /// A root so deep that QEMU's monitor socket would not fit in a UNIX
+    /// socket address is refused here, in words, rather than by libvirt at
+    /// the first domain.
     func prepare() throws(VMMError) {
+        let longest = path.utf8.count + Self.monitorSocketSuffix.utf8.count
+        guard longest <= Self.socketPathLimit else {
+            let room = Self.socketPathLimit - Self.monitorSocketSuffix.utf8.count - "/libvirt".utf8.count
+            throw .invalidConfiguration(
+                "the state directory \(URL(fileURLWithPath: path).deletingLastPathComponent().path) is too long for libvirt's embedded driver "
+                    + "(its QEMU monitor socket path would pass the 107-byte limit of UNIX sockets): use one of at most \(room) characters")
+        }
         let etc = path + "/etc"
         let file = etc + "/qemu.conf"
         do {

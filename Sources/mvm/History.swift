@@ -8,19 +8,22 @@ import SQLiteHistory
 
 /// Which store the `mvm history` commands read.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .customLong("history"), help: ArgumentHelp("The history store (default: <state-dir>/history.sqlite).", valueName: "file"))
+    @Option(
+        name: .customLong("history"),
+        help: ArgumentHelp(
+            "The history: a file or postgresql://user@host/db (default: $MVM_HISTORY, else <state-dir>/history.sqlite).",
+            valueName: "file|url"))
     var historyPath: String?
 
     @Option(name: .customLong("state-dir"), help: ArgumentHelp("mvm's state directory (default: $MVM_STATE_DIR, /var/lib/mvm for root).", valueName: "dir"))
     var stateDirectory: String?
 
-    func open() throws -> SQLiteHistoryStore {
-        let state = stateDirectory.map(StateDirectory.init(path:)) ?? .defaultLocation()
-        let path = historyPath.map(absolute) ?? NightlyRequest.defaultHistoryPath(in: state)
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw NightlyError("no history at \(path): record runs with `mvm nightly` or `mvm compare --record`, or pass --history")
-        }
-        return try SQLiteHistoryStore.open(path: path)
+    var location: HistoryLocation {
+        HistoryLocation.resolve(historyPath, state: stateDirectory.map(StateDirectory.init(path:)) ?? .defaultLocation())
+    }
+
+    func open() async throws -> any HistoryStore {
+        try await location.openExisting()
     }
 
     func recordedRun(_ id: String) async throws -> RecordedRun {
@@ -36,7 +39,7 @@ extension MVM {
         static let configuration = CommandConfiguration(
             commandName: "history",
             abstract: "Read the recorded runs: list, show, export, annotate a deliberate change, list hosts, report on the fleet.",
-            subcommands: [ListRuns.self, Show.self, Export.self, Annotate.self, Hosts.self, Report.self])
+            subcommands: [ListRuns.self, Show.self, Export.self, Annotate.self, Hosts.self, Report.self, Merge.self])
     }
 }
 
@@ -53,7 +56,7 @@ extension MVM.HistoryCommand {
         var limit = 30
 
         func run() async throws {
-            let store = try store.open()
+            let store = try await store.open()
             let hostKey = allHosts ? nil : HostIdentity(host: HostFacts.probe()).key
             let runs = try await store.runs(hostKey: hostKey, limit: max(limit, 1))
             guard !runs.isEmpty else {
@@ -144,7 +147,7 @@ extension MVM.HistoryCommand {
         }
 
         func run() async throws {
-            let store = try store.open()
+            let store = try await store.open()
             let key = host ?? HostIdentity(host: HostFacts.probe()).key
             try await store.annotate(Annotation(hostKey: key, subject: contender, at: Date(), message: message))
             print("annotated host \(key)\(contender.map { " (\($0))" } ?? ""): \(message); the next runs start a new baseline")
@@ -157,7 +160,7 @@ extension MVM.HistoryCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let store = try store.open()
+            let store = try await store.open()
             let own = HostIdentity(host: HostFacts.probe()).key
             var rows: [[String]] = [["host key", "hostname", "cpu", "cores", "memory", "runs", "last run", "plans"]]
             for host in try await store.hosts() {

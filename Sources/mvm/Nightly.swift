@@ -8,7 +8,11 @@ import MVMCore
 /// Where runs are kept and what they are judged against: shared by
 /// `mvm compare` and `mvm nightly`.
 struct HistoryOptions: ParsableArguments {
-    @Option(name: .customLong("history"), help: ArgumentHelp("The history store (default: <state-dir>/history.sqlite).", valueName: "file"))
+    @Option(
+        name: .customLong("history"),
+        help: ArgumentHelp(
+            "The history: a file, or a fleet's postgresql://user@host/db (default: $MVM_HISTORY, else <state-dir>/history.sqlite).",
+            valueName: "file|url"))
     var historyPath: String?
 
     @Flag(help: "Keep this run in the history: every sample, the summary, the environment and the plan.")
@@ -61,7 +65,7 @@ struct HistoryOptions: ParsableArguments {
     /// The options with a nightly job's defaults filled in.
     func resolved(state: StateDirectory, nightly: Bool) throws -> ResolvedHistory {
         ResolvedHistory(
-            path: historyPath.map(absolute) ?? NightlyRequest.defaultHistoryPath(in: state),
+            location: HistoryLocation.resolve(historyPath, state: state),
             record: nightly || record, label: label,
             baseline: (baseline ?? (nightly ? "auto" : nil)).map(BaselineChoice.init(argument:)),
             reportPath: reportPath ?? (nightly ? state.subdirectory("nightly/report.html") : nil),
@@ -71,7 +75,7 @@ struct HistoryOptions: ParsableArguments {
 }
 
 struct ResolvedHistory {
-    var path: String
+    var location: HistoryLocation
     var record: Bool
     var label: String?
     var baseline: BaselineChoice?
@@ -123,7 +127,7 @@ extension MVM {
 /// the textfile, in every case; then exits 0, 1 or 2.
 func runNightly(_ comparisonRequest: ComparisonRequest, history: ResolvedHistory, comparison: ComparisonOptions) async throws {
     var request = NightlyRequest(
-        comparison: comparisonRequest, historyPath: history.path, record: history.record, label: history.label, baseline: history.baseline)
+        comparison: comparisonRequest, history: history.location, record: history.record, label: history.label, baseline: history.baseline)
     request.settings = history.settings
     request.requireQuietLoad = history.requireQuiet
     request.preflight = history.preflight
