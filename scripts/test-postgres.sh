@@ -43,6 +43,17 @@ if [ ! -s "$data/PG_VERSION" ]; then
   as_postgres "$bin/initdb" -D "$data" --auth-host=scram-sha-256 --auth-local=peer --encoding=UTF8 --locale=C.UTF-8 >/dev/null
 fi
 
+# TLS, so that sslmode=require is tried against a server that offers it: a
+# self-signed certificate for 127.0.0.1, made once (verify-full must refuse
+# it, since no CA signed it). Turned on below with ALTER SYSTEM, which also
+# reaches a cluster made before this step.
+if [ ! -s "$data/server.key" ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=127.0.0.1" \
+    -keyout "$data/server.key" -out "$data/server.crt" 2>/dev/null
+  chown postgres:postgres "$data/server.key" "$data/server.crt"
+  chmod 0600 "$data/server.key"
+fi
+
 # The socket directory is the cluster's own: /run/postgresql belongs to the
 # package's cluster and may not exist.
 ready() { as_postgres "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; }
@@ -68,6 +79,10 @@ fi
 # The fleet tests give each run a database of its own (nothing left from an
 # earlier run can count as a host): the test role may create databases.
 psql -c "ALTER ROLE mvm CREATEDB"
+if [ "$(psql -c "SHOW ssl")" != on ]; then
+  psql -c "ALTER SYSTEM SET ssl = on"
+  psql -c "SELECT pg_reload_conf()" >/dev/null
+fi
 if [ "$(psql -c "SELECT 1 FROM pg_database WHERE datname = 'mvm_test'")" != 1 ]; then
   psql -c "CREATE DATABASE mvm_test OWNER mvm"
 fi

@@ -200,6 +200,26 @@ actor FreshHistory {
         }
     }
 
+    /// TLS when the URL asks for it. The test server offers TLS with a
+    /// self-signed certificate: `require` connects, and the session is
+    /// encrypted (pg_stat_ssl); `verify-full` refuses a certificate no CA
+    /// signed.
+    @Test func tlsWhenTheURLAsksForIt() async throws {
+        let schema = "mvm_tls_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let store = try await PostgresHistoryStore.connect(url: Backend.postgresURL + "?sslmode=require", schema: schema)
+        #expect(try await store.runs(hostKey: nil, limit: 1).isEmpty)
+        try await store.executeForTests(
+            "DO $$ BEGIN IF NOT (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) THEN RAISE EXCEPTION 'not encrypted'; END IF; END $$")
+        try await store.executeForTests("DROP SCHEMA \(schema) CASCADE")
+        await store.close()
+        do {
+            _ = try await PostgresHistoryStore.connect(url: Backend.postgresURL + "?sslmode=verify-full", schema: schema)
+            Issue.record("verify-full accepted a self-signed certificate")
+        } catch let error as PostgresHistoryError {
+            #expect(!error.description.contains("mvm-test") && !error.description.contains("\n"), "\(error)")
+        }
+    }
+
     @Test func aNewerSchemaIsRefused() async throws {
         try await FreshHistory.with(.postgres) { history, store in
             let postgres = try #require(store as? PostgresHistoryStore)
