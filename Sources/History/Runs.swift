@@ -144,3 +144,15 @@ public protocol HistoryStore: Sendable {
     func annotations(hostKey: String) async throws -> [Annotation]
     func hosts() async throws -> [HostEntry]
 }
+
+extension InstanceSample {
+    /// The sample as a store's `sample` table keeps it: one (metric, value)
+    /// row per phase, memory reading and all-ready time; one row of nils
+    /// for a sample with none (a failed run keeps its failure).
+    package var storedRows: [(metric: String?, value: Double?)] {
+        var rows: [(metric: String?, value: Double?)] = phases.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        rows += footprint.sorted { $0.key < $1.key }.map { ($0.key, Double($0.value)) }
+        if let allReadySeconds { rows.append(("all-ready", allReadySeconds)) }
+        return rows.isEmpty ? [(nil, nil)] : rows
+    }
+}

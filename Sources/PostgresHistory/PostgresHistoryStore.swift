@@ -131,11 +131,7 @@ public final class PostgresHistoryStore: HistoryStore {
                     """,
                     logger: logger)
                 for sample in run.report.samples {
-                    var values: [(String?, Double?)] = sample.phases.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-                    values += sample.footprint.sorted { $0.key < $1.key }.map { ($0.key, Double($0.value)) }
-                    if let allReady = sample.allReadySeconds { values.append(("all-ready", allReady)) }
-                    if values.isEmpty { values = [(nil, nil)] }
-                    for (metric, value) in values {
+                    for (metric, value) in sample.storedRows {
                         try await connection.query(
                             """
                             INSERT INTO sample (run_id, contender, run_index, instance, warmup, ok, failure, metric, value)
