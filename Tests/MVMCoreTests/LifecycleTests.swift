@@ -107,9 +107,16 @@ import Glibc
                 }
             }
         }
-        try await Task.sleep(for: .milliseconds(200))
+        // Wait until the reader holds the descriptor: a loaded machine (the
+        // tests run in parallel) may take a while to start its thread.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while number.withLock({ $0 }) < 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        // Then give it a moment to block in poll(2).
+        try await Task.sleep(for: .milliseconds(100))
         let fd = number.withLock { $0 }
-        #expect(fd >= 0)
+        try #require(fd >= 0)
         let socketInode = try #require(inode(of: fd))
         shared.close()
         let outcome = await reader.value
