@@ -34,7 +34,8 @@ BUSYBOX=/bin/busybox
 # unless SOURCE_DATE_EPOCH is set.
 DEFAULT_TREE_EPOCH=1686355200
 # Applets /init uses (plus a few for poking around a guest); symlinks in /bin.
-APPLETS="sh mount umount cat echo printf uname nproc sleep reboot ls grep awk"
+# dd, sha256sum, readlink, id: the workloads and the isolation probe.
+APPLETS="sh mount umount cat echo printf uname nproc sleep reboot ls grep awk dd sha256sum readlink id"
 # Both trees hold these directories; /dev nodes only in the initramfs (the VM
 # needs /dev/console before /init runs; an OCI runtime creates /dev itself).
 TREE_DIRS="bin dev etc proc root sbin sys tmp"

@@ -60,6 +60,14 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
     /// True when the comparison was interrupted: the samples are those of
     /// the runs that completed. Absent from a complete report.
     public var partial: Bool?
+    /// What `--dimensions` asked for; absent means boot only.
+    public var measuredDimensions: [ComparisonDimension]?
+    /// The sections beyond boot, when asked for.
+    public var dimensions: DimensionResults?
+
+    /// Whether the boot table was measured (it is unless `--dimensions`
+    /// left it out).
+    public var includesBoot: Bool { measuredDimensions?.contains(.boot) ?? true }
 
     public init(
         environment: EnvironmentFingerprint, plan: ComparisonPlan, bootstrap: BootstrapSettings = .default,

@@ -13,6 +13,33 @@ public struct ComparisonRendering: Sendable {
 
     public func table() -> String {
         var lines: [String] = []
+        if report.includesBoot { lines += bootTable() }
+        for section in sections {
+            if !lines.isEmpty { lines.append("") }
+            lines += terminalLines(section)
+        }
+        if !report.includesBoot {
+            lines.append("")
+            lines.append(contentsOf: environmentLines())
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private var sections: [DimensionSection] { report.dimensions?.sections ?? [] }
+
+    private func terminalLines(_ section: DimensionSection) -> [String] {
+        var lines = ["== \(section.title) ==", section.explanation]
+        for table in section.tables {
+            lines.append("")
+            lines += alignColumns(table)
+        }
+        if !section.notes.isEmpty { lines.append("") }
+        lines += section.notes
+        return lines
+    }
+
+    private func bootTable() -> [String] {
+        var lines: [String] = []
         let plan = report.plan
         lines.append(
             "mvm compare: \(plan.runs) run\(plan.runs == 1 ? "" : "s") + \(plan.warmup) warm-up per contender, "
@@ -24,7 +51,7 @@ public struct ComparisonRendering: Sendable {
         lines.append(contentsOf: ratioSentences())
         lines.append(contentsOf: failureLines())
         lines.append(contentsOf: environmentLines())
-        return lines.joined(separator: "\n")
+        return lines
     }
 
     /// Rows: the header, one row per metric any contender has, then runs.
@@ -98,6 +125,11 @@ public struct ComparisonRendering: Sendable {
 
     public func markdown() -> String {
         var lines = ["# mvm compare", ""]
+        guard report.includesBoot else {
+            lines += sections.flatMap(markdownLines)
+            for sentence in environmentLines() { lines.append("- " + sentence) }
+            return lines.joined(separator: "\n") + "\n"
+        }
         lines.append("\(report.plan.runs) runs + \(report.plan.warmup) warm-up per contender, \(report.plan.concurrency) instance(s) at a time, interleaved in shuffled order (seed \(report.plan.seed)). Each cell: median [95% bootstrap interval of the median].")
         lines.append("")
         let rows = cells(cell: medianCell)
@@ -116,7 +148,36 @@ public struct ComparisonRendering: Sendable {
         for row in statisticsRows() {
             lines.append("| " + row.joined(separator: " | ") + " |")
         }
+        if !sections.isEmpty { lines.append("") }
+        lines += sections.flatMap(markdownLines)
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func markdownLines(_ section: DimensionSection) -> [String] {
+        var lines = ["## \(section.title)", "", section.explanation, ""]
+        for table in section.tables {
+            guard let header = table.first else { continue }
+            lines.append("| " + header.map(markdownCell).joined(separator: " | ") + " |")
+            lines.append("|" + String(repeating: " --- |", count: header.count))
+            for row in table.dropFirst() { lines.append("| " + row.map(markdownCell).joined(separator: " | ") + " |") }
+            lines.append("")
+        }
+        for note in section.notes { lines.append("- " + markdownCell(note)) }
+        if !section.notes.isEmpty { lines.append("") }
+        return lines
+    }
+
+    /// A pipe would end the cell; a newline, the row.
+    private func markdownCell(_ text: String) -> String {
+        var cell = ""
+        for character in text {
+            switch character {
+            case "|": cell += "\\|"
+            case "\n": cell += " "
+            default: cell.append(character)
+            }
+        }
+        return cell
     }
 
     private func statisticsRows() -> [[String]] {
@@ -136,9 +197,11 @@ public struct ComparisonRendering: Sendable {
     // MARK: CSV
 
     /// One row per contender and metric with every statistic, in the
-    /// metric's base unit (seconds or bytes), full precision.
+    /// metric's base unit (seconds or bytes), full precision; then one row
+    /// per figure of each other dimension (`metric` is `<dimension>.<figure>`;
+    /// a ratio fills median and its interval, an observation fills `value`).
     public func csv() -> String {
-        var lines = ["contender,metric,unit,n,mean,stddev,median,min,max,p5,p95,mad,outliers,median_ci_lower,median_ci_upper"]
+        var lines = ["contender,metric,unit,n,mean,stddev,median,min,max,p5,p95,mad,outliers,median_ci_lower,median_ci_upper,value"]
         for contender in report.summary.contenders {
             for metric in contender.metrics {
                 guard let s = metric.summary else { continue }
@@ -147,11 +210,26 @@ public struct ComparisonRendering: Sendable {
                 ].map { "\($0)" }
                 lines.append(
                     ([csvField(contender.name), csvField(metric.name), metric.unit.rawValue, "\(s.count)"] + values
-                        + ["\(s.outliers)", "\(s.medianConfidenceInterval.lower)", "\(s.medianConfidenceInterval.upper)"])
+                        + ["\(s.outliers)", "\(s.medianConfidenceInterval.lower)", "\(s.medianConfidenceInterval.upper)", ""])
                         .joined(separator: ","))
             }
         }
+        for row in sections.flatMap(\.csvRows) { lines.append(csvLine(row)) }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func csvLine(_ row: DimensionCSVRow) -> String {
+        var fields = [csvField(row.subject), csvField(row.metric), row.unit]
+        if let s = row.summary {
+            fields += ["\(s.count)"] + [s.mean, s.standardDeviation, s.median, s.minimum, s.maximum, s.p5, s.p95, s.medianAbsoluteDeviation].map { "\($0)" }
+            fields += ["\(s.outliers)", "\(s.medianConfidenceInterval.lower)", "\(s.medianConfidenceInterval.upper)"]
+        } else if let ratio = row.ratio {
+            fields += ["", "", "", "\(ratio.ratio)", "", "", "", "", "", "", "\(ratio.interval.lower)", "\(ratio.interval.upper)"]
+        } else {
+            fields += Array(repeating: "", count: 12)
+        }
+        fields.append(row.value.map(csvField) ?? "")
+        return fields.joined(separator: ",")
     }
 
     private func csvField(_ text: String) -> String {

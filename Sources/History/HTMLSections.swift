@@ -120,35 +120,8 @@ extension ReportPage {
 
     func comparisonSection() -> String {
         let comparison = outcome.comparison
-        var html = "<h2>This run's comparison</h2>\n<p>\(comparison.plan.runs) runs + \(comparison.plan.warmup) warm-up per contender, "
-            + "\(comparison.plan.concurrency) at a time, interleaved in shuffled order; median with its 95 % bootstrap interval.</p>\n"
-        html += "<div class=\"scroll\"><table>\n<thead><tr><th>contender</th><th>metric</th><th class=\"num\">n</th>"
-            + "<th class=\"num\">median</th><th class=\"num\">95 % CI</th><th class=\"num\">p5</th><th class=\"num\">p95</th>"
-            + "<th class=\"num\">ok runs</th></tr></thead>\n<tbody>\n"
-        for contender in comparison.summary.contenders {
-            let metrics = ComparisonSummary.metricOrder.compactMap { contender.metric($0) }
-            for metric in metrics {
-                guard let s = metric.summary else { continue }
-                let f = { (value: Double) in formatValue(value, metric.unit) }
-                let interval = s.medianConfidenceInterval
-                html += "<tr><td><b>\(escapeXML(contender.name))</b></td><td>\(escapeXML(metric.name))</td><td class=\"num\">\(s.count)</td>"
-                    + "<td class=\"num\">\(f(s.median))</td><td class=\"num\">\(f(interval.lower)) – \(f(interval.upper))</td>"
-                    + "<td class=\"num\">\(f(s.p5))</td><td class=\"num\">\(f(s.p95))</td>"
-                    + "<td class=\"num\">\(contender.instances - contender.failed)/\(contender.instances)</td></tr>\n"
-            }
-        }
-        html += "</tbody></table></div>\n"
-        let rendering = ComparisonRendering(comparison)
-        var notes = rendering.ratioSentences().map { "<li>\(escapeXML($0))</li>" }
-        for contender in comparison.summary.contenders {
-            for (reason, count) in contender.failures.sorted(by: { $0.key < $1.key }) {
-                notes.append("<li>\(escapeXML(contender.name)): \(count) failed run\(count == 1 ? "" : "s"): \(escapeXML(reason))</li>")
-            }
-        }
-        if !notes.isEmpty { html += "<ul>\n\(notes.joined(separator: "\n"))\n</ul>\n" }
-        if !comparison.caveats.isEmpty {
-            html += "<h3>Caveats</h3>\n<ul>\n" + comparison.caveats.map { "<li>\(escapeXML($0))</li>" }.joined(separator: "\n") + "\n</ul>\n"
-        }
+        var html = comparison.includesBoot ? "<h2>This run's comparison</h2>\n" + bootComparisonHTML(comparison) : ""
+        html += dimensionSectionsHTML(comparison)
         return html
     }
 

@@ -20,6 +20,8 @@ public struct ComparisonRequest: Sendable {
     /// `vm-stock`: Debian's cloud kernel as an ordinary VM.
     public var includeStockVM = false
     public var plan: ComparisonPlan
+    /// What is measured besides (or instead of) boot: `--dimensions`.
+    public var dimensions = DimensionSettings()
 
     public init(stateDirectory: StateDirectory, images: ImageSet, limits: InstanceLimits, plan: ComparisonPlan) {
         self.stateDirectory = stateDirectory
@@ -42,6 +44,7 @@ public struct ComparisonJob: Sendable {
 
     public init(_ request: ComparisonRequest) async throws {
         try request.plan.check()
+        try request.dimensions.check()
         let host = HostFacts.probe()
         try request.limits.check(host: host, instancesAtOnce: request.plan.concurrency)
         var vmConfiguration = MicroVMConfiguration(
@@ -86,10 +89,58 @@ public struct ComparisonJob: Sendable {
     /// Measures every contender as planned and returns the whole report.
     /// `log` receives the samples as batches complete, for an interrupted
     /// run's partial report.
-    public func run(log: SampleLog? = nil, progress: (ComparisonProgress) -> Void = { _ in }) async -> ComparisonReport {
+    public func run(
+        log: SampleLog? = nil, progress: (ComparisonProgress) -> Void = { _ in }, measuring: (ComparisonDimension) -> Void = { _ in }
+    ) async -> ComparisonReport {
         let startedAt = Date()
-        let samples = await ComparisonRunner(plan: request.plan, contenders: contenders).run(log: log, progress: progress)
-        return await report(samples: samples, startedAt: startedAt)
+        var samples: [InstanceSample] = []
+        if request.dimensions.includes(.boot) {
+            measuring(.boot)
+            samples = await ComparisonRunner(plan: request.plan, contenders: contenders).run(log: log, progress: progress)
+        }
+        var report = await report(samples: samples, startedAt: startedAt)
+        if request.dimensions.dimensions != [.boot] {
+            report.measuredDimensions = request.dimensions.dimensions
+            report.dimensions = await measureDimensions(measuring: measuring)
+            report.environment.finishedAt = Date()
+        }
+        return report
+    }
+
+    /// Each dimension but boot, in order, on instances of its own. A
+    /// dimension that cannot be measured at all is reported with why; the
+    /// others still run.
+    private func measureDimensions(measuring: (ComparisonDimension) -> Void) async -> DimensionResults {
+        var results = DimensionResults()
+        var failures: [String: String] = [:]
+        let settings = request.dimensions
+        let pair = contenders.filter { $0.role == .microVM || $0.role == .container }
+        for dimension in settings.dimensions where dimension != .boot {
+            measuring(dimension)
+            do {
+                switch dimension {
+                case .boot: break
+                case .isolation:
+                    failures[dimension.rawValue] = "not measured yet"
+                case .workload:
+                    results.workload = try await WorkloadCollector(
+                        settings: settings, vm: vm, container: container, images: request.images, seed: request.plan.seed
+                    ).collect()
+                case .scaling:
+                    results.scaling = await ScalingCollector(
+                        settings: settings, contenders: pair, limits: request.limits, host: host, seed: request.plan.seed
+                    ).collect()
+                case .size:
+                    results.size = try await SizeCollector(images: request.images, vm: vm, container: container).collect()
+                case .teardown:
+                    failures[dimension.rawValue] = "not measured yet"
+                }
+            } catch {
+                failures[dimension.rawValue] = String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            }
+        }
+        if !failures.isEmpty { results.failures = failures }
+        return results
     }
 
     /// The report of the samples an interrupted run completed, marked partial.

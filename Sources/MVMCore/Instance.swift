@@ -6,11 +6,15 @@ public struct BootRecord: Sendable, Codable, Hashable {
     public var facts: GuestFacts
     /// Wall-clock time of the request; the timeline's offsets count from it.
     public var requestedAt: Date
+    /// What the workload reported on `mvm-fact` lines before it was ready
+    /// (the isolation probe); empty for an ordinary boot.
+    public var reported: [String: String]
 
-    public init(timeline: BootTimeline, facts: GuestFacts, requestedAt: Date) {
+    public init(timeline: BootTimeline, facts: GuestFacts, requestedAt: Date, reported: [String: String] = [:]) {
         self.timeline = timeline
         self.facts = facts
         self.requestedAt = requestedAt
+        self.reported = reported
     }
 }
 

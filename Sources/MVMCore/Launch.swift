@@ -75,8 +75,14 @@ package final class LaunchScope: Sendable {
         case .success(let observation):
             return state.withLock { state in
                 state.timeline.append(.firstOutput, at: stopwatch.offset(of: observation.firstOutput))
+                // Workload marks (`mvm-mark`) come between first output and ready.
+                for mark in observation.marks {
+                    state.timeline.append(Phase(mark.name), at: stopwatch.offset(of: mark.at))
+                }
                 state.timeline.append(.ready, at: stopwatch.offset(of: observation.ready))
-                return BootRecord(timeline: state.timeline, facts: observation.facts, requestedAt: stopwatch.wallClockOrigin)
+                return BootRecord(
+                    timeline: state.timeline, facts: observation.facts, requestedAt: stopwatch.wallClockOrigin,
+                    reported: observation.reported)
             }
         case .failure(let reason):
             throw ReadinessFailure(reason: reason, outputTail: scanner.lastLines, timeout: timeout)

@@ -63,7 +63,15 @@ package struct ConsoleScanner: Sendable {
     package enum Event: Sendable, Equatable {
         case ready(GuestFacts)
         case kernelPanic(line: String)
+        /// `mvm-mark NAME`: the workload reached a named point (the host
+        /// timestamps it on arrival, like the readiness line).
+        case mark(String)
+        /// `mvm-fact KEY=VALUE`: something the workload observed.
+        case fact(key: String, value: String)
     }
+
+    package static let markPrefix = "mvm-mark "
+    package static let factPrefix = "mvm-fact "
 
     package let tailLimit: Int
     package private(set) var tail: [String] = []
@@ -113,6 +121,16 @@ package struct ConsoleScanner: Sendable {
             if let facts = GuestFacts(readinessLine: line[start.lowerBound...]) { return .ready(facts) }
         }
         if line.contains("Kernel panic - not syncing") { return .kernelPanic(line: line) }
+        if let start = line.firstRange(of: markPrefix) {
+            let words = line[start.upperBound...].split(separator: " ")
+            if words.count == 1, let name = words.first { return .mark(String(name)) }
+        }
+        if let start = line.firstRange(of: factPrefix) {
+            let field = line[start.upperBound...]
+            if let equals = field.firstIndex(of: "="), equals != field.startIndex {
+                return .fact(key: String(field[..<equals]), value: String(field[field.index(after: equals)...]))
+            }
+        }
         return nil
     }
 

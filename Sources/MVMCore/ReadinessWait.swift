@@ -32,6 +32,10 @@ package struct ReadinessObservation: Sendable {
     package var facts: GuestFacts
     package var firstOutput: ContinuousClock.Instant
     package var ready: ContinuousClock.Instant
+    /// `mvm-mark` lines before the readiness line, in order, with when each arrived.
+    package var marks: [(name: String, at: ContinuousClock.Instant)] = []
+    /// `mvm-fact` lines before the readiness line (a repeated key keeps the last).
+    package var reported: [String: String] = [:]
 }
 
 /// Reads a console or stdout as data arrives (poll(2), no sleeping) until
@@ -45,6 +49,8 @@ package func waitForReadiness(
 ) -> Result<ReadinessObservation, ReadinessWaitFailure> {
     let clock = ContinuousClock()
     var firstOutput: ContinuousClock.Instant?
+    var marks: [(name: String, at: ContinuousClock.Instant)] = []
+    var reported: [String: String] = [:]
     var buffer = [UInt8](repeating: 0, count: 16 * 1024)
     while true {
         let count: Int
@@ -66,9 +72,14 @@ package func waitForReadiness(
         for event in scanner.feed(bytes) {
             switch event {
             case .ready(let facts):
-                return .success(ReadinessObservation(facts: facts, firstOutput: firstOutput ?? now, ready: now))
+                return .success(ReadinessObservation(
+                    facts: facts, firstOutput: firstOutput ?? now, ready: now, marks: marks, reported: reported))
             case .kernelPanic(let line):
                 return .failure(.kernelPanic(line: line))
+            case .mark(let name):
+                marks.append((name, now))
+            case .fact(let key, let value):
+                reported[key] = value
             }
         }
     }

@@ -21,8 +21,11 @@ package final class SupervisedProcess: Sendable {
     }
 
     /// Starts `executable` with its stdout on a fresh pipe and its stderr
-    /// appended to `stderrPath` (or discarded).
-    package static func start(executable: String, arguments: [String], stderrPath: String? = nil) async throws -> SupervisedProcess {
+    /// appended to `stderrPath` (or discarded). `environment` (`KEY=value`
+    /// entries) replaces mvm's own when given.
+    package static func start(
+        executable: String, arguments: [String], environment: [String]? = nil, stderrPath: String? = nil
+    ) async throws -> SupervisedProcess {
         let pipe = try FileDescriptor.pipe()
         let errorOutput: FileDescriptor
         do {
@@ -36,7 +39,9 @@ package final class SupervisedProcess: Sendable {
         }
         let (stopSignals, stopRequest) = AsyncStream<Void>.makeStream()
         let (started, startedContinuation) = AsyncThrowingStream<Int32, any Error>.makeStream()
-        let configuration = Configuration(executable: .path(FilePath(executable)), arguments: Arguments(arguments))
+        let configuration = Configuration(
+            executable: .path(FilePath(executable)), arguments: Arguments(arguments),
+            environment: environment.map(Self.environment) ?? .inherit)
         let supervisor = Task {
             do {
                 _ = try await run(
@@ -64,6 +69,17 @@ package final class SupervisedProcess: Sendable {
             try? pipe.readEnd.close()
             throw error
         }
+    }
+
+    /// `KEY=value` entries as swift-subprocess's environment (its raw-bytes
+    /// form hands each entry to strdup without a terminator).
+    private static func environment(_ entries: [String]) -> Environment {
+        var values: [Environment.Key: String] = [:]
+        for entry in entries {
+            guard let equals = entry.firstIndex(of: "="), let key = Environment.Key(rawValue: String(entry[..<equals])) else { continue }
+            values[key] = String(entry[entry.index(after: equals)...])
+        }
+        return .custom(values)
     }
 
     /// Kills the process and waits until it has exited; closes mvm's end of

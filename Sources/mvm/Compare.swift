@@ -33,6 +33,27 @@ struct ComparisonOptions: ParsableArguments {
     @Option(help: "Seed of the run order.")
     var seed: UInt64 = 0x6D_766D
 
+    @Option(help: ArgumentHelp(
+        "What to measure: boot, isolation, workload, scaling, size, teardown, as a comma-separated list, or all.",
+        valueName: "list"))
+    var dimensions = "boot"
+
+    @Option(name: .customLong("workload-runs"), parsing: .unconditional, help: "Runs per side of the workload dimension.")
+    var workloadRuns = 5
+
+    @Option(help: ArgumentHelp("Concurrency levels of the scaling dimension, ascending.", valueName: "levels"))
+    var sweep = "1,2,4,8,16"
+
+    @Option(name: .customLong("sweep-runs"), parsing: .unconditional, help: "Batches per level and side of the scaling dimension.")
+    var sweepRuns = 2
+
+    @Option(name: .customLong("sweep-memory-cap"), parsing: .unconditional, help: ArgumentHelp(
+        "Stop raising a side's level once its summed PSS passes this many MiB.", valueName: "MiB"))
+    var sweepMemoryCap: Int?
+
+    @Option(name: .customLong("teardown-runs"), parsing: .unconditional, help: "Runs per side of the teardown dimension.")
+    var teardownRuns = 5
+
     @Option(name: .customLong("export-json"), help: ArgumentHelp("Write every sample, the statistics, the environment (and verdicts) as JSON.", valueName: "file"))
     var exportJSON: String?
 
@@ -48,8 +69,23 @@ struct ComparisonOptions: ParsableArguments {
 
     var exportPaths: [String] { [exportJSON, exportCSV, exportMarkdown].compactMap { $0 } }
 
+    func dimensionSettings() throws(LimitViolation) -> DimensionSettings {
+        var settings = DimensionSettings()
+        settings.dimensions = try ComparisonDimension.parseList(dimensions)
+        settings.workloadRuns = workloadRuns
+        settings.sweep = try DimensionSettings.parseSweep(sweep)
+        settings.sweepRuns = sweepRuns
+        settings.sweepMemoryCapMiB = sweepMemoryCap
+        settings.teardownRuns = teardownRuns
+        try settings.check()
+        return settings
+    }
+
     func validate() throws {
-        do { try plan.check() } catch { throw ValidationError(error.description + ".") }
+        do {
+            try plan.check()
+            _ = try dimensionSettings()
+        } catch { throw ValidationError(error.description + ".") }
     }
 
     func request(common: CommonOptions, connection: ConnectionOptions, limits: LimitOptions) throws -> ComparisonRequest {
@@ -60,6 +96,7 @@ struct ComparisonOptions: ParsableArguments {
         request.runtime = RuntimeSelection(argument: runtime)
         request.includeReferences = !noReference
         request.includeStockVM = stock
+        request.dimensions = try dimensionSettings()
         return request
     }
 }
@@ -126,14 +163,22 @@ extension MVM {
                     FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
                 }
             }
-            let report = await job.run(log: log) { progress.show($0) }
+            let report = await job.run(log: log, progress: { progress.show($0) }) { dimension in
+                guard request.dimensions.dimensions != [.boot] else { return }
+                progress.clear()
+                FileHandle.standardError.write(Data("measuring \(dimension.rawValue)\n".utf8))
+            }
             InterruptHandling.onInterrupt(nil)
             progress.clear()
 
             let rendering = ComparisonRendering(report)
             print(rendering.table())
             try writeComparisonExports(report, verdicts: nil, comparison)
-            if report.summary.contenders.contains(where: { $0.failed > 0 }) {
+            if let path = history.reportPath {
+                try writeAtomically(Data(renderComparisonHTML(report).utf8), to: path)
+                print("report: \(path)")
+            }
+            if report.summary.contenders.contains(where: { $0.failed > 0 }) || report.dimensions?.hasFailures == true {
                 throw ExitCode(2)
             }
         }

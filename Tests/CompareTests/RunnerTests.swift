@@ -298,7 +298,7 @@ final class LaunchLog: Sendable {
     @Test func csvHasEveryStatisticInBaseUnits() {
         let csv = ComparisonRendering(report(samples: threeEach, contenders: ["vm", "container"])).csv()
         let lines = csv.split(separator: "\n").map(String.init)
-        #expect(lines[0] == "contender,metric,unit,n,mean,stddev,median,min,max,p5,p95,mad,outliers,median_ci_lower,median_ci_upper")
+        #expect(lines[0] == "contender,metric,unit,n,mean,stddev,median,min,max,p5,p95,mad,outliers,median_ci_lower,median_ci_upper,value")
         let ready = lines.first { $0.hasPrefix("vm,ready,seconds,3,") }
         #expect(ready?.split(separator: ",")[6] == "1.1")
         #expect(lines.contains { $0.hasPrefix("container,pss,bytes,3,2097152.0,0.0,2097152.0,") })

@@ -1,0 +1,77 @@
+import Compare
+import MVMCore
+
+/// What `--dimensions` measures beyond boot, and how much of it.
+public struct DimensionSettings: Sendable, Equatable {
+    /// In report order; `boot` is the usual interleaved comparison.
+    public var dimensions: [ComparisonDimension] = [.boot]
+    /// Workload runs per side (after one warm-up run each).
+    public var workloadRuns = 5
+    public var workloads: [WorkloadKind] = WorkloadKind.allCases
+    /// Data the cpu workload hashes, and the memory workload clears and copies.
+    public var cpuMiB = 16
+    public var memoryMiB = 256
+    /// Concurrency levels of the scaling sweep (`--sweep`), ascending.
+    public var sweep = [1, 2, 4, 8, 16]
+    public var sweepRuns = 2
+    /// A side's sweep stops once a level's summed PSS passes this.
+    public var sweepMemoryCapMiB: Int?
+    /// Teardown runs per side (after one warm-up run each).
+    public var teardownRuns = 5
+
+    public init() {}
+
+    public func includes(_ dimension: ComparisonDimension) -> Bool { dimensions.contains(dimension) }
+
+    /// Every number checked before anything starts, one line per problem.
+    public func check() throws(LimitViolation) {
+        guard (1...1000).contains(workloadRuns) else {
+            throw LimitViolation("--workload-runs \(workloadRuns) is invalid: use 1 to 1000")
+        }
+        guard (1...4096).contains(cpuMiB), (4...4096).contains(memoryMiB) else {
+            throw LimitViolation("workload sizes are invalid: use 1 to 4096 MiB for cpu and 4 to 4096 MiB for memory")
+        }
+        guard !sweep.isEmpty, sweep.allSatisfy({ (1...ComparisonPlan.maximumConcurrency).contains($0) }),
+            sweep == sweep.sorted(), Set(sweep).count == sweep.count
+        else {
+            throw LimitViolation(
+                "--sweep \(sweep.map(String.init).joined(separator: ",")) is invalid: give ascending, distinct levels from 1 to \(ComparisonPlan.maximumConcurrency), e.g. 1,2,4,8,16")
+        }
+        guard (1...100).contains(sweepRuns) else {
+            throw LimitViolation("--sweep-runs \(sweepRuns) is invalid: use 1 to 100")
+        }
+        if let cap = sweepMemoryCapMiB, cap < 1 {
+            throw LimitViolation("--sweep-memory-cap \(cap) is invalid: give a positive number of MiB")
+        }
+        guard (1...1000).contains(teardownRuns) else {
+            throw LimitViolation("--teardown-runs \(teardownRuns) is invalid: use 1 to 1000")
+        }
+    }
+
+    /// `1,2,4` as levels.
+    public static func parseSweep(_ text: String) throws(LimitViolation) -> [Int] {
+        var levels: [Int] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let level = Int(part) else {
+                throw LimitViolation("--sweep \(text.debugDescription) is invalid: give levels separated by commas, e.g. 1,2,4,8,16")
+            }
+            levels.append(level)
+        }
+        return levels
+    }
+}
+
+/// The workloads every side runs: the guest tree's /init runs them when
+/// given `mvm_workload=`.
+public enum WorkloadKind: String, Sendable, CaseIterable {
+    case cpu
+    case memory
+
+    func description(_ settings: DimensionSettings) -> String {
+        switch self {
+        case .cpu: "SHA-256 of \(settings.cpuMiB) MiB of zeros (busybox sha256sum, fed by dd through a pipe)"
+        case .memory:
+            "\(settings.memoryMiB) MiB cleared into a 4 MiB buffer (dd from /dev/zero to /dev/null), then \(settings.memoryMiB) MiB copied through a pipe"
+        }
+    }
+}
