@@ -200,11 +200,17 @@ private func levelChart(title: String, result: ScalingResult, unit: MetricUnit, 
         return levels.count == 1 ? (left + right) / 2 : left + index * (right - left) / Double(levels.count - 1)
     }
     let high = points.map(\.1.medianConfidenceInterval.upper).max() ?? 1
-    let scale = LinearScale(covering: 0, high, range: (bottom, top), includeZero: true)
+    // Ticks are chosen in the unit they are written in, so that they are
+    // round there (100 MiB, not 95.4 MiB).
+    let display = DisplayUnit.fitting([high], unit: SeriesUnit(unit))
+    let displayScale = LinearScale(covering: 0, display.scaled(high), range: (bottom, top), includeZero: true)
+    let scale = { (value: Double) in displayScale(display.scaled(value)) }
     var svg = SVGCanvas(width: width, height: height, title: title)
-    for tick in scale.ticks {
-        svg.line(left, scale(tick), right, scale(tick), stroke: Palette.grid)
-        svg.text(formatValue(tick, unit), x: left - 6, y: scale(tick) + 4, anchor: .end, size: 11, fill: Palette.muted)
+    for tick in displayScale.ticks {
+        svg.line(left, displayScale(tick), right, displayScale(tick), stroke: Palette.grid)
+        svg.text(
+            formatDecimal(tick, places: displayScale.tickDecimals) + "\u{A0}" + display.suffix, x: left - 6, y: displayScale(tick) + 4,
+            anchor: .end, size: 11, fill: Palette.muted)
     }
     for level in levels {
         svg.text("\(level)", x: x(level), y: bottom + 16, anchor: .middle, size: 11, fill: Palette.muted)

@@ -137,6 +137,11 @@ extension RealInstances {
             (["run", "--memory", "2"], "--memory 2 is too small"),
             (["destroy"], "Name the domains or containers to destroy, or pass --all"),
             (["destroy", "webserver"], "webserver is not an mvm instance"),
+            (["compare", "--dimensions", "boot,speed"], "--dimensions \"boot,speed\" is invalid: \"speed\" is not one of boot, isolation"),
+            (["compare", "--dimensions", "scaling", "--sweep", "4,2"], "--sweep 4,2 is invalid: give ascending, distinct levels from 1 to 16"),
+            (["compare", "--dimensions", "scaling", "--sweep", "1,32"], "--sweep 1,32 is invalid"),
+            (["compare", "--dimensions", "scaling", "--sweep", "1,two"], "--sweep \"1,two\" is invalid"),
+            (["compare", "--dimensions", "workload", "--workload-runs", "0"], "--workload-runs 0 is invalid: use 1 to 1000."),
         ])
         func badArgumentsAreUsageErrors(arguments: [String], message: String) async throws {
             let result = try await runMVM(arguments)
