@@ -34,11 +34,15 @@ let package = Package(
             pkgConfig: "libvirt",
             providers: [.apt(["libvirt-dev"])]
         ),
+        // ptrace(2) requests with fixed signatures: ptrace is variadic in C,
+        // which Swift cannot call. Only MVMCore's seccomp reading uses it.
+        .target(name: "CSyscallProbe"),
         // What every instance (micro-VM or container) shares: the instance
         // protocol, boot phases, the readiness line, process memory readings.
         .target(
             name: "MVMCore",
             dependencies: [
+                "CSyscallProbe",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

@@ -2,6 +2,8 @@
 #define MVM_CLIBVIRT_SHIM_H
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+/* QEMU-specific calls (virDomainQemuMonitorCommand), in libvirt-qemu.so. */
+#include <libvirt/libvirt-qemu.h>
 
 /* libvirt's default authentication callbacks (console prompts). A C global
    variable is shared mutable state to Swift 6; reading it through a function

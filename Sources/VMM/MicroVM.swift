@@ -9,7 +9,8 @@ public final class MicroVM: DetachableInstance {
     /// The domain's QEMU process, when it runs on this machine.
     public let qemuPID: Int32?
     private let teardown: InstanceTeardown
-    private let domainTeardown: DomainTeardown
+    // Internal, not private: isolationFacts() (MicroVM+Isolation.swift) reads the domain.
+    let domainTeardown: DomainTeardown
 
     init(
         description: DomainDescription, uri: LibvirtURI, acceleratorChoice: AcceleratorChoice, boot: BootRecord,

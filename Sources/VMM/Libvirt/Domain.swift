@@ -1,4 +1,7 @@
 import CLibvirt
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A libvirt domain handle (`virDomainPtr`), freed exactly once when the
 /// last reference goes away. Freeing the handle does not stop the domain.
@@ -46,6 +49,35 @@ final class Domain: @unchecked Sendable {
         let count = virDomainMemoryStats(pointer, &stats, UInt32(stats.count), 0)
         guard count >= 0 else { throw .takeLast(context: "reading the domain's memory statistics") }
         return stats.prefix(Int(count)).first { $0.tag == Int32(VIR_DOMAIN_MEMORY_STAT_RSS.rawValue) }.map { $0.val * 1024 }
+    }
+
+    /// The live domain XML (`virDomainGetXMLDesc`, no flags): what libvirt
+    /// and QEMU actually set up, with the defaults they filled in (machine
+    /// type version, implicit controllers), not the XML mvm asked for.
+    func liveXML() throws(LibvirtError) -> String {
+        guard let raw = virDomainGetXMLDesc(pointer, 0) else {
+            throw .takeLast(context: "reading the live XML of the domain")
+        }
+        defer { free(raw) }
+        return String(cString: raw)
+    }
+
+    /// Runs a human monitor (HMP) command in the domain's QEMU
+    /// (`virDomainQemuMonitorCommand`) and returns what QEMU printed. libvirt
+    /// marks the domain "tainted: custom-monitor" in its log, since a
+    /// command could change QEMU behind libvirt's back: use read-only
+    /// commands (`info ...`) only.
+    func humanMonitorCommand(_ command: String) throws(LibvirtError) -> String {
+        var result: UnsafeMutablePointer<CChar>?
+        let status = virDomainQemuMonitorCommand(
+            pointer, command, &result, UInt32(VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP.rawValue))
+        guard status == 0 else {
+            throw .takeLast(context: "running the QEMU monitor command '\(command)'")
+        }
+        // Allocated by libvirt for the caller: freed here, once.
+        guard let result else { return "" }
+        defer { free(result) }
+        return String(cString: result)
     }
 
     /// Stops the domain at once, like pulling the plug (`virDomainDestroy`).

@@ -1,0 +1,23 @@
+#include "CSyscallProbe.h"
+#include <stddef.h>
+#include <sys/ptrace.h>
+
+long mvm_ptrace_seize(pid_t pid) {
+    return ptrace(PTRACE_SEIZE, pid, NULL, NULL);
+}
+
+long mvm_ptrace_interrupt(pid_t pid) {
+    return ptrace(PTRACE_INTERRUPT, pid, NULL, NULL);
+}
+
+long mvm_ptrace_get_seccomp_filter(pid_t pid, unsigned long index, struct sock_filter *buffer, unsigned long capacity) {
+    long count = ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)index, NULL);
+    if (count < 0 || buffer == NULL || (unsigned long)count > capacity) {
+        return count;
+    }
+    return ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)index, buffer);
+}
+
+long mvm_ptrace_detach(pid_t pid, int signal) {
+    return ptrace(PTRACE_DETACH, pid, NULL, (void *)(long)signal);
+}
