@@ -121,7 +121,7 @@ public struct ComparisonJob: Sendable {
                 switch dimension {
                 case .boot: break
                 case .isolation:
-                    failures[dimension.rawValue] = "not measured yet"
+                    results.isolation = await IsolationCollector(vm: vm, container: container).collect()
                 case .workload:
                     results.workload = try await WorkloadCollector(
                         settings: settings, vm: vm, container: container, images: request.images, seed: request.plan.seed

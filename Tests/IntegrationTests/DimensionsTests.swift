@@ -16,23 +16,45 @@ extension RealInstances {
             let path = { (name: String) in directory.appendingPathComponent(name).path }
 
             let result = try await runMVM([
-                "compare", "--dimensions", "workload,scaling,size", "--accel", "tcg", "--timeout", "90",
+                "compare", "--dimensions", "isolation,workload,scaling,size", "--accel", "tcg", "--timeout", "90",
                 "--workload-runs", "2", "--sweep", "1,2", "--sweep-runs", "1",
                 "--export-json", path("r.json"), "--export-csv", path("r.csv"), "--export-markdown", path("r.md"),
                 "--report", path("r.html"),
             ])
             #expect(result.exitCode == 0, "\(result.stdout)\n\(result.stderr)")
-            for title in ["== Workload overhead ==", "== Scalability ==", "== Portability and size =="] {
+            for title in ["== Isolation ==", "== Workload overhead ==", "== Scalability ==", "== Portability and size =="] {
                 #expect(result.stdout.contains(title), "\(result.stdout)")
             }
             // Boot was not asked for: no boot table.
             #expect(!result.stdout.contains("mvm compare:"))
 
             let report = try ComparisonReport.decode(Data(contentsOf: URL(fileURLWithPath: path("r.json"))))
-            #expect(report.measuredDimensions == [.workload, .scaling, .size])
+            #expect(report.measuredDimensions == [.isolation, .workload, .scaling, .size])
             #expect(report.samples.isEmpty)
             let dimensions = try #require(report.dimensions)
             #expect(dimensions.failures == nil)
+
+            let isolation = try #require(dimensions.isolation)
+            #expect(isolation.failures.isEmpty, "\(isolation.failures)")
+            let aspect = { (name: String) in isolation.aspects.first { $0.name == name }?.values ?? [:] }
+            // The VM reports its own kernel, the container the host's.
+            #expect(aspect("kernel")["vm"]?.hasSuffix(": its own") == true)
+            #expect(aspect("kernel")["container"] == "\(HostFacts.probe().kernelRelease): the host's, shared")
+            #expect(aspect("accelerator")["vm"] == "tcg: QEMU emulates the CPU")
+            #expect(aspect("machine")["vm"] == "microvm")
+            #expect(aspect("emulated devices")["vm"]?.contains("isa-serial") == true)
+            // What the container printed from inside: its namespaces, no capabilities, its cgroup's limits.
+            let inside = try #require(isolation.observations["container"])
+            #expect(inside["ns.pid"] != nil && inside["status.CapEff"] == "0000000000000000")
+            #expect(aspect("own namespaces")["container"]?.hasPrefix("cgroup, ipc, mnt, net, pid") == true)
+            #expect(aspect("capabilities inside (CapEff)")["container"] == "none")
+            #expect(aspect("memory limit")["container"] == "128 MiB (cgroup)")
+            #expect(aspect("process limit")["container"] == "64")
+            // QEMU runs under libvirt's seccomp sandbox: fewer host calls than the unfiltered container init.
+            let vmCalls = try #require(isolation.observations["vm"]?["qemu.allowedSyscalls"].flatMap { Int($0) })
+            let containerCalls = try #require(inside["init.allowedSyscalls"].flatMap { Int($0) })
+            #expect(vmCalls < containerCalls)
+            #expect(aspect("seccomp (host process)")["vm"] == "filter (1)")
 
             let workload = try #require(dimensions.workload)
             #expect(workload.sides == ["vm", "container", "host"])
@@ -77,9 +99,10 @@ extension RealInstances {
             #expect(csv.contains("\ncontainer,scaling.2.all-ready,seconds,1,"))
             #expect(csv.contains("\nvm,size.kernel,bytes,"))
             let markdown = try String(contentsOfFile: path("r.md"), encoding: .utf8)
-            for title in ["## Workload overhead", "## Scalability", "## Portability and size"] { #expect(markdown.contains(title)) }
+            for title in ["## Isolation", "## Workload overhead", "## Scalability", "## Portability and size"] { #expect(markdown.contains(title)) }
+            #expect(csv.contains("\ncontainer,isolation.host syscalls it may make,text,"))
             let html = try String(contentsOfFile: path("r.html"), encoding: .utf8)
-            for id in ["workload", "scaling", "size"] { #expect(html.contains("<section class=\"dimension\" id=\"\(id)\">")) }
+            for id in ["isolation", "workload", "scaling", "size"] { #expect(html.contains("<section class=\"dimension\" id=\"\(id)\">")) }
             #expect(html.contains("<svg"))
 
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)

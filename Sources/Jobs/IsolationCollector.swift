@@ -1,0 +1,256 @@
+import Compare
+import ContainerShim
+import Foundation
+import MVMCore
+import VMM
+
+/// Starts one micro-VM and one container whose init prints what it sees of
+/// its isolation (`mvm_probe=isolation`), reads the VM's side from its
+/// running domain and QEMU and the container's host side from /proc, and
+/// sets the two side by side, aspect by aspect.
+struct IsolationCollector {
+    let vm: MicroVMLauncher
+    let container: ContainerLauncher
+
+    static let probeEnvironment = ["mvm_probe=isolation"]
+
+    func collect() async -> IsolationResult {
+        var observations: [String: [String: String]] = [:]
+        var failures: [String: String] = [:]
+        var vmSide: VMSide?
+        var containerSide: ContainerSide?
+
+        do {
+            var configuration = vm.configuration
+            configuration.extraKernelArguments += Self.probeEnvironment
+            let instance = try await MicroVMLauncher(configuration).launch()
+            do {
+                let facts = try await instance.isolationFacts()
+                let qemu = instance.qemuPID.flatMap(ProcessCredentials.read)
+                vmSide = VMSide(boot: instance.boot, facts: facts, qemu: qemu, limits: configuration.limits)
+                try await instance.stop()
+            } catch {
+                try? await instance.stop()
+                throw error
+            }
+        } catch {
+            failures["vm"] = firstLine(error)
+        }
+        do {
+            var configuration = container.configuration
+            configuration.environment += Self.probeEnvironment
+            let instance = try await ContainerLauncher(configuration).launch()
+            do {
+                let syscalls = try SyscallExposure.read(pid: instance.initPID)
+                containerSide = ContainerSide(
+                    boot: instance.boot, syscalls: syscalls, host: ProcessCredentials.read(pid: instance.initPID),
+                    userNamespace: instance.usesUserNamespace)
+                try await instance.stop()
+            } catch {
+                try? await instance.stop()
+                throw error
+            }
+        } catch {
+            failures["container"] = firstLine(error)
+        }
+        if let vmSide { observations["vm"] = vmSide.observations }
+        if let containerSide { observations["container"] = containerSide.observations }
+        let hostNamespaces = Self.namespaces(of: "self")
+        var aspects: [IsolationAspect] = []
+        func add(_ name: String, vm: String?, container: String?) {
+            var values: [String: String] = [:]
+            if let vmSide = vm { values["vm"] = vmSide }
+            if let containerSide = container { values["container"] = containerSide }
+            aspects.append(IsolationAspect(name: name, values: values))
+        }
+        add("kernel", vm: vmSide.map { "\($0.boot.facts.kernelRelease): its own" },
+            container: containerSide.map { "\($0.boot.facts.kernelRelease): the host's, shared" })
+        add("accelerator", vm: vmSide.map { $0.facts.domainType == "qemu" ? "tcg: QEMU emulates the CPU" : $0.facts.domainType + ": hardware virtualization" },
+            container: containerSide.map { _ in "none: runs on the host's CPU" })
+        add("machine", vm: vmSide.map(\.facts.machine), container: containerSide.map { _ in "none" })
+        add("emulated devices", vm: vmSide.map { "\($0.facts.qtreeDeviceCount) in QEMU: " + Self.counted($0.facts.qtreeDevices) },
+            container: containerSide.map { _ in "none: host kernel drivers" })
+        add("device nodes inside", vm: vmSide.map { Self.nodes($0.boot.reported) + " (the guest kernel's)" },
+            container: containerSide.map { Self.nodes($0.boot.reported) + " (the host kernel's)" })
+        add("own namespaces", vm: vmSide.map { _ in "n/a: a kernel of its own" },
+            container: containerSide.map { Self.namespaceSummary(inside: $0.boot.reported, host: hostNamespaces) })
+        add("capabilities inside (CapEff)", vm: vmSide.map { Self.capabilities($0.boot.reported["status.CapEff"]) + ", of the guest kernel" },
+            container: containerSide.map { Self.capabilities($0.boot.reported["status.CapEff"]) })
+        add("host process", vm: vmSide.map { $0.qemu.map { "QEMU: " + $0.summary } ?? "QEMU on another host" },
+            container: containerSide.map { $0.host.map { "init: " + $0.summary } ?? "-" })
+        add("seccomp (host process)", vm: vmSide.map { Self.seccomp($0.facts.qemuSyscalls) }, container: containerSide.map { Self.seccomp($0.syscalls) })
+        add("no-new-privileges (host process)", vm: vmSide.map { $0.facts.qemuSyscalls.map { $0.noNewPrivileges ? "yes" : "no" } ?? "-" },
+            container: containerSide.map { $0.syscalls.noNewPrivileges ? "yes" : "no" })
+        add("host syscalls it may make", vm: vmSide.map { Self.syscallCount($0.facts.qemuSyscalls) }, container: containerSide.map { Self.syscallCount($0.syscalls) })
+        add("memory limit", vm: vmSide.map { "\($0.limits.memoryMiB) MiB of guest RAM (MemTotal \($0.boot.facts.memTotalKiB / 1024) MiB inside)" },
+            container: containerSide.map { Self.memoryLimit($0.boot.reported) })
+        add("cpu limit", vm: vmSide.map { "\($0.limits.vcpus) vCPU" }, container: containerSide.map { Self.cpuLimit($0.boot.reported) })
+        add("process limit", vm: vmSide.map { _ in "none from the host: the guest kernel's own" },
+            container: containerSide.map { $0.boot.reported["cgroup.pids.max"] ?? $0.boot.reported["cgroup.pids/pids.max"] ?? "none seen" })
+        return IsolationResult(sides: ["vm", "container"], aspects: aspects, observations: observations, failures: failures)
+    }
+
+    struct VMSide {
+        var boot: BootRecord
+        var facts: VMIsolationFacts
+        var qemu: ProcessCredentials?
+        var limits: InstanceLimits
+
+        var observations: [String: String] {
+            var values = boot.reported
+            values["qemu.domainType"] = facts.domainType
+            values["qemu.machine"] = facts.machine
+            values["qemu.qtreeDevices"] = facts.qtreeDevices.joined(separator: ",")
+            values["qemu.domainXMLDeviceCount"] = "\(facts.domainXMLDeviceCount)"
+            if let syscalls = facts.qemuSyscalls { values.merge(Self.syscallObservations(syscalls, prefix: "qemu")) { $1 } }
+            if let qemu { values.merge(qemu.observations(prefix: "qemu")) { $1 } }
+            return values
+        }
+
+        static func syscallObservations(_ exposure: SyscallExposure, prefix: String) -> [String: String] {
+            [
+                "\(prefix).seccompMode": "\(exposure.mode.rawValue)", "\(prefix).seccompFilters": "\(exposure.filterCount)",
+                "\(prefix).allowedSyscalls": "\(exposure.allowedSyscallCount)", "\(prefix).hostSyscalls": "\(exposure.hostSyscallCount)",
+                "\(prefix).deniedSyscalls": exposure.deniedSyscalls.joined(separator: ","),
+            ]
+        }
+    }
+
+    struct ContainerSide {
+        var boot: BootRecord
+        var syscalls: SyscallExposure
+        var host: ProcessCredentials?
+        var userNamespace: Bool
+
+        var observations: [String: String] {
+            var values = boot.reported
+            values.merge(VMSide.syscallObservations(syscalls, prefix: "init")) { $1 }
+            if let host { values.merge(host.observations(prefix: "init")) { $1 } }
+            values["init.userNamespace"] = userNamespace ? "yes" : "no"
+            return values
+        }
+    }
+
+    // MARK: Wording
+
+    /// "8× virtio-mmio, isa-serial, ...": repeated models counted.
+    static func counted(_ names: [String]) -> String {
+        var order: [String] = []
+        var counts: [String: Int] = [:]
+        for name in names {
+            if counts[name] == nil { order.append(name) }
+            counts[name, default: 0] += 1
+        }
+        return order.map { counts[$0, default: 1] > 1 ? "\(counts[$0, default: 1])× \($0)" : $0 }.joined(separator: ", ")
+    }
+
+    static func nodes(_ reported: [String: String]) -> String {
+        guard let list = reported["dev.nodes"] else { return "not reported" }
+        let names = list.split(separator: ",").map(String.init)
+        let shown = names.prefix(8).joined(separator: ", ")
+        return "\(names.count): " + shown + (names.count > 8 ? ", ..." : "")
+    }
+
+    /// Namespace links (`ns.pid=pid:[4026531836]`) compared with mvm's own.
+    static func namespaceSummary(inside: [String: String], host: [String: String]) -> String {
+        let kinds = inside.keys.filter { $0.hasPrefix("ns.") && !$0.hasSuffix("_for_children") }.map { String($0.dropFirst(3)) }.sorted()
+        guard !kinds.isEmpty else { return "not reported" }
+        let own = kinds.filter { host[$0] != nil && inside["ns." + $0] != host[$0] }
+        let shared = kinds.filter { !own.contains($0) }
+        return (own.isEmpty ? "none" : own.joined(separator: ", ")) + (shared.isEmpty ? "" : "; shares " + shared.joined(separator: ", ") + " with the host")
+    }
+
+    /// The namespaces of a process as link targets, by kind.
+    static func namespaces(of process: String) -> [String: String] {
+        let directory = "/proc/\(process)/ns"
+        guard let kinds = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [:] }
+        var links: [String: String] = [:]
+        for kind in kinds {
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + kind) { links[kind] = target }
+        }
+        return links
+    }
+
+    static func capabilities(_ hex: String?) -> String {
+        guard let hex, let mask = UInt64(hex, radix: 16) else { return "not reported" }
+        return mask == 0 ? "none" : "\(mask.nonzeroBitCount) (0x\(hex))"
+    }
+
+    static func seccomp(_ exposure: SyscallExposure?) -> String {
+        guard let exposure else { return "-" }
+        switch exposure.mode {
+        case .disabled: return "off"
+        case .strict: return "strict"
+        case .filter: return "filter (\(exposure.filterCount))"
+        }
+    }
+
+    static func syscallCount(_ exposure: SyscallExposure?) -> String {
+        guard let exposure else { return "-" }
+        return "\(exposure.allowedSyscallCount) of \(exposure.hostSyscallCount)"
+    }
+
+    static func memoryLimit(_ reported: [String: String]) -> String {
+        let value = reported["cgroup.memory.max"] ?? reported["cgroup.memory/memory.limit_in_bytes"]
+        guard let value else { return "none seen" }
+        guard let bytes = UInt64(value), bytes < (1 << 62) else { return "none (\(value))" }
+        return "\(bytes / 1_048_576) MiB (cgroup)"
+    }
+
+    static func cpuLimit(_ reported: [String: String]) -> String {
+        if let max = reported["cgroup.cpu.max"] {
+            let parts = max.split(separator: " ")
+            if parts.count == 2, let quota = Double(parts[0]), let period = Double(parts[1]), period > 0 {
+                return "\(formatDecimal(quota / period, places: 2)) CPU (cgroup quota)"
+            }
+            return max
+        }
+        if let quota = reported["cgroup.cpu/cpu.cfs_quota_us"] {
+            guard quota != "-1" else { return "none" }
+            if let microseconds = Double(quota), let period = reported["cgroup.cpu/cpu.cfs_period_us"].flatMap(Double.init), period > 0 {
+                return "\(formatDecimal(microseconds / period, places: 2)) CPU (cgroup quota)"
+            }
+            return "quota \(quota) µs per period"
+        }
+        return "none seen"
+    }
+
+    private func firstLine(_ error: any Error) -> String {
+        String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+    }
+}
+
+/// Who a host process runs as: its user and capabilities as the host sees
+/// them (from /proc/PID/status).
+struct ProcessCredentials {
+    var uid: UInt32
+    var user: String
+    var effectiveCapabilities: UInt64
+
+    static func read(pid: Int32) -> ProcessCredentials? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        var uid: UInt32?
+        var capabilities: UInt64?
+        for line in text.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
+            guard fields.count >= 2 else { continue }
+            if fields[0] == "Uid:" { uid = UInt32(fields[1]) }
+            if fields[0] == "CapEff:" { capabilities = UInt64(fields[1], radix: 16) }
+        }
+        guard let uid, let capabilities else { return nil }
+        return ProcessCredentials(uid: uid, user: userName(uid) ?? "uid \(uid)", effectiveCapabilities: capabilities)
+    }
+
+    var summary: String {
+        "user \(user), " + (effectiveCapabilities == 0 ? "no capabilities" : "\(effectiveCapabilities.nonzeroBitCount) capabilities")
+    }
+
+    func observations(prefix: String) -> [String: String] {
+        ["\(prefix).uid": "\(uid)", "\(prefix).user": user, "\(prefix).capEff": String(effectiveCapabilities, radix: 16)]
+    }
+
+    private static func userName(_ uid: UInt32) -> String? {
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return nil }
+        return String(cString: name)
+    }
+}
