@@ -8,8 +8,10 @@ public final class MicroVM: DetachableInstance {
     public let acceleratorChoice: AcceleratorChoice
     /// The domain's QEMU process, when it runs on this machine.
     public let qemuPID: Int32?
-    private let teardown: InstanceTeardown
-    private let domainTeardown: DomainTeardown
+    // Internal, not private: the release probe (MicroVM+Release.swift)
+    // reads the owner record's path and the libvirt connection from them.
+    let teardown: InstanceTeardown
+    let domainTeardown: DomainTeardown
 
     init(
         description: DomainDescription, uri: LibvirtURI, acceleratorChoice: AcceleratorChoice, boot: BootRecord,
