@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -93,7 +95,80 @@ public struct HostResource: Sendable, CustomStringConvertible {
         pathExists(path) ? Self.path(path, kind: kind, description: description) : nil
     }
 
+    /// A resource whose check may block for a long time (a libvirt look-up
+    /// waits while libvirt holds the domain's lock, through a whole
+    /// destroy): the look-up runs on a thread of its own, and a check waits
+    /// for its answer at most `patience`. While it has not answered, the
+    /// resource counts as held: only for checks where an answer that does
+    /// not come means the thing is still there (a locked domain exists).
+    /// One look-up at a time; a check that comes while one is under way
+    /// waits for that one.
+    public static func slowCheck(
+        kind: Kind, description: String, patience: Duration = .milliseconds(10), isHeld: @escaping @Sendable () -> Bool
+    ) -> HostResource {
+        let lookup = PatientLookup(isHeld)
+        return HostResource(kind: kind, description: description) { lookup.isHeld(waitingAtMost: patience) ? .held : .released }
+    }
+
     public var descriptionWithKind: String { "\(kind.rawValue) \(description)" }
+}
+
+/// The look-up under way of a `slowCheck` resource, and its answer.
+private final class PatientLookup: Sendable {
+    private struct State {
+        /// Signalled when the look-up under way answers; nil when none is.
+        var pending: DispatchSemaphore?
+        var answer: Bool?
+        /// The answer came after the last check gave one: the next check
+        /// takes it instead of asking again.
+        var fresh = false
+    }
+
+    private let body: @Sendable () -> Bool
+    private let state = Mutex(State())
+
+    init(_ body: @escaping @Sendable () -> Bool) {
+        self.body = body
+    }
+
+    func isHeld(waitingAtMost patience: Duration) -> Bool {
+        enum Next {
+            case answer(Bool)
+            case wait(DispatchSemaphore, start: Bool)
+        }
+        let next = state.withLock { state -> Next in
+            if let pending = state.pending { return .wait(pending, start: false) }
+            if state.fresh, let answer = state.answer {
+                state.fresh = false
+                return .answer(answer)
+            }
+            let answered = DispatchSemaphore(value: 0)
+            state.pending = answered
+            return .wait(answered, start: true)
+        }
+        switch next {
+        case .answer(let held):
+            return held
+        case .wait(let answered, let start):
+            if start {
+                let body = self.body
+                let thread = Thread { [self] in
+                    let held = body()
+                    state.withLock { $0 = State(pending: nil, answer: held, fresh: true) }
+                    answered.signal()
+                }
+                thread.name = "mvm-release-lookup"
+                thread.start()
+            }
+            guard answered.wait(timeout: .now() + patience.seconds) == .success else { return true }
+            // Passed on, for a second caller waiting on the same look-up.
+            answered.signal()
+            return state.withLock { state in
+                state.fresh = false
+                return state.answer ?? true
+            }
+        }
+    }
 }
 
 /// True when `path` names something, a dangling symbolic link included.

@@ -59,6 +59,28 @@ import Glibc
         #expect(probe.held().map(\.description) == ["dir"])
     }
 
+    /// A look-up that blocks (libvirt's, during a destroy) answers "held"
+    /// within its patience and the real answer once it comes.
+    @Test func aSlowCheckAnswersHeldUntilItsLookUpAnswers() {
+        let lookups = Mutex(0)
+        let resource = HostResource.slowCheck(kind: .domain, description: "slow", patience: .milliseconds(10)) {
+            lookups.withLock { $0 += 1 }
+            Thread.sleep(forTimeInterval: 0.3)
+            return false
+        }
+        let start = ContinuousClock.now
+        #expect(resource.state() == .held)
+        #expect(resource.state() == .held)
+        #expect(ContinuousClock.now - start < .milliseconds(200))
+        Thread.sleep(forTimeInterval: 0.35)
+        // The answer that came meanwhile, without asking again: one look-up
+        // at a time, the second check waited for the first.
+        #expect(resource.state() == .released)
+        #expect(lookups.withLock { $0 } == 1)
+        let quick = HostResource.slowCheck(kind: .domain, description: "quick") { true }
+        #expect(quick.state() == .held)
+    }
+
     // MARK: cgroups
 
     /// This machine's mounts: v1 controllers each on their own, the cgroup2
