@@ -13,10 +13,11 @@ import Glibc
 /// whether the thing is still there.
 ///
 /// Checks are cheap and do not wait for the instance: a look at /proc, one
-/// `lstat`, one libvirt look-up. The teardown measurement runs each check
-/// on a thread of its own every millisecond or so, so that one check that
-/// does block for a while (libvirt locks a domain while it destroys it)
-/// delays only its own resource.
+/// `lstat`; a check that can block (a libvirt look-up, which waits while
+/// libvirt destroys the domain) is a `slowCheck`, which answers within a
+/// few milliseconds all the same. The teardown measurement runs each check
+/// on a thread of its own every millisecond or so, so that no resource's
+/// check delays another's.
 public struct HostResource: Sendable, CustomStringConvertible {
     /// What sort of resource: the report's teardown breakdown groups by it.
     public enum Kind: String, Sendable, Codable, CaseIterable, Comparable {
