@@ -183,7 +183,8 @@ extension TeardownResult {
         table.append(["all released"] + figures.map { medianWithInterval($0.released) })
         let kinds = Set(figures.flatMap(\.releasedByKind.keys)).sorted()
         for kind in kinds {
-            table.append(["  \(kind) gone"] + figures.map { $0.releasedByKind[kind].map(medianWithInterval) ?? "-" })
+            let label = kind == TeardownRunSample.processDeadKind ? "  process dead (zombie)" : "  \(kind) gone"
+            table.append([label] + figures.map { $0.releasedByKind[kind].map(medianWithInterval) ?? "-" })
         }
         table.append(["ok runs"] + figures.map { figure in
             let own = samples.filter { $0.side == figure.side && !$0.warmup }.count
@@ -207,7 +208,8 @@ extension TeardownResult {
             dimension: .teardown, title: "Teardown",
             explanation: "From the stop request until stop() returned, and until every host resource of the instance was gone "
                 + "(processes, cgroups, the libvirt domain, sockets, runtime state), \(runs) runs per side, interleaved. The "
-                + "rows below say when each kind of resource was seen gone.",
+                + "rows below say when each kind of resource was seen gone; a process is dead when it exits and gone when its "
+                + "parent has reaped it (QEMU's parent and the container's init's is the host's PID 1).",
             tables: [table], notes: notes, csvRows: rows)
     }
 }

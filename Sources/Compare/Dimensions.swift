@@ -361,6 +361,10 @@ public struct TeardownRunSample: Sendable, Codable, Equatable {
     public var lingering: [String]
     public var failure: String?
 
+    /// The `releasedByKind` key of the moment the last process died (became
+    /// a zombie), as opposed to `process`: when its parent reaped it.
+    public static let processDeadKind = "process-dead"
+
     public init(
         side: String, run: Int, warmup: Bool, stopReturnedSeconds: Double?, releasedSeconds: Double?,
         releasedByKind: [String: Double], lingering: [String], failure: String?

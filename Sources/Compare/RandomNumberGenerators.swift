@@ -34,13 +34,13 @@ struct SplitMix64 {
 /// the seeding the authors recommend. Those four outputs are never all zero
 /// (SplitMix64's output function is a bijection of distinct counter values),
 /// so the forbidden all-zero state cannot occur.
-struct Xoshiro256StarStar {
+package struct Xoshiro256StarStar {
     private var s0: UInt64
     private var s1: UInt64
     private var s2: UInt64
     private var s3: UInt64
 
-    init(seed: UInt64) {
+    package init(seed: UInt64) {
         var seeder = SplitMix64(seed: seed)
         s0 = seeder.next()
         s1 = seeder.next()
@@ -53,7 +53,7 @@ struct Xoshiro256StarStar {
         (value << amount) | (value >> (64 - amount))
     }
 
-    mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         let result = Self.rotateLeft(s1 &* 5, by: 7) &* 9
         let shifted = s1 << 17
         s2 ^= s0
@@ -71,7 +71,7 @@ struct Xoshiro256StarStar {
     /// rejecting the `2^64 mod bound` low words that would bias the result.
     ///
     /// `bound` must be greater than zero (callers pass a non-empty count).
-    mutating func next(below bound: UInt64) -> UInt64 {
+    package mutating func next(below bound: UInt64) -> UInt64 {
         var product = next().multipliedFullWidth(by: bound)
         if product.low < bound {
             let rejectionThreshold = (0 &- bound) % bound
@@ -85,7 +85,7 @@ struct Xoshiro256StarStar {
     /// Shuffles `elements` in place with the Fisher-Yates algorithm (Knuth's
     /// Algorithm P, from the last position down), drawing each position with
     /// `next(below:)`: the same seed gives the same order on every platform.
-    mutating func shuffle<Element>(_ elements: inout [Element]) {
+    package mutating func shuffle<Element>(_ elements: inout [Element]) {
         guard elements.count > 1 else { return }
         for position in stride(from: elements.count - 1, to: 0, by: -1) {
             let other = Int(next(below: UInt64(position + 1)))

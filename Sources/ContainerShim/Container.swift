@@ -10,7 +10,9 @@ public final class Container: DetachableInstance {
     public let usesUserNamespace: Bool
     let bundle: ContainerBundle
     let runtime: OCIRuntime
-    private let teardown: InstanceTeardown
+    // Internal, not private: the release probe (Container+Release.swift)
+    // reads the owner record's path from it.
+    let teardown: InstanceTeardown
     private let output: SharedDescriptor
 
     init(

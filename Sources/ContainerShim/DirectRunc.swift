@@ -33,7 +33,8 @@ public struct DirectRuncLauncher: InstanceLauncher {
                 let teardown = ContainerTeardown(runtime: runtime, id: scope.id, bundle: bundle, output: process.output)
                 try await teardown.run(afterKill: { await process.stop() })
             }
-            try bundle.write(base.spec(id: scope.id))
+            let spec = base.spec(id: scope.id)
+            try bundle.write(spec)
             let process: SupervisedProcess
             do {
                 process = try await SupervisedProcess.start(
@@ -47,7 +48,9 @@ public struct DirectRuncLauncher: InstanceLauncher {
             scope.mark(.spawned)
             do throws(ReadinessFailure) {
                 let boot = try await scope.awaitReadiness(on: process.output)
-                return DirectRuncInstance(id: scope.id, runtime: runtime, boot: boot, teardown: handle)
+                return DirectRuncInstance(
+                    id: scope.id, runtime: runtime, boot: boot, teardown: handle, runPID: process.pid, bundle: bundle,
+                    cgroupsPath: spec.linux.cgroupsPath)
             } catch {
                 throw ContainerError(error, runtimeLog: bundle.stderrLog)
             }
@@ -59,14 +62,27 @@ public struct DirectRuncLauncher: InstanceLauncher {
 public final class DirectRuncInstance: RunningInstance {
     public let name: String
     public let boot: BootRecord
-    private let runtime: OCIRuntime
-    private let teardown: InstanceTeardown
+    // Internal, not private, and the three after them: what the release
+    // probe (DirectRunc+Release.swift) watches.
+    let runtime: OCIRuntime
+    let teardown: InstanceTeardown
+    /// The `runc run` process, mvm's child.
+    let runPID: Int32
+    let bundle: ContainerBundle
+    /// The spec's cgroupsPath: where the runtime puts the container's cgroups.
+    let cgroupsPath: String?
 
-    init(id: String, runtime: OCIRuntime, boot: BootRecord, teardown: InstanceTeardown) {
+    init(
+        id: String, runtime: OCIRuntime, boot: BootRecord, teardown: InstanceTeardown, runPID: Int32, bundle: ContainerBundle,
+        cgroupsPath: String?
+    ) {
         name = id
         self.runtime = runtime
         self.boot = boot
         self.teardown = teardown
+        self.runPID = runPID
+        self.bundle = bundle
+        self.cgroupsPath = cgroupsPath
     }
 
     public func footprint() async throws -> Footprint {

@@ -133,10 +133,10 @@ public struct ComparisonJob: Sendable {
                 case .size:
                     results.size = try await SizeCollector(images: request.images, vm: vm, container: container).collect()
                 case .teardown:
-                    failures[dimension.rawValue] = "not measured yet"
+                    results.teardown = await TeardownCollector(settings: settings, contenders: pair, seed: request.plan.seed).collect()
                 }
             } catch {
-                failures[dimension.rawValue] = String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+                failures[dimension.rawValue] = firstLine(of: error)
             }
         }
         if !failures.isEmpty { results.failures = failures }

@@ -34,7 +34,7 @@ struct IsolationCollector {
                 throw error
             }
         } catch {
-            failures["vm"] = firstLine(error)
+            failures["vm"] = firstLine(of: error)
         }
         do {
             var configuration = container.configuration
@@ -51,7 +51,7 @@ struct IsolationCollector {
                 throw error
             }
         } catch {
-            failures["container"] = firstLine(error)
+            failures["container"] = firstLine(of: error)
         }
         if let vmSide { observations["vm"] = vmSide.observations }
         if let containerSide { observations["container"] = containerSide.observations }
@@ -213,10 +213,6 @@ struct IsolationCollector {
             return "quota \(quota) µs per period"
         }
         return "none seen"
-    }
-
-    private func firstLine(_ error: any Error) -> String {
-        String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
     }
 }
 

@@ -70,4 +70,9 @@ public final class HostProcessInstance: RunningInstance {
     public func stop() async throws {
         try await teardown.run()
     }
+
+    /// The process, while it runs (a host run exits once it has reported).
+    public func releaseProbe() -> ReleaseProbe {
+        ReleaseProbe([HostResource.process(pid: pid, description: "host process pid \(pid)")].compactMap { $0 })
+    }
 }

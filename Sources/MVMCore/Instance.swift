@@ -25,13 +25,25 @@ public struct BootRecord: Sendable, Codable, Hashable {
 /// figures of this instance only (found through the runtime's own state, never
 /// by a process-name search); `stop()` removes everything the instance made
 /// (processes, runtime state, files) and may be called more than once, from
-/// any thread, also while an interrupt tears the instance down.
+/// any thread, also while an interrupt tears the instance down;
+/// `releaseProbe()`, taken while the instance runs, names every host
+/// resource of this instance that `stop()` (or the runtime, or the host's
+/// init) releases, each with a check that does not wait for the instance,
+/// and reads nothing but this instance's own state (its pids, its
+/// runtime's names and paths) to find them.
 public protocol RunningInstance: AnyObject, Sendable {
     /// The runtime's name for this instance (domain name, container id).
     var name: String { get }
     var boot: BootRecord { get }
     func footprint() async throws -> Footprint
     func stop() async throws
+    /// What the instance holds on the host now: processes, cgroups, the
+    /// libvirt domain, sockets, runtime state, files. Take it before
+    /// `stop()`: pids and cgroup paths can be found only while the instance
+    /// runs. Its checks keep working after the instance is gone (they then
+    /// say "released"). Cheap: reads /proc and lists nothing but what the
+    /// instance's runtime made.
+    func releaseProbe() -> ReleaseProbe
 }
 
 /// An instance that can outlive mvm (`--keep`).

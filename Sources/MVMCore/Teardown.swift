@@ -22,6 +22,10 @@ public final class InstanceTeardown: Sendable {
     /// marked kept on `detach()`. A teardown that fails leaves it for `mvm gc`.
     private let owner: OwnerRecord?
 
+    /// Where the owner record is, for the release probe: the record is one
+    /// of the files a completed teardown removes.
+    package var ownerRecordPath: String? { owner?.path }
+
     package init(
         key: String, registry: TeardownRegistry, owner: OwnerRecord? = nil, action: @escaping @Sendable () async throws -> Void
     ) {

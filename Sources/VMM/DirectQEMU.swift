@@ -86,8 +86,10 @@ public struct DirectQEMULauncher: InstanceLauncher {
 public final class DirectQEMUInstance: RunningInstance {
     public let name: String
     public let boot: BootRecord
-    private let process: SupervisedProcess
-    private let teardown: InstanceTeardown
+    // Internal, not private: the release probe (DirectQEMU+Release.swift)
+    // reads the pid and the owner record's path from them.
+    let process: SupervisedProcess
+    let teardown: InstanceTeardown
 
     init(name: String, process: SupervisedProcess, boot: BootRecord, teardown: InstanceTeardown) {
         self.name = name

@@ -8,8 +8,10 @@ public final class MicroVM: DetachableInstance {
     public let acceleratorChoice: AcceleratorChoice
     /// The domain's QEMU process, when it runs on this machine.
     public let qemuPID: Int32?
-    private let teardown: InstanceTeardown
-    // Internal, not private: isolationFacts() (MicroVM+Isolation.swift) reads the domain.
+    // Internal, not private: the release probe (MicroVM+Release.swift)
+    // reads the owner record's path and the libvirt connection from them;
+    // isolationFacts() (MicroVM+Isolation.swift) reads the domain.
+    let teardown: InstanceTeardown
     let domainTeardown: DomainTeardown
 
     init(

@@ -16,21 +16,21 @@ extension RealInstances {
             let path = { (name: String) in directory.appendingPathComponent(name).path }
 
             let result = try await runMVM([
-                "compare", "--dimensions", "isolation,workload,scaling,size", "--accel", "tcg", "--timeout", "90",
-                "--workload-runs", "2", "--sweep", "1,2", "--sweep-runs", "1",
+                "compare", "--dimensions", "all", "-n", "2", "--no-reference", "--accel", "tcg", "--timeout", "90",
+                "--workload-runs", "2", "--sweep", "1,2", "--sweep-runs", "1", "--teardown-runs", "2",
                 "--export-json", path("r.json"), "--export-csv", path("r.csv"), "--export-markdown", path("r.md"),
                 "--report", path("r.html"),
             ])
             #expect(result.exitCode == 0, "\(result.stdout)\n\(result.stderr)")
-            for title in ["== Isolation ==", "== Workload overhead ==", "== Scalability ==", "== Portability and size =="] {
-                #expect(result.stdout.contains(title), "\(result.stdout)")
-            }
-            // Boot was not asked for: no boot table.
-            #expect(!result.stdout.contains("mvm compare:"))
+            // The boot table first, then each section in order.
+            let titles = ["mvm compare: 2 runs", "== Isolation ==", "== Workload overhead ==", "== Scalability ==", "== Portability and size ==", "== Teardown =="]
+            let positions = titles.map { result.stdout.range(of: $0)?.lowerBound }
+            #expect(positions.allSatisfy { $0 != nil }, "\(result.stdout)")
+            #expect(positions.compactMap { $0 } == positions.compactMap { $0 }.sorted())
 
             let report = try ComparisonReport.decode(Data(contentsOf: URL(fileURLWithPath: path("r.json"))))
-            #expect(report.measuredDimensions == [.isolation, .workload, .scaling, .size])
-            #expect(report.samples.isEmpty)
+            #expect(report.measuredDimensions == ComparisonDimension.allCases)
+            #expect(report.samples.count == 2 * 3)
             let dimensions = try #require(report.dimensions)
             #expect(dimensions.failures == nil)
 
@@ -94,15 +94,30 @@ extension RealInstances {
             #expect(rootfs.bytes > 1_000_000 && rootfs.gzipBytes < rootfs.bytes)
             #expect(size.requirements.contains { $0.side == "container" && $0.requirement.hasPrefix("an OCI runtime") && $0.presentHere })
 
+            let teardown = try #require(dimensions.teardown)
+            #expect(teardown.samples.count == 2 * 3)
+            for figure in teardown.figures {
+                #expect(figure.failures.isEmpty, "\(figure.failures)")
+                let stopped = try #require(figure.stopReturned.summary?.median)
+                let released = try #require(figure.released.summary?.median)
+                #expect(released >= stopped)
+                #expect(figure.releasedByKind["process"] != nil && figure.releasedByKind["cgroup"] != nil)
+            }
+            #expect(teardown.figures.first { $0.side == "vm" }?.releasedByKind["domain"] != nil)
+            #expect(teardown.figures.first { $0.side == "container" }?.releasedByKind["runtime-state"] != nil)
+
             let csv = try String(contentsOfFile: path("r.csv"), encoding: .utf8)
             #expect(csv.contains("\nvm,workload.cpu/host,ratio,"))
             #expect(csv.contains("\ncontainer,scaling.2.all-ready,seconds,1,"))
             #expect(csv.contains("\nvm,size.kernel,bytes,"))
+            #expect(csv.contains("\ncontainer,teardown.released,seconds,2,"))
             let markdown = try String(contentsOfFile: path("r.md"), encoding: .utf8)
-            for title in ["## Isolation", "## Workload overhead", "## Scalability", "## Portability and size"] { #expect(markdown.contains(title)) }
+            for title in ["## Isolation", "## Workload overhead", "## Scalability", "## Portability and size", "## Teardown"] {
+                #expect(markdown.contains(title))
+            }
             #expect(csv.contains("\ncontainer,isolation.host syscalls it may make,text,"))
             let html = try String(contentsOfFile: path("r.html"), encoding: .utf8)
-            for id in ["isolation", "workload", "scaling", "size"] { #expect(html.contains("<section class=\"dimension\" id=\"\(id)\">")) }
+            for id in ["isolation", "workload", "scaling", "size", "teardown"] { #expect(html.contains("<section class=\"dimension\" id=\"\(id)\">")) }
             #expect(html.contains("<svg"))
 
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
