@@ -79,13 +79,17 @@ public struct DimensionResults: Sendable, Codable, Equatable {
 
     /// Whether any section saw a failed instance or could not be measured:
     /// what makes `mvm compare` exit with status 2.
-    public var hasFailures: Bool {
-        if !(failures ?? [:]).isEmpty { return true }
-        if let isolation, !isolation.failures.isEmpty { return true }
-        if let workload, workload.samples.contains(where: { !$0.warmup && $0.failure != nil }) { return true }
-        if let scaling, scaling.samples.contains(where: { !$0.failures.isEmpty }) { return true }
-        if let teardown, teardown.figures.contains(where: { !$0.failures.isEmpty }) { return true }
-        return false
+    public var hasFailures: Bool { !failedDimensions.isEmpty }
+
+    /// The sections that saw a failed instance or could not be measured, in
+    /// report order.
+    public var failedDimensions: [ComparisonDimension] {
+        var failed = Set((failures ?? [:]).keys.compactMap(ComparisonDimension.init(rawValue:)))
+        if let isolation, !isolation.failures.isEmpty { failed.insert(.isolation) }
+        if let workload, workload.samples.contains(where: { !$0.warmup && $0.failure != nil }) { failed.insert(.workload) }
+        if let scaling, scaling.samples.contains(where: { !$0.failures.isEmpty }) { failed.insert(.scaling) }
+        if let teardown, teardown.figures.contains(where: { !$0.failures.isEmpty }) { failed.insert(.teardown) }
+        return failed.sorted()
     }
 }
 

@@ -6,15 +6,21 @@ import MVMCore
 /// self-contained page (no script, nothing fetched), the boot table first
 /// when it was measured, then a section per dimension, then the host.
 public func renderComparisonHTML(_ report: ComparisonReport) -> String {
-    let failed = report.summary.contenders.contains { $0.failed > 0 } || report.dimensions?.hasFailures == true
+    var failedSections = report.summary.contenders.contains { $0.failed > 0 } ? ["boot"] : []
+    failedSections += (report.dimensions?.failedDimensions ?? []).map(\.rawValue)
+    let failed = !failedSections.isEmpty
     let measured = (report.measuredDimensions ?? [.boot]).map(\.rawValue).joined(separator: ", ")
     var body = "<header class=\"headline \(failed ? "bad" : "good")\">\n<h1>mvm compare</h1>\n"
     body += "<p class=\"status\">\(failed ? "Some runs failed" : "All runs succeeded")</p>\n"
+    if failed {
+        body += "<p>Failures in: " + failedSections.map { "<a href=\"#\($0)\">\(escapeXML($0))</a>" }.joined(separator: ", ")
+            + ". Their sections list each failure with its reason.</p>\n"
+    }
     body += "<p>Measured: \(escapeXML(measured)) · \(escapeXML(formatDate(report.environment.startedAt)))</p>\n</header>\n"
     if report.partial == true {
         body += "<p class=\"notice\">Interrupted: the figures are those of the runs that completed.</p>\n"
     }
-    if report.includesBoot { body += "<h2>Boot</h2>\n" + bootComparisonHTML(report) }
+    if report.includesBoot { body += "<section id=\"boot\">\n<h2>Boot</h2>\n" + bootComparisonHTML(report) + "</section>\n" }
     body += dimensionSectionsHTML(report)
     let environment = report.environment
     body += "<h2>Host</h2>\n<ul>\n"

@@ -27,7 +27,7 @@ import Testing
         #expect(xml.contains("<type arch='x86_64' machine='microvm'>hvm</type>"))
         #expect(xml.contains("<kernel>/images/vmlinux</kernel>"))
         #expect(xml.contains("<initrd>/images/initramfs.cpio</initrd>"))
-        #expect(xml.contains("<cmdline>console=ttyS0 quiet panic=-1 reboot=t mvm_vm=1</cmdline>"))
+        #expect(xml.contains("<cmdline>console=ttyS0 quiet panic=-1 reboot=t no_timer_check mvm_vm=1</cmdline>"))
         #expect(xml.contains("<source mode='connect' path='/var/lib/mvm/consoles/mvm-0a1b2c3d.sock'/>"))
         #expect(xml.contains("<on_reboot>destroy</on_reboot>"))
         #expect(xml.contains("<controller type='usb' model='none'/>"))
