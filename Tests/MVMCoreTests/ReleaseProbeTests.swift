@@ -68,14 +68,20 @@ import Glibc
             Thread.sleep(forTimeInterval: 0.3)
             return false
         }
-        let start = ContinuousClock.now
+        // The look-up answers "released" only after 300 ms: "held" means
+        // the checks did not wait for it.
         #expect(resource.state() == .held)
         #expect(resource.state() == .held)
-        #expect(ContinuousClock.now - start < .milliseconds(200))
-        Thread.sleep(forTimeInterval: 0.35)
         // The answer that came meanwhile, without asking again: one look-up
-        // at a time, the second check waited for the first.
-        #expect(resource.state() == .released)
+        // at a time, the second check waited for the first. (Polled rather
+        // than slept: a loaded machine runs the look-up's thread late.)
+        let deadline = ContinuousClock.now + .seconds(20)
+        var state = resource.state()
+        while state != .released && ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            state = resource.state()
+        }
+        #expect(state == .released)
         #expect(lookups.withLock { $0 } == 1)
         let quick = HostResource.slowCheck(kind: .domain, description: "quick") { true }
         #expect(quick.state() == .held)
@@ -254,7 +260,7 @@ final class SwitchInstance: RunningInstance {
         #expect(releasedAt == all)
         // Released by stop() itself: seen within a few polls of the start.
         let file = try #require(sample.resources.first { $0.description == "file-a" })
-        #expect((file.releasedSeconds ?? 1) < 0.1)
+        #expect((file.releasedSeconds ?? 1) < releasedAt)
     }
 
     /// Everything gone before stop() returned: the instance is gone when
@@ -270,7 +276,8 @@ final class SwitchInstance: RunningInstance {
         let instance = SwitchInstance(atOnce: ["file-a"], never: ["cg-stuck"], failure: Refused())
         let start = ContinuousClock.now
         let sample = await measureTeardown(of: instance, limit: .milliseconds(200))
-        #expect(ContinuousClock.now - start < .seconds(2))
+        // Stopped looking at its own limit, not the default 30 s.
+        #expect(ContinuousClock.now - start < .seconds(20))
         #expect(sample.failure == "libvirt refused")
         #expect(sample.allReleasedSeconds == nil)
         #expect(sample.heldAtLimit == ["cgroup cg-stuck"])
@@ -286,10 +293,10 @@ final class SwitchInstance: RunningInstance {
         let instance = SwitchInstance(atOnce: ["pid-1", "slow-domain"], slowCheck: .milliseconds(300))
         let sample = await measureTeardown(of: instance)
         let process = try #require(sample.resources.first { $0.description == "pid-1" })
-        #expect((process.releasedSeconds ?? 1) < 0.1)
         let domain = try #require(sample.resources.first { $0.description == "slow-domain" })
         // Its first look started before stop() and ended 300 ms later.
         #expect((domain.releasedSeconds ?? 0) >= 0.3)
+        #expect((process.releasedSeconds ?? 1) < (domain.releasedSeconds ?? 0))
         #expect(sample.slowestKind == .domain)
     }
 
