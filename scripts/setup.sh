@@ -17,7 +17,7 @@ packages=(
   libvirt-dev libvirt-daemon-system libvirt-clients libxml2-utils libsqlite3-dev
   qemu-system-x86 runc crun busybox-static cpio lz4 xz-utils
   linux-source-6.1 bc flex bison libelf-dev libssl-dev make gcc
-  hyperfine git
+  hyperfine git jq
 )
 missing=()
 for package in "${packages[@]}"; do

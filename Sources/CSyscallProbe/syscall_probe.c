@@ -1,3 +1,4 @@
+#include <sys/prctl.h>
 #include "CSyscallProbe.h"
 #include <stddef.h>
 #include <sys/ptrace.h>
@@ -20,4 +21,14 @@ long mvm_ptrace_get_seccomp_filter(pid_t pid, unsigned long index, struct sock_f
 
 long mvm_ptrace_detach(pid_t pid, int signal) {
     return ptrace(PTRACE_DETACH, pid, NULL, (void *)(long)signal);
+}
+
+int mvm_become_child_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0UL, 0UL, 0UL);
+}
+
+int mvm_is_child_subreaper(void) {
+    int flag = 0;
+    if (prctl(PR_GET_CHILD_SUBREAPER, (unsigned long)&flag, 0UL, 0UL, 0UL) != 0) return -1;
+    return flag != 0;
 }

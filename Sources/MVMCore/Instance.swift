@@ -89,3 +89,13 @@ public protocol InstanceLauncher: Sendable {
 extension InstanceLauncher {
     public var caveats: [String] { [] }
 }
+
+/// A launcher that makes instances ready ahead of a request, as a warm pool
+/// does. The runner prepares a batch's instances before the batch starts its
+/// clock, so a launch times only what a request to a pool costs.
+public protocol PreparedLaunching: InstanceLauncher {
+    /// Makes `count` instances ready for the next launches.
+    func prepare(count: Int) async throws
+    /// Removes the prepared instances nobody launched.
+    func drain() async
+}

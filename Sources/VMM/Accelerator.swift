@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Foundation
 import Glibc
 #endif
 import MVMCore
@@ -140,5 +141,23 @@ public struct AcceleratorUnavailable: Error, CustomStringConvertible, Equatable 
 
     public var description: String {
         "KVM is not available on this host: \(problem); use --accel tcg (or auto)"
+    }
+}
+
+/// Which QEMU binary runs a micro-VM. Debian's `qemu-system-x86_64-microvm`
+/// is built for the microvm machine and KVM only: 10 shared libraries
+/// instead of 51, 7.7 MB instead of 18 MB, so less to load and to map. It
+/// refuses TCG ("invalid accelerator tcg"), so it is chosen only for a KVM
+/// guest on the microvm machine on this machine, and only if installed.
+public enum EmulatorChoice {
+    public static let microvmBinary = "/usr/bin/qemu-system-x86_64-microvm"
+
+    /// The binary for libvirt's `<emulator>`, or nil for libvirt's default.
+    public static func choose(
+        accelerator: Accelerator, machine: MachineType, local: Bool,
+        isExecutable: (String) -> Bool = { FileManager.default.isExecutableFile(atPath: $0) }
+    ) -> String? {
+        guard local, accelerator == .kvm, machine == .microvm, isExecutable(microvmBinary) else { return nil }
+        return microvmBinary
     }
 }

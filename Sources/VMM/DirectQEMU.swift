@@ -17,11 +17,14 @@ public struct DirectQEMULauncher: InstanceLauncher {
 
     /// Takes the domain description of a `MicroVMLauncher`, so both boot
     /// exactly the same guest.
-    public init(matching launcher: MicroVMLauncher, emulator: String = defaultEmulator) throws(VMMError) {
+    public init(matching launcher: MicroVMLauncher, emulator: String? = nil) throws(VMMError) {
+        let description = launcher.describeDomain(name: "qemu-direct")
+        // The same binary as the domain's, when mvm chose one.
+        let emulator = emulator ?? description.emulator ?? Self.defaultEmulator
         guard FileManager.default.isExecutableFile(atPath: emulator) else {
             throw .invalidConfiguration("\(emulator) is not installed; install qemu-system-x86")
         }
-        self.description = launcher.describeDomain(name: "qemu-direct")
+        self.description = description
         self.emulator = emulator
         self.timeout = launcher.configuration.limits.timeout
         self.stateDirectory = launcher.configuration.stateDirectory
@@ -32,7 +35,8 @@ public struct DirectQEMULauncher: InstanceLauncher {
     public var arguments: [String] {
         var arguments = [
             "-machine", "\(description.machine.rawValue),usb=off,dump-guest-core=off",
-            "-accel", description.accelerator.rawValue,
+            "-accel", description.accelerator.rawValue
+                + (description.accelerator == .tcg ? description.translationCacheMiB.map { ",tb-size=\($0)" } ?? "" : ""),
             "-cpu", description.accelerator == .kvm ? "host" : "qemu64",
             "-m", "\(description.memoryMiB)",
             "-smp", "\(description.vcpus)",

@@ -64,7 +64,11 @@ struct DomainBoot: Sendable {
         } catch {
             throw VMMError(error, accelerator: description.accelerator)
         }
-        return (boot, uri.isLocal ? qemuPID(uri: uri) ?? peerPID : nil)
+        let pid = uri.isLocal ? Self.qemuPID(uri: uri, name: description.name) ?? peerPID : nil
+        // libvirt daemonized QEMU: mvm, its subreaper, reaps it the moment a
+        // destroy ends it (see OrphanReaper).
+        if let pid { OrphanReaper.adopt(pid) }
+        return (boot, pid)
     }
 
     /// How long a paused domain waits, once libvirt has opened its pty
@@ -97,9 +101,9 @@ struct DomainBoot: Sendable {
 
     /// The QEMU process of the running domain, from the pid file libvirt's
     /// QEMU driver keeps in its run directory.
-    private func qemuPID(uri: LibvirtURI) -> Int32? {
+    static func qemuPID(uri: LibvirtURI, name: String) -> Int32? {
         guard let runDirectory = uri.qemuRunDirectory() else { return nil }
-        let text = readSmallFile(runDirectory + "/" + description.name + ".pid")
+        let text = readSmallFile(runDirectory + "/" + name + ".pid")
         return text.flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 }

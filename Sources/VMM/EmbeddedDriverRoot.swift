@@ -27,6 +27,14 @@ struct EmbeddedDriverRoot {
 
         """
 
+    /// mvm's qemu.conf plus, for benchmarks that measure what a setting
+    /// costs (scripts/bench.sh: namespaces, cgroup controllers, the seccomp
+    /// sandbox), the lines of `MVM_EMBEDDED_QEMU_CONF_EXTRA` ("\n" separated).
+    static func qemuConfiguration(environment: [String: String]) -> String {
+        guard let extra = environment["MVM_EMBEDDED_QEMU_CONF_EXTRA"], !extra.isEmpty else { return qemuConfiguration }
+        return qemuConfiguration + "# From MVM_EMBEDDED_QEMU_CONF_EXTRA:\n" + extra.replacingOccurrences(of: "\\n", with: "\n") + "\n"
+    }
+
     /// The longest monitor socket libvirt makes under the root,
     /// `lib/qemu/domain-<id>-<name>/monitor.sock`, with a 4-digit domain id.
     static let monitorSocketSuffix = "/lib/qemu/domain-9999-mvm-12345678/monitor.sock"
@@ -47,10 +55,11 @@ struct EmbeddedDriverRoot {
         }
         let etc = path + "/etc"
         let file = etc + "/qemu.conf"
+        let configuration = Self.qemuConfiguration(environment: ProcessInfo.processInfo.environment)
         do {
             try FileManager.default.createDirectory(atPath: etc, withIntermediateDirectories: true)
-            if readSmallFile(file) != Self.qemuConfiguration {
-                try Self.qemuConfiguration.write(toFile: file, atomically: true, encoding: .utf8)
+            if readSmallFile(file) != configuration {
+                try configuration.write(toFile: file, atomically: true, encoding: .utf8)
             }
         } catch {
             throw .system(SystemFailure("cannot prepare libvirt's embedded root \(path)", underlying: error, advice: "pass a writable --state-dir"))

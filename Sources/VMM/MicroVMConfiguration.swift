@@ -14,6 +14,11 @@ public struct MicroVMConfiguration: Sendable {
     public var accelerator: AcceleratorRequest = .auto
     /// Extra kernel command-line arguments, after mvm's own.
     public var extraKernelArguments: [String] = []
+    /// TCG's translation cache in MiB (`--tb-size`); nil: QEMU's default.
+    public var translationCacheMiB: Int? = MicroVMConfiguration.defaultTranslationCacheMiB
+    /// The QEMU binary; nil: `EmulatorChoice` picks one (the KVM-only
+    /// microvm build where it can run, else libvirt's default).
+    public var emulator: String?
     /// Leave the domain running when mvm exits (no libvirt auto-destroy).
     public var keep = false
     /// How to read the serial console.
@@ -33,6 +38,11 @@ public struct MicroVMConfiguration: Sendable {
 }
 
 extension MicroVMConfiguration {
+    /// QEMU's default reserves 1 GiB for translated code and a boot fills
+    /// about 18 MiB of it; BENCHMARKS.md measures what smaller caches save
+    /// and cost.
+    public static let defaultTranslationCacheMiB: Int? = nil
+
     /// What the user gives mvm ends up in libvirt's XML and in the guest
     /// kernel's command line. The XML escapes every value, but XML 1.0 cannot
     /// carry control characters at all; the command line is split at spaces

@@ -104,13 +104,18 @@ public final class MicroVMLauncher: InstanceLauncher {
 
     public func describeDomain(name: String) -> DomainDescription {
         let consoles = configuration.stateDirectory.subdirectory("consoles")
-        return DomainDescription(
+        var description = DomainDescription(
             name: name, accelerator: acceleratorChoice.accelerator, machine: machine,
             memoryMiB: configuration.limits.memoryMiB, vcpus: configuration.limits.vcpus,
             kernelPath: configuration.kernelPath, initrdPath: configuration.initrdPath,
             kernelArguments: DomainDescription.baseKernelArguments + configuration.extraKernelArguments,
             console: consoleTransport == .socket ? .unixSocket(path: consoles + "/" + name + ".sock") : .libvirtStream,
             consoleLogPath: configuration.keep ? consoles + "/" + name + ".log" : nil)
+        description.translationCacheMiB = configuration.translationCacheMiB
+        description.emulator =
+            configuration.emulator
+            ?? EmulatorChoice.choose(accelerator: acceleratorChoice.accelerator, machine: machine, local: uri.isLocal)
+        return description
     }
 
     /// Boots one micro-VM and waits for its readiness line. On any failure the

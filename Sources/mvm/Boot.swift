@@ -23,6 +23,7 @@ extension MVM {
 
         @OptionGroup var limits: LimitOptions
         @OptionGroup var instance: InstanceOptions
+        @OptionGroup var tcg: TCGOptions
 
         @Option(help: "Accelerator: auto (KVM where the host can run a standard guest, else TCG), kvm or tcg.")
         var accel: AcceleratorRequest = .auto
@@ -51,6 +52,7 @@ extension MVM {
             configuration.limits = try limits.limits()
             configuration.accelerator = accel
             configuration.extraKernelArguments = kernelArguments
+            configuration.translationCacheMiB = tcg.translationCache
             configuration.keep = instance.keep
             configuration.consoleTransport = consoleTransport
             if console {

@@ -21,6 +21,8 @@ struct ComparisonOptions: ParsableArguments {
     @Option(help: "Accelerator of the VMs: auto, kvm or tcg.")
     var accel: AcceleratorRequest = .auto
 
+    @OptionGroup var tcg: TCGOptions
+
     @Option(help: ArgumentHelp("OCI runtime: runc, crun, or a path.", valueName: "runtime"))
     var runtime = "runc"
 
@@ -29,6 +31,9 @@ struct ComparisonOptions: ParsableArguments {
 
     @Flag(help: "Add vm-stock: Debian's cloud kernel as an ordinary VM.")
     var stock = false
+
+    @Flag(help: "Add vm-warm: micro-VMs created paused ahead of each request and resumed on it (a warm pool).")
+    var warm = false
 
     @Option(help: "Seed of the run order.")
     var seed: UInt64 = 0x6D_766D
@@ -96,6 +101,8 @@ struct ComparisonOptions: ParsableArguments {
         request.runtime = RuntimeSelection(argument: runtime)
         request.includeReferences = !noReference
         request.includeStockVM = stock
+        request.includeWarmVM = warm
+        request.translationCacheMiB = tcg.translationCache
         request.dimensions = try dimensionSettings()
         return request
     }

@@ -17,6 +17,9 @@ struct MVM: AsyncParsableCommand {
     /// ArgumentParser's own main, except that an interrupt's handler, not
     /// the command, decides how the process ends once a signal came.
     static func main() async {
+        // Before anything starts: QEMU and containers' inits are reaped by
+        // mvm, not by a PID 1 that may reap late (see OrphanReaper).
+        OrphanReaper.enable()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -95,6 +95,21 @@ struct InstanceOptions: ParsableArguments {
     }
 }
 
+/// What only a TCG guest has: QEMU's translation cache.
+struct TCGOptions: ParsableArguments {
+    @Option(name: .customLong("tb-size"), parsing: .unconditional, help: ArgumentHelp(
+        "TCG's translation cache of the VMs in MiB (QEMU's tb-size); 0: QEMU's default (1 GiB reserved).", valueName: "MiB"))
+    var translationCacheMiB = MicroVMConfiguration.defaultTranslationCacheMiB ?? 0
+
+    var translationCache: Int? { translationCacheMiB == 0 ? nil : translationCacheMiB }
+
+    func validate() throws {
+        guard (0...4096).contains(translationCacheMiB) else {
+            throw ValidationError("--tb-size \(translationCacheMiB) is invalid: give 1 to 4096 MiB, or 0 for QEMU's default.")
+        }
+    }
+}
+
 /// Makes a path given on the command line absolute (libvirt needs that).
 func absolute(_ path: String) -> String {
     path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path

@@ -26,4 +26,14 @@ long mvm_ptrace_get_seccomp_filter(pid_t pid, unsigned long index, struct sock_f
    whose delivery-stop the tracer saw is otherwise lost. */
 long mvm_ptrace_detach(pid_t pid, int signal);
 
+/* prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants of this process
+   (QEMU, which libvirt daemonizes; a container's init, which `runc create`
+   leaves) become its children instead of PID 1's. prctl is variadic too.
+   Returns 0, or -1 with errno set. */
+int mvm_become_child_subreaper(void);
+
+/* prctl(PR_GET_CHILD_SUBREAPER): 1 when this process is one, 0 when not,
+   -1 with errno set on failure. */
+int mvm_is_child_subreaper(void);
+
 #endif
