@@ -140,12 +140,8 @@ public final class ContainerLauncher: InstanceLauncher {
             } catch {
                 throw ContainerError(error, runtimeLog: bundle.stderrLog)
             }
-            let initPID = try await runtime.state(id: scope.id).pid
-            // `runc create` left the init an orphan: mvm, its subreaper,
-            // reaps it the moment the teardown kills it (see OrphanReaper).
-            OrphanReaper.adopt(initPID)
             return Container(
-                id: scope.id, bundle: bundle, runtime: runtime, initPID: initPID,
+                id: scope.id, bundle: bundle, runtime: runtime, initPID: try await runtime.state(id: scope.id).pid,
                 boot: boot, spec: spec(id: scope.id), usesUserNamespace: usesUserNamespace, teardown: handle,
                 output: output)
         }

@@ -59,7 +59,8 @@ struct HostSnapshot: Sendable {
             return false
         }
         return names.keys.sorted().compactMap { pid in
-            guard let name = names[pid], isMeasurementProcess(name), !descendsFromSelf(pid) else { return nil }
+            // mvm's own reaper (OrphanReaper) is this process's parent.
+            guard let name = names[pid], isMeasurementProcess(name), !descendsFromSelf(pid), pid != getppid() else { return nil }
             return "\(name) (pid \(pid))"
         }
     }

@@ -64,11 +64,7 @@ struct DomainBoot: Sendable {
         } catch {
             throw VMMError(error, accelerator: description.accelerator)
         }
-        let pid = uri.isLocal ? Self.qemuPID(uri: uri, name: description.name) ?? peerPID : nil
-        // libvirt daemonized QEMU: mvm, its subreaper, reaps it the moment a
-        // destroy ends it (see OrphanReaper).
-        if let pid { OrphanReaper.adopt(pid) }
-        return (boot, pid)
+        return (boot, uri.isLocal ? Self.qemuPID(uri: uri, name: description.name) ?? peerPID : nil)
     }
 
     /// How long a paused domain waits, once libvirt has opened its pty

@@ -105,7 +105,6 @@ public final class WarmMicroVMLauncher: PreparedLaunching {
                 _ = try domainTeardown.createDomain(xml: description.xml(), flags: flags)
                 let (console, peerPID) = try socket.acceptConnection(until: scope.deadline)
                 let pid = DomainBoot.qemuPID(uri: base.uri, name: description.name) ?? peerPID
-                if let pid { OrphanReaper.adopt(pid) }
                 return PausedDomain(
                     description: description, domainTeardown: domainTeardown, console: console, qemuPID: pid, teardown: teardown)
             }

@@ -18,8 +18,8 @@ struct MVM: AsyncParsableCommand {
     /// the command, decides how the process ends once a signal came.
     static func main() async {
         // Before anything starts: QEMU and containers' inits are reaped by
-        // mvm, not by a PID 1 that may reap late (see OrphanReaper).
-        OrphanReaper.enable()
+        // mvm's own reaper process, not by a PID 1 that may reap late.
+        OrphanReaper.becomeReapedChild()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

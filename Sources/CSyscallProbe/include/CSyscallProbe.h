@@ -32,8 +32,11 @@ long mvm_ptrace_detach(pid_t pid, int signal);
    Returns 0, or -1 with errno set. */
 int mvm_become_child_subreaper(void);
 
-/* prctl(PR_GET_CHILD_SUBREAPER): 1 when this process is one, 0 when not,
-   -1 with errno set on failure. */
-int mvm_is_child_subreaper(void);
+/* prctl(PR_SET_CHILD_SUBREAPER, 0): no longer one. */
+int mvm_clear_child_subreaper(void);
+
+/* prctl(PR_SET_PDEATHSIG, signal): the signal this process gets when its
+   parent dies. Returns 0, or -1 with errno set. */
+int mvm_set_parent_death_signal(int signal);
 
 #endif
