@@ -197,7 +197,7 @@ t_start_cpus=$(stamp ': qemuProcessStartCPUs:')
 t_finished=$(last_stamp ': qemuProcessFinishStartup:')
 qmp_count=$(grep -c 'QEMU_MONITOR_SEND_MSG' "$work/libvirt.lines" || true)
 cpu_qmp_count=$(awk -v from="$t_cpu" -v to="$t_after_cpu" '/QEMU_MONITOR_SEND_MSG/ { split($2, t, "[:+]"); s = t[1] * 3600 + t[2] * 60 + t[3]; if (s >= from && s <= to) n++ } END { print n + 0 }' "$work/libvirt.lines")
-span() { if [ -n "$1" ] && [ -n "$2" ]; then ms "$2 - $1"; else echo "?"; fi; }
+span() { if [ -n "$1" ] && [ -n "$2" ]; then ms "($2 - $1)"; else echo "?"; fi; }
 
 # --- BENCHMARKS.md
 say "writing $OUT"

@@ -59,6 +59,37 @@ extension RealInstances {
             #expect(list.stdout.isEmpty)
         }
 
+        /// --warm: vm-warm's domains are created paused before each run's
+        /// clock starts and resumed on the request; none is left behind.
+        @Test func warmPoolResumesPreparedDomainsAndLeavesNone() async throws {
+            try Fixtures.requireImages()
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-warm-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let json = directory.appendingPathComponent("r.json").path
+            let result = try await runMVM([
+                "compare", "-n", "2", "--warmup", "0", "--no-reference", "--warm", "--accel", "tcg", "--timeout", "90",
+                "--export-json", json,
+            ])
+            #expect(result.exitCode == 0, "\(result.stdout)\n\(result.stderr)")
+            let report = try ComparisonReport.decode(Data(contentsOf: URL(fileURLWithPath: json)))
+            #expect(report.contenders == ["vm", "container", "vm-warm"])
+            #expect(report.roles["vm-warm"] == .warmMicroVM)
+            let warm = report.samples.filter { $0.contender == "vm-warm" }
+            #expect(warm.count == 2 && warm.allSatisfy(\.ok), "\(warm.compactMap(\.failure))")
+            for sample in warm {
+                // The request is the resume: no libvirt start in it.
+                let resumed = try #require(sample.phases["resumed"])
+                let ready = try #require(sample.phases["ready"])
+                #expect(sample.phases["started"] == nil && resumed <= ready)
+                #expect(sample.guest?.kernelRelease.isEmpty == false)
+            }
+            #expect(result.stdout.contains("vm-warm ready "))
+            #expect(Fixtures.allQEMUProcesses().isEmpty)
+            let list = try await runMVM(["list"])
+            #expect(list.stdout.isEmpty)
+        }
+
         /// A write that fails after the runs is an ordinary error (exit 1),
         /// not a usage error: no usage text, and the table was printed.
         @Test func aFailedWriteIsNotAUsageError() async throws {

@@ -119,6 +119,42 @@ extension RealInstances {
             try await expectNothingLeft("after destroy")
         }
 
+        /// mvm runs under its own reaper: the process started is QEMU's
+        /// parent (libvirt daemonized QEMU, so without the reaper it would
+        /// be PID 1's), its worker is its child, and killing the reaper
+        /// ends the worker too.
+        @Test func qemuIsAnOrphanOfMVMsReaperAndKillingTheReaperEndsTheWorker() async throws {
+            try Fixtures.requireImages()
+            let (reaper, _) = try startMVM(["boot", "--accel", "tcg", "--keep", "--timeout", "90"])
+            func parent(of pid: Int32) -> Int32? {
+                (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))
+                    .flatMap { $0.split(separator: ")").last?.split(separator: " ").dropFirst().first.flatMap { Int32($0) } }
+            }
+            try await waitFor { !Fixtures.mvmQEMUProcesses().isEmpty }
+            let qemu = try #require(Fixtures.mvmQEMUProcesses().first)
+            #expect(parent(of: qemu) == reaper.processIdentifier)
+            reaper.waitUntilExit()
+            #expect(reaper.terminationStatus == 0)
+            // --keep: the domain outlives mvm; remove it.
+            let names = try await runMVM(["list"]).stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first }
+            for name in names where name.hasPrefix("mvm-") { _ = try await runMVM(["destroy", String(name)]) }
+
+            let (second, _) = try startMVM(["compare", "-n", "3", "--warmup", "0", "--no-reference", "--accel", "tcg"])
+            try await waitFor { !ownerRecords().isEmpty }
+            let worker = try #require(
+                ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init).first {
+                    parent(of: $0) == second.processIdentifier
+                        && (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8)) == "mvm\n"
+                })
+            kill(second.processIdentifier, SIGKILL)
+            second.waitUntilExit()
+            try await waitFor { kill(worker, 0) != 0 }
+            // What the killed worker left is gc's to remove.
+            let collected = try await runMVM(["gc"])
+            #expect(collected.exitCode == 0, "\(collected.stderr)")
+            try await expectNothingLeft("after gc")
+        }
+
         /// Two comparisons on one state directory: the second is refused in
         /// one line naming the holder, the first runs on untouched.
         @Test func aSecondCompareOnTheSameStateDirectoryIsRefused() async throws {
