@@ -17,17 +17,10 @@ port=55432
 
 if [ ! -x "$bin/initdb" ]; then
   echo "==> installing postgresql"
-  # policy-rc.d keeps the package's own cluster from starting at install.
-  policy=/usr/sbin/policy-rc.d
-  created_policy=false
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy"
-    chmod 0755 "$policy"
-    created_policy=true
-  fi
-  trap 'if [ "$created_policy" = true ]; then rm -f "$policy"; fi' EXIT
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "postgresql-$version" >/dev/null
+  # shellcheck source=apt-quiet.sh
+  . "$(dirname "${BASH_SOURCE[0]}")/apt-quiet.sh"
+  # The package's own cluster must not start: this script runs its own.
+  apt_install_without_services "postgresql-$version"
 fi
 
 as_postgres() { runuser -u postgres -- "$@"; }

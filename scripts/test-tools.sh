@@ -11,15 +11,6 @@ for package in "${packages[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "==> installing test tools: ${missing[*]}"
-# policy-rc.d (Debian's invoke-rc.d policy) keeps the packages' services from
-# starting at install time; removed again whatever happens.
-policy=/usr/sbin/policy-rc.d
-created_policy=false
-if [ ! -e "$policy" ]; then
-  printf '#!/bin/sh\nexit 101\n' >"$policy"
-  chmod 0755 "$policy"
-  created_policy=true
-fi
-trap 'if [ "$created_policy" = true ]; then rm -f "$policy"; fi' EXIT
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# shellcheck source=apt-quiet.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt-quiet.sh"
+apt_install_without_services "${missing[@]}"
