@@ -2,6 +2,15 @@ import Foundation
 import Logging
 import MVMCore
 
+/// A domain libvirt started, its console connected: running, or paused
+/// for a warm pool to resume.
+struct StartedDomain: Sendable {
+    let domainTeardown: DomainTeardown
+    let teardown: InstanceTeardown
+    let console: SharedDescriptor
+    let qemuPID: Int32?
+}
+
 /// The steps of booting one domain that a `LaunchScope` does not already
 /// do: the console, the domain itself, and the wait for its readiness line.
 struct DomainBoot: Sendable {
@@ -11,32 +20,54 @@ struct DomainBoot: Sendable {
     let acceleratorChoice: AcceleratorChoice
     let logger: Logger
 
+    /// Starts the domain and waits for its readiness line.
     func run(in scope: LaunchScope) async throws(VMMError) -> MicroVM {
+        try await waitUntilReady(try await start(in: scope, paused: false), in: scope)
+    }
+
+    /// Creates the domain with its console connected, registering its
+    /// teardown first. `paused` leaves it paused for a later resume (the
+    /// warm pool; a socket console only). Otherwise it runs: a socket
+    /// console listens before the domain exists, a libvirt stream attaches
+    /// to a domain started paused that is then resumed.
+    func start(in scope: LaunchScope, paused: Bool) async throws(VMMError) -> StartedDomain {
         let domainTeardown = DomainTeardown(connection: connection, name: description.name, logPath: description.consoleLogPath)
         let teardown = scope.onTeardown {
             try await onDedicatedThreadTyped { () throws(VMMError) in try domainTeardown.run() }
         }
-        return try await onDedicatedThreadTyped { () throws(VMMError) -> MicroVM in
-            let (boot, qemuPID) = try bootBlocking(in: scope, domainTeardown: domainTeardown)
+        return try await onDedicatedThreadTyped { () throws(VMMError) -> StartedDomain in
+            try startBlocking(in: scope, paused: paused, domainTeardown: domainTeardown, teardown: teardown)
+        }
+    }
+
+    /// Waits for the readiness line of a domain whose vCPUs run, and hands
+    /// the domain over as a `MicroVM`.
+    func waitUntilReady(_ started: StartedDomain, in scope: LaunchScope) async throws(VMMError) -> MicroVM {
+        try await onDedicatedThreadTyped { () throws(VMMError) -> MicroVM in
+            let boot: BootRecord
+            do throws(ReadinessFailure) {
+                boot = try scope.waitForReadiness(on: started.console, echo: configuration.consoleEcho)
+            } catch {
+                throw VMMError(error, accelerator: description.accelerator)
+            }
             return MicroVM(
                 description: description, uri: connection.uri, acceleratorChoice: acceleratorChoice, boot: boot,
-                qemuPID: qemuPID, teardown: teardown, domainTeardown: domainTeardown)
+                qemuPID: started.qemuPID, teardown: started.teardown, domainTeardown: started.domainTeardown)
         }
     }
 
     /// Blocking: runs on a dedicated thread.
-    private func bootBlocking(
-        in scope: LaunchScope, domainTeardown: DomainTeardown
-    ) throws(VMMError) -> (BootRecord, qemuPID: Int32?) {
+    private func startBlocking(
+        in scope: LaunchScope, paused: Bool, domainTeardown: DomainTeardown, teardown: InstanceTeardown
+    ) throws(VMMError) -> StartedDomain {
         do throws(SystemFailure) {
             _ = try configuration.stateDirectory.ensureSubdirectory("consoles", permissions: 0o711)
         } catch {
             throw .system(error)
         }
-        // A socket console listens before the domain exists; a libvirt stream
-        // attaches to a domain started paused.
         let uri = connection.uri
         var flags: DomainStartFlags = uri.supportsAutoDestroy && !configuration.keep ? [.autoDestroy] : []
+        if paused { flags.insert(.paused) }
         var socket: ConsoleSocket?
         switch description.console {
         case .unixSocket(let path):
@@ -44,11 +75,14 @@ struct DomainBoot: Sendable {
             domainTeardown.console.attach(.socket(listening))
             socket = listening
         case .libvirtStream:
+            guard !paused else {
+                throw .invalidConfiguration("a domain kept paused needs the socket console: a domain on this machine")
+            }
             flags.insert(.paused)
         }
         logger.debug("starting domain", metadata: ["name": "\(description.name)", "uri": "\(uri)"])
         let domain = try domainTeardown.createDomain(xml: description.xml(), flags: flags)
-        scope.mark(.started)
+        if !paused { scope.mark(.started) }
 
         let console: SharedDescriptor
         var peerPID: Int32?
@@ -58,13 +92,9 @@ struct DomainBoot: Sendable {
             console = try attachStream(to: domain, console: domainTeardown.console)
             scope.mark(.resumed)
         }
-        let boot: BootRecord
-        do {
-            boot = try scope.waitForReadiness(on: console, echo: configuration.consoleEcho)
-        } catch {
-            throw VMMError(error, accelerator: description.accelerator)
-        }
-        return (boot, uri.isLocal ? Self.qemuPID(uri: uri, name: description.name) ?? peerPID : nil)
+        return StartedDomain(
+            domainTeardown: domainTeardown, teardown: teardown, console: console,
+            qemuPID: uri.isLocal ? Self.qemuPID(uri: uri, name: description.name) ?? peerPID : nil)
     }
 
     /// How long a paused domain waits, once libvirt has opened its pty

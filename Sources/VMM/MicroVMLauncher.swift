@@ -122,17 +122,22 @@ public final class MicroVMLauncher: InstanceLauncher {
     /// domain is destroyed and its files removed before the error is thrown.
     public func launch() async throws(VMMError) -> MicroVM {
         try await withLaunchScope(timeout: configuration.limits.timeout) { (scope) async throws(VMMError) -> MicroVM in
-            do throws(SystemFailure) {
-                try scope.claimOwnership(
-                    in: OwnerRecords(stateDirectory: configuration.stateDirectory), kind: "micro-vm", connectURI: configuration.connectURI)
-            } catch {
-                throw .system(error)
-            }
-            let boot = DomainBoot(
-                description: describeDomain(name: scope.id), connection: connection, configuration: configuration,
-                acceleratorChoice: acceleratorChoice, logger: logger)
-            return try await boot.run(in: scope)
+            try await domainBoot(in: scope, kind: "micro-vm").run(in: scope)
         }
+    }
+
+    /// Claims the instance in the state directory's owner records, then
+    /// describes how to boot it under the scope's name.
+    func domainBoot(in scope: LaunchScope, kind: String) throws(VMMError) -> DomainBoot {
+        do throws(SystemFailure) {
+            try scope.claimOwnership(
+                in: OwnerRecords(stateDirectory: configuration.stateDirectory), kind: kind, connectURI: configuration.connectURI)
+        } catch {
+            throw .system(error)
+        }
+        return DomainBoot(
+            description: describeDomain(name: scope.id), connection: connection, configuration: configuration,
+            acceleratorChoice: acceleratorChoice, logger: logger)
     }
 
     public var caveats: [String] {

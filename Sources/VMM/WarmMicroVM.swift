@@ -34,14 +34,11 @@ public final class WarmMicroVMLauncher: PreparedLaunching {
         } else {
             paused = try await createPaused()
         }
-        let description = paused.description
-        let base = self.base
-        let configuration = base.configuration
         do throws(VMMError) {
-            return try await withLaunchScope(timeout: configuration.limits.timeout) { (scope) async throws(VMMError) -> MicroVM in
-                try await onDedicatedThreadTyped { () throws(VMMError) -> MicroVM in
-                    guard let domain = paused.domainTeardown.domain else {
-                        throw .system(SystemFailure("\(description.name) was torn down before it was resumed"))
+            return try await withLaunchScope(timeout: base.configuration.limits.timeout) { (scope) async throws(VMMError) -> MicroVM in
+                try await onDedicatedThreadTyped { () throws(VMMError) in
+                    guard let domain = paused.started.domainTeardown.domain else {
+                        throw .system(SystemFailure("\(paused.boot.description.name) was torn down before it was resumed"))
                     }
                     do throws(LibvirtError) {
                         try domain.resume()
@@ -49,19 +46,11 @@ public final class WarmMicroVMLauncher: PreparedLaunching {
                         throw .libvirt(error)
                     }
                     scope.mark(.resumed)
-                    let boot: BootRecord
-                    do throws(ReadinessFailure) {
-                        boot = try scope.waitForReadiness(on: paused.console, echo: configuration.consoleEcho)
-                    } catch {
-                        throw VMMError(error, accelerator: description.accelerator)
-                    }
-                    return MicroVM(
-                        description: description, uri: base.uri, acceleratorChoice: base.acceleratorChoice, boot: boot,
-                        qemuPID: paused.qemuPID, teardown: paused.teardown, domainTeardown: paused.domainTeardown)
                 }
+                return try await paused.boot.waitUntilReady(paused.started, in: scope)
             }
         } catch {
-            try? await paused.teardown.run()
+            try? await paused.started.teardown.run()
             throw error
         }
     }
@@ -72,7 +61,7 @@ public final class WarmMicroVMLauncher: PreparedLaunching {
             defer { pool.removeAll() }
             return pool
         }
-        for paused in left { try? await paused.teardown.run() }
+        for paused in left { try? await paused.started.teardown.run() }
     }
 
     /// A domain started paused (`VIR_DOMAIN_START_PAUSED`), whose QEMU has
@@ -80,43 +69,14 @@ public final class WarmMicroVMLauncher: PreparedLaunching {
     private func createPaused() async throws(VMMError) -> PausedDomain {
         let base = self.base
         return try await withLaunchScope(timeout: base.configuration.limits.timeout) { (scope) async throws(VMMError) -> PausedDomain in
-            let configuration = base.configuration
-            do throws(SystemFailure) {
-                try scope.claimOwnership(
-                    in: OwnerRecords(stateDirectory: configuration.stateDirectory), kind: "micro-vm-warm",
-                    connectURI: configuration.connectURI)
-                _ = try configuration.stateDirectory.ensureSubdirectory("consoles", permissions: 0o711)
-            } catch {
-                throw .system(error)
-            }
-            let description = base.describeDomain(name: scope.id)
-            guard case .unixSocket(let path) = description.console else {
-                throw .invalidConfiguration("--warm needs the socket console: a domain on this machine")
-            }
-            let domainTeardown = DomainTeardown(connection: base.connection, name: description.name, logPath: description.consoleLogPath)
-            let teardown = scope.onTeardown {
-                try await onDedicatedThreadTyped { () throws(VMMError) in try domainTeardown.run() }
-            }
-            return try await onDedicatedThreadTyped { () throws(VMMError) -> PausedDomain in
-                let socket = try ConsoleSocket(path: path)
-                domainTeardown.console.attach(.socket(socket))
-                var flags: DomainStartFlags = [.paused]
-                if base.uri.supportsAutoDestroy { flags.insert(.autoDestroy) }
-                _ = try domainTeardown.createDomain(xml: description.xml(), flags: flags)
-                let (console, peerPID) = try socket.acceptConnection(until: scope.deadline)
-                let pid = DomainBoot.qemuPID(uri: base.uri, name: description.name) ?? peerPID
-                return PausedDomain(
-                    description: description, domainTeardown: domainTeardown, console: console, qemuPID: pid, teardown: teardown)
-            }
+            let boot = try base.domainBoot(in: scope, kind: "micro-vm-warm")
+            return PausedDomain(boot: boot, started: try await boot.start(in: scope, paused: true))
         }
     }
 }
 
-/// A domain created paused with its console connected.
+/// A domain created paused with its console connected, and how to boot it.
 struct PausedDomain: Sendable {
-    let description: DomainDescription
-    let domainTeardown: DomainTeardown
-    let console: SharedDescriptor
-    let qemuPID: Int32?
-    let teardown: InstanceTeardown
+    let boot: DomainBoot
+    let started: StartedDomain
 }
