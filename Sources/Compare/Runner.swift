@@ -197,6 +197,6 @@ public struct ComparisonRunner: Sendable {
 
 /// The first line of an error's description: the part that says what
 /// went wrong (the rest is console excerpts).
-func firstLine(of error: any Error) -> String {
+package func firstLine(of error: any Error) -> String {
     String(describing: error).split(separator: "\n", maxSplits: 1).first.map(String.init) ?? "\(error)"
 }

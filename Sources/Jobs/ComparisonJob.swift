@@ -130,17 +130,17 @@ public struct ComparisonJob: Sendable {
                 switch dimension {
                 case .boot: break
                 case .isolation:
-                    results.isolation = await IsolationCollector(vm: vm, container: container).collect()
+                    results.isolation = await IsolationCollector(vm: vm, container: container, host: host).collect()
                 case .workload:
                     results.workload = try await WorkloadCollector(
-                        settings: settings, vm: vm, container: container, images: request.images, seed: request.plan.seed
+                        settings: settings, vm: vm, container: container, host: host, images: request.images, seed: request.plan.seed
                     ).collect()
                 case .scaling:
                     results.scaling = await ScalingCollector(
                         settings: settings, contenders: pair, limits: request.limits, host: host, seed: request.plan.seed
                     ).collect()
                 case .size:
-                    results.size = try await SizeCollector(images: request.images, vm: vm, container: container).collect()
+                    results.size = try await SizeCollector(images: request.images, vm: vm, container: container, host: host).collect()
                 case .teardown:
                     results.teardown = await TeardownCollector(settings: settings, contenders: pair, seed: request.plan.seed).collect()
                 }

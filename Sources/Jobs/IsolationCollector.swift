@@ -11,6 +11,8 @@ import VMM
 struct IsolationCollector {
     let vm: MicroVMLauncher
     let container: ContainerLauncher
+    /// The host the job checked its limits against: not probed again.
+    let host: HostFacts
 
     static let probeEnvironment = ["mvm_probe=isolation"]
 
@@ -23,7 +25,7 @@ struct IsolationCollector {
         do {
             var configuration = vm.configuration
             configuration.extraKernelArguments += Self.probeEnvironment
-            let instance = try await MicroVMLauncher(configuration).launch()
+            let instance = try await MicroVMLauncher(configuration, host: host).launch()
             do {
                 let facts = try await instance.isolationFacts()
                 let qemu = instance.qemuPID.flatMap(ProcessCredentials.read)
@@ -39,7 +41,7 @@ struct IsolationCollector {
         do {
             var configuration = container.configuration
             configuration.environment += Self.probeEnvironment
-            let instance = try await ContainerLauncher(configuration).launch()
+            let instance = try await ContainerLauncher(configuration, host: container.host, hostFacts: host).launch()
             do {
                 let syscalls = try SyscallExposure.read(pid: instance.initPID)
                 containerSide = ContainerSide(
@@ -102,17 +104,9 @@ struct IsolationCollector {
             values["qemu.machine"] = facts.machine
             values["qemu.qtreeDevices"] = facts.qtreeDevices.joined(separator: ",")
             values["qemu.domainXMLDeviceCount"] = "\(facts.domainXMLDeviceCount)"
-            if let syscalls = facts.qemuSyscalls { values.merge(Self.syscallObservations(syscalls, prefix: "qemu")) { $1 } }
+            if let syscalls = facts.qemuSyscalls { values.merge(syscalls.observations(prefix: "qemu")) { $1 } }
             if let qemu { values.merge(qemu.observations(prefix: "qemu")) { $1 } }
             return values
-        }
-
-        static func syscallObservations(_ exposure: SyscallExposure, prefix: String) -> [String: String] {
-            [
-                "\(prefix).seccompMode": "\(exposure.mode.rawValue)", "\(prefix).seccompFilters": "\(exposure.filterCount)",
-                "\(prefix).allowedSyscalls": "\(exposure.allowedSyscallCount)", "\(prefix).hostSyscalls": "\(exposure.hostSyscallCount)",
-                "\(prefix).deniedSyscalls": exposure.deniedSyscalls.joined(separator: ","),
-            ]
         }
     }
 
@@ -124,7 +118,7 @@ struct IsolationCollector {
 
         var observations: [String: String] {
             var values = boot.reported
-            values.merge(VMSide.syscallObservations(syscalls, prefix: "init")) { $1 }
+            values.merge(syscalls.observations(prefix: "init")) { $1 }
             if let host { values.merge(host.observations(prefix: "init")) { $1 } }
             values["init.userNamespace"] = userNamespace ? "yes" : "no"
             return values
@@ -213,6 +207,17 @@ struct IsolationCollector {
             return "quota \(quota) µs per period"
         }
         return "none seen"
+    }
+}
+
+extension SyscallExposure {
+    /// The raw figures for the JSON's observations, keys under `prefix`.
+    func observations(prefix: String) -> [String: String] {
+        [
+            "\(prefix).seccompMode": "\(mode.rawValue)", "\(prefix).seccompFilters": "\(filterCount)",
+            "\(prefix).allowedSyscalls": "\(allowedSyscallCount)", "\(prefix).hostSyscalls": "\(hostSyscallCount)",
+            "\(prefix).deniedSyscalls": deniedSyscalls.joined(separator: ","),
+        ]
     }
 }
 

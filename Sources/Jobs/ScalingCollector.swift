@@ -31,14 +31,14 @@ struct ScalingCollector {
                 for run in 0..<settings.sweepRuns {
                     let instances = batch.filter { $0.contender == contender.name && $0.run == run }
                     guard !instances.isEmpty else { continue }
+                    let succeeded = instances.filter(\.ok)
                     let failures = instances.filter { !$0.ok }.map { $0.failure ?? "unknown" }
                     // The runner gives all-ready only for several at once; alone, it is the ready time.
                     let allReady = failures.isEmpty ? (level == 1 ? instances.first?.phases[Phase.ready.name] : instances.first?.allReadySeconds) : nil
-                    let pss = instances.filter(\.ok).compactMap { $0.footprint[Metric.pss.name] }
+                    let pss = succeeded.compactMap { $0.footprint[Metric.pss.name] }
                     samples.append(ScalingSample(
                         side: contender.name, level: level, run: run, allReadySeconds: allReady,
-                        totalPSSBytes: pss.isEmpty ? nil : pss.reduce(0, +), started: instances.filter(\.ok).count,
-                        failures: failures))
+                        totalPSSBytes: pss.isEmpty ? nil : pss.reduce(0, +), started: succeeded.count, failures: failures))
                 }
             }
             active = active.filter { contender in

@@ -13,6 +13,7 @@ struct SizeCollector {
     let images: ImageSet
     let vm: MicroVMLauncher
     let container: ContainerLauncher
+    let host: HostFacts
 
     func collect() async throws -> SizeResult {
         let kernel = try await filePart(name: "kernel", path: images.minimalVmlinux)
@@ -69,7 +70,7 @@ struct SizeCollector {
                 found: [versions.hypervisor.map { "qemu \($0)" }, versions.libvirt.map { "libvirt \($0)" }].compactMap { $0 }.joined(separator: ", ")),
             HostRequirement(
                 side: "vm", requirement: "any host kernel and userland: the guest brings its own kernel",
-                presentHere: true, found: "host kernel \(HostFacts.probe().kernelRelease)"),
+                presentHere: true, found: "host kernel \(host.kernelRelease)"),
             HostRequirement(
                 side: "container", requirement: "a Linux kernel with mount, pid, ipc, uts, net and cgroup namespaces",
                 presentHere: present.count == namespaces.count,

@@ -52,7 +52,3 @@ struct TeardownCollector {
             failure: sample.failure.map { "stopping: " + $0 })
     }
 }
-
-func firstLine(of error: any Error) -> String {
-    String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-}

@@ -10,6 +10,8 @@ struct WorkloadCollector {
     let settings: DimensionSettings
     let vm: MicroVMLauncher
     let container: ContainerLauncher
+    /// The host the job checked its limits against: not probed again.
+    let host: HostFacts
     let images: ImageSet
     let seed: UInt64
 
@@ -33,15 +35,15 @@ struct WorkloadCollector {
         // that a pipeline of two processes gets no more cores on the host
         // than inside: the ratio is the overhead, not a CPU count.
         let vcpus = vm.configuration.limits.vcpus
-        let host = HostProcessLauncher(
+        let hostRun = HostProcessLauncher(
             executable: "/usr/bin/taskset",
             arguments: ["-c", vcpus == 1 ? "0" : "0-\(vcpus - 1)", images.rootfs + "/bin/sh", images.rootfs + "/init"],
             environment: workloadEnvironment + ["mvm_path=" + images.rootfs + "/bin", "mvm_mode=exit"],
             timeout: vm.configuration.limits.timeout)
         let contenders = [
-            Contender(name: "vm", role: .microVM, launcher: try await MicroVMLauncher(vmConfiguration)),
-            Contender(name: "container", role: .container, launcher: try ContainerLauncher(containerConfiguration)),
-            Contender(name: WorkloadResult.hostSide, role: .containerReference, launcher: host),
+            Contender(name: "vm", role: .microVM, launcher: try await MicroVMLauncher(vmConfiguration, host: host)),
+            Contender(name: "container", role: .container, launcher: try ContainerLauncher(containerConfiguration, host: container.host, hostFacts: host)),
+            Contender(name: WorkloadResult.hostSide, role: .containerReference, launcher: hostRun),
         ]
         let plan = ComparisonPlan(runs: settings.workloadRuns, warmup: 1, concurrency: 1, seed: seed)
         let samples = await ComparisonRunner(plan: plan, contenders: contenders).run()
