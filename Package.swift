@@ -127,6 +127,14 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The nightly verdict's error rates, measured on synthetic histories
+        // with mvm's own verdict code: a benchmark, not a test.
+        .executableTarget(
+            name: "mvm-verdict-simulation",
+            dependencies: ["History", "Compare"],
+            path: "Sources/VerdictSimulation",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "MVMCoreTests",
             dependencies: ["MVMCore"],

@@ -58,7 +58,7 @@ public struct ComparisonSummary: Sendable, Codable, Equatable {
     ) {
         let measured = samples.filter { !$0.warmup }
         func values(of metric: Metric, for contender: String) -> [Double] {
-            measured.filter { $0.ok && $0.contender == contender }.compactMap { Self.value(of: metric, in: $0) }
+            Self.values(of: metric, for: contender, in: measured)
         }
         self.contenders = contenders.map { name in
             let own = measured.filter { $0.contender == name }
@@ -82,6 +82,20 @@ public struct ComparisonSummary: Sendable, Codable, Equatable {
             return RatioSummary(
                 metric: declaration.metric.name, unit: declaration.metric.unit, numerator: numerator, denominator: denominator,
                 ratio: ratio)
+        }
+    }
+
+    /// The values of a metric of one contender in `samples` (successful
+    /// ones): one per instance, except all-ready, which is one figure per
+    /// run although every instance of the run carries it; counting it once
+    /// per instance would give `--concurrency c` runs c times their weight.
+    public static func values(of metric: Metric, for contender: String, in samples: [InstanceSample]) -> [Double] {
+        let own = samples.filter { $0.ok && $0.contender == contender }
+        guard metric == .allReady else { return own.compactMap { value(of: metric, in: $0) } }
+        var seenRuns = Set<Int>()
+        return own.compactMap { sample in
+            guard let value = sample.allReadySeconds, seenRuns.insert(sample.run).inserted else { return nil }
+            return value
         }
     }
 

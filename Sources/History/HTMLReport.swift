@@ -59,8 +59,8 @@ struct ReportPage {
         var html = "<header class=\"headline \(bad ? "bad" : "good")\">\n<h1>mvm nightly report</h1>\n"
         html += "<p class=\"status\">\(escapeXML(statusText))</p>\n"
         var findings = outcome.failures.map { "<li>job failure: \(escapeXML($0))</li>" }
-        findings += sortedVerdicts.filter { $0.decision == .regression || $0.decision == .improvement }.map { verdict in
-            var line = "<li><b>\(escapeXML(verdict.series.name))</b> \(verdict.decision.rawValue) \(formatChange(verdict.relativeChange))"
+        findings += sortedVerdicts.filter { $0.explainsStep || $0.decision == .unexplainedStep }.map { verdict in
+            var line = "<li><b>\(escapeXML(verdict.series.name))</b> \(verdict.decision.label) \(formatChange(verdict.relativeChange))"
             if let baseline = verdict.baselineMedian {
                 line += " (\(formatValue(baseline, verdict.series.unit)) → \(formatValue(verdict.newMedian, verdict.series.unit)))"
             }
@@ -86,7 +86,8 @@ struct ReportPage {
         let parts = Decision.allCases.sorted { $0.urgency < $1.urgency }.compactMap { decision -> String? in
             let count = outcome.verdicts.filter { $0.decision == decision }.count
             guard count > 0 else { return nil }
-            let name = count > 1 && decision != .ok && decision != .warming ? decision.rawValue + "s" : decision.rawValue
+            let plural = count > 1 && decision != .ok && decision != .warming && decision != .changed
+            let name = plural ? decision.label + "s" : decision.label
             return "\(count) \(name)"
         }
         let total = outcome.verdicts.count
@@ -148,32 +149,47 @@ struct ReportPage {
 
     static func badge(_ decision: Decision) -> String {
         let (background, text) = Palette.decision(decision)
-        return "<span class=\"badge\" style=\"background:\(background);color:\(text)\">\(decision.rawValue)</span>"
+        return "<span class=\"badge\" style=\"background:\(background);color:\(text)\">\(decision.label)</span>"
     }
 
     private func verdictTable() -> String {
-        var html = "<h2>Verdicts</h2>\n<div class=\"scroll\"><table>\n<thead><tr><th>series</th><th class=\"num\">baseline</th>"
-            + "<th class=\"num\">new</th><th class=\"num\">change</th><th class=\"num\">robust z</th><th class=\"num\">p</th>"
-            + "<th class=\"num\">q</th><th>decision</th><th>stack changes</th><th>reason</th></tr></thead>\n<tbody>\n"
+        // p and q belong to the samples rule (a fixed baseline) only.
+        let showsP = outcome.verdicts.contains { $0.pValue != nil }
+        var headers = ["series", "baseline", "new", "change", "score"] + (showsP ? ["p", "q"] : []) + ["rule", "decision", "stack changes", "reason"]
+        let numeric: Set<String> = ["baseline", "new", "change", "score", "p", "q"]
+        headers = headers.map { "<th\(numeric.contains($0) ? " class=\"num\"" : "")>\($0)</th>" }
+        var html = "<h2>Verdicts</h2>\n<div class=\"scroll\"><table>\n<thead><tr>\(headers.joined())</tr></thead>\n<tbody>\n"
         let common = commonStackChanges
         for verdict in sortedVerdicts {
             let unit = verdict.series.unit
-            let cells = [
+            var cells = [
                 "<td><b>\(escapeXML(verdict.series.name))</b></td>",
                 "<td class=\"num\">\(verdict.baselineMedian.map { formatValue($0, unit) } ?? "–")</td>",
                 "<td class=\"num\">\(formatValue(verdict.newMedian, unit))</td>",
                 "<td class=\"num\">\(formatChange(verdict.relativeChange))</td>",
-                "<td class=\"num\">\(formatZ(verdict.robustZ))</td>",
-                "<td class=\"num\">\(formatProbability(verdict.pValue))</td>",
-                "<td class=\"num\">\(formatProbability(verdict.qValue))</td>",
+                "<td class=\"num\">\(formatScore(verdict))</td>",
+            ]
+            if showsP {
+                cells.append("<td class=\"num\">\(formatProbability(verdict.pValue))</td>")
+                cells.append("<td class=\"num\">\(formatProbability(verdict.qValue))</td>")
+            }
+            cells += [
+                "<td>\(escapeXML(verdict.rule?.rawValue ?? "–"))</td>",
                 "<td>\(Self.badge(verdict.decision))</td>",
                 "<td>\(stackCell(verdict, common: common))</td>",
                 "<td class=\"why\">\(escapeXML(verdict.reason))</td>",
             ]
             html += "<tr class=\"\(verdict.decision.rawValue)\">\(cells.joined())</tr>\n"
         }
-        if outcome.verdicts.isEmpty { html += "<tr><td colspan=\"10\">No series was judged.</td></tr>\n" }
+        if outcome.verdicts.isEmpty { html += "<tr><td colspan=\"\(headers.count)\">No series was judged.</td></tr>\n" }
         return html + "</tbody></table></div>\n"
+    }
+
+    /// "4.2 / 3.6": the score against its threshold.
+    private func formatScore(_ verdict: SeriesVerdict) -> String {
+        guard let score = verdict.score else { return "–" }
+        let text = formatZ(abs(score))
+        return verdict.threshold.map { text + " / " + formatZ($0) } ?? text
     }
 }
 

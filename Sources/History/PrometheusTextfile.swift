@@ -46,6 +46,21 @@ public func renderPrometheusTextfile(_ outcome: NightlyOutcome) -> String {
     for verdict in outcome.verdicts {
         file.sample("mvm_regression", [("subject", verdict.series.subject), ("metric", verdict.series.metric)], verdict.isRegression ? 1 : 0)
     }
+    file.family(
+        "mvm_unexplained_step",
+        help: "1 while the series has a step past its noise floor that no verdict or annotation has explained yet, else 0.")
+    for verdict in outcome.verdicts {
+        file.sample(
+            "mvm_unexplained_step", [("subject", verdict.series.subject), ("metric", verdict.series.metric)],
+            verdict.decision == .unexplainedStep ? 1 : 0)
+    }
+    file.family("mvm_verdict", help: "1 for each series' decision and the rule that decided it (always 1; read the labels).")
+    for verdict in outcome.verdicts {
+        file.sample(
+            "mvm_verdict",
+            [("subject", verdict.series.subject), ("metric", verdict.series.metric), ("decision", verdict.decision.rawValue),
+             ("rule", verdict.rule?.rawValue ?? "unknown")], 1)
+    }
     file.family("mvm_verdict_change_ratio", help: "Relative change of the series' median against its baseline: (new - baseline) / baseline.")
     for verdict in outcome.verdicts {
         guard let change = verdict.relativeChange else { continue }

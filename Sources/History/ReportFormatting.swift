@@ -119,6 +119,8 @@ enum Palette {
         switch decision {
         case .regression: (vermillion, "#FFFFFF")
         case .improvement: (green, "#FFFFFF")
+        case .changed: ("#555555", "#FFFFFF")
+        case .unexplainedStep: ("#F0E442", "#000000")
         case .unconfirmed: (orange, "#000000")
         case .ok: ("#E8E8E8", "#222222")
         case .warming: ("#FFFFFF", "#555555")
@@ -134,14 +136,16 @@ extension NightlyOutcome {
 }
 
 extension Decision {
-    /// The order the verdict table lists decisions in: what needs action first.
-    var urgency: Int {
+    /// The order every table lists decisions in: what needs action first.
+    public var urgency: Int {
         switch self {
         case .regression: 0
-        case .improvement: 1
-        case .unconfirmed: 2
-        case .ok: 3
-        case .warming: 4
+        case .unexplainedStep: 1
+        case .improvement: 2
+        case .changed: 3
+        case .unconfirmed: 4
+        case .ok: 5
+        case .warming: 6
         }
     }
 }

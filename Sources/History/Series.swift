@@ -60,14 +60,18 @@ public struct SeriesValues: Sendable, Codable, Equatable {
     }
 }
 
-/// What a recorded run says of one series.
+/// What a recorded run says of one series, and the verdict given on it.
 public struct SeriesObservation: Sendable, Codable, Equatable {
     public var run: RunHeader
     public var values: SeriesValues
+    /// The verdict recorded with the run, if it was judged: the rules read
+    /// it to know which steps were already explained.
+    public var verdict: SeriesVerdict?
 
-    public init(run: RunHeader, values: SeriesValues) {
+    public init(run: RunHeader, values: SeriesValues, verdict: SeriesVerdict? = nil) {
         self.run = run
         self.values = values
+        self.verdict = verdict
     }
 }
 
@@ -106,18 +110,19 @@ extension ComparisonReport {
         return result
     }
 
-    /// The successful, measured values of one metric of one contender.
+    /// The successful, measured values of one metric of one contender: one
+    /// per instance, and for all-ready one per run.
     public func measuredValues(of metric: Metric, for contender: String) -> [Double] {
-        samples.filter { $0.ok && !$0.warmup && $0.contender == contender }.compactMap {
-            ComparisonSummary.value(of: metric, in: $0)
-        }
+        ComparisonSummary.values(of: metric, for: contender, in: samples.filter { !$0.warmup })
     }
 
     private func pairedRatios(of metric: Metric, _ numerator: String, over denominator: String) -> [Double] {
         func byInstance(_ contender: String) -> [String: Double] {
             var values: [String: Double] = [:]
             for sample in samples where sample.ok && !sample.warmup && sample.contender == contender {
-                if let value = ComparisonSummary.value(of: metric, in: sample) { values["\(sample.run).\(sample.instance)"] = value }
+                // All-ready is one figure per run, whichever instance carries it.
+                let key = metric == .allReady ? "\(sample.run)" : "\(sample.run).\(sample.instance)"
+                if values[key] == nil, let value = ComparisonSummary.value(of: metric, in: sample) { values[key] = value }
             }
             return values
         }

@@ -11,17 +11,6 @@ public func formatSeriesValue(_ value: Double, _ unit: SeriesUnit) -> String {
     }
 }
 
-/// The order a reader wants: what needs action first.
-public func verdictRank(_ decision: Decision) -> Int {
-    switch decision {
-    case .regression: 0
-    case .improvement: 1
-    case .unconfirmed: 2
-    case .ok: 3
-    case .warming: 4
-    }
-}
-
 extension NightlyOutcome {
     /// The terminal's verdict table: series, baseline median, new median,
     /// change, p, decision, and what changed in the stack.
@@ -35,7 +24,9 @@ extension NightlyOutcome {
         } else {
             status = "no regression"
         }
-        lines.append("mvm nightly: \(status) · run \(run.id)\(run.label.map { " (\($0))" } ?? "") · baseline \(baseline) · \(host.hostname)")
+        let steps = verdicts.filter { $0.decision == .unexplainedStep }.count
+        let stepsNote = steps == 0 ? "" : " · \(steps) unexplained step\(steps == 1 ? "" : "s")"
+        lines.append("mvm nightly: \(status)\(stepsNote) · run \(run.id)\(run.label.map { " (\($0))" } ?? "") · baseline \(baseline) · \(host.hostname)")
         for failure in failures { lines.append("  job failed: \(failure)") }
         if !conditions.isQuiet(cores: host.cores) {
             lines.append(String(
@@ -52,8 +43,8 @@ extension NightlyOutcome {
         let shared = judged.first.map { first in first.stackChanges.filter { change in judged.allSatisfy { $0.stackChanges.contains(change) } } } ?? []
         if !shared.isEmpty { lines.append("  stack changed since the baseline: " + shared.joined(separator: ", ")) }
         lines.append("")
-        var rows: [[String]] = [["series", "baseline", "new", "change", "p", "decision", "stack changed"]]
-        let ordered = verdicts.sorted { (verdictRank($0.decision), $0.series) < (verdictRank($1.decision), $1.series) }
+        var rows: [[String]] = [["series", "baseline", "new", "change", "score", "rule", "decision", "stack changed"]]
+        let ordered = verdicts.sorted { ($0.decision.urgency, $0.series) < ($1.decision.urgency, $1.series) }
         for verdict in ordered {
             let unit = verdict.series.unit
             rows.append([
@@ -61,8 +52,9 @@ extension NightlyOutcome {
                 verdict.baselineMedian.map { formatSeriesValue($0, unit) } ?? "-",
                 formatSeriesValue(verdict.newMedian, unit),
                 verdict.relativeChange.map(signedPercent) ?? "-",
-                verdict.pValue.map { String(format: "%.4f", $0) } ?? "-",
-                verdict.decision == .warming ? "warming" : "\(verdict.decision.rawValue): \(verdict.reason)",
+                verdict.score.map { String(format: "%.1f", abs($0)) + (verdict.threshold.map { String(format: "/%.1f", $0) } ?? "") } ?? "-",
+                verdict.rule?.rawValue ?? "-",
+                verdict.decision == .warming ? "warming: \(verdict.reason)" : "\(verdict.decision.label): \(verdict.reason)",
                 verdict.stackChanges.filter { !shared.contains($0) }.joined(separator: ", ").nonEmpty ?? "-",
             ])
         }

@@ -74,6 +74,10 @@ public struct NightlyJob: Sendable {
             guard run.header.hostKey == host.key else {
                 throw NightlyError("run \(id) was measured on another host (\(run.host.hostname)): its figures do not compare with this one's")
             }
+            guard run.header.isGood else {
+                let why = run.header.partial ? "was interrupted (partial)" : "failed"
+                throw NightlyError("run \(id) \(why): it cannot be a baseline; choose a good run from `mvm history list`")
+            }
         case .label(let label):
             let labelled = try await store.runs(hostKey: host.key, limit: 10_000).filter { $0.label == label && $0.isGood }
             guard !labelled.isEmpty else {
@@ -175,7 +179,7 @@ public struct NightlyJob: Sendable {
                         series: key, history: try await store.observations(of: key), annotations: annotations, new: values, newStack: stack))
                 }
                 verdicts = engine.judge(evidence)
-                if verdicts.contains(where: { $0.decision == .regression || $0.decision == .improvement }) {
+                if verdicts.contains(where: \.awaitsConfirmation) {
                     // Firecracker's rule: a change stands only if a second
                     // batch, measured at once, shows it too.
                     let confirmation = await comparison.run(progress: progress)

@@ -208,18 +208,21 @@ public final class PostgresHistoryStore: HistoryStore {
         try await reading("reading the series \(series.name)") { client, logger in
             let rows = try await client.query(
                 """
-                SELECT run.header, summary.median, summary.low, summary.high, summary.samples
+                SELECT run.header, summary.median, summary.low, summary.high, summary.samples, verdict.detail
                 FROM summary JOIN run ON run.id = summary.run_id
+                LEFT JOIN verdict ON verdict.run_id = summary.run_id AND verdict.subject = summary.subject
+                    AND verdict.metric = summary.metric
                 WHERE run.host_key = \(series.hostKey) AND run.plan_key = \(series.planKey)
                 AND summary.subject = \(series.subject) AND summary.metric = \(series.metric)
                 ORDER BY run.started_at, run.id COLLATE "C"
                 """,
                 logger: logger)
             var observations: [SeriesObservation] = []
-            for try await (header, median, low, high, samples) in rows.decode((String, Double, Double, Double, String).self) {
+            for try await (header, median, low, high, samples, verdict) in rows.decode((String, Double, Double, Double, String, String?).self) {
                 observations.append(SeriesObservation(
                     run: try decodeStoredJSON(RunHeader.self, header),
-                    values: SeriesValues(samples: try decodeStoredJSON([Double].self, samples), median: median, low: low, high: high)))
+                    values: SeriesValues(samples: try decodeStoredJSON([Double].self, samples), median: median, low: low, high: high),
+                    verdict: try verdict.map { try decodeStoredJSON(SeriesVerdict.self, $0) }))
             }
             return observations
         }

@@ -204,8 +204,10 @@ public final class SQLiteHistoryStore: HistoryStore {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT run.header, summary.median, summary.low, summary.high, summary.samples
+                    SELECT run.header, summary.median, summary.low, summary.high, summary.samples, verdict.detail AS verdict
                     FROM summary JOIN run ON run.id = summary.run_id
+                    LEFT JOIN verdict ON verdict.run_id = summary.run_id AND verdict.subject = summary.subject
+                        AND verdict.metric = summary.metric
                     WHERE run.host_key = ? AND run.plan_key = ? AND summary.subject = ? AND summary.metric = ?
                     ORDER BY run.started_at, run.id
                     """,
@@ -214,7 +216,8 @@ public final class SQLiteHistoryStore: HistoryStore {
                 SeriesObservation(
                     run: try decodeStoredJSON(RunHeader.self, row["header"]),
                     values: SeriesValues(
-                        samples: try decodeStoredJSON([Double].self, row["samples"]), median: row["median"], low: row["low"], high: row["high"]))
+                        samples: try decodeStoredJSON([Double].self, row["samples"]), median: row["median"], low: row["low"], high: row["high"]),
+                    verdict: try (row["verdict"] as String?).map { try decodeStoredJSON(SeriesVerdict.self, $0) })
             }
         }
     }

@@ -55,9 +55,14 @@ struct HistoryOptions: ParsableArguments {
             else {
                 throw ValidationError("--noise-floor \(entry) is invalid: write metric=percent, e.g. ready=8.")
             }
-            let floor = percent / 100
-            settings.metricFloors[parts[0]] = NoiseFloor(
-                relative: floor, absolute: ["pss", "rss", "guest-used", "cgroup-usage"].contains(parts[0]) ? settings.memoryFloor.absolute : 0)
+            guard let metric = ComparisonSummary.metricOrder.first(where: { $0.name == parts[0] }) else {
+                let names = ComparisonSummary.metricOrder.map(\.name).joined(separator: ", ")
+                throw ValidationError("--noise-floor \(entry): no metric \"\(parts[0])\"; name one of \(names).")
+            }
+            // A memory metric keeps the absolute floor of its unit; ratio
+            // series keep their own floor whatever is given here.
+            settings.metricFloors[metric.name] = NoiseFloor(
+                relative: percent / 100, absolute: metric.unit == .bytes ? settings.memoryFloor.absolute : 0)
         }
         return settings
     }
@@ -94,8 +99,9 @@ extension MVM {
             discussion: """
                 `mvm compare --record --baseline auto` with the pre-flight check, the HTML report at \
                 <state-dir>/nightly/report.html and the Prometheus textfile at <state-dir>/nightly/mvm.prom \
-                (options override them). Exit status: 0 ok, improved or warming; 1 a confirmed regression; \
-                2 the job failed (a failed boot, a database error, another mvm, QEMU or runc running).
+                (options override them). Exit status: 0 no regression (ok, improvements, changed ratios, \
+                unexplained steps, warming); 1 a contender regressed; 2 the job failed (a failed boot, a database \
+                error, another mvm, QEMU or runc running).
                 """)
 
         @OptionGroup var common: CommonOptions

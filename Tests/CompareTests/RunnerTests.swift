@@ -166,17 +166,21 @@ final class LaunchLog: Sendable {
         #expect(vm.metric(.ready)?.summary?.count == 3)
     }
 
-    @Test func concurrencyStartsSeveralAndReportsAllReady() async throws {
+    @Test func concurrencyStartsSeveralAndReportsAllReadyOncePerRun() async throws {
         let log = LaunchLog()
         let vm = FakeLauncher("vm", ready: Duration.seconds(1), pss: 1, log: log)
         let samples = await ComparisonRunner(
-            plan: ComparisonPlan(runs: 2, warmup: 0, concurrency: 3), contenders: [Contender(name: "vm", role: .microVM, launcher: vm)]
+            plan: ComparisonPlan(runs: 3, warmup: 0, concurrency: 4), contenders: [Contender(name: "vm", role: .microVM, launcher: vm)]
         ).run()
-        #expect(samples.count == 6)
-        #expect(samples.map { $0.instance } == [0, 1, 2, 0, 1, 2])
+        #expect(samples.count == 12)
+        #expect(samples.map { $0.instance } == [0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3])
         #expect(samples.allSatisfy { ($0.allReadySeconds ?? -1) >= 0 })
         let summary = ComparisonSummary(samples: samples, contenders: ["vm"], roles: ["vm": .microVM])
-        #expect(summary.contender("vm")?.metric(.allReady)?.summary?.count == 6)
+        // Every instance carries its run's all-ready time; it is one figure
+        // per run, so 3 values, not 12 (that would quadruple its weight).
+        #expect(summary.contender("vm")?.metric(.allReady)?.summary?.count == 3)
+        #expect(summary.contender("vm")?.metric(.ready)?.summary?.count == 12)
+        #expect(ComparisonSummary.values(of: .allReady, for: "vm", in: samples).count == 3)
     }
 }
 

@@ -22,14 +22,14 @@ import FoundationXML
 
     @Test func leadsWithTheAnswerAndListsRegressionsFirst() throws {
         let html = renderHTMLReport(Self.outcome)
-        #expect(html.contains("<p class=\"status\">2 regressions</p>"))
+        #expect(html.contains("<p class=\"status\">1 regression</p>"))
         #expect(html.contains("ci-runner-02"))
         #expect(html.contains(Self.outcome.run.id))
         #expect(html.contains("qemu 7.2.0 → 8.0.0"))
         let rows = html.components(separatedBy: "<tr class=\"").dropFirst()
         #expect(rows.count == Self.outcome.verdicts.count)
         let decisions = rows.compactMap { $0.split(separator: "\"").first.map(String.init) }
-        #expect(Array(decisions.prefix(2)) == ["regression", "regression"])
+        #expect(Array(decisions.prefix(2)) == ["regression", "changed"])
         #expect(decisions.dropFirst(2).allSatisfy { $0 == "ok" })
         for verdict in Self.outcome.verdicts {
             #expect(html.contains("<td><b>\(verdict.series.name)</b></td>"))
@@ -52,7 +52,7 @@ import FoundationXML
         outcome.conditions.loadAverageAtStart = 3.1
         outcome.conditions.stealFraction = 0.07
         let html = renderHTMLReport(outcome)
-        #expect(html.contains("Job failed · 2 regressions"))
+        #expect(html.contains("Job failed · 1 regression"))
         #expect(html.contains("vm: 3 of 10 boots timed out"))
         #expect(html.contains("Partial run"))
         #expect(html.contains("Host not quiet"))
@@ -163,12 +163,16 @@ import FoundationXML
         let names = Set(samples.map(\.name))
         #expect(names == [
             "mvm_boot_seconds", "mvm_footprint_bytes", "mvm_ratio", "mvm_regression", "mvm_verdict_change_ratio",
-            "mvm_last_run_timestamp_seconds", "mvm_last_run_success",
+            "mvm_last_run_timestamp_seconds", "mvm_last_run_success", "mvm_unexplained_step", "mvm_verdict",
         ])
         #expect(samples.allSatisfy { $0.value.isFinite })
         #expect(samples.allSatisfy { $0.labels["host"] == "ci-runner-02" && $0.labels["host_key"] == outcome.run.hostKey })
         let regressions = samples.filter { $0.name == "mvm_regression" && $0.value == 1 }.map { $0.labels["subject"] ?? "" }
-        #expect(regressions.sorted() == ["vm", "vm/container"])
+        // The ratio moved with the VM: changed, not a regression of its own.
+        #expect(regressions.sorted() == ["vm"])
+        let rules = samples.filter { $0.name == "mvm_verdict" }
+        #expect(rules.count == outcome.verdicts.count)
+        #expect(rules.contains { $0.labels["subject"] == "vm/container" && $0.labels["decision"] == "changed" && $0.labels["rule"] == "night" })
         #expect(samples.filter { $0.name == "mvm_regression" }.count == outcome.verdicts.count)
         let ready = samples.first { $0.name == "mvm_boot_seconds" && $0.labels == [
             "host": "ci-runner-02", "host_key": outcome.run.hostKey, "contender": "container", "phase": "ready", "stat": "median",

@@ -75,14 +75,19 @@ struct SyntheticOutcome {
         let deviations = medians.map { abs($0 - center) }.sorted()
         let mad = max((deviations[deviations.count / 2 - 1] + deviations[deviations.count / 2]) / 2, 0.01 * center)
         let change = (values.median - center) / center
-        let regressed = key.metric == "ready" && (key.subject == vm || key.isRatio) && change > 0.1
-        let p = regressed ? 0.0001 : [0.31, 0.74, 0.12, 0.58, 0.93, 0.46][index % 6]
-        return SeriesVerdict(
-            series: key, decision: regressed ? .regression : .ok, baselineRunIDs: baseline.map(\.run.id), baselineMedian: center,
-            newMedian: values.median, relativeChange: change, robustZ: (values.median - center) / (1.4826 * mad), pValue: p,
-            qValue: min(1, p * 8), confirmationMedian: regressed ? values.median * 0.995 : nil,
+        let isStepped = key.metric == "ready" && (key.subject == vm || key.isRatio) && change > 0.1
+        var verdict = SeriesVerdict(
+            series: key, decision: isStepped ? (key.isRatio ? .changed : .regression) : .ok, rule: isStepped ? .night : .noiseFloor,
+            baselineRunIDs: baseline.map(\.run.id), baselineMedian: center, newMedian: values.median,
             stackChanges: baseline.last.map { newStack.changes(since: $0.run.stack) } ?? [],
-            reason: regressed ? "confirmed by a second batch (\(signedPercent(change * 0.995)))" : "within the noise floor (5 %)")
+            reason: isStepped ? "tonight \(signedPercent(change)), confirmed by a second batch (\(signedPercent(change * 0.995)))" : "under the noise floor (5 %)")
+        verdict.relativeChange = change
+        verdict.score = (values.median - center) / (1.4826 * mad)
+        verdict.threshold = 3.5
+        verdict.spread = 0.02
+        verdict.nights = 1
+        verdict.confirmationMedian = isStepped ? values.median * 0.995 : nil
+        return verdict
     }
 
     private func stackFacts(qemu: String, commit: String) -> StackFacts {

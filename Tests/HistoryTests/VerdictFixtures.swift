@@ -65,7 +65,9 @@ enum VerdictFixtures {
     {
         new.seriesValues(hostKey: host.key, planKey: plan.key).map { key, values in
             let observations = history.compactMap { run -> SeriesObservation? in
-                run.series.first { $0.0 == key }.map { SeriesObservation(run: run.header, values: $0.1) }
+                run.series.first { $0.0 == key }.map {
+                    SeriesObservation(run: run.header, values: $0.1, verdict: run.verdicts.first { $0.series == key })
+                }
             }
             return SeriesEvidence(series: key, history: observations, annotations: annotations, new: values, newStack: newStack)
         }
