@@ -83,25 +83,40 @@ public struct VerdictSettings: Sendable, Codable, Equatable {
     /// for a ratio.
     public var metricFloors: [String: NoiseFloor] = [:]
     /// Run medians whose mean is the baseline level: a long baseline keeps
-    /// one unlucky month from shifting every later night's score.
-    public var baselineRuns = 30
+    /// one unlucky stretch of nights from shifting every later night's score.
+    public var baselineRuns = 60
     public var minimumBaselineRuns = 5
     /// Run medians (the newest good ones) whose successive differences give
     /// the night-to-night spread.
     public var spreadRuns = 90
+    /// Until a history is long, its spread is uncertain. It is moderated
+    /// toward the series' noise floor (5 % for times) as if that had been
+    /// seen over this many degrees of freedom (limma's moderated variance,
+    /// Smyth 2004): a young history neither trusts a spread from six nights
+    /// alone nor needs a 14-sigma change to convict. Past a few weeks the
+    /// history's own spread dominates.
+    public var priorSpreadDegrees = 4.0
+    /// The prior spread as a share of the noise floor.
+    public var priorSpreadShare = 1.0
     /// The spread is never taken below this share of the level (1 %), so a
     /// history that happens to be very steady does not turn every wobble
     /// into a large score.
     public var spreadFloor = 0.01
     /// The longest run of newest nights tested together (`nights` rule).
-    public var nightsWindow = 5
+    public var nightsWindow = 3
     /// The one-sided normal quantile a level change must pass; with few runs
     /// behind the spread, the matching Student's t quantile is used.
-    public var threshold = 3.5
+    public var threshold = 3.35
+    /// The `nights` rule asks every night of its window to lie beyond the
+    /// old level by this share of the noise floor.
+    public var persistenceMargin = 0.5
+    /// The `change-point` rule's threshold, in the same units: higher,
+    /// because the change point was placed where the split looks largest.
+    public var changePointThreshold = 4.0
     /// What the change must still pass with the confirmation batch in
     /// tonight's place. It guards against a bad batch, not against the
     /// night's conditions, which the batch shares.
-    public var confirmationThreshold = 3.5
+    public var confirmationThreshold = 3.35
     /// Change points of the run medians: E-divisive with Student's t, as
     /// Apache Otava finds them. Mark unexplained steps and anchor the
     /// `change-point` rule.

@@ -57,8 +57,15 @@ public struct VerdictEngine: Sendable {
         let runID = { (index: Int) in index < segment.count ? segment[index].run.id : nil }
         let baselineIDs = { (change: LevelChange) in segment[change.baseline].map(\.run.id) }
 
-        if let decisive = candidates.filter({ $0.passesFloor && abs($0.score) > threshold }).max(by: { abs($0.score) < abs($1.score) }) {
+        let changePointThreshold = runLevelThreshold(degrees: evidence.degrees, normal: settings.changePointThreshold)
+        let decisive = candidates.filter { change in
+            guard change.passesFloor, change.isPersistent else { return false }
+            return abs(change.score) > (change.rule == .changePoint ? changePointThreshold : threshold)
+        }.max { abs($0.score) < abs($1.score) }
+        if let decisive {
+            let threshold = decisive.rule == .changePoint ? changePointThreshold : threshold
             verdict.fill(decisive, baselineRunIDs: baselineIDs(decisive), stepRunID: runID(decisive.start))
+            verdict.threshold = threshold
             verdict.decision = item.series.isRatio ? .changed : (decisive.difference > 0 ? .regression : .improvement)
             let score = String(format: "score %.1f > %.1f", abs(decisive.score), threshold)
             switch decisive.rule {
@@ -76,9 +83,10 @@ public struct VerdictEngine: Sendable {
             let step = levelChange(levels, from: point.index, rule: .changePoint, spread: spread, series: item.series), step.passesFloor
         {
             verdict.fill(step, baselineRunIDs: baselineIDs(step), stepRunID: runID(step.start))
+            verdict.threshold = changePointThreshold
             verdict.decision = .unexplainedStep
             verdict.reason = "a step of \(signedPercent(step.relative)) over \(step.nights) night\(step.nights == 1 ? "" : "s"), "
-                + String(format: "not yet significant (score %.1f ≤ %.1f)", abs(step.score), threshold)
+                + String(format: "not yet significant (score %.1f ≤ %.1f)", abs(step.score), changePointThreshold)
             return verdict
         }
         verdict.decision = .ok
@@ -98,11 +106,22 @@ public struct VerdictEngine: Sendable {
         return verdict
     }
 
-    /// The threshold for a spread estimated from `spreadRuns` run medians:
-    /// Student's t quantile with the tail of `settings.threshold`.
-    func runLevelThreshold(spreadRuns: Int) -> Double {
-        let degrees = successiveDifferenceDegreesOfFreedom(count: spreadRuns)
-        return studentTUpperQuantile(normalUpperTail(settings.threshold), degreesOfFreedom: degrees) ?? settings.threshold
+    /// The spread of log run medians from their successive differences,
+    /// moderated toward `prior` with `priorSpreadDegrees`, and the degrees
+    /// of freedom it carries.
+    func moderatedSpread(of levels: [Double], prior: Double) -> (spread: Double, degrees: Double) {
+        let priorDegrees = max(0, settings.priorSpreadDegrees)
+        guard let own = successiveDifferenceSpread(levels) else { return (prior, max(priorDegrees, 1)) }
+        let degrees = successiveDifferenceDegreesOfFreedom(count: levels.count)
+        let variance = (priorDegrees * prior * prior + degrees * own * own) / (priorDegrees + degrees)
+        return (variance.squareRoot(), priorDegrees + degrees)
+    }
+
+    /// The threshold for a spread with `degrees` of freedom: Student's t
+    /// quantile with the normal tail of `normal` (default `threshold`).
+    func runLevelThreshold(degrees: Double, normal: Double? = nil) -> Double {
+        let normal = normal ?? settings.threshold
+        return studentTUpperQuantile(normalUpperTail(normal), degreesOfFreedom: degrees) ?? normal
     }
 
     /// Why a series cannot be judged on run medians.
@@ -124,8 +143,10 @@ public struct VerdictEngine: Sendable {
             return .failure(NotJudged(reason: "a median is not positive: no level to compare"))
         }
         let levels = medians.map { log($0) }
-        let spread = max(successiveDifferenceSpread(spreadValues.map { log($0) }) ?? 0, settings.spreadFloor)
-        let threshold = runLevelThreshold(spreadRuns: spreadValues.count)
+        let (moderated, degrees) = moderatedSpread(
+            of: spreadValues.map { log($0) }, prior: settings.floor(for: item.series).relative * settings.priorSpreadShare)
+        let spread = max(moderated, settings.spreadFloor)
+        let threshold = runLevelThreshold(degrees: degrees)
         let tonight = levels.count - 1
         var candidates: [LevelChange] = (1...max(1, settings.nightsWindow)).compactMap { nights in
             let start = tonight - nights + 1
@@ -139,7 +160,8 @@ public struct VerdictEngine: Sendable {
             candidates.append(change)
         }
         return .success(RunLevelEvidence(
-            levels: levels, spread: spread, threshold: threshold, candidates: candidates, changePoint: changePoint))
+            levels: levels, spread: spread, degrees: degrees, threshold: threshold, candidates: candidates,
+            changePoint: changePoint))
     }
 
     /// The change of level from index `start` (to tonight) against the
@@ -149,11 +171,17 @@ public struct VerdictEngine: Sendable {
         guard !baseline.isEmpty, let (difference, score) = levelChangeScore(
             before: Array(levels[baseline]), after: Array(levels[start...]), spread: spread)
         else { return nil }
-        let level = exp(levels[baseline].reduce(0, +) / Double(baseline.count))
+        let mean = levels[baseline].reduce(0, +) / Double(baseline.count)
+        let level = exp(mean)
         let relative = exp(difference) - 1
+        // A step persists: for the nights rule, every night of the window
+        // lies beyond the old level by `persistenceMargin` of the floor, so
+        // that one wild night cannot carry a window on its own.
+        let margin = settings.persistenceMargin * settings.floor(for: series).relative
+        let persistent = rule != .nights || levels[start...].allSatisfy { ($0 - mean) * (difference > 0 ? 1 : -1) > margin }
         return LevelChange(
             rule: rule, start: start, nights: levels.count - start, baseline: baseline, level: level, difference: difference,
-            relative: relative, score: score,
+            relative: relative, score: score, isPersistent: persistent,
             passesFloor: settings.floor(for: series).isExceeded(by: level * relative, baseline: level))
     }
 
@@ -188,7 +216,7 @@ public struct VerdictEngine: Sendable {
                 let candidate = again.candidates.first(where: { $0.rule == verdict.rule && $0.nights == verdict.nights })
             {
                 // The same change with the batch in tonight's place.
-                agrees = candidate.passesFloor && (candidate.difference > 0) == ((verdict.relativeChange ?? 0) > 0)
+                agrees = candidate.passesFloor && candidate.isPersistent && (candidate.difference > 0) == ((verdict.relativeChange ?? 0) > 0)
                     && abs(candidate.score) > settings.confirmationThreshold
             } else {
                 agrees = false
@@ -230,6 +258,8 @@ struct RunLevelEvidence {
     /// Logarithms of the segment's run medians, tonight's last.
     var levels: [Double]
     var spread: Double
+    /// The spread's degrees of freedom.
+    var degrees: Double
     var threshold: Double
     var candidates: [LevelChange]
     var changePoint: ChangePoint?
@@ -247,5 +277,7 @@ struct LevelChange {
     var difference: Double
     var relative: Double
     var score: Double
+    /// For a `nights` window, every night beyond the old level by the margin.
+    var isPersistent: Bool
     var passesFloor: Bool
 }

@@ -33,10 +33,19 @@ struct Options {
             case "--prehistory": prehistory = try Self.count(value, flag)
             case "--threshold": settings.threshold = try Self.number(value, flag)
             case "--confirmation-threshold": settings.confirmationThreshold = try Self.number(value, flag)
+            case "--change-point-threshold": settings.changePointThreshold = try Self.number(value, flag)
+            case "--persistence-margin": settings.persistenceMargin = try Self.number(value, flag)
+            case "--prior-share": settings.priorSpreadShare = try Self.number(value, flag)
+            case "--prior-degrees": settings.priorSpreadDegrees = try Self.number(value, flag)
             case "--spread-runs": settings.spreadRuns = try Self.count(value, flag)
             case "--baseline-runs": settings.baselineRuns = try Self.count(value, flag)
             case "--nights-window": settings.nightsWindow = try Self.count(value, flag)
-            case "--models": models = Array(models.prefix(try Self.count(value, flag)))
+            case "--models":
+                let all = models
+                models = try value.split(separator: ",").map { item in
+                    guard let index = Int(item), all.indices.contains(index) else { throw SimulationError("--models \(value): give indices 0 to \(all.count - 1)") }
+                    return all[index]
+                }
             default: throw SimulationError("unknown option \(flag); options: --histories N --quiet-nights N --step-histories N --seed N --write FILE")
             }
         }
@@ -160,8 +169,10 @@ func render(_ options: Options) -> String {
         "Written by `swift run -c release mvm-verdict-simulation --write BENCHMARKS.md` on \(today) from commit `\(commit())`"
             + " (seed \(options.seed)). Synthetic histories are judged night after night by mvm's own `VerdictEngine`, with its"
             + " confirmation batch and the verdicts recorded as `mvm nightly` records them. Settings: the defaults (threshold"
-            + " \(settings.threshold.formatted()), confirmation \(settings.confirmationThreshold.formatted()), baseline of"
-            + " \(settings.baselineRuns) runs, spread from \(settings.spreadRuns), nights window \(settings.nightsWindow), 5 % floor)."
+            + " \(settings.threshold.formatted()), change point \(settings.changePointThreshold.formatted()), confirmation"
+            + " \(settings.confirmationThreshold.formatted()), spread moderated toward the floor with"
+            + " \(settings.priorSpreadDegrees.formatted()) degrees of freedom, baseline of"
+            + " \(settings.baselineRuns) runs, spread from \(settings.spreadRuns), nights window \(settings.nightsWindow) with every night past \(settings.persistenceMargin.formatted()) of the floor, 5 % floor)."
             + " Every night measures \(seriesPerNight) series of \(NightModel.base.samples) samples; the confirmation batch shares"
             + " the night's drift (it runs straight after) unless said otherwise.",
         "",

@@ -84,14 +84,17 @@ import Testing
 
     @Test func theThresholdGrowsWhenFewRunsStandBehindTheSpread() {
         let engine = VerdictEngine()
-        let few = engine.runLevelThreshold(spreadRuns: 6)
-        let many = engine.runLevelThreshold(spreadRuns: 90)
-        #expect(few > many)
-        #expect(many > engine.settings.threshold)
-        // scipy.stats.t.isf(norm.sf(3.5), 2 * 89 / 3) = 3.7056156593;
-        // with 6 runs, t.isf(norm.sf(3.5), 2 * 5 / 3) = 13.8226293466.
-        #expect(abs(many - 3.7056156593) < 1e-6, "\(many)")
-        #expect(abs(few - 13.8226293466) < 1e-5, "\(few)")
+        // scipy.stats.t.isf(norm.sf(3.35), df) for df = 4 + 2 * 89 / 3 and
+        // df = 4 + 2 * 5 / 3: 3.5189 and 5.4608.
+        let many = engine.moderatedSpread(of: Self.quiet(90).map { log($0) }, prior: 0.05)
+        let few = engine.moderatedSpread(of: Self.quiet(6).map { log($0) }, prior: 0.05)
+        #expect(abs(many.degrees - (4 + 2 * 89 / 3.0)) < 1e-12)
+        #expect(abs(engine.runLevelThreshold(degrees: many.degrees) - 3.5189) < 1e-3, "\(engine.runLevelThreshold(degrees: many.degrees))")
+        #expect(abs(engine.runLevelThreshold(degrees: few.degrees) - 5.4608) < 1e-3, "\(engine.runLevelThreshold(degrees: few.degrees))")
+        // Six steady nights alone do not convince: the spread leans toward
+        // the 5 % floor; ninety do.
+        #expect(few.spread > 0.03)
+        #expect(many.spread < 0.03)
     }
 }
 

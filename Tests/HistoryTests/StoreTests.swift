@@ -86,13 +86,25 @@ actor FreshHistory {
 
     @Test(arguments: Backend.allCases) func observationsComeOldestFirstWithTheirSamples(_ backend: Backend) async throws {
         try await FreshHistory.with(backend) { _, store in
-            for index in [3, 1, 2] { try await store.record(F.recorded(index, vmReady: 1.0 + Double(index) / 10)) }
-            try await store.record(F.recorded(4, vmReady: 1.2, partial: true))
             let key = SeriesKey(hostKey: F.host.key, planKey: F.plan.key, subject: "vm", metric: "ready", unit: .seconds)
+            // The verdict given on run 2 comes back with its observation: the
+            // rules read it to know which steps were explained.
+            var judged = SeriesVerdict(
+                series: key, decision: .regression, rule: .nights, baselineRunIDs: [F.header(1).id], baselineMedian: 1.1, newMedian: 1.2,
+                stackChanges: [], reason: "the last 2 nights together")
+            judged.stepRunID = F.header(1).id
+            judged.nights = 2
+            for index in [3, 1, 2] {
+                var run = F.recorded(index, vmReady: 1.0 + Double(index) / 10)
+                if index == 2 { run.verdicts = [judged] }
+                try await store.record(run)
+            }
+            try await store.record(F.recorded(4, vmReady: 1.2, partial: true))
             let observations = try await store.observations(of: key)
             #expect(observations.map(\.run.id) == [1, 2, 3, 4].map { F.header($0).id })
             #expect(observations.last?.run.partial == true)
             #expect(observations.first?.values.samples.count == 8)
+            #expect(observations.map(\.verdict) == [nil, judged, nil, nil])
             let ratio = SeriesKey(hostKey: F.host.key, planKey: F.plan.key, subject: "vm/container", metric: "ready", unit: .ratio)
             #expect(try await store.observations(of: ratio).count == 4)
             #expect(try await store.runs(hostKey: F.host.key, limit: 2).map(\.id) == [4, 3].map { F.header($0).id })

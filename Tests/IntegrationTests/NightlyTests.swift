@@ -112,6 +112,60 @@ extension RealInstances {
             #expect(Fixtures.allQEMUProcesses().isEmpty)
         }
 
+        /// Baseline nights recorded while other processes kept both cores
+        /// busy, then a quiet night: everything got faster (the containers
+        /// most, so vm/container rises). Nothing regressed: exit 0.
+        @Test func aNightWhereEverythingGotFasterExitsZero() async throws {
+            try Fixtures.requireImages()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let spinners = try (0..<4).map { _ in try startSpinner() }
+            defer { spinners.forEach { kill($0.processIdentifier, SIGKILL) } }
+            try await Task.sleep(for: .seconds(2))
+            var busyContainerReady: [Double] = []
+            for night in 1...5 {
+                let result = try await nightly()
+                #expect(result.exitCode == 0, "busy night \(night):\n\(result.stdout)\n\(result.stderr)")
+                busyContainerReady.append(try median(of: "container", "ready"))
+            }
+            spinners.forEach { kill($0.processIdentifier, SIGKILL) }
+            try await Task.sleep(for: .seconds(5))
+            let quiet = try await nightly()
+            #expect(quiet.exitCode == 0, "\(quiet.stdout)\n\(quiet.stderr)")
+            let decisions = try decisions()
+            #expect(!decisions.values.contains("regression"), "\(quiet.stdout)")
+            #expect(decisions["vm ready"] != "warming", "\(decisions)")
+            // Not a vacuous pass: the containers really did get faster.
+            let quietReady = try median(of: "container", "ready")
+            let busyReady = try #require(busyContainerReady.sorted().dropFirst(2).first)
+            #expect(quietReady < busyReady * 0.9, "container ready \(quietReady) s quiet, \(busyContainerReady) s busy")
+            #expect(Fixtures.allQEMUProcesses().isEmpty)
+        }
+
+        /// The new run's median of one series, from the exported outcome.
+        func median(of subject: String, _ metric: String) throws -> Double {
+            let verdicts = try #require(try outcomeJSON()["verdicts"] as? [[String: Any]])
+            let verdict = try #require(verdicts.first {
+                let series = $0["series"] as? [String: Any]
+                return series?["subject"] as? String == subject && series?["metric"] as? String == metric
+            })
+            return try #require(verdict["newMedian"] as? Double)
+        }
+
+        @Test func aFailedRunIsNeverABaseline() async throws {
+            defer { try? FileManager.default.removeItem(at: directory) }
+            // A load of 0 is never reached: the job refuses to measure, fails,
+            // and records the failed run.
+            let refused = try await nightly(["--require-quiet", "0"])
+            #expect(refused.exitCode == 2, "\(refused.stdout)\n\(refused.stderr)")
+            let store = try SQLiteHistoryStore(path: history)
+            let failed = try #require(try await store.runs(hostKey: nil, limit: 1).first)
+            #expect(failed.failed)
+            let result = try await runMVM(["compare", "-n", "1", "--baseline", failed.id, "--history", history])
+            #expect(result.exitCode == 2)
+            #expect(result.stderr.contains("run \(failed.id) failed: it cannot be a baseline"), "\(result.stderr)")
+            #expect(Fixtures.allQEMUProcesses().isEmpty)
+        }
+
         @Test func anUnknownBaselineIsRefusedBeforeAnythingRuns() async throws {
             defer { try? FileManager.default.removeItem(at: directory) }
             let result = try await runMVM(["compare", "-n", "1", "--baseline", "no-such-label", "--history", history])
