@@ -174,7 +174,7 @@ struct ReportPage {
                 cells.append("<td class=\"num\">\(formatProbability(verdict.qValue))</td>")
             }
             cells += [
-                "<td>\(escapeXML(verdict.rule?.rawValue ?? "–"))</td>",
+                "<td class=\"rule\">\(escapeXML(verdict.rule?.rawValue ?? "–"))</td>",
                 "<td>\(Self.badge(verdict.decision))</td>",
                 "<td>\(stackCell(verdict, common: common))</td>",
                 "<td class=\"why\">\(escapeXML(verdict.reason))</td>",

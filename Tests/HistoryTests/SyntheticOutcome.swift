@@ -62,7 +62,7 @@ struct SyntheticOutcome {
         return NightlyOutcome(
             run: run, host: host, plan: plan,
             conditions: HostConditions(loadAverageAtStart: 0.42, loadAverageAtEnd: 0.57, stealFraction: 0.004, cpuMHz: 2893.2, bogomips: 5786.4, intruders: []),
-            baseline: "automatic: the last 10 good runs since the last change point", verdicts: verdicts, trends: trends,
+            baseline: "auto", verdicts: verdicts, trends: trends,
             comparison: comparison, failures: [], exitStatus: nightlyExitStatus(verdicts: verdicts, jobFailed: false))
     }
 
