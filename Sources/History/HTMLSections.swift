@@ -50,7 +50,7 @@ extension ReportPage {
             "<span><span class=\"key dot\" style=\"background:\(colour)\"></span>new run's samples</span>",
             "<span>box: quartiles, bar: median, whiskers: p5–p95</span>",
         ]
-        if trend.band != nil { distributionLegend.append("<span><span class=\"key band\"></span>baseline median ± noise floor</span>") }
+        if trend.band != nil { distributionLegend.append("<span><span class=\"key band\"></span>baseline level ± noise floor</span>") }
         return """
             <section class="series">
             <h3>\(name) \(Self.badge(verdict.decision))<span class="series-summary">\(escapeXML(summary))</span></h3>
@@ -83,7 +83,7 @@ extension ReportPage {
         }
         legend.append(
             "<span><span class=\"key ring\" style=\"background:radial-gradient(circle, \(colour) 0 40%, #fff 45%)\"></span>new run, 95 % CI</span>")
-        if trend.band != nil { legend.append("<span><span class=\"key band\"></span>baseline median ± noise floor</span>") }
+        if trend.band != nil { legend.append("<span><span class=\"key band\"></span>baseline level ± noise floor</span>") }
         if !trend.stackChanges.isEmpty { legend.append("<span><span class=\"key dash\"></span>stack change</span>") }
         if !trend.changePointRunIDs.isEmpty { legend.append("<span><span class=\"key tri\"></span>change point</span>") }
         return legend

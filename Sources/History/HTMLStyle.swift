@@ -34,7 +34,7 @@ let reportStyle = """
     th[scope=row] { border-bottom: 1px solid var(--line); white-space: normal; }
     td.num, th.num { text-align: right; white-space: nowrap; }
     td.why { color: var(--muted); min-width: 14em; }
-    td.rule { white-space: nowrap; font-family: ui-monospace, monospace; font-size: .85em; }
+    td.rule { white-space: nowrap; }
     .muted { color: var(--muted); }
     tr.regression td { background: #fdf1ea; }
     .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 700;

@@ -152,6 +152,8 @@ public struct SeriesVerdict: Sendable, Codable, Equatable {
     public var rule: VerdictRule?
     /// The runs the baseline was made of (ids, oldest first).
     public var baselineRunIDs: [String]
+    /// The baseline's level: the geometric mean of its run medians (the
+    /// run-level rules), or the median of its medians (`samples`).
     public var baselineMedian: Double?
     /// Tonight's median.
     public var newMedian: Double

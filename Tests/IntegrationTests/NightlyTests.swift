@@ -10,8 +10,8 @@ import FoundationNetworking
 #endif
 
 extension RealInstances {
-    /// `mvm nightly` end to end: five quiet recordings, a quiet run that
-    /// passes, a run on a host kept busy that is a regression, a recording
+    /// `mvm nightly` end to end: five quiet recordings, two quiet runs that
+    /// pass, a run on a host kept busy that is a regression, a recording
     /// killed mid-write, and the report and textfile read by their real
     /// consumers (Chromium, node_exporter).
     @Suite struct NightlyJobs {
@@ -62,12 +62,16 @@ extension RealInstances {
                 #expect(decisions.values.allSatisfy { $0 == "warming" }, "night \(night): \(decisions)")
             }
 
-            let quiet = try await nightly()
-            #expect(quiet.exitCode == 0, "\(quiet.stdout)\n\(quiet.stderr)")
-            #expect(quiet.stdout.contains("no regression"))
-            let quietDecisions = try decisions()
-            #expect(quietDecisions["vm ready"] != nil && quietDecisions["vm ready"] != "warming", "\(quietDecisions)")
-            #expect(!quietDecisions.values.contains("regression"), "\(quiet.stdout)")
+            // Two quiet nights judged: the spread of seven nights stands
+            // behind the busy night's verdict (five alone ask for more).
+            for _ in 1...2 {
+                let quiet = try await nightly()
+                #expect(quiet.exitCode == 0, "\(quiet.stdout)\n\(quiet.stderr)")
+                #expect(quiet.stdout.contains("no regression"))
+                let quietDecisions = try decisions()
+                #expect(quietDecisions["vm ready"] != nil && quietDecisions["vm ready"] != "warming", "\(quietDecisions)")
+                #expect(!quietDecisions.values.contains("regression"), "\(quiet.stdout)")
+            }
 
             // Both cores kept busy by other processes for the whole run, two
             // per core. The containers' times grow by half or more; the VM's
@@ -96,9 +100,9 @@ extension RealInstances {
             try await textfileIsScrapedByNodeExporter(regressed: regressed)
 
             let store = try SQLiteHistoryStore(path: history)
-            #expect(try await store.runs(hostKey: nil, limit: 100).count == 7)
+            #expect(try await store.runs(hostKey: nil, limit: 100).count == 8)
             let list = try await runMVM(["history", "list", "--history", history])
-            #expect(list.exitCode == 0 && list.stdout.split(separator: "\n").count == 8, "\(list.stdout)\n\(list.stderr)")
+            #expect(list.exitCode == 0 && list.stdout.split(separator: "\n").count == 9, "\(list.stdout)\n\(list.stderr)")
             let hosts = try await runMVM(["history", "hosts", "--history", history])
             #expect(hosts.exitCode == 0 && hosts.stdout.contains(ProcessInfo.processInfo.hostName), "\(hosts.stdout)")
             let newest = try #require(try await store.runs(hostKey: nil, limit: 1).first)
@@ -108,7 +112,7 @@ extension RealInstances {
             #expect(annotate.exitCode == 0, "\(annotate.stderr)")
             #expect(try await store.annotations(hostKey: newest.hostKey).map(\.message) == ["moved to a busy host"])
 
-            try await killedRecordingLeavesTheStoreIntact(store: store, runsBefore: 7)
+            try await killedRecordingLeavesTheStoreIntact(store: store, runsBefore: 8)
             #expect(Fixtures.allQEMUProcesses().isEmpty)
         }
 
