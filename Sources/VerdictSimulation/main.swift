@@ -205,7 +205,7 @@ func render(_ options: Options) -> String {
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for (index, model) in models.enumerated() {
-        for size in [0.05, 0.10, 0.20] {
+        for size in [0.05, 0.07, 0.10, 0.20] {
             let result = step(size, model, options, seed: options.seed &+ UInt64(index * 100) &+ UInt64(size * 1000))
             var target = "–"
             if index == 0 && size == 0.10 { target = result.share(within: 3) >= 0.8 ? "≥ 80 % within 3: met" : "≥ 80 % within 3: **not met**" }

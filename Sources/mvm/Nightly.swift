@@ -49,20 +49,7 @@ struct HistoryOptions: ParsableArguments {
     func settings() throws -> VerdictSettings {
         var settings = VerdictSettings()
         for entry in noiseFloors {
-            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty, let percent = Double(parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "%"))),
-                percent >= 0, percent < 1000
-            else {
-                throw ValidationError("--noise-floor \(entry) is invalid: write metric=percent, e.g. ready=8.")
-            }
-            guard let metric = ComparisonSummary.metricOrder.first(where: { $0.name == parts[0] }) else {
-                let names = ComparisonSummary.metricOrder.map(\.name).joined(separator: ", ")
-                throw ValidationError("--noise-floor \(entry): no metric \"\(parts[0])\"; name one of \(names).")
-            }
-            // A memory metric keeps the absolute floor of its unit; ratio
-            // series keep their own floor whatever is given here.
-            settings.metricFloors[metric.name] = NoiseFloor(
-                relative: percent / 100, absolute: metric.unit == .bytes ? settings.memoryFloor.absolute : 0)
+            do { try settings.setNoiseFloor(entry) } catch { throw ValidationError("--noise-floor \(error).") }
         }
         return settings
     }

@@ -156,3 +156,27 @@ import Testing
         #expect(series["vm/container ready"]?.samples.count == 12)
     }
 }
+
+@Suite struct NoiseFloorSettingTests {
+    @Test func aMemoryFloorKeepsFourMiBAndATimeFloorNone() throws {
+        var settings = VerdictSettings()
+        try settings.setNoiseFloor("pss=3")
+        try settings.setNoiseFloor("ready=8%")
+        #expect(settings.metricFloors["pss"] == NoiseFloor(relative: 0.03, absolute: 4 * 1_048_576))
+        #expect(settings.metricFloors["ready"] == NoiseFloor(relative: 0.08, absolute: 0))
+    }
+
+    @Test func badEntriesAreRefusedInWords() {
+        var settings = VerdictSettings()
+        #expect(throws: NoiseFloorSettingError.self) { try settings.setNoiseFloor("ready") }
+        #expect(throws: NoiseFloorSettingError.self) { try settings.setNoiseFloor("ready=-1") }
+        do {
+            try settings.setNoiseFloor("redy=8")
+            Issue.record("a misspelt metric was accepted")
+        } catch {
+            #expect("\(error)".contains("\"redy=8\" names no metric mvm measures"))
+            #expect("\(error)".contains("ready"))
+        }
+        #expect(settings.metricFloors.isEmpty)
+    }
+}

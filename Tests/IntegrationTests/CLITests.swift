@@ -142,6 +142,8 @@ extension RealInstances {
             (["compare", "--dimensions", "scaling", "--sweep", "1,32"], "--sweep 1,32 is invalid"),
             (["compare", "--dimensions", "scaling", "--sweep", "1,two"], "--sweep \"1,two\" is invalid"),
             (["compare", "--dimensions", "workload", "--workload-runs", "0"], "--workload-runs 0 is invalid: use 1 to 1000."),
+            (["nightly", "--noise-floor", "redy=8"], "--noise-floor \"redy=8\" names no metric mvm measures: use one of created,"),
+            (["compare", "--noise-floor", "ready"], "--noise-floor \"ready\" is invalid: write metric=percent, e.g. ready=8."),
         ])
         func badArgumentsAreUsageErrors(arguments: [String], message: String) async throws {
             let result = try await runMVM(arguments)
