@@ -49,9 +49,7 @@ public struct VerdictEngine: Sendable {
             return verdict
         case .success(let found): evidence = found
         }
-        let (candidates, changePoint, spread, threshold, levels) = (
-            evidence.candidates, evidence.changePoint, evidence.spread, evidence.threshold, evidence.levels
-        )
+        let (candidates, spread, threshold) = (evidence.candidates, evidence.spread, evidence.threshold)
         verdict.spread = spread
         verdict.threshold = threshold
         let runID = { (index: Int) in index < segment.count ? segment[index].run.id : nil }
@@ -79,9 +77,7 @@ public struct VerdictEngine: Sendable {
         }
         // No rule decided. A change point past the floor is a step that
         // stays on the report until a rule or a person explains it.
-        if let point = changePoint, point.index >= 2,
-            let step = levelChange(levels, from: point.index, rule: .changePoint, spread: spread, series: item.series), step.passesFloor
-        {
+        if let step = evidence.steps.filter(\.passesFloor).max(by: { abs($0.score) < abs($1.score) }) {
             verdict.fill(step, baselineRunIDs: baselineIDs(step), stepRunID: runID(step.start))
             verdict.threshold = changePointThreshold
             verdict.decision = .unexplainedStep
@@ -153,15 +149,20 @@ public struct VerdictEngine: Sendable {
             guard start >= settings.minimumBaselineRuns else { return nil }
             return levelChange(levels, from: start, rule: nights == 1 ? .night : .nights, spread: spread, series: item.series)
         }
-        let changePoint = changePoints(in: levels, settings: settings.changePoints).last
-        if let point = changePoint, tonight - point.index + 1 > settings.nightsWindow, point.index >= settings.minimumBaselineRuns,
-            let change = levelChange(levels, from: point.index, rule: .changePoint, spread: spread, series: item.series)
-        {
-            candidates.append(change)
+        // Every change point of the segment, not only the newest: a small
+        // wobble found after a real step must not hide the step.
+        let points = changePoints(in: levels, settings: settings.changePoints)
+        for point in points where tonight - point.index + 1 > settings.nightsWindow && point.index >= settings.minimumBaselineRuns {
+            if let change = levelChange(levels, from: point.index, rule: .changePoint, spread: spread, series: item.series) {
+                candidates.append(change)
+            }
+        }
+        let steps = points.filter { $0.index >= 2 }.compactMap {
+            levelChange(levels, from: $0.index, rule: .changePoint, spread: spread, series: item.series)
         }
         return .success(RunLevelEvidence(
             levels: levels, spread: spread, degrees: degrees, threshold: threshold, candidates: candidates,
-            changePoint: changePoint))
+            steps: steps))
     }
 
     /// The change of level from index `start` (to tonight) against the
@@ -262,7 +263,8 @@ struct RunLevelEvidence {
     var degrees: Double
     var threshold: Double
     var candidates: [LevelChange]
-    var changePoint: ChangePoint?
+    /// The level change at each change point of the segment.
+    var steps: [LevelChange]
 }
 
 /// One candidate change of level, in logarithms of run medians.

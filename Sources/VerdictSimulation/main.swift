@@ -128,7 +128,7 @@ func step(_ size: Double, _ model: NightModel, _ options: Options, seed: UInt64)
         }
         if let caught {
             result.caughtOn.append(caught)
-        } else if last?.decision == .unexplainedStep {
+        } else if last?.decision == .unexplainedStep || last?.decision == .unconfirmed {
             result.unexplainedAtEnd += 1
         } else {
             result.silentAtEnd += 1
@@ -198,10 +198,10 @@ func render(_ options: Options) -> String {
         "### Persistent steps",
         "",
         "\(options.stepHistories) histories per row: \(options.prehistory) quiet nights (unless the model says otherwise), then the series' level steps up for good;"
-            + " followed for \(stepFollowUp) nights. A step not yet caught is either reported as an unexplained step on the last"
-            + " night, or silent (ok or warming).",
+            + " followed for \(stepFollowUp) nights. A step not yet caught is either reported on the last night (an unexplained"
+            + " step, or a candidate its confirmation batch did not confirm), or silent (ok, warming, or an improvement).",
         "",
-        "| model | step | caught night 1 | within 3 nights | within 5 nights | later (by night \(stepFollowUp)) | unexplained on night \(stepFollowUp) | silent on night \(stepFollowUp) | target |",
+        "| model | step | caught night 1 | within 3 nights | within 5 nights | later (by night \(stepFollowUp)) | reported on night \(stepFollowUp) | silent on night \(stepFollowUp) | target |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for (index, model) in models.enumerated() {
