@@ -69,8 +69,10 @@ public struct VerdictEngine: Sendable {
             switch decisive.rule {
             case .night: verdict.reason = "tonight \(signedPercent(decisive.relative)) (\(score))"
             case .changePoint:
-                verdict.reason = "a step of \(signedPercent(decisive.relative)) over the \(decisive.nights) nights since a change point (\(score))"
-            default: verdict.reason = "the last \(decisive.nights) nights together \(signedPercent(decisive.relative)) (\(score))"
+                verdict.reason =
+                    "a step of \(signedPercent(decisive.relative)) over the \(decisive.nights) nights since a change point (\(score))"
+            default:
+                verdict.reason = "the last \(decisive.nights) nights together \(signedPercent(decisive.relative)) (\(score))"
             }
             verdict.reason += ": " + awaitingConfirmation
             return verdict
@@ -217,14 +219,17 @@ public struct VerdictEngine: Sendable {
                 let candidate = again.candidates.first(where: { $0.rule == verdict.rule && $0.nights == verdict.nights })
             {
                 // The same change with the batch in tonight's place.
-                agrees = candidate.passesFloor && candidate.isPersistent && (candidate.difference > 0) == ((verdict.relativeChange ?? 0) > 0)
+                let sameWay = (candidate.difference > 0) == ((verdict.relativeChange ?? 0) > 0)
+                agrees = candidate.passesFloor && candidate.isPersistent && sameWay
                     && abs(candidate.score) > settings.confirmationThreshold
             } else {
                 agrees = false
             }
-            let claim = verdict.reason.dropLast(awaitingConfirmation.count + 2)
+            let suffix = ": " + awaitingConfirmation
+            let claim = verdict.reason.hasSuffix(suffix) ? String(verdict.reason.dropLast(suffix.count)) : verdict.reason
             let batch = signedPercent(change / baseline)
-            if verdict.rule == .samples ? (sameDirection && agrees && settings.floor(for: verdict.series).isExceeded(by: change, baseline: baseline)) : agrees {
+            let floorPassed = settings.floor(for: verdict.series).isExceeded(by: change, baseline: baseline)
+            if verdict.rule == .samples ? (sameDirection && agrees && floorPassed) : agrees {
                 verdict.reason = "\(claim), confirmed by a second batch (\(batch))"
             } else {
                 verdict.decision = .unconfirmed
@@ -238,7 +243,7 @@ public struct VerdictEngine: Sendable {
 extension SeriesVerdict {
     /// A one-night candidate that a confirmation batch must still agree with.
     public var awaitsConfirmation: Bool {
-        explainsStep && reason.hasSuffix(awaitingConfirmation)
+        explainsStep && confirmationMedian == nil
     }
 
     fileprivate mutating func fill(_ change: LevelChange, baselineRunIDs: [String], stepRunID: String?) {
