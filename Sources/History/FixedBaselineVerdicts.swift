@@ -68,6 +68,6 @@ private func decideOnSamples(_ verdict: inout SeriesVerdict, settings: VerdictSe
         verdict.reason = "not significant (q > \(settings.falseDiscoveryRate.formatted()))"
         return
     }
-    verdict.decision = verdict.series.isRatio ? .changed : (change > 0 ? .regression : .improvement)
-    verdict.reason = "\(signedPercent(change / baseline)) (p \(String(format: "%.4f", verdict.pValue ?? 1))): " + awaitingConfirmation
+    verdict.decision = .forChange(of: verdict.series, growing: change > 0)
+    verdict.reason = "\(signedPercent(change / baseline)) (p \(String(format: "%.4f", verdict.pValue ?? 1)))"
 }

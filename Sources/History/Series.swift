@@ -120,9 +120,7 @@ extension ComparisonReport {
         func byInstance(_ contender: String) -> [String: Double] {
             var values: [String: Double] = [:]
             for sample in samples where sample.ok && !sample.warmup && sample.contender == contender {
-                // All-ready is one figure per run, whichever instance carries it.
-                let key = metric == .allReady ? "\(sample.run)" : "\(sample.run).\(sample.instance)"
-                if values[key] == nil, let value = ComparisonSummary.value(of: metric, in: sample) { values[key] = value }
+                if let value = ComparisonSummary.value(of: metric, in: sample) { values["\(sample.run).\(sample.instance)"] = value }
             }
             return values
         }

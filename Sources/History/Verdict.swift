@@ -27,6 +27,12 @@ public enum Decision: String, Sendable, Codable, CaseIterable {
 
     /// "unexplained step", as people read it.
     public var label: String { rawValue.replacingOccurrences(of: "-", with: " ") }
+
+    /// What a change past every test means for a series: a ratio changed; a
+    /// contender regressed when its value grew, else improved.
+    static func forChange(of series: SeriesKey, growing: Bool) -> Decision {
+        series.isRatio ? .changed : (growing ? .regression : .improvement)
+    }
 }
 
 /// Which rule decided a series' verdict; every verdict names one.

@@ -49,22 +49,20 @@ public struct VerdictEngine: Sendable {
             return verdict
         case .success(let found): evidence = found
         }
-        let (candidates, spread, threshold) = (evidence.candidates, evidence.spread, evidence.threshold)
-        verdict.spread = spread
-        verdict.threshold = threshold
+        let candidates = evidence.candidates
+        verdict.spread = evidence.spread
+        verdict.threshold = evidence.threshold
         let runID = { (index: Int) in index < segment.count ? segment[index].run.id : nil }
         let baselineIDs = { (change: LevelChange) in segment[change.baseline].map(\.run.id) }
 
-        let changePointThreshold = runLevelThreshold(degrees: evidence.degrees, normal: settings.changePointThreshold)
         let decisive = candidates.filter { change in
-            guard change.passesFloor, change.isPersistent else { return false }
-            return abs(change.score) > (change.rule == .changePoint ? changePointThreshold : threshold)
+            change.passesFloor && change.isPersistent && abs(change.score) > evidence.threshold(for: change.rule)
         }.max { abs($0.score) < abs($1.score) }
         if let decisive {
-            let threshold = decisive.rule == .changePoint ? changePointThreshold : threshold
+            let threshold = evidence.threshold(for: decisive.rule)
             verdict.fill(decisive, baselineRunIDs: baselineIDs(decisive), stepRunID: runID(decisive.start))
             verdict.threshold = threshold
-            verdict.decision = item.series.isRatio ? .changed : (decisive.difference > 0 ? .regression : .improvement)
+            verdict.decision = .forChange(of: item.series, growing: decisive.difference > 0)
             let score = String(format: "score %.1f > %.1f", abs(decisive.score), threshold)
             switch decisive.rule {
             case .night: verdict.reason = "tonight \(signedPercent(decisive.relative)) (\(score))"
@@ -74,17 +72,16 @@ public struct VerdictEngine: Sendable {
             default:
                 verdict.reason = "the last \(decisive.nights) nights together \(signedPercent(decisive.relative)) (\(score))"
             }
-            verdict.reason += ": " + awaitingConfirmation
             return verdict
         }
         // No rule decided. A change point past the floor is a step that
         // stays on the report until a rule or a person explains it.
         if let step = evidence.steps.filter(\.passesFloor).max(by: { abs($0.score) < abs($1.score) }) {
             verdict.fill(step, baselineRunIDs: baselineIDs(step), stepRunID: runID(step.start))
-            verdict.threshold = changePointThreshold
+            verdict.threshold = evidence.changePointThreshold
             verdict.decision = .unexplainedStep
             verdict.reason = "a step of \(signedPercent(step.relative)) over \(step.nights) night\(step.nights == 1 ? "" : "s"), "
-                + String(format: "not yet significant (score %.1f ≤ %.1f)", abs(step.score), changePointThreshold)
+                + String(format: "not yet significant (score %.1f ≤ %.1f)", abs(step.score), evidence.changePointThreshold)
             return verdict
         }
         verdict.decision = .ok
@@ -96,7 +93,8 @@ public struct VerdictEngine: Sendable {
         verdict.fill(night, baselineRunIDs: baselineIDs(night), stepRunID: nil)
         if let strongest = candidates.filter(\.passesFloor).max(by: { abs($0.score) < abs($1.score) }) {
             verdict.rule = .spread
-            verdict.reason = String(format: "within the night-to-night spread (score %.1f ≤ %.1f)", abs(strongest.score), threshold)
+            verdict.reason = String(
+                format: "within the night-to-night spread (score %.1f ≤ %.1f)", abs(strongest.score), evidence.threshold(for: strongest.rule))
         } else {
             verdict.rule = .noiseFloor
             verdict.reason = "under the noise floor (\(percent(settings.floor(for: item.series).relative)))"
@@ -144,7 +142,6 @@ public struct VerdictEngine: Sendable {
         let (moderated, degrees) = moderatedSpread(
             of: spreadValues.map { log($0) }, prior: settings.floor(for: item.series).relative * settings.priorSpreadShare)
         let spread = max(moderated, settings.spreadFloor)
-        let threshold = runLevelThreshold(degrees: degrees)
         let tonight = levels.count - 1
         var candidates: [LevelChange] = (1...max(1, settings.nightsWindow)).compactMap { nights in
             let start = tonight - nights + 1
@@ -152,19 +149,16 @@ public struct VerdictEngine: Sendable {
             return levelChange(levels, from: start, rule: nights == 1 ? .night : .nights, spread: spread, series: item.series)
         }
         // Every change point of the segment, not only the newest: a small
-        // wobble found after a real step must not hide the step.
-        let points = changePoints(in: levels, settings: settings.changePoints)
-        for point in points where tonight - point.index + 1 > settings.nightsWindow && point.index >= settings.minimumBaselineRuns {
-            if let change = levelChange(levels, from: point.index, rule: .changePoint, spread: spread, series: item.series) {
-                candidates.append(change)
-            }
-        }
-        let steps = points.filter { $0.index >= 2 }.compactMap {
+        // wobble found after a real step must not hide the step. Those older
+        // than the window, with a baseline behind them, are candidates.
+        let steps = changePoints(in: levels, settings: settings.changePoints).filter { $0.index >= 2 }.compactMap {
             levelChange(levels, from: $0.index, rule: .changePoint, spread: spread, series: item.series)
         }
+        candidates += steps.filter { $0.nights > settings.nightsWindow && $0.start >= settings.minimumBaselineRuns }
         return .success(RunLevelEvidence(
-            levels: levels, spread: spread, degrees: degrees, threshold: threshold, candidates: candidates,
-            steps: steps))
+            spread: spread, threshold: runLevelThreshold(degrees: degrees),
+            changePointThreshold: runLevelThreshold(degrees: degrees, normal: settings.changePointThreshold),
+            candidates: candidates, steps: steps))
     }
 
     /// The change of level from index `start` (to tonight) against the
@@ -225,8 +219,7 @@ public struct VerdictEngine: Sendable {
             } else {
                 agrees = false
             }
-            let suffix = ": " + awaitingConfirmation
-            let claim = verdict.reason.hasSuffix(suffix) ? String(verdict.reason.dropLast(suffix.count)) : verdict.reason
+            let claim = verdict.reason
             let batch = signedPercent(change / baseline)
             let floorPassed = settings.floor(for: verdict.series).isExceeded(by: change, baseline: baseline)
             if verdict.rule == .samples ? (sameDirection && agrees && floorPassed) : agrees {
@@ -257,19 +250,21 @@ extension SeriesVerdict {
     }
 }
 
-let awaitingConfirmation = "awaiting confirmation"
-
 /// What the run-level rules see of a series.
 struct RunLevelEvidence {
-    /// Logarithms of the segment's run medians, tonight's last.
-    var levels: [Double]
     var spread: Double
-    /// The spread's degrees of freedom.
-    var degrees: Double
+    /// The `night` and `nights` rules' threshold, t-adjusted for the
+    /// spread's degrees of freedom.
     var threshold: Double
+    /// The `change-point` rule's, adjusted the same way.
+    var changePointThreshold: Double
     var candidates: [LevelChange]
     /// The level change at each change point of the segment.
     var steps: [LevelChange]
+
+    func threshold(for rule: VerdictRule) -> Double {
+        rule == .changePoint ? changePointThreshold : threshold
+    }
 }
 
 /// One candidate change of level, in logarithms of run medians.

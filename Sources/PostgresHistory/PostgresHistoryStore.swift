@@ -210,8 +210,7 @@ public final class PostgresHistoryStore: HistoryStore {
                 """
                 SELECT run.header, summary.median, summary.low, summary.high, summary.samples, verdict.detail
                 FROM summary JOIN run ON run.id = summary.run_id
-                LEFT JOIN verdict ON verdict.run_id = summary.run_id AND verdict.subject = summary.subject
-                    AND verdict.metric = summary.metric
+                LEFT JOIN verdict USING (run_id, subject, metric)
                 WHERE run.host_key = \(series.hostKey) AND run.plan_key = \(series.planKey)
                 AND summary.subject = \(series.subject) AND summary.metric = \(series.metric)
                 ORDER BY run.started_at, run.id COLLATE "C"

@@ -206,8 +206,7 @@ public final class SQLiteHistoryStore: HistoryStore {
                 sql: """
                     SELECT run.header, summary.median, summary.low, summary.high, summary.samples, verdict.detail AS verdict
                     FROM summary JOIN run ON run.id = summary.run_id
-                    LEFT JOIN verdict ON verdict.run_id = summary.run_id AND verdict.subject = summary.subject
-                        AND verdict.metric = summary.metric
+                    LEFT JOIN verdict USING (run_id, subject, metric)
                     WHERE run.host_key = ? AND run.plan_key = ? AND summary.subject = ? AND summary.metric = ?
                     ORDER BY run.started_at, run.id
                     """,
