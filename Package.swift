@@ -46,8 +46,11 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            plugins: ["BuildInfo"]
         ),
+        // The commit mvm is built from, as a constant of MVMCore's.
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         .target(
             name: "VMM",
             dependencies: [

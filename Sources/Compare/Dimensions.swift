@@ -28,7 +28,8 @@ public enum ComparisonDimension: String, CaseIterable, Codable, Sendable, Compar
         for name in names {
             guard let dimension = ComparisonDimension(rawValue: name) else {
                 throw LimitViolation(
-                    "--dimensions \(text.debugDescription) is invalid: \(name.isEmpty ? "an empty name" : name.debugDescription) "
+                    .dimensions, text.debugDescription,
+                    "is invalid: \(name.isEmpty ? "an empty name" : name.debugDescription) "
                         + "is not one of \(allCases.map(\.rawValue).joined(separator: ", ")) or all")
             }
             chosen.insert(dimension)

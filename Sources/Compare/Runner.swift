@@ -29,13 +29,13 @@ public struct ComparisonPlan: Sendable, Codable, Equatable {
     /// `InstanceLimits`'.
     public func check() throws(LimitViolation) {
         guard (1...Self.maximumRuns).contains(runs) else {
-            throw LimitViolation("--runs \(runs) is invalid: use 1 to \(Self.maximumRuns)")
+            throw LimitViolation(.runs, runs, "is invalid: use 1 to \(Self.maximumRuns)")
         }
         guard (0...Self.maximumRuns).contains(warmup) else {
-            throw LimitViolation("--warmup \(warmup) is invalid: use 0 to \(Self.maximumRuns)")
+            throw LimitViolation(.warmup, warmup, "is invalid: use 0 to \(Self.maximumRuns)")
         }
         guard (1...Self.maximumConcurrency).contains(concurrency) else {
-            throw LimitViolation("--concurrency \(concurrency) is invalid: use 1 to \(Self.maximumConcurrency)")
+            throw LimitViolation(.concurrency, concurrency, "is invalid: use 1 to \(Self.maximumConcurrency)")
         }
     }
 }

@@ -42,7 +42,7 @@ public struct ContainerConfiguration: Sendable {
     public var runtime: RuntimeSelection = .runc
     /// Memory (the limit), CPUs (quota and cpuset) and the readiness
     /// timeout: the same as the VM's.
-    public var limits = InstanceLimits()
+    public var limits = InstanceLimits.standard
     public var pidsLimit = 64
     /// The workload: the rootfs's /init, like the VM's.
     public var command = ["/init"]

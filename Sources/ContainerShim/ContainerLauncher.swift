@@ -12,11 +12,9 @@ public final class ContainerLauncher: InstanceLauncher {
     public let usesUserNamespace: Bool
     let runtime: OCIRuntime
 
-    /// Checks the configuration, the runtime and the rootfs; starts nothing.
-    public init(
-        _ configuration: ContainerConfiguration, host: ContainerHost = .probe(), hostFacts: HostFacts = .probe()
-    ) throws(ContainerError) {
-        do { try configuration.limits.check(host: hostFacts) } catch { throw .invalidConfiguration(error.description) }
+    /// Checks the runtime and the rootfs on `host`; starts nothing. The
+    /// limits were checked against this host when they were made.
+    public init(_ configuration: ContainerConfiguration, host: ContainerHost) throws(ContainerError) {
         guard !configuration.command.isEmpty else { throw .invalidConfiguration("the container needs a command") }
         let runtime = try Self.checkedRuntime(configuration.runtime, host: host, stateDirectory: configuration.stateDirectory)
         try Self.checkRootfs(configuration.rootfsPath, command: configuration.command)
@@ -63,7 +61,7 @@ public final class ContainerLauncher: InstanceLauncher {
     /// and its version line: for `mvm doctor`, which needs no rootfs and
     /// starts nothing.
     public static func checkRuntime(
-        _ selection: RuntimeSelection, host: ContainerHost = .probe(), stateDirectory: StateDirectory
+        _ selection: RuntimeSelection, host: ContainerHost, stateDirectory: StateDirectory
     ) async throws(ContainerError) -> (path: String, version: String?) {
         let runtime = try checkedRuntime(selection, host: host, stateDirectory: stateDirectory)
         return (runtime.executable, await runtime.version())

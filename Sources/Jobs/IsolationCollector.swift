@@ -11,8 +11,6 @@ import VMM
 struct IsolationCollector {
     let vm: MicroVMLauncher
     let container: ContainerLauncher
-    /// The host the job checked its limits against: not probed again.
-    let host: HostFacts
 
     static let probeEnvironment = ["mvm_probe=isolation"]
 
@@ -25,7 +23,7 @@ struct IsolationCollector {
         do {
             var configuration = vm.configuration
             configuration.extraKernelArguments += Self.probeEnvironment
-            let instance = try await MicroVMLauncher(configuration, host: host).launch()
+            let instance = try await MicroVMLauncher(configuration).launch()
             do {
                 let facts = try await instance.isolationFacts()
                 let qemu = instance.qemuPID.flatMap(ProcessCredentials.read)
@@ -41,7 +39,7 @@ struct IsolationCollector {
         do {
             var configuration = container.configuration
             configuration.environment += Self.probeEnvironment
-            let instance = try await ContainerLauncher(configuration, host: container.host, hostFacts: host).launch()
+            let instance = try await ContainerLauncher(configuration, host: container.host).launch()
             do {
                 let syscalls = try SyscallExposure.read(pid: instance.initPID)
                 containerSide = ContainerSide(

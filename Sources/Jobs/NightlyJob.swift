@@ -4,41 +4,6 @@ import History
 import MVMCore
 import SQLiteHistory
 
-/// What a nightly (or a `compare --record/--baseline`) job is asked to do on
-/// top of the comparison itself.
-public struct NightlyRequest: Sendable {
-    public var comparison: ComparisonRequest
-    /// The history: a file, or a fleet's PostgreSQL.
-    public var history: HistoryLocation
-    /// Where a run goes when the fleet's database cannot take it, so that
-    /// nothing measured is lost: the host's own SQLite file.
-    public var fallbackHistoryPath: String
-    public var record: Bool
-    public var label: String?
-    /// nil: no verdict, only a recording.
-    public var baseline: BaselineChoice?
-    public var settings = VerdictSettings()
-    /// Refuse to measure when the one-minute load is above this.
-    public var requireQuietLoad: Double?
-    /// `mvm nightly`'s pre-flight check: another mvm, QEMU or runc on the
-    /// host fails the job. `compare --record` records the conditions only.
-    public var preflight = true
-
-    public init(comparison: ComparisonRequest, history: HistoryLocation, record: Bool, label: String?, baseline: BaselineChoice?) {
-        self.comparison = comparison
-        self.history = history
-        fallbackHistoryPath = Self.defaultHistoryPath(in: comparison.stateDirectory)
-        self.record = record
-        self.label = label
-        self.baseline = baseline
-    }
-
-    /// `<state>/history.sqlite`.
-    public static func defaultHistoryPath(in state: StateDirectory) -> String {
-        state.subdirectory("history.sqlite")
-    }
-}
-
 /// A comparison kept in the history and judged against its baseline. Making
 /// one checks the comparison and opens the store; `run` measures, judges,
 /// confirms and records, and always returns an outcome (a failed job is an
@@ -51,7 +16,9 @@ public struct NightlyJob: Sendable {
     /// Why the runs go to the local file instead of the fleet's database.
     private let fallback: String?
 
-    public init(_ request: NightlyRequest) async throws {
+    /// Opens the store and checks the baseline, then makes mvm's own
+    /// comparison job, or takes `comparison` (contenders of the caller's).
+    public init(_ request: NightlyRequest, comparison: ComparisonJob? = nil) async throws {
         let store: any HistoryStore
         var fallback: String?
         do {
@@ -63,7 +30,7 @@ public struct NightlyJob: Sendable {
             store = try SQLiteHistoryStore.open(path: request.fallbackHistoryPath)
             fallback = "\(error); this run is kept in \(request.fallbackHistoryPath) (`mvm history merge` uploads it)"
         }
-        let host = HostIdentity(host: HostFacts.probe())
+        let host = HostIdentity(host: request.comparison.host)
         // An explicit baseline that does not exist is a mistake to report
         // before an hour of measuring, not after.
         switch request.baseline {
@@ -85,7 +52,11 @@ public struct NightlyJob: Sendable {
             }
         case .automatic, nil: break
         }
-        comparison = try await ComparisonJob(request.comparison)
+        if let comparison {
+            self.comparison = comparison
+        } else {
+            self.comparison = try await ComparisonJob(request.comparison)
+        }
         self.host = host
         self.request = request
         self.store = store
@@ -143,7 +114,7 @@ public struct NightlyJob: Sendable {
         }
     }
 
-    public func run(log: SampleLog? = nil, progress: @Sendable (ComparisonProgress) -> Void = { _ in }) async -> NightlyOutcome {
+    public func run(observer: MeasurementObserver = MeasurementObserver()) async -> NightlyOutcome {
         let startedAt = Date()
         let start = HostSnapshot.take()
         var failures: [String] = fallback.map { [$0] } ?? []
@@ -155,7 +126,7 @@ public struct NightlyJob: Sendable {
         }
         let report: ComparisonReport
         if failures.isEmpty {
-            report = await comparison.run(log: log, progress: progress)
+            report = await comparison.run(observer: observer)
         } else {
             report = await comparison.emptyReport(startedAt: startedAt)
         }
@@ -182,7 +153,7 @@ public struct NightlyJob: Sendable {
                 if verdicts.contains(where: \.awaitsConfirmation) {
                     // Firecracker's rule: a change stands only if a second
                     // batch, measured at once, shows it too.
-                    let confirmation = await comparison.run(progress: progress)
+                    let confirmation = await comparison.run(observer: MeasurementObserver(progress: observer.progress))
                     let values = Dictionary(
                         confirmation.seriesValues(hostKey: host.key, planKey: plan.key), uniquingKeysWith: { first, _ in first })
                     verdicts = engine.confirm(verdicts, with: values, evidence: evidence)

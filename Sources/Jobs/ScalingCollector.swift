@@ -18,10 +18,11 @@ struct ScalingCollector {
         var samples: [ScalingSample] = []
         let cap = settings.sweepMemoryCapMiB.map { UInt64($0) * 1_048_576 }
         for level in settings.sweep {
-            do {
-                try limits.check(host: host, instancesAtOnce: level)
-            } catch {
-                for contender in active { stopped[contender.name] = "\(level) at once do not fit this host: \(error.description)" }
+            guard level <= limits.instancesThatFit(host) else {
+                let hostMiB = host.memoryBytes / 1_048_576
+                for contender in active {
+                    stopped[contender.name] = "\(level) at once do not fit this host: \(level) × \(limits.memoryMiB) MiB is more than its \(hostMiB) MiB"
+                }
                 break
             }
             guard !active.isEmpty else { break }

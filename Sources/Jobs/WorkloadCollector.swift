@@ -10,8 +10,6 @@ struct WorkloadCollector {
     let settings: DimensionSettings
     let vm: MicroVMLauncher
     let container: ContainerLauncher
-    /// The host the job checked its limits against: not probed again.
-    let host: HostFacts
     let images: ImageSet
     let seed: UInt64
 
@@ -41,8 +39,8 @@ struct WorkloadCollector {
             environment: workloadEnvironment + ["mvm_path=" + images.rootfs + "/bin", "mvm_mode=exit"],
             timeout: vm.configuration.limits.timeout)
         let contenders = [
-            Contender(name: "vm", role: .microVM, launcher: try await MicroVMLauncher(vmConfiguration, host: host)),
-            Contender(name: "container", role: .container, launcher: try ContainerLauncher(containerConfiguration, host: container.host, hostFacts: host)),
+            Contender(name: "vm", role: .microVM, launcher: try await MicroVMLauncher(vmConfiguration)),
+            Contender(name: "container", role: .container, launcher: try ContainerLauncher(containerConfiguration, host: container.host)),
             Contender(name: WorkloadResult.hostSide, role: .containerReference, launcher: hostRun),
         ]
         let plan = ComparisonPlan(runs: settings.workloadRuns, warmup: 1, concurrency: 1, seed: seed)

@@ -104,9 +104,4 @@ public struct ImageSet: Sendable, Hashable {
         }
         return hashes
     }
-
-    /// The checkout the images belong to (images/out is two levels down).
-    public var checkoutDirectory: String {
-        URL(fileURLWithPath: directory).deletingLastPathComponent().deletingLastPathComponent().path
-    }
 }

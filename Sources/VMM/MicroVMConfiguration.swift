@@ -10,7 +10,7 @@ public struct MicroVMConfiguration: Sendable {
     /// nil: microvm for an ELF kernel (PVH entry), pc for anything else.
     public var machine: MachineType?
     /// Memory, vCPUs and the readiness timeout: the same as the container's.
-    public var limits = InstanceLimits()
+    public var limits = InstanceLimits.standard
     public var accelerator: AcceleratorRequest = .auto
     /// Extra kernel command-line arguments, after mvm's own.
     public var extraKernelArguments: [String] = []

@@ -15,18 +15,16 @@ public final class MicroVMLauncher: InstanceLauncher {
     let connection: Connection
     private let logger: Logger
 
-    /// Checks the configuration, picks the accelerator, and opens the libvirt
+    /// Checks the images, picks the accelerator, and opens the libvirt
     /// connection (the first connection to a new embedded root probes QEMU,
-    /// which takes seconds; later launches reuse it). Starts nothing.
-    public init(
-        _ configuration: MicroVMConfiguration, host: HostFacts = .probe(), logger: Logger = Logger(label: "mvm.vmm")
-    ) async throws(VMMError) {
+    /// which takes seconds; later launches reuse it). Starts nothing. The
+    /// limits were checked against this host when they were made; a remote
+    /// host's size is checked here, once connected.
+    public init(_ configuration: MicroVMConfiguration, logger: Logger = Logger(label: "mvm.vmm")) async throws(VMMError) {
         var uri: LibvirtURI?
         if let text = configuration.connectURI { uri = try LibvirtURI(parsing: text) }
         try configuration.checkForInjection()
         let local = uri?.isLocal ?? true
-        // A remote host's size is checked once connected.
-        if local { try Self.check(configuration.limits, host: host) }
         var effective = configuration
         // A remote domain's images live on its host: check them here only
         // when they are here too.
@@ -69,16 +67,14 @@ public final class MicroVMLauncher: InstanceLauncher {
         } catch {
             throw .libvirt(error)
         }
-        if let remoteHost { try Self.check(configuration.limits, host: remoteHost) }
+        if let remoteHost {
+            do { try configuration.limits.checkFits(remoteHost) } catch { throw .invalidConfiguration(error.description) }
+        }
         do {
             acceleratorChoice = try AcceleratorChoice.choose(configuration.accelerator, host: virtualization)
         } catch {
             throw .accelerator(error)
         }
-    }
-
-    private static func check(_ limits: InstanceLimits, host: HostFacts) throws(VMMError) {
-        do { try limits.check(host: host) } catch { throw .invalidConfiguration(error.description) }
     }
 
     /// Reads the first bytes of an image, failing with a clear message when

@@ -24,9 +24,7 @@ extension MVM {
         @OptionGroup var limits: LimitOptions
         @OptionGroup var instance: InstanceOptions
         @OptionGroup var tcg: TCGOptions
-
-        @Option(help: "Accelerator: auto (KVM where the host can run a standard guest, else TCG), kvm or tcg.")
-        var accel: AcceleratorRequest = .auto
+        @OptionGroup var accelerator: AcceleratorOption
 
         @Option(
             name: .customLong("append"), parsing: .singleValue,
@@ -49,8 +47,8 @@ extension MVM {
                 kernelPath: absolute(kernel ?? images.minimalVmlinux),
                 initrdPath: absolute(initrd ?? images.initramfs))
             configuration.machine = machine
-            configuration.limits = try limits.limits()
-            configuration.accelerator = accel
+            configuration.limits = try limits.checked()
+            configuration.accelerator = accelerator.accel
             configuration.extraKernelArguments = kernelArguments
             configuration.translationCacheMiB = tcg.translationCache
             configuration.keep = instance.keep

@@ -2,7 +2,6 @@ import ArgumentParser
 import Compare
 import ContainerShim
 import Foundation
-import History
 import Jobs
 import MVMCore
 import VMM
@@ -18,13 +17,9 @@ struct ComparisonOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Instances of a contender started at once per run (density).")
     var concurrency = 1
 
-    @Option(help: "Accelerator of the VMs: auto, kvm or tcg.")
-    var accel: AcceleratorRequest = .auto
-
+    @OptionGroup var accelerator: AcceleratorOption
     @OptionGroup var tcg: TCGOptions
-
-    @Option(help: ArgumentHelp("OCI runtime: runc, crun, or a path.", valueName: "runtime"))
-    var runtime = "runc"
+    @OptionGroup var runtime: RuntimeOption
 
     @Flag(name: .customLong("no-reference"), help: "Leave out the qemu-direct and runc-direct rows.")
     var noReference = false
@@ -68,55 +63,39 @@ struct ComparisonOptions: ParsableArguments {
     @Option(name: .customLong("export-markdown"), help: ArgumentHelp("Write the table and all statistics as Markdown.", valueName: "file"))
     var exportMarkdown: String?
 
-    var plan: ComparisonPlan {
-        ComparisonPlan(runs: runs, warmup: warmup, concurrency: concurrency, seed: seed)
-    }
-
-    var exportPaths: [String] { [exportJSON, exportCSV, exportMarkdown].compactMap { $0 } }
-
-    func dimensionSettings() throws(LimitViolation) -> DimensionSettings {
-        var settings = DimensionSettings()
-        settings.dimensions = try ComparisonDimension.parseList(dimensions)
-        settings.workloadRuns = workloadRuns
-        settings.sweep = try DimensionSettings.parseSweep(sweep)
-        settings.sweepRuns = sweepRuns
-        settings.sweepMemoryCapMiB = sweepMemoryCap
-        settings.teardownRuns = teardownRuns
-        try settings.check()
-        return settings
-    }
-
-    func validate() throws {
-        do {
-            try plan.check()
-            _ = try dimensionSettings()
-        } catch { throw ValidationError(error.description + ".") }
-    }
-
+    /// The comparison as asked for, checked against this host (one probe).
     func request(common: CommonOptions, connection: ConnectionOptions, limits: LimitOptions) throws -> ComparisonRequest {
-        var request = ComparisonRequest(
-            stateDirectory: common.state, images: .defaultLocation(), limits: try limits.limits(instancesAtOnce: concurrency), plan: plan)
-        request.connectURI = connection.uri
-        request.accelerator = accel
-        request.runtime = RuntimeSelection(argument: runtime)
-        request.includeReferences = !noReference
-        request.includeStockVM = stock
-        request.includeWarmVM = warm
-        request.translationCacheMiB = tcg.translationCache
-        request.dimensions = try dimensionSettings()
-        return request
-    }
-}
-
-/// Every file a path option names must land in an existing directory:
-/// checked before anything runs.
-func checkWritableDirectories(_ paths: [String]) throws {
-    for path in paths {
-        let directory = URL(fileURLWithPath: absolute(path)).deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ValidationError("cannot write \(path): \(directory) is not a directory.")
+        var settings = ComparisonSettings(stateDirectory: common.state, images: .defaultLocation())
+        settings.connectURI = connection.uri
+        settings.memoryMiB = limits.memory
+        settings.vcpus = limits.vcpus
+        settings.timeoutSeconds = limits.timeout
+        settings.accelerator = accelerator.accel
+        settings.runtime = runtime.selection
+        settings.includeReferences = !noReference
+        settings.includeStockVM = stock
+        settings.includeWarmVM = warm
+        settings.translationCacheMiB = tcg.translationCache
+        settings.plan = ComparisonPlan(runs: runs, warmup: warmup, concurrency: concurrency, seed: seed)
+        do {
+            settings.dimensions.dimensions = try ComparisonDimension.parseList(dimensions)
+            settings.dimensions.workloadRuns = workloadRuns
+            settings.dimensions.sweep = try DimensionSettings.parseSweep(sweep)
+            settings.dimensions.sweepRuns = sweepRuns
+            settings.dimensions.sweepMemoryCapMiB = sweepMemoryCap
+            settings.dimensions.teardownRuns = teardownRuns
+            return try ComparisonRequest(checking: settings)
+        } catch {
+            throw usageError(error)
         }
+    }
+
+    /// The result files, checked to land in existing directories.
+    func files(htmlReport: String? = nil, prometheus: String? = nil) throws -> ResultFiles {
+        let files = ResultFiles(
+            json: exportJSON, csv: exportCSV, markdown: exportMarkdown, htmlReport: htmlReport, prometheus: prometheus)
+        do { try files.checkDirectories() } catch { throw ValidationError(error.description + ".") }
+        return files
     }
 }
 
@@ -141,8 +120,6 @@ extension MVM {
         @OptionGroup var history: HistoryOptions
 
         func validate() throws {
-            _ = try limits.limits(instancesAtOnce: comparison.concurrency)
-            try checkWritableDirectories(comparison.exportPaths + history.outputPaths)
             if history.label != nil && !history.record {
                 throw ValidationError("--label names a recorded run: add --record.")
             }
@@ -152,74 +129,27 @@ extension MVM {
             common.bootstrapLogging()
             let request = try comparison.request(common: common, connection: connection, limits: limits)
             if history.record || history.baseline != nil {
-                try await runNightly(
-                    request, history: history.resolved(state: common.state, nightly: false), comparison: comparison)
+                let nightly = NightlyRequest(comparison: request, history: try history.settings(), nightly: false)
+                try await runNightly(nightly, files: try comparison.files(htmlReport: nightly.reportPath, prometheus: nightly.prometheusPath))
                 return
             }
+            let files = try comparison.files(htmlReport: history.reportPath)
             let job = try await ComparisonJob(request)
-            let progress = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
-            let log = SampleLog()
-            let startedAt = Date()
-            let comparison = self.comparison
-            InterruptHandling.onInterrupt {
-                progress.clear()
-                let report = await job.partialReport(samples: log.snapshot, startedAt: startedAt)
+            let session = MeasuringSession(announcesDimensions: request.dimensions.dimensions != [.boot])
+            let report = await session.run(savingOnInterrupt: { samples, startedAt in
+                let report = await job.partialReport(samples: samples, startedAt: startedAt)
                 print(ComparisonRendering(report).table())
                 print("partial: interrupted; the figures above are those of the runs that completed")
-                do { try writeComparisonExports(report, verdicts: nil, comparison) } catch {
-                    FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-                }
+                do { try files.write(report) } catch { printError(error) }
+            }) { observer in
+                await job.run(observer: observer)
             }
-            let report = await job.run(log: log, progress: { progress.show($0) }) { dimension in
-                guard request.dimensions.dimensions != [.boot] else { return }
-                progress.clear()
-                FileHandle.standardError.write(Data("measuring \(dimension.rawValue)\n".utf8))
-            }
-            InterruptHandling.onInterrupt(nil)
-            progress.clear()
-
-            let rendering = ComparisonRendering(report)
-            print(rendering.table())
-            try writeComparisonExports(report, verdicts: nil, comparison)
-            if let path = history.reportPath {
-                try writeAtomically(Data(renderComparisonHTML(report).utf8), to: path)
-                print("report: \(path)")
-            }
+            print(ComparisonRendering(report).table())
+            try files.write(report)
+            if let path = files.htmlReport { print("report: \(path)") }
             if report.summary.contenders.contains(where: { $0.failed > 0 }) || report.dimensions?.hasFailures == true {
                 throw ExitCode(2)
             }
         }
-    }
-}
-
-/// The JSON, CSV and Markdown exports of a comparison.
-func writeComparisonExports(_ report: ComparisonReport, verdicts: NightlyOutcome?, _ options: ComparisonOptions) throws {
-    let rendering = ComparisonRendering(report)
-    if let path = options.exportJSON {
-        let data = try verdicts.map { try mvmJSONData(ReportWithVerdicts(outcome: $0)) } ?? report.jsonData()
-        try writeAtomically(data, to: path)
-    }
-    if let path = options.exportCSV { try writeAtomically(Data(rendering.csv().utf8), to: path) }
-    if let path = options.exportMarkdown { try writeAtomically(Data(rendering.markdown().utf8), to: path) }
-}
-
-/// The comparison's JSON (schema 1) with the run, its host and plan
-/// identity, its conditions and its verdicts added at the top level.
-struct ReportWithVerdicts: Encodable {
-    let outcome: NightlyOutcome
-
-    enum Keys: String, CodingKey { case run, host, planIdentity, conditions, baseline, verdicts, failures, exitStatus }
-
-    func encode(to encoder: any Encoder) throws {
-        try outcome.comparison.encode(to: encoder)
-        var container = encoder.container(keyedBy: Keys.self)
-        try container.encode(outcome.run, forKey: .run)
-        try container.encode(outcome.host, forKey: .host)
-        try container.encode(outcome.plan, forKey: .planIdentity)
-        try container.encode(outcome.conditions, forKey: .conditions)
-        try container.encode(outcome.baseline, forKey: .baseline)
-        try container.encode(outcome.verdicts, forKey: .verdicts)
-        try container.encode(outcome.failures, forKey: .failures)
-        try container.encode(outcome.exitStatus, forKey: .exitStatus)
     }
 }

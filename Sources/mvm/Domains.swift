@@ -1,5 +1,6 @@
 import ArgumentParser
 import ContainerShim
+import Jobs
 import MVMCore
 import VMM
 
@@ -41,30 +42,18 @@ extension MVM {
 
         func run() async throws {
             common.bootstrapLogging()
-            let domains = try await DomainManager(uri: connection.uri, stateDirectory: common.state)
-            let containers = try ContainerManager(stateDirectory: common.state)
-            let runningDomains = try domains.runningMVMDomains()
-            let runningContainers = try await containers.containerIDs()
-            let owners = OwnerRecords(stateDirectory: common.state)
-            for name in all ? runningDomains + runningContainers : names {
-                // Another mvm's instance in the middle of its run: that mvm
-                // tears it down; taking it away would wreck its measurement.
-                if let owner = owners.owner(of: name), !owner.kept, owner.ownerIsAlive {
-                    if all {
-                        print("left \(name): in use by mvm (pid \(owner.pid))")
-                        continue
-                    }
-                    throw ValidationError("\(name) is in use by a running mvm (pid \(owner.pid)), which removes it when it is done.")
+            let removal = try await InstanceRemoval(stateDirectory: common.state, connectURI: connection.uri)
+            for name in all ? try await removal.runningInstances() : names {
+                let result: InstanceRemoval.Result
+                do {
+                    result = try await removal.destroy(name, leavingInUse: all)
+                } catch let error as InstanceRemovalError {
+                    throw ValidationError(error.description + ".")
                 }
-                if runningDomains.contains(name) {
-                    try domains.destroyDomain(named: name)
-                } else if runningContainers.contains(name) {
-                    try await containers.remove(id: name)
-                } else {
-                    throw ValidationError("\(name) is neither a running mvm domain on \(domains.uri) nor an mvm container; see mvm list.")
+                switch result {
+                case .destroyed(let name): print("destroyed \(name)")
+                case .leftInUse(let name, let pid): print("left \(name): in use by mvm (pid \(pid))")
                 }
-                owners.remove(name)
-                print("destroyed \(name)")
             }
         }
     }

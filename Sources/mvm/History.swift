@@ -115,9 +115,9 @@ extension MVM.HistoryCommand {
         func run() async throws {
             let recorded = try await store.recordedRun(runID)
             let outcome = recorded.outcome
-            let data = try mvmJSONData(ReportWithVerdicts(outcome: outcome))
+            let data = try outcome.jsonData()
             if let output {
-                try writeAtomically(data, to: output)
+                try writeFileAtomically(data, to: absolute(output))
             } else {
                 FileHandle.standardOutput.write(data)
                 print("")
@@ -198,7 +198,7 @@ extension MVM.HistoryCommand {
 
         func run() async throws {
             let report = try await FleetReport.load(from: try store.open(), runsPerHost: runsPerHost)
-            try writeAtomically(Data(renderFleetHTML(report).utf8), to: output)
+            try writeFileAtomically(Data(renderFleetHTML(report).utf8), to: absolute(output))
             print(absolute(output))
         }
     }

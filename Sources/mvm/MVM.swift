@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MVMCore
 
 @main
@@ -10,7 +11,7 @@ struct MVM: AsyncParsableCommand {
             By default mvm drives libvirt's embedded QEMU driver (no daemon needed); \
             --connect takes any libvirt URI instead.
             """,
-        version: mvmVersion,
+        version: "\(mvmVersion) (commit \(mvmCommit))",
         subcommands: [Compare.self, Nightly.self, HistoryCommand.self, Boot.self, Run.self, List.self, Destroy.self, GC.self, Doctor.self]
     )
 
@@ -20,17 +21,40 @@ struct MVM: AsyncParsableCommand {
         // Before anything starts: QEMU and containers' inits are reaped by
         // mvm's own reaper process, not by a PID 1 that may reap late.
         OrphanReaper.becomeReapedChild()
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
             await InterruptHandling.yieldToAnInterrupt()
+        } catch let error as ValidationError {
+            // Checked once the host is probed, in `run`: a usage error all
+            // the same (64), pointing at the subcommand's help.
+            await InterruptHandling.yieldToAnInterrupt()
+            let path = (commandPath(to: type(of: command)) ?? []).joined(separator: " ")
+            FileHandle.standardError.write(Data("Error: \(error.message)\n  See 'mvm \(path) --help' for more information.\n".utf8))
+            exit(withError: ExitCode.validationFailure)
         } catch {
             await InterruptHandling.yieldToAnInterrupt()
             exit(withError: error)
         }
     }
+}
+
+/// The subcommand names from the root to `command`: `["history", "list"]`.
+private func commandPath(
+    to command: any ParsableCommand.Type, from root: any ParsableCommand.Type = MVM.self
+) -> [String]? {
+    for subcommand in root.configuration.subcommands {
+        if subcommand == command { return [subcommand._commandName] }
+        if let rest = commandPath(to: command, from: subcommand) { return [subcommand._commandName] + rest }
+    }
+    return nil
 }

@@ -5,15 +5,20 @@ import History
 import Jobs
 import MVMCore
 
-/// Where runs are kept and what they are judged against: shared by
-/// `mvm compare` and `mvm nightly`.
-struct HistoryOptions: ParsableArguments {
+/// Where the history is: `mvm compare`, `mvm nightly` and `mvm history`.
+struct HistoryLocationOption: ParsableArguments {
     @Option(
         name: .customLong("history"),
         help: ArgumentHelp(
             "The history: a file, or a fleet's postgresql://user@host/db (default: $MVM_HISTORY, else <state-dir>/history.sqlite).",
             valueName: "file|url"))
-    var historyPath: String?
+    var path: String?
+}
+
+/// Where runs are kept and what they are judged against: shared by
+/// `mvm compare` and `mvm nightly`.
+struct HistoryOptions: ParsableArguments {
+    @OptionGroup var location: HistoryLocationOption
 
     @Flag(help: "Keep this run in the history: every sample, the summary, the environment and the plan.")
     var record = false
@@ -38,45 +43,26 @@ struct HistoryOptions: ParsableArguments {
     @Option(name: .customLong("require-quiet"), help: ArgumentHelp("Refuse to measure (exit 2) when the one-minute load is above this.", valueName: "load"))
     var requireQuiet: Double?
 
-    var outputPaths: [String] { [reportPath, prometheusPath].compactMap { $0 } }
-
     func validate() throws {
-        _ = try settings()
         if let requireQuiet, !(requireQuiet >= 0) { throw ValidationError("--require-quiet \(requireQuiet) is invalid: give a load of 0 or more.") }
         if let label, label.isEmpty || label == "auto" { throw ValidationError("--label \"\(label)\" is reserved: choose another name.") }
     }
 
-    func settings() throws -> VerdictSettings {
-        var settings = VerdictSettings()
+    /// The settings as given, the noise floors parsed.
+    func settings() throws -> HistorySettings {
+        var settings = HistorySettings()
+        settings.location = location.path
+        settings.record = record
+        settings.label = label
+        settings.baseline = baseline
+        settings.reportPath = reportPath
+        settings.prometheusPath = prometheusPath
+        settings.requireQuietLoad = requireQuiet
         for entry in noiseFloors {
-            do { try settings.setNoiseFloor(entry) } catch { throw ValidationError("--noise-floor \(error).") }
+            do { try settings.verdicts.setNoiseFloor(entry) } catch { throw ValidationError("--noise-floor \(error).") }
         }
         return settings
     }
-
-    /// The options with a nightly job's defaults filled in.
-    func resolved(state: StateDirectory, nightly: Bool) throws -> ResolvedHistory {
-        ResolvedHistory(
-            location: HistoryLocation.resolve(historyPath, state: state),
-            record: nightly || record, label: label,
-            baseline: (baseline ?? (nightly ? "auto" : nil)).map(BaselineChoice.init(argument:)),
-            reportPath: reportPath ?? (nightly ? state.subdirectory("nightly/report.html") : nil),
-            prometheusPath: prometheusPath ?? (nightly ? state.subdirectory("nightly/mvm.prom") : nil),
-            settings: try settings(), requireQuiet: requireQuiet, preflight: nightly)
-    }
-}
-
-struct ResolvedHistory {
-    var location: HistoryLocation
-    var record: Bool
-    var label: String?
-    var baseline: BaselineChoice?
-    var reportPath: String?
-    var prometheusPath: String?
-    var settings: VerdictSettings
-    var requireQuiet: Double?
-    /// Only `mvm nightly` refuses to share the host.
-    var preflight: Bool
 }
 
 extension MVM {
@@ -97,20 +83,21 @@ extension MVM {
         @OptionGroup var comparison: ComparisonOptions
         @OptionGroup var history: HistoryOptions
 
-        func validate() throws {
-            _ = try limits.limits(instancesAtOnce: comparison.concurrency)
-            try checkWritableDirectories(comparison.exportPaths + history.outputPaths)
-        }
-
         func run() async throws {
             common.bootstrapLogging()
-            let resolved = try history.resolved(state: common.state, nightly: true)
-            for path in [resolved.reportPath, resolved.prometheusPath].compactMap({ $0 }) {
+            let request = NightlyRequest(
+                comparison: try comparison.request(common: common, connection: connection, limits: limits),
+                history: try history.settings(), nightly: true)
+            // The default report and textfile go to a folder of mvm's own,
+            // made here; a folder the user names must exist.
+            let defaulted = [
+                history.reportPath == nil ? request.reportPath : nil, history.prometheusPath == nil ? request.prometheusPath : nil,
+            ]
+            for path in defaulted.compactMap({ $0 }) {
                 try? FileManager.default.createDirectory(
                     atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
             }
-            let request = try comparison.request(common: common, connection: connection, limits: limits)
-            try await runNightly(request, history: resolved, comparison: comparison)
+            try await runNightly(request, files: try comparison.files(htmlReport: request.reportPath, prometheus: request.prometheusPath))
         }
     }
 }
@@ -118,53 +105,33 @@ extension MVM {
 /// Runs a recorded and judged comparison and writes everything it owes:
 /// the verdict table and comparison table, the exports, the HTML report and
 /// the textfile, in every case; then exits 0, 1 or 2.
-func runNightly(_ comparisonRequest: ComparisonRequest, history: ResolvedHistory, comparison: ComparisonOptions) async throws {
-    var request = NightlyRequest(
-        comparison: comparisonRequest, history: history.location, record: history.record, label: history.label, baseline: history.baseline)
-    request.settings = history.settings
-    request.requireQuietLoad = history.requireQuiet
-    request.preflight = history.preflight
+func runNightly(_ request: NightlyRequest, files: ResultFiles) async throws {
     let job: NightlyJob
     do {
         job = try await NightlyJob(request)
     } catch {
-        FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+        printError(error)
         throw ExitCode(2)
     }
-    let progress = ProgressBar(enabled: isatty(STDERR_FILENO) == 1)
-    let log = SampleLog()
-    let startedAt = Date()
-    InterruptHandling.onInterrupt {
-        progress.clear()
-        let outcome = await job.interrupted(samples: log.snapshot, startedAt: startedAt)
-        try? writeOutcome(outcome, history: history, comparison: comparison)
+    let session = MeasuringSession(announcesDimensions: request.comparison.dimensions.dimensions != [.boot])
+    let outcome = await session.run(savingOnInterrupt: { samples, startedAt in
+        let outcome = await job.interrupted(samples: samples, startedAt: startedAt)
+        _ = finish(outcome, files: files)
+    }) { observer in
+        await job.run(observer: observer)
     }
-    let outcome = await job.run(log: log) { progress.show($0) }
-    InterruptHandling.onInterrupt(nil)
-    progress.clear()
-    try writeOutcome(outcome, history: history, comparison: comparison)
+    let status = finish(outcome, files: files)
+    if status != 0 { throw ExitCode(status) }
 }
 
-/// Prints an outcome and writes every file it owes; exits 1 or 2 as it says.
-func writeOutcome(_ outcome: NightlyOutcome, history: ResolvedHistory, comparison: ComparisonOptions) throws {
+/// Prints an outcome and writes every file it owes; returns the exit
+/// status (2 when a file could not be written).
+private func finish(_ outcome: NightlyOutcome, files: ResultFiles) -> Int32 {
     print(outcome.verdictTable())
     print("")
     print(ComparisonRendering(outcome.comparison).table())
-    var writeFailed = false
-    func write(_ body: () throws -> Void) {
-        do { try body() } catch {
-            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-            writeFailed = true
-        }
-    }
-    write { try writeComparisonExports(outcome.comparison, verdicts: outcome, comparison) }
-    if let path = history.reportPath {
-        write { try writeAtomically(Data(renderHTMLReport(outcome).utf8), to: path) }
-        print("report: \(path)")
-    }
-    if let path = history.prometheusPath {
-        write { try writeAtomically(Data(renderPrometheusTextfile(outcome).utf8), to: path) }
-    }
-    let status = writeFailed ? 2 : outcome.exitStatus
-    if status != 0 { throw ExitCode(status) }
+    let failures = files.write(outcome)
+    for failure in failures { printError(failure) }
+    if let path = files.htmlReport { print("report: \(path)") }
+    return failures.isEmpty ? outcome.exitStatus : 2
 }

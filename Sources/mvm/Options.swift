@@ -1,4 +1,5 @@
 import ArgumentParser
+import ContainerShim
 import Foundation
 import Logging
 import MVMCore
@@ -13,7 +14,7 @@ struct CommonOptions: ParsableArguments {
     @Option(
         name: .customLong("state-dir"),
         help: ArgumentHelp(
-            "Where mvm keeps libvirt's embedded root, consoles and bundles (default: $MVM_STATE_DIR, /var/lib/mvm for root).",
+            "Where mvm keeps libvirt's embedded root, consoles, bundles and the history (default: $MVM_STATE_DIR, /var/lib/mvm for root).",
             valueName: "dir"))
     var stateDirectory: String?
 
@@ -47,34 +48,43 @@ struct ConnectionOptions: ParsableArguments {
     var uri: String?
 }
 
+/// The VMs' accelerator: `mvm boot`, `mvm compare` and `mvm nightly`.
+struct AcceleratorOption: ParsableArguments {
+    @Option(help: "Accelerator of the VMs: auto (KVM where the host can run a standard guest, else TCG), kvm or tcg.")
+    var accel: AcceleratorRequest = .auto
+}
+
+/// The containers' OCI runtime: `mvm run`, `mvm compare` and `mvm nightly`.
+struct RuntimeOption: ParsableArguments {
+    @Option(help: ArgumentHelp("OCI runtime: runc, crun, or the path of another OCI runtime binary.", valueName: "runtime"))
+    var runtime = "runc"
+
+    var selection: RuntimeSelection { RuntimeSelection(argument: runtime) }
+}
+
 /// What every instance is given, VM or container alike: `mvm boot`, `mvm
 /// run` and `mvm compare` share them. Values are read even when they look
 /// like options (`--memory -5`), so that a wrong number is called wrong
-/// rather than missing.
+/// rather than missing. They are checked against the host once, by
+/// `checked()` or by the comparison's request.
 struct LimitOptions: ParsableArguments {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp("Memory in MiB: the VM's RAM and the container's memory limit.", valueName: "MiB"))
-    var memory = 128
+    var memory = InstanceLimits.standard.memoryMiB
 
     @Option(parsing: .unconditional, help: "vCPUs of the VM; the container's CPU quota and cpuset, in CPUs.")
-    var vcpus = 1
+    var vcpus = InstanceLimits.standard.vcpus
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Seconds an instance may take to print its readiness line.", valueName: "seconds"))
-    var timeout = 60.0
+    var timeout = InstanceLimits.standard.timeout.seconds
 
-    func validate() throws {
-        _ = try limits()
-    }
-
-    /// The limits, checked against this host for `instancesAtOnce`
-    /// instances running together.
-    func limits(instancesAtOnce: Int = 1) throws -> InstanceLimits {
+    /// The limits of one instance, checked against this host.
+    func checked() throws -> InstanceLimits {
         do {
-            return try InstanceLimits.checked(
-                memoryMiB: memory, vcpus: vcpus, timeoutSeconds: timeout, instancesAtOnce: instancesAtOnce)
+            return try InstanceLimits.checked(memoryMiB: memory, vcpus: vcpus, timeoutSeconds: timeout, host: .probe())
         } catch {
-            throw ValidationError(error.description + ".")
+            throw usageError(error)
         }
     }
 }
@@ -110,13 +120,32 @@ struct TCGOptions: ParsableArguments {
     }
 }
 
+/// A setting the libraries refused, as a usage error (exit 64) that names
+/// the option the user typed.
+func usageError(_ violation: LimitViolation) -> ValidationError {
+    ValidationError(violation.description(naming: optionName) + ".")
+}
+
+/// How the command line spells each setting.
+private func optionName(_ setting: Setting) -> String {
+    switch setting {
+    case .memory: "--memory"
+    case .vcpus: "--vcpus"
+    case .timeout: "--timeout"
+    case .runs: "--runs"
+    case .warmup: "--warmup"
+    case .concurrency: "--concurrency"
+    case .dimensions: "--dimensions"
+    case .workloadRuns: "--workload-runs"
+    case .workloadSizes: "workload sizes"
+    case .sweep: "--sweep"
+    case .sweepRuns: "--sweep-runs"
+    case .sweepMemoryCap: "--sweep-memory-cap"
+    case .teardownRuns: "--teardown-runs"
+    }
+}
+
 /// Makes a path given on the command line absolute (libvirt needs that).
 func absolute(_ path: String) -> String {
     path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-}
-
-/// Writes a whole file or nothing, readable by its owner only (results
-/// name the host, its kernel and its CPU).
-func writeAtomically(_ data: Data, to path: String) throws {
-    try writeFileAtomically(data, to: absolute(path))
 }

@@ -14,8 +14,7 @@ extension MVM {
         @OptionGroup var limits: LimitOptions
         @OptionGroup var instance: InstanceOptions
 
-        @Option(help: ArgumentHelp("OCI runtime: runc, crun, or the path of another OCI runtime binary.", valueName: "runtime"))
-        var runtime = "runc"
+        @OptionGroup var runtime: RuntimeOption
 
         @Option(help: ArgumentHelp("Root filesystem (default: the rootfs from images/build.sh).", valueName: "path"))
         var rootfs: String?
@@ -41,15 +40,15 @@ extension MVM {
             common.bootstrapLogging()
             var configuration = ContainerConfiguration(
                 stateDirectory: common.state, rootfsPath: absolute(rootfs ?? ImageSet.defaultLocation().rootfs))
-            configuration.runtime = RuntimeSelection(argument: runtime)
-            configuration.limits = try limits.limits()
+            configuration.runtime = runtime.selection
+            configuration.limits = try limits.checked()
             configuration.keep = instance.keep
             configuration.userNamespace = userns
             configuration.environment = environment
             if console {
                 configuration.outputEcho = { bytes in FileHandle.standardError.write(Data(bytes)) }
             }
-            let launcher = try ContainerLauncher(configuration)
+            let launcher = try ContainerLauncher(configuration, host: .probe())
             if instance.dryRun {
                 print(String(decoding: try launcher.describeSpec().jsonData(), as: UTF8.self))
                 return

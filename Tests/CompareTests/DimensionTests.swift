@@ -18,7 +18,7 @@ struct DimensionTests {
         do {
             _ = try ComparisonDimension.parseList("boot,speed")
         } catch {
-            #expect(error.description == "--dimensions \"boot,speed\" is invalid: \"speed\" is not one of boot, isolation, workload, scaling, size, teardown or all")
+            #expect(error.description == "dimensions \"boot,speed\" is invalid: \"speed\" is not one of boot, isolation, workload, scaling, size, teardown or all")
         }
     }
 

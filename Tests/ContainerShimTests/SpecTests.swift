@@ -10,7 +10,9 @@ import Testing
     func configuration(memory: Int = 128, vcpus: Int = 1) -> ContainerConfiguration {
         var configuration = ContainerConfiguration(
             stateDirectory: StateDirectory(path: "/state"), rootfsPath: "/images/rootfs")
-        configuration.limits = InstanceLimits(memoryMiB: memory, vcpus: vcpus)
+        // A host large enough for any limits these tests ask for.
+        let host = HostFacts(kernelRelease: "6.1", cpuModel: "test", cores: 64, memoryBytes: 1 << 40)
+        configuration.limits = try! InstanceLimits.checked(memoryMiB: memory, vcpus: vcpus, timeoutSeconds: 60, host: host)
         configuration.environment = ["mvm_mode=exit"]
         return configuration
     }

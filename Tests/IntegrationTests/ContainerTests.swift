@@ -10,9 +10,9 @@ extension RealInstances {
     @Suite struct Containers {
         static let runtimeRoot = Fixtures.state.subdirectory("runc")
 
-        func configuration(rootfs: String = Fixtures.images.rootfs) -> ContainerConfiguration {
+        func configuration(rootfs: String = Fixtures.images.rootfs) throws -> ContainerConfiguration {
             var configuration = ContainerConfiguration(stateDirectory: Fixtures.state, rootfsPath: rootfs)
-            configuration.limits.timeout = .seconds(30)
+            configuration.limits = try Fixtures.limits(timeoutSeconds: 30)
             return configuration
         }
 
@@ -43,7 +43,7 @@ extension RealInstances {
 
         @Test func containerReachesReadinessWithItsLimitsAndLeavesNothing() async throws {
             try Fixtures.requireImages()
-            let launcher = try ContainerLauncher(configuration())
+            let launcher = try ContainerLauncher(try configuration(), host: .probe())
             let container = try await launcher.launch()
             let (pids, cgroupDirectory) = try await checkThenStop(container) { container in
                 #expect(container.boot.timeline.marks.map(\.phase) == [.request, .created, .started, .firstOutput, .ready])
@@ -83,9 +83,9 @@ extension RealInstances {
             try Fixtures.requireImages()
             let (directory, copies) = try Fixtures.privateCopies(of: [Fixtures.images.rootfs])
             defer { try? FileManager.default.removeItem(at: directory) }
-            var configuration = configuration(rootfs: copies[0])
+            var configuration = try configuration(rootfs: copies[0])
             configuration.userNamespace = .on
-            let launcher = try ContainerLauncher(configuration)
+            let launcher = try ContainerLauncher(configuration, host: .probe())
             #expect(launcher.configuration.rootfsPath.hasPrefix(Fixtures.state.subdirectory("images") + "/rootfs-"))
             try await checkThenStop(try await launcher.launch()) { container in
                 #expect(container.usesUserNamespace)
@@ -95,16 +95,16 @@ extension RealInstances {
         }
 
         @Test func missingRuntimeIsAClearErrorAndLeavesNothing() async throws {
-            var configuration = configuration()
+            var configuration = try configuration()
             configuration.runtime = .path("/nonexistent/runc")
-            let error = #expect(throws: ContainerError.self) { try ContainerLauncher(configuration) }
+            let error = #expect(throws: ContainerError.self) { try ContainerLauncher(configuration, host: .probe()) }
             #expect(error?.description.hasPrefix("OCI runtime /nonexistent/runc does not exist") == true)
             try await expectNothingLeft()
         }
 
         @Test func missingRootfsIsAClearErrorAndLeavesNothing() async throws {
             let error = #expect(throws: ContainerError.self) {
-                try ContainerLauncher(configuration(rootfs: "/nonexistent/rootfs"))
+                try ContainerLauncher(try configuration(rootfs: "/nonexistent/rootfs"), host: .probe())
             }
             #expect(error?.description.hasPrefix("rootfs /nonexistent/rootfs does not exist") == true)
             try await expectNothingLeft()
@@ -112,9 +112,9 @@ extension RealInstances {
 
         @Test func initThatExitsEarlyIsAClearErrorAndLeavesNothing() async throws {
             try Fixtures.requireImages()
-            var configuration = configuration()
+            var configuration = try configuration()
             configuration.command = ["/bin/sh", "-c", "echo giving up early; echo on stderr >&2; exit 3"]
-            let launcher = try ContainerLauncher(configuration)
+            let launcher = try ContainerLauncher(configuration, host: .probe())
             let error = await #expect(throws: ContainerError.self) { _ = try await launcher.launch() }
             guard case .exitedEarly(let tail, let log) = error else {
                 Issue.record("expected exitedEarly, got \(String(describing: error))")
@@ -127,10 +127,10 @@ extension RealInstances {
 
         @Test func containerThatNeverPrintsTheLineTimesOut() async throws {
             try Fixtures.requireImages()
-            var configuration = configuration()
+            var configuration = try configuration()
             configuration.command = ["/bin/sleep", "60"]
-            configuration.limits.timeout = .seconds(2)
-            let launcher = try ContainerLauncher(configuration)
+            configuration.limits = try Fixtures.limits(timeoutSeconds: 2)
+            let launcher = try ContainerLauncher(configuration, host: .probe())
             let error = await #expect(throws: ContainerError.self) { _ = try await launcher.launch() }
             #expect(error?.description.hasPrefix("the container printed no readiness line within 2.0 s") == true)
             try await expectNothingLeft()

@@ -16,7 +16,7 @@ extension RealInstances {
                 connectURI: nil, stateDirectory: Fixtures.inProcessState, kernelPath: Fixtures.images.minimalVmlinux,
                 initrdPath: Fixtures.images.initramfs)
             configuration.accelerator = .tcg
-            configuration.limits.timeout = .seconds(90)
+            configuration.limits = try Fixtures.limits(timeoutSeconds: 90)
             let launcher = try await MicroVMLauncher(configuration)
             let (facts, qtree, pid) = try await checkThenStop(try await launcher.launch()) { vm in
                 let facts = try await vm.isolationFacts()
@@ -67,8 +67,8 @@ extension RealInstances {
         @Test func containerInitSyscalls() async throws {
             try Fixtures.requireImages()
             var configuration = ContainerConfiguration(stateDirectory: Fixtures.state, rootfsPath: Fixtures.images.rootfs)
-            configuration.limits.timeout = .seconds(30)
-            let container = try await ContainerLauncher(configuration).launch()
+            configuration.limits = try Fixtures.limits(timeoutSeconds: 30)
+            let container = try await ContainerLauncher(configuration, host: .probe()).launch()
             let (exposure, pid) = try await checkThenStop(container) { container in
                 (try SyscallExposure.read(pid: container.initPID), container.initPID)
             }

@@ -9,11 +9,11 @@ extension RealInstances {
         func configuration(
             uri: String? = nil, kernel: String = Fixtures.images.minimalVmlinux,
             initrd: String = Fixtures.images.initramfs
-        ) -> MicroVMConfiguration {
+        ) throws -> MicroVMConfiguration {
             var configuration = MicroVMConfiguration(
                 connectURI: uri, stateDirectory: Fixtures.inProcessState, kernelPath: kernel, initrdPath: initrd)
             configuration.accelerator = .tcg
-            configuration.limits.timeout = .seconds(90)
+            configuration.limits = try Fixtures.limits(timeoutSeconds: 90)
             return configuration
         }
 
@@ -55,16 +55,16 @@ extension RealInstances {
         }
 
         @Test func embeddedDriverBootsTheMinimalMicroVM() async throws {
-            try await bootAndCheck(configuration(), expectMachine: .microvm)
+            try await bootAndCheck(try configuration(), expectMachine: .microvm)
         }
 
         @Test func embeddedDriverBootsTheBzImageOnAPC() async throws {
-            try await bootAndCheck(configuration(kernel: Fixtures.images.minimalBzImage), expectMachine: .pc)
+            try await bootAndCheck(try configuration(kernel: Fixtures.images.minimalBzImage), expectMachine: .pc)
         }
 
         /// The same boot through libvirtd (scripts/libvirt-daemons.sh starts it).
         @Test func systemDaemonBootsTheMinimalMicroVM() async throws {
-            try await bootAndCheck(configuration(uri: "qemu:///system"), expectMachine: .microvm)
+            try await bootAndCheck(try configuration(uri: "qemu:///system"), expectMachine: .microvm)
         }
 
         /// libvirt runs QEMU as libvirt-qemu (embedded driver and daemon
@@ -75,7 +75,7 @@ extension RealInstances {
             try Fixtures.requireImages()
             let (directory, copies) = try Fixtures.privateCopies(of: [Fixtures.images.minimalVmlinux, Fixtures.images.initramfs])
             defer { try? FileManager.default.removeItem(at: directory) }
-            let configuration = configuration(uri: uri, kernel: copies[0], initrd: copies[1])
+            let configuration = try configuration(uri: uri, kernel: copies[0], initrd: copies[1])
             let launcher = try await MicroVMLauncher(configuration)
             #expect(launcher.configuration.kernelPath.hasPrefix(Fixtures.inProcessState.subdirectory("images") + "/vmlinux-"))
             try await bootAndCheck(configuration, expectMachine: .microvm)
@@ -83,9 +83,9 @@ extension RealInstances {
 
         /// libvirt's console stream instead of mvm's socket, through the daemon.
         @Test func consoleStreamThroughTheDaemon() async throws {
-            var configuration = configuration(uri: "qemu:///system")
+            var configuration = try configuration(uri: "qemu:///system")
             configuration.consoleTransport = .stream
-            configuration.limits.timeout = .seconds(30)
+            configuration.limits = try Fixtures.limits(timeoutSeconds: 30)
             try await bootAndCheck(configuration, expectMachine: .microvm, phases: [.request, .started, .resumed, .firstOutput, .ready])
         }
 
@@ -100,7 +100,7 @@ extension RealInstances {
             // mvm copies nothing to a remote host: the images must already be
             // where its QEMU can read them, as staged here for "that host".
             let staging = ImageStaging(stateDirectory: Fixtures.inProcessState)
-            let launcher = try await MicroVMLauncher(configuration(
+            let launcher = try await MicroVMLauncher(try configuration(
                 uri: uri, kernel: try staging.reachablePath(for: Fixtures.images.minimalVmlinux),
                 initrd: try staging.reachablePath(for: Fixtures.images.initramfs)))
             #expect(launcher.consoleTransport == .stream)
@@ -120,7 +120,7 @@ extension RealInstances {
 
         @Test func missingKernelFailsBeforeAnythingStarts() async throws {
             let error = await #expect(throws: VMMError.self) {
-                _ = try await MicroVMLauncher(configuration(kernel: "/nonexistent/vmlinux"))
+                _ = try await MicroVMLauncher(try configuration(kernel: "/nonexistent/vmlinux"))
             }
             #expect(error?.description == "kernel /nonexistent/vmlinux does not exist; build the images with images/build.sh or pass another --kernel")
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
@@ -132,8 +132,8 @@ extension RealInstances {
             let junk = (0..<65536).map { _ in UInt8.random(in: 0...255, using: &generator) }
             let file = try Fixtures.temporaryFile(named: "corrupt.cpio", contents: junk)
             defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
-            var configuration = configuration(initrd: file.path)
-            configuration.limits.timeout = .seconds(60)
+            var configuration = try configuration(initrd: file.path)
+            configuration.limits = try Fixtures.limits(timeoutSeconds: 60)
             let launcher = try await MicroVMLauncher(configuration)
             let error = await #expect(throws: VMMError.self) { _ = try await launcher.launch() }
             switch error {
@@ -150,10 +150,10 @@ extension RealInstances {
 
         @Test func guestThatNeverPrintsTheLineTimesOutAndLeavesNothing() async throws {
             try Fixtures.requireImages()
-            var configuration = configuration()
+            var configuration = try configuration()
             // busybox's shell as init: the guest boots fine but never says it is ready.
             configuration.extraKernelArguments = ["rdinit=/bin/sh"]
-            configuration.limits.timeout = .seconds(8)
+            configuration.limits = try Fixtures.limits(timeoutSeconds: 8)
             let launcher = try await MicroVMLauncher(configuration)
             let error = await #expect(throws: VMMError.self) { _ = try await launcher.launch() }
             guard case .readinessTimeout(let after, let accelerator, _) = error else {

@@ -14,6 +14,11 @@ import Glibc
 @Suite(.serialized) enum RealInstances {}
 
 enum Fixtures {
+    /// The standard limits with another timeout, checked against this host.
+    static func limits(timeoutSeconds: Double) throws -> InstanceLimits {
+        try InstanceLimits.checked(memoryMiB: 128, vcpus: 1, timeoutSeconds: timeoutSeconds, host: .probe())
+    }
+
     /// Images from images/build.sh; the README's test command builds them.
     static let images = ImageSet.defaultLocation()
 

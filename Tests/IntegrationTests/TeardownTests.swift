@@ -11,18 +11,18 @@ extension RealInstances {
     /// real instances: what each holds while it runs, and that all of it is
     /// gone after the measurement.
     @Suite struct TeardownMeasurements {
-        func vmConfiguration() -> MicroVMConfiguration {
+        func vmConfiguration() throws -> MicroVMConfiguration {
             var configuration = MicroVMConfiguration(
                 stateDirectory: Fixtures.inProcessState, kernelPath: Fixtures.images.minimalVmlinux,
                 initrdPath: Fixtures.images.initramfs)
             configuration.accelerator = .tcg
-            configuration.limits.timeout = .seconds(90)
+            configuration.limits = try Fixtures.limits(timeoutSeconds: 90)
             return configuration
         }
 
-        func containerConfiguration() -> ContainerConfiguration {
+        func containerConfiguration() throws -> ContainerConfiguration {
             var configuration = ContainerConfiguration(stateDirectory: Fixtures.state, rootfsPath: Fixtures.images.rootfs)
-            configuration.limits.timeout = .seconds(30)
+            configuration.limits = try Fixtures.limits(timeoutSeconds: 30)
             return configuration
         }
 
@@ -77,7 +77,7 @@ extension RealInstances {
 
         @Test func microVMReleasesItsProcessCgroupsDomainAndFiles() async throws {
             try Fixtures.requireImages()
-            let launcher = try await MicroVMLauncher(vmConfiguration())
+            let launcher = try await MicroVMLauncher(try vmConfiguration())
             let vm = try await launcher.launch()
             // Nothing may throw between the launch and the measurement, which stops it.
             let pid = vm.qemuPID
@@ -100,7 +100,7 @@ extension RealInstances {
 
         @Test func containerReleasesItsProcessesCgroupsStateAndBundle() async throws {
             try Fixtures.requireImages()
-            let launcher = try ContainerLauncher(containerConfiguration())
+            let launcher = try ContainerLauncher(try containerConfiguration(), host: .probe())
             let container = try await launcher.launch()
             let (probe, _) = try await measure(container, expecting: [.process, .cgroup, .runtimeState, .directory, .file])
             let pids = probe.resources.filter { $0.kind == .process }
@@ -118,12 +118,12 @@ extension RealInstances {
         /// The reference rows: a plain QEMU (mvm's child) and a plain `runc run`.
         @Test func referenceInstancesReleaseTheirProcessesAndFiles() async throws {
             try Fixtures.requireImages()
-            let vmLauncher = try await MicroVMLauncher(vmConfiguration())
+            let vmLauncher = try await MicroVMLauncher(try vmConfiguration())
             let qemu = try await DirectQEMULauncher(matching: vmLauncher).launch()
             _ = try await measure(qemu, expecting: [.process, .file])
             #expect(Fixtures.allQEMUProcesses().isEmpty)
 
-            let runc = try await DirectRuncLauncher(matching: try ContainerLauncher(containerConfiguration())).launch()
+            let runc = try await DirectRuncLauncher(matching: try ContainerLauncher(try containerConfiguration(), host: .probe())).launch()
             let (probe, _) = try await measure(runc, expecting: [.process, .cgroup, .runtimeState, .directory, .file])
             #expect(probe.resources.first?.description.hasPrefix("container runc run pid") == true)
             #expect(probe.resources.filter { $0.kind == .process }.count >= 2)

@@ -1,0 +1,89 @@
+import Compare
+import ContainerShim
+import MVMCore
+import VMM
+
+/// What a side-by-side comparison is asked for, as given: nothing is
+/// checked yet. `ComparisonRequest(checking:)` checks it, once.
+public struct ComparisonSettings: Sendable {
+    /// libvirt URI; nil means the embedded QEMU driver under the state dir.
+    public var connectURI: String?
+    public var stateDirectory: StateDirectory
+    public var images: ImageSet
+    /// The same for the VMs and the containers.
+    public var memoryMiB = InstanceLimits.standard.memoryMiB
+    public var vcpus = InstanceLimits.standard.vcpus
+    public var timeoutSeconds = InstanceLimits.standard.timeout.seconds
+    public var accelerator: AcceleratorRequest = .auto
+    public var runtime: RuntimeSelection = .runc
+    /// The `-direct` reference rows: plain QEMU and plain `runc run`.
+    public var includeReferences = true
+    /// `vm-stock`: Debian's cloud kernel as an ordinary VM.
+    public var includeStockVM = false
+    /// `vm-warm`: micro-VMs created paused ahead of time, resumed on request.
+    public var includeWarmVM = false
+    /// TCG's translation cache of the VMs in MiB; nil: QEMU's default.
+    public var translationCacheMiB: Int? = MicroVMConfiguration.defaultTranslationCacheMiB
+    public var plan = ComparisonPlan()
+    /// What is measured besides (or instead of) boot.
+    public var dimensions = DimensionSettings()
+
+    public init(stateDirectory: StateDirectory, images: ImageSet) {
+        self.stateDirectory = stateDirectory
+        self.images = images
+    }
+}
+
+/// A comparison request checked against the host it runs on: the plan, the
+/// dimensions and the limits (for `concurrency` instances at once). The
+/// host is probed once, here; the job, the launchers and the collectors
+/// trust what this holds and check none of it again.
+public struct ComparisonRequest: Sendable {
+    public let settings: ComparisonSettings
+    /// The host the limits were checked against, for the fingerprint.
+    public let host: HostFacts
+    /// The host's container facilities (cgroups, user namespaces).
+    public let containerHost: ContainerHost
+    public let limits: InstanceLimits
+
+    public var plan: ComparisonPlan { settings.plan }
+    public var dimensions: DimensionSettings { settings.dimensions }
+    public var images: ImageSet { settings.images }
+    public var stateDirectory: StateDirectory { settings.stateDirectory }
+
+    /// Probes this host and checks `settings` against it.
+    public init(checking settings: ComparisonSettings) throws(LimitViolation) {
+        try self.init(checking: settings, host: .probe(), containerHost: .probe())
+    }
+
+    /// Checks `settings` against a host already probed.
+    public init(checking settings: ComparisonSettings, host: HostFacts, containerHost: ContainerHost) throws(LimitViolation) {
+        try settings.plan.check()
+        try settings.dimensions.check()
+        limits = try InstanceLimits.checked(
+            memoryMiB: settings.memoryMiB, vcpus: settings.vcpus, timeoutSeconds: settings.timeoutSeconds, host: host,
+            instancesAtOnce: settings.plan.concurrency)
+        self.settings = settings
+        self.host = host
+        self.containerHost = containerHost
+    }
+
+    /// The micro-VM's configuration, kernel and initrd from the image set.
+    var microVMConfiguration: MicroVMConfiguration {
+        var configuration = MicroVMConfiguration(
+            connectURI: settings.connectURI, stateDirectory: settings.stateDirectory,
+            kernelPath: settings.images.minimalVmlinux, initrdPath: settings.images.initramfs)
+        configuration.limits = limits
+        configuration.accelerator = settings.accelerator
+        configuration.translationCacheMiB = settings.translationCacheMiB
+        return configuration
+    }
+
+    /// The container's configuration: the image set's rootfs.
+    var containerConfiguration: ContainerConfiguration {
+        var configuration = ContainerConfiguration(stateDirectory: settings.stateDirectory, rootfsPath: settings.images.rootfs)
+        configuration.runtime = settings.runtime
+        configuration.limits = limits
+        return configuration
+    }
+}

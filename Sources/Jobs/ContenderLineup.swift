@@ -1,0 +1,87 @@
+import Compare
+import ContainerShim
+import MVMCore
+import VMM
+
+/// What a comparison's report records about the software that ran its
+/// contenders: the accelerator and why, the tools' versions, and the
+/// micro-VM's domain XML.
+public protocol ContenderStack: Sendable {
+    var accelerator: String { get }
+    var acceleratorReason: String { get }
+    /// Versions by tool: "qemu", "libvirt", "runtime".
+    func versions() async -> [String: String]
+    /// The micro-VM's domain XML under a fixed name: its hash is a stack
+    /// fact of nightly runs (a changed XML explains a changed boot).
+    var domainXML: String { get }
+}
+
+/// The contenders a comparison measures and the stack they run on. mvm's
+/// own lineup (`make`) is its micro-VM and container through libvirt and
+/// the OCI runtime; tests inject launchers of their own.
+public struct ContenderLineup: Sendable {
+    public let contenders: [Contender]
+    public let stack: any ContenderStack
+    /// The micro-VM's and the container's launchers, whose configurations
+    /// the dimensions beyond boot start instances of; nil in an injected
+    /// lineup, which measures boot only.
+    let pair: LauncherPair?
+
+    public init(contenders: [Contender], stack: any ContenderStack) {
+        self.contenders = contenders
+        self.stack = stack
+        pair = nil
+    }
+
+    private init(contenders: [Contender], pair: LauncherPair) {
+        self.contenders = contenders
+        stack = pair
+        self.pair = pair
+    }
+
+    /// mvm's lineup for `request`: checks the images and the runtime, picks
+    /// the accelerator and connects to libvirt; starts nothing.
+    public static func make(for request: ComparisonRequest) async throws -> ContenderLineup {
+        let vmConfiguration = request.microVMConfiguration
+        let vm = try await MicroVMLauncher(vmConfiguration)
+        let container = try ContainerLauncher(request.containerConfiguration, host: request.containerHost)
+        let settings = request.settings
+        var contenders = [
+            Contender(name: "vm", role: .microVM, launcher: vm),
+            Contender(name: "container", role: .container, launcher: container),
+        ]
+        if settings.includeReferences {
+            contenders.append(Contender(name: "qemu-direct", role: .microVMReference, launcher: try DirectQEMULauncher(matching: vm)))
+            contenders.append(Contender(name: "runc-direct", role: .containerReference, launcher: DirectRuncLauncher(matching: container)))
+        }
+        if settings.includeWarmVM {
+            contenders.append(Contender(name: "vm-warm", role: .warmMicroVM, launcher: WarmMicroVMLauncher(matching: vm)))
+        }
+        if settings.includeStockVM {
+            var stockConfiguration = vmConfiguration
+            stockConfiguration.kernelPath = request.images.stockKernel
+            contenders.append(Contender(name: "vm-stock", role: .ordinaryVM, launcher: try await MicroVMLauncher(stockConfiguration)))
+        }
+        return ContenderLineup(contenders: contenders, pair: LauncherPair(vm: vm, container: container))
+    }
+}
+
+/// mvm's micro-VM and its container: the stack of mvm's own lineup.
+struct LauncherPair: ContenderStack {
+    let vm: MicroVMLauncher
+    let container: ContainerLauncher
+
+    var accelerator: String { vm.acceleratorChoice.accelerator.rawValue }
+    var acceleratorReason: String { vm.acceleratorChoice.reason }
+
+    func versions() async -> [String: String] {
+        let versions = vm.versions()
+        var toolVersions: [String: String] = [:]
+        toolVersions["qemu"] = versions.hypervisor
+        toolVersions["libvirt"] = versions.libvirt
+        toolVersions["runtime"] = await container.runtimeVersion()
+        return toolVersions
+    }
+
+    var domainXML: String { vm.describeDomain(name: "mvm-fingerprint").xml() }
+}
