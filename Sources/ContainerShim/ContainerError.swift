@@ -39,7 +39,7 @@ public enum ContainerError: Error, CustomStringConvertible {
         case .runtimeUnsupported(let runtime, let reason, let alternative):
             return "\(runtime) cannot run containers on this host: \(reason); \(alternative)"
         case .rootfs(let path, let problem):
-            return "rootfs \(path) \(problem); build the images with images/build.sh or pass another --rootfs"
+            return "rootfs \(path) \(problem); install the images (scripts/install.sh), point MVM_IMAGES at them, or name another rootfs"
         case .invalidConfiguration(let problem):
             return problem
         case .runtimeFailed(let command, let message):

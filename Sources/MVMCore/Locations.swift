@@ -74,13 +74,18 @@ public struct ImageSet: Sendable, Hashable {
     public var manifest: String { directory + "/manifest.json" }
 
     /// `MVM_IMAGES`, else the `images/out` folder of the checkout this
-    /// executable was built in, else ./images/out.
-    public static func defaultLocation(environment: [String: String] = ProcessInfo.processInfo.environment) -> ImageSet {
+    /// executable was built in, else the images installed beside it
+    /// (`<prefix>/share/mvm/images` for `<prefix>/bin/mvm`). Never the
+    /// current directory: mvm works the same from anywhere.
+    public static func defaultLocation(
+        environment: [String: String] = ProcessInfo.processInfo.environment, executable: String = "/proc/self/exe"
+    ) -> ImageSet {
         if let explicit = environment["MVM_IMAGES"], !explicit.isEmpty {
             return ImageSet(directory: explicit)
         }
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var folder = executable.deletingLastPathComponent()
+        let binary = URL(fileURLWithPath: executable).resolvingSymlinksInPath()
+        let installed = binary.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/mvm/images")
+        var folder = binary.deletingLastPathComponent()
         while folder.path != "/" {
             let candidate = folder.appendingPathComponent("images/out")
             if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("manifest.json").path) {
@@ -88,7 +93,7 @@ public struct ImageSet: Sendable, Hashable {
             }
             folder = folder.deletingLastPathComponent()
         }
-        return ImageSet(directory: FileManager.default.currentDirectoryPath + "/images/out")
+        return ImageSet(directory: installed.path)
     }
 
     /// sha256 of each output, from manifest.json (empty when it is missing).

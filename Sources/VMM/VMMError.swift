@@ -34,7 +34,7 @@ public enum VMMError: Error, CustomStringConvertible {
         case .accelerator(let error):
             return error.description
         case .image(let role, let path, let problem):
-            return "\(role) \(path) \(problem); build the images with images/build.sh or pass another --\(role)"
+            return "\(role) \(path) \(problem); install the images (scripts/install.sh), point MVM_IMAGES at them, or name another \(role)"
         case .invalidConfiguration(let problem):
             return problem
         case .readinessTimeout(let after, let accelerator, let tail):

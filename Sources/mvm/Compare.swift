@@ -107,7 +107,8 @@ extension MVM {
                 Contenders: vm (the micro-VM through libvirt), container (the same rootfs and /init through \
                 the OCI runtime), and, unless --no-reference, qemu-direct (the same guest as a plain QEMU \
                 process) and runc-direct (a plain `runc run` of the same bundle); --stock adds vm-stock \
-                (Debian's cloud kernel as an ordinary VM). Runs are interleaved in a shuffled order. \
+                (Debian's cloud kernel as an ordinary VM) and --warm adds vm-warm (micro-VMs from a warm \
+                pool, resumed on request). Runs are interleaved in a shuffled order. \
                 With --record or --baseline the run is kept in, or judged against, the history \
                 (see `mvm nightly`); the exit status is then 0 (ok), 1 (confirmed regression) or 2 (the \
                 job failed).

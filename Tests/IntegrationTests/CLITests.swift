@@ -69,7 +69,7 @@ extension RealInstances {
             let result = try await runMVM(["boot", "--kernel", "/nonexistent/vmlinux"])
             #expect(result.exitCode == 1)
             #expect(result.stdout.isEmpty)
-            #expect(result.stderr == "Error: kernel /nonexistent/vmlinux does not exist; build the images with images/build.sh or pass another --kernel\n")
+            #expect(result.stderr == "Error: kernel /nonexistent/vmlinux does not exist; install the images (scripts/install.sh), point MVM_IMAGES at them, or name another kernel\n")
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
         }
 

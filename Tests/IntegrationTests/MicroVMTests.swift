@@ -122,7 +122,7 @@ extension RealInstances {
             let error = await #expect(throws: VMMError.self) {
                 _ = try await MicroVMLauncher(try configuration(kernel: "/nonexistent/vmlinux"))
             }
-            #expect(error?.description == "kernel /nonexistent/vmlinux does not exist; build the images with images/build.sh or pass another --kernel")
+            #expect(error?.description == "kernel /nonexistent/vmlinux does not exist; install the images (scripts/install.sh), point MVM_IMAGES at them, or name another kernel")
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
         }
 

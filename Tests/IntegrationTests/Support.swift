@@ -132,13 +132,15 @@ struct CommandResult {
 let mvmExecutable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     .deletingLastPathComponent().appendingPathComponent("mvm")
 
-func runMVM(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> CommandResult {
-    let executable = mvmExecutable
+func runMVM(
+    _ arguments: [String], environment extra: [String: String] = [:], executable: URL = mvmExecutable,
+    workingDirectory: String? = nil
+) async throws -> CommandResult {
     var overrides: [Environment.Key: String?] = ["MVM_STATE_DIR": Fixtures.state.path]
     for (key, value) in extra { overrides[Environment.Key(stringLiteral: key)] = value }
     let result = try await run(
         .path(FilePath(executable.path)), arguments: Arguments(arguments),
-        environment: .inherit.updating(overrides),
+        environment: .inherit.updating(overrides), workingDirectory: workingDirectory.map { FilePath($0) },
         output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
     return CommandResult(
         status: result.terminationStatus, stdout: result.standardOutput, stderr: result.standardError)
