@@ -43,8 +43,9 @@ extension SQLiteHistoryError {
                 .readOnly, "\(action) in \(path): this user may not write the file; run mvm as its owner, or pass --history with another file")
         case .SQLITE_NOTADB, .SQLITE_CORRUPT:
             return SQLiteHistoryError(
-                .damaged, "\(path) is not a sound history file (\(reason)); move it aside to start a new history, or pass --history with another file")
-        case .SQLITE_BUSY, .SQLITE_LOCKED:
+                .damaged,
+                "\(path) is not a sound history file (\(reason)); move it aside to start a new history, or pass --history with another file")
+        case .SQLITE_BUSY:
             return SQLiteHistoryError(
                 .busy,
                 "\(action) in \(path): another process held the file's write lock for over \(SQLiteHistoryStore.busyTimeoutSeconds) s; "

@@ -95,6 +95,7 @@ import Testing
         #expect(rendered.map(\.values.count).reduce(0, +) == 250 * 9)
         #expect(rendered.allSatisfy { $0.values.count <= 999 })
         #expect(statements.count == 3)
-        #expect(rendered.first?.sql.hasPrefix("INSERT INTO sample (run_id, contender, run_index, instance, warmup, ok, failure, metric, value) VALUES (?, ?") == true)
+        let columns = "run_id, contender, run_index, instance, warmup, ok, failure, metric, value"
+        #expect(rendered.first?.sql.hasPrefix("INSERT INTO sample (\(columns)) VALUES (?, ?") == true)
     }
 }
