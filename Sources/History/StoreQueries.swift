@@ -41,8 +41,8 @@ package enum StoreQueries {
     }
 
     /// The runs `runs` lists, each with its verdicts counted. The counts
-    /// are subqueries on the verdict table's key, made for the listed runs
-    /// only.
+    /// are subqueries on the verdict table's primary key, which run_id
+    /// leads: an index lookup per run, not a scan.
     package static func runOverviews(hostKey: String?, limit: Int) -> StoreQuery<RunOverview> {
         StoreQuery(
             """

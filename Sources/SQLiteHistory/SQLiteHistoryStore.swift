@@ -11,7 +11,7 @@ import History
 /// Two processes that record at once queue on SQLite's write lock; the busy
 /// timeout makes the second wait instead of failing.
 public final class SQLiteHistoryStore: SQLHistoryStore {
-    let pool: DatabasePool
+    private let pool: DatabasePool
     public let path: String
 
     /// How long a writer waits for another's write lock before giving up.
