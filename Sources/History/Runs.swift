@@ -105,6 +105,14 @@ public struct Annotation: Sendable, Codable, Equatable {
     }
 }
 
+/// A run as `mvm history list` shows it: its header and how many verdicts
+/// were given on it, and how many of those are regressions.
+public struct RunOverview: Sendable, Equatable {
+    public var header: RunHeader
+    public var verdicts: Int
+    public var regressions: Int
+}
+
 /// A host as `mvm history hosts` lists it.
 public struct HostEntry: Sendable, Codable, Equatable {
     public var key: String
@@ -133,26 +141,25 @@ public struct HostEntry: Sendable, Codable, Equatable {
 /// - two processes may record at once; neither loses its run;
 /// - `observations` returns the series' runs in the order they started,
 ///   oldest first, including partial and failed runs (marked in their
-///   headers), so callers decide what counts.
+///   headers), so callers decide what counts;
+/// - runs that started at the same moment are ordered by their ids, byte by
+///   byte, as if the id were the finer part of the time: newest-first lists
+///   put the greater id first, oldest-first lists the smaller, so that every
+///   store lists a history the same way.
 public protocol HistoryStore: Sendable {
     func record(_ run: RecordedRun) async throws
     func run(id: String) async throws -> RecordedRun?
     /// Headers of runs, newest first; `hostKey` nil means every host.
     func runs(hostKey: String?, limit: Int) async throws -> [RunHeader]
+    /// The runs `runs(hostKey:limit:)` lists, in its order, each with its
+    /// verdicts counted: one query, however many runs.
+    func runOverviews(hostKey: String?, limit: Int) async throws -> [RunOverview]
     func observations(of series: SeriesKey) async throws -> [SeriesObservation]
     func annotate(_ annotation: Annotation) async throws
+    /// The host's annotations, oldest first; those made at the same moment
+    /// in the order they were made.
     func annotations(hostKey: String) async throws -> [Annotation]
+    /// Every host with a recorded run, the one that ran last first; hosts
+    /// whose last runs started at the same moment in the order of their keys.
     func hosts() async throws -> [HostEntry]
-}
-
-extension InstanceSample {
-    /// The sample as a store's `sample` table keeps it: one (metric, value)
-    /// row per phase, memory reading and all-ready time; one row of nils
-    /// for a sample with none (a failed run keeps its failure).
-    package var storedRows: [(metric: String?, value: Double?)] {
-        var rows: [(metric: String?, value: Double?)] = phases.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        rows += footprint.sorted { $0.key < $1.key }.map { ($0.key, Double($0.value)) }
-        if let allReadySeconds { rows.append(("all-ready", allReadySeconds)) }
-        return rows.isEmpty ? [(nil, nil)] : rows
-    }
 }

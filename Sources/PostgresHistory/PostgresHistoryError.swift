@@ -1,4 +1,5 @@
 import Foundation
+import History
 import PostgresNIO
 
 /// A PostgreSQL history that could not be reached, logged into, migrated,
@@ -6,28 +7,24 @@ import PostgresNIO
 /// redacted URL, and never holds the password: postgres-nio's own errors
 /// describe themselves generically, so the server's message is taken from
 /// them here.
-public struct PostgresHistoryError: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable, Equatable {
-        case badURL
-        /// No connection: refused, timed out, no such host.
-        case unreachable
-        /// The server refused the user: wrong password, no such role, or
-        /// pg_hba.conf said no.
-        case authentication
-        /// The database was migrated by a newer mvm.
-        case newerSchema(found: Int, known: Int)
-        /// A statement failed (a duplicate run, a lost connection).
-        case query
-    }
+public typealias PostgresHistoryError = HistoryStoreError<PostgresHistoryErrorKind>
 
-    public var kind: Kind
-    public var description: String
+/// Which way a PostgreSQL history failed.
+public enum PostgresHistoryErrorKind: Sendable, Equatable {
+    /// Not a postgresql:// URL mvm can use, or a bad schema name.
+    case badURL
+    /// No connection: refused, timed out, no such host.
+    case unreachable
+    /// The server refused the user: wrong password, no such role, or
+    /// pg_hba.conf said no.
+    case authentication
+    /// The database was migrated by a newer mvm.
+    case newerSchema(found: Int, known: Int)
+    /// A statement failed (a duplicate run, a lost connection).
+    case query
+}
 
-    init(_ kind: Kind, _ description: String) {
-        self.kind = kind
-        self.description = description
-    }
-
+extension PostgresHistoryError {
     /// What went wrong while connecting to `url`, as one line.
     static func connecting(to url: PostgresURL, _ error: any Error) -> PostgresHistoryError {
         if let psql = error as? PSQLError {

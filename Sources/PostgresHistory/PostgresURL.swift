@@ -1,4 +1,5 @@
 import Foundation
+import History
 
 /// Where a PostgreSQL history lives, parsed from
 /// `postgresql://user[:password]@host[:port]/database[?sslmode=…]` (or

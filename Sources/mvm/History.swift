@@ -4,7 +4,6 @@ import Foundation
 import History
 import Jobs
 import MVMCore
-import SQLiteHistory
 
 /// Which store the `mvm history` commands read.
 struct StoreOptions: ParsableArguments {
@@ -56,28 +55,13 @@ extension MVM.HistoryCommand {
         var limit = 30
 
         func run() async throws {
-            let store = try await store.open()
             let hostKey = allHosts ? nil : HostIdentity(host: HostFacts.probe()).key
-            let runs = try await store.runs(hostKey: hostKey, limit: max(limit, 1))
-            guard !runs.isEmpty else {
+            let listing = try await HistoryListing(store: try await store.open(), hostKey: hostKey, limit: max(limit, 1))
+            guard !listing.runs.isEmpty else {
                 print(allHosts ? "no runs recorded" : "no runs recorded on this host (--all-hosts lists the others)")
                 return
             }
-            var rows: [[String]] = [["run", "started", "label", "plan", "state", "verdicts"]]
-            for header in runs {
-                let recorded = try await store.run(id: header.id)
-                let regressions = recorded?.verdicts.filter(\.isRegression).count ?? 0
-                var state: [String] = []
-                if header.partial { state.append("partial") }
-                if header.failed { state.append("failed") }
-                if header.underLoad { state.append("under load") }
-                rows.append([
-                    header.id, header.startedAt.formatted(.iso8601), header.label ?? "-", header.planKey,
-                    state.isEmpty ? "good" : state.joined(separator: ", "),
-                    recorded.map { $0.verdicts.isEmpty ? "-" : regressions > 0 ? "\(regressions) regression(s)" : "ok" } ?? "-",
-                ])
-            }
-            print(alignColumns(rows).joined(separator: "\n"))
+            print(alignColumns(listing.rows).joined(separator: "\n"))
         }
     }
 

@@ -178,9 +178,11 @@ extension RealInstances {
             #expect(Fixtures.allQEMUProcesses().isEmpty)
         }
 
-        /// SIGKILL while the run's transaction is open (the test-only hold
-        /// keeps it open): the store still opens, sound, with every earlier
-        /// run and none of the killed one.
+        /// SIGKILL while the run's transaction is open, all its rows written
+        /// but not committed (a debug build of mvm holds it there when
+        /// MVM_TEST_HOLD_RECORD_SECONDS is set; the tests run one): the store
+        /// still opens, sound, with every earlier run and none of the killed
+        /// one.
         func killedRecordingLeavesTheStoreIntact(store: SQLiteHistoryStore, runsBefore: Int) async throws {
             let stderrPath = directory.appendingPathComponent("killed.stderr")
             _ = FileManager.default.createFile(atPath: stderrPath.path, contents: nil)
