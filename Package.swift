@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Compare", targets: ["Compare"]),
         .library(name: "Jobs", targets: ["Jobs"]),
         .library(name: "History", targets: ["History"]),
+        .library(name: "MVMTesting", targets: ["MVMTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -120,11 +121,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Fakes for tests of what runs on top of instances and stores: a
+        // launcher of in-memory instances, a store that fails on demand.
+        .target(
+            name: "MVMTesting",
+            dependencies: ["MVMCore", "Compare", "History", "Jobs"],
+            swiftSettings: strictSettings
+        ),
         // The command line: parses arguments, calls the modules, prints.
         .executableTarget(
             name: "mvm",
             dependencies: [
-                "VMM", "ContainerShim", "Compare", "Jobs", "MVMCore", "History", "SQLiteHistory",
+                "VMM", "ContainerShim", "Compare", "Jobs", "MVMCore", "History",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -156,6 +164,11 @@ let package = Package(
         .testTarget(
             name: "HistoryTests",
             dependencies: ["History", "SQLiteHistory", "PostgresHistory", "Compare", "MVMCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "JobsTests",
+            dependencies: ["Jobs", "MVMTesting", "History", "SQLiteHistory", "Compare", "ContainerShim", "MVMCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -16,19 +16,24 @@ public struct NightlyJob: Sendable {
     /// Why the runs go to the local file instead of the fleet's database.
     private let fallback: String?
 
-    /// Opens the store and checks the baseline, then makes mvm's own
-    /// comparison job, or takes `comparison` (contenders of the caller's).
-    public init(_ request: NightlyRequest, comparison: ComparisonJob? = nil) async throws {
+    /// Opens the request's store (or takes `store`, already open) and
+    /// checks the baseline, then makes mvm's own comparison job (or takes
+    /// `comparison`, with contenders of the caller's).
+    public init(_ request: NightlyRequest, comparison: ComparisonJob? = nil, store opened: (any HistoryStore)? = nil) async throws {
         let store: any HistoryStore
         var fallback: String?
-        do {
-            store = try await request.history.open()
-        } catch {
-            // A fleet database that is down, refuses mvm or is newer: measure
-            // anyway and keep the run here; the job still fails (status 2).
-            guard case .server = request.history, request.fallbackHistoryPath != request.history.description else { throw error }
-            store = try SQLiteHistoryStore.open(path: request.fallbackHistoryPath)
-            fallback = "\(error); this run is kept in \(request.fallbackHistoryPath) (`mvm history merge` uploads it)"
+        if let opened {
+            store = opened
+        } else {
+            do {
+                store = try await request.history.open()
+            } catch {
+                // A fleet database that is down, refuses mvm or is newer: measure
+                // anyway and keep the run here; the job still fails (status 2).
+                guard case .server = request.history, request.fallbackHistoryPath != request.history.description else { throw error }
+                store = try SQLiteHistoryStore.open(path: request.fallbackHistoryPath)
+                fallback = "\(error); this run is kept in \(request.fallbackHistoryPath) (`mvm history merge` uploads it)"
+            }
         }
         let host = HostIdentity(host: request.comparison.host)
         // An explicit baseline that does not exist is a mistake to report
@@ -117,19 +122,22 @@ public struct NightlyJob: Sendable {
     public func run(observer: MeasurementObserver = MeasurementObserver()) async -> NightlyOutcome {
         let startedAt = Date()
         let start = HostSnapshot.take()
-        var failures: [String] = fallback.map { [$0] } ?? []
+        // What refuses to measure at all. A fleet database that could not
+        // be opened does not: the run is measured and kept in the local file.
+        var refusals: [String] = []
         if request.preflight, !start.intruders.isEmpty {
-            failures.append("other measurement processes were running: " + start.intruders.joined(separator: ", "))
+            refusals.append("other measurement processes were running: " + start.intruders.joined(separator: ", "))
         }
         if let limit = request.requireQuietLoad, start.loadAverage > limit {
-            failures.append(String(format: "the host is busy: load %.2f is above --require-quiet %.2f", start.loadAverage, limit))
+            refusals.append(String(format: "the host is busy: load %.2f is above the quiet limit of %.2f", start.loadAverage, limit))
         }
         let report: ComparisonReport
-        if failures.isEmpty {
+        if refusals.isEmpty {
             report = await comparison.run(observer: observer)
         } else {
             report = await comparison.emptyReport(startedAt: startedAt)
         }
+        var failures = (fallback.map { [$0] } ?? []) + refusals
         for contender in report.summary.contenders where contender.failed > 0 {
             let reasons = contender.failures.sorted { $0.value > $1.value }.map { "\($0.key) (×\($0.value))" }.joined(separator: "; ")
             failures.append("\(contender.name): \(contender.failed) of \(contender.instances) runs failed: \(reasons)")

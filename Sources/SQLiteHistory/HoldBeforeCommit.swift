@@ -17,9 +17,9 @@ final class HoldBeforeCommit: TransactionObserver {
         self.seconds = seconds
     }
 
-    static func install(on pool: DatabasePool, environment: [String: String]) {
+    static func install(on database: any DatabaseWriter, environment: [String: String]) {
         guard let seconds = environment["MVM_TEST_HOLD_RECORD_SECONDS"].flatMap(Double.init) else { return }
-        pool.add(transactionObserver: HoldBeforeCommit(seconds: seconds), extent: .databaseLifetime)
+        database.add(transactionObserver: HoldBeforeCommit(seconds: seconds), extent: .databaseLifetime)
     }
 
     func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool {

@@ -11,7 +11,9 @@ import History
 /// Two processes that record at once queue on SQLite's write lock; the busy
 /// timeout makes the second wait instead of failing.
 public final class SQLiteHistoryStore: SQLHistoryStore {
-    private let pool: DatabasePool
+    /// A pool on a file (WAL: readers never wait for the writer); a queue
+    /// for a database in memory.
+    private let database: any DatabaseWriter
     public let path: String
 
     /// How long a writer waits for another's write lock before giving up.
@@ -31,20 +33,47 @@ public final class SQLiteHistoryStore: SQLHistoryStore {
         } catch {
             throw SQLiteHistoryError.cannotOpen(path, "cannot make its directory: \(SQLiteHistoryError.fileReason(error))")
         }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(TimeInterval(Self.busyTimeoutSeconds))
-        configuration.label = "mvm-history"
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            let migrator = Self.migrator
-            try migrator.migrate(pool)
-            let unknown = try pool.read { db in try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted() }
-            if !unknown.isEmpty { throw SQLiteHistoryError.newerSchema(path, unknownMigrations: unknown) }
+            database = try DatabasePool(path: path, configuration: Self.configuration)
+            try Self.migrate(database, path: path)
         } catch {
             throw SQLiteHistoryError.failed("opening the history", at: path, error)
         }
         // The store holds host names and machine ids: readable by its owner only.
         chmod(path, 0o600)
+    }
+
+    /// A history that lives in memory and goes with the store: what tests
+    /// and simulations record into, with the same schema, SQL and decoding
+    /// as a file.
+    public static func inMemory() throws(SQLiteHistoryError) -> SQLiteHistoryStore {
+        try SQLiteHistoryStore(inMemory: ())
+    }
+
+    private init(inMemory: ()) throws(SQLiteHistoryError) {
+        path = ":memory:"
+        do {
+            database = try DatabaseQueue(configuration: Self.configuration)
+            try Self.migrate(database, path: path)
+        } catch {
+            throw SQLiteHistoryError.failed("opening the history", at: path, error)
+        }
+    }
+
+    private static var configuration: Configuration {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(TimeInterval(busyTimeoutSeconds))
+        configuration.label = "mvm-history"
+        return configuration
+    }
+
+    /// Brings the schema up to this mvm's; refuses a file a newer mvm
+    /// migrated further.
+    private static func migrate(_ database: any DatabaseWriter, path: String) throws {
+        let migrator = migrator
+        try migrator.migrate(database)
+        let unknown = try database.read { db in try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted() }
+        if !unknown.isEmpty { throw SQLiteHistoryError.newerSchema(path, unknownMigrations: unknown) }
     }
 
     /// Opens the history file at `path` as mvm's commands do.
@@ -56,7 +85,7 @@ public final class SQLiteHistoryStore: SQLHistoryStore {
     public static func open(path: String) throws(SQLiteHistoryError) -> SQLiteHistoryStore {
         let store = try SQLiteHistoryStore(path: path)
         #if DEBUG
-        HoldBeforeCommit.install(on: store.pool, environment: ProcessInfo.processInfo.environment)
+        HoldBeforeCommit.install(on: store.database, environment: ProcessInfo.processInfo.environment)
         #endif
         return store
     }
@@ -75,7 +104,7 @@ public final class SQLiteHistoryStore: SQLHistoryStore {
 
     package func execute(_ statements: [StoreStatement]) async throws {
         let rendered = statements.map { $0.rendered(for: .sqlite) }
-        try await pool.write { db in
+        try await database.write { db in
             for (sql, values) in rendered {
                 try db.execute(sql: sql, arguments: StatementArguments(values.map(\.databaseValue)))
             }
@@ -84,7 +113,7 @@ public final class SQLiteHistoryStore: SQLHistoryStore {
 
     package func fetch<Result: Sendable>(_ query: StoreQuery<Result>) async throws -> [Result] {
         let (sql, values) = query.statement.rendered(for: .sqlite)
-        return try await pool.read { db in
+        return try await database.read { db in
             let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(values.map(\.databaseValue)))
             return try Array(rows.map { row in try query.decode(StoredRow(try Self.storedValues(row, as: query.columns))) })
         }

@@ -7,18 +7,11 @@ import MVMCore
 
 /// Which store the `mvm history` commands read.
 struct StoreOptions: ParsableArguments {
-    @Option(
-        name: .customLong("history"),
-        help: ArgumentHelp(
-            "The history: a file or postgresql://user@host/db (default: $MVM_HISTORY, else <state-dir>/history.sqlite).",
-            valueName: "file|url"))
-    var historyPath: String?
-
-    @Option(name: .customLong("state-dir"), help: ArgumentHelp("mvm's state directory (default: $MVM_STATE_DIR, /var/lib/mvm for root).", valueName: "dir"))
-    var stateDirectory: String?
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var history: HistoryLocationOption
 
     var location: HistoryLocation {
-        HistoryLocation.resolve(historyPath, state: stateDirectory.map(StateDirectory.init(path:)) ?? .defaultLocation())
+        HistoryLocation.resolve(history.path, state: common.state)
     }
 
     func open() async throws -> any HistoryStore {

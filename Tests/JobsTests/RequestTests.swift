@@ -1,0 +1,82 @@
+import Compare
+import ContainerShim
+import Foundation
+import History
+import Jobs
+import MVMCore
+import MVMTesting
+import Testing
+
+@Suite struct ComparisonRequestTests {
+    let containerHost = ContainerHost(cgroups: .hybrid, swapAccounting: false, userNamespacesAllowed: true)
+
+    func settings(_ change: (inout ComparisonSettings) -> Void = { _ in }) -> ComparisonSettings {
+        var settings = ComparisonSettings(stateDirectory: StateDirectory(path: "/state"), images: ImageSet(directory: "/images"))
+        change(&settings)
+        return settings
+    }
+
+    func violation(_ change: (inout ComparisonSettings) -> Void) -> LimitViolation? {
+        do {
+            _ = try ComparisonRequest(checking: settings(change), host: .fake, containerHost: containerHost)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func aRequestKeepsTheHostItWasCheckedAgainst() throws {
+        let request = try ComparisonRequest(checking: settings(), host: .fake, containerHost: containerHost)
+        #expect(request.host == .fake)
+        #expect(request.limits == .standard)
+        #expect(request.containerHost == containerHost)
+    }
+
+    @Test func limitsAreCheckedForEveryInstanceOfARunAtOnce() {
+        let error = violation {
+            $0.memoryMiB = 2048
+            $0.plan.concurrency = 3
+        }
+        #expect(error?.given.map(\.setting) == [.memory, .concurrency])
+        #expect(error?.description == "memory 2048 times concurrency 3 is more than this host's memory (4096 MiB): ask for at most 1365 MiB")
+    }
+
+    @Test func thePlanAndTheDimensionsAreCheckedInTheSamePlace() {
+        #expect(violation { $0.plan.runs = 0 }?.given.first?.setting == .runs)
+        #expect(violation { $0.dimensions.sweep = [4, 2] }?.given.first?.setting == .sweep)
+        #expect(violation { $0.timeoutSeconds = -1 }?.given.first?.setting == .timeout)
+        #expect(violation { $0.vcpus = 3 }?.description == "vcpus 3 is more than this host's 2 CPUs: use 1 to 2")
+    }
+}
+
+@Suite struct NightlyRequestTests {
+    let state = StateDirectory(path: "/var/lib/mvm-test")
+
+    func comparison() throws -> ComparisonRequest {
+        try ComparisonRequest(
+            checking: ComparisonSettings(stateDirectory: state, images: ImageSet(directory: "/images")), host: .fake,
+            containerHost: ContainerHost(cgroups: .hybrid, swapAccounting: false, userNamespacesAllowed: true))
+    }
+
+    @Test func aNightlyJobRecordsJudgesAndReportsByDefault() throws {
+        let request = NightlyRequest(comparison: try comparison(), history: HistorySettings(), nightly: true, environment: [:])
+        #expect(request.record && request.preflight)
+        #expect(request.baseline == .automatic)
+        #expect(request.history == .file("/var/lib/mvm-test/history.sqlite"))
+        #expect(request.reportPath == "/var/lib/mvm-test/nightly/report.html")
+        #expect(request.prometheusPath == "/var/lib/mvm-test/nightly/mvm.prom")
+    }
+
+    @Test func aComparisonDoesOnlyWhatItIsAskedFor() throws {
+        var history = HistorySettings()
+        history.baseline = "before-upgrade"
+        let request = NightlyRequest(
+            comparison: try comparison(), history: history, nightly: false, environment: ["MVM_HISTORY": "postgresql://mvm@db/mvm"])
+        #expect(!request.record && !request.preflight)
+        #expect(request.baseline == .label("before-upgrade"))
+        #expect(request.history == .server("postgresql://mvm@db/mvm"))
+        #expect(request.reportPath == nil && request.prometheusPath == nil)
+        // Whatever the history, a run that cannot reach it is kept here.
+        #expect(request.fallbackHistoryPath == "/var/lib/mvm-test/history.sqlite")
+    }
+}
