@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Compare", targets: ["Compare"]),
         .library(name: "Jobs", targets: ["Jobs"]),
         .library(name: "History", targets: ["History"]),
+        .library(name: "Reports", targets: ["Reports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -74,14 +75,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Nightly history: host and plan identity, series, the store protocol,
-        // regression verdicts, and the HTML report and Prometheus textfile.
-        // Pure: no database engine, no hypervisor.
+        // regression verdicts. Pure: no database engine, no hypervisor.
         .target(
             name: "History",
             dependencies: [
                 "Compare", "MVMCore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // What a reader sees: HTML pages with SVG charts, the Prometheus textfile, the terminal's verdict table.
+        .target(
+            name: "Reports",
+            dependencies: ["History", "Compare", "MVMCore"],
             swiftSettings: strictSettings
         ),
         // The embedded history store: one SQLite file through GRDB.
@@ -121,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "mvm",
             dependencies: [
-                "VMM", "ContainerShim", "Compare", "Jobs", "MVMCore", "History", "SQLiteHistory",
+                "VMM", "ContainerShim", "Compare", "Jobs", "MVMCore", "History", "Reports", "SQLiteHistory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -153,6 +159,13 @@ let package = Package(
         .testTarget(
             name: "HistoryTests",
             dependencies: ["History", "SQLiteHistory", "PostgresHistory", "Compare", "MVMCore"],
+            swiftSettings: strictSettings
+        ),
+        // HistoryTests for its synthetic runs and fleet (VerdictFixtures,
+        // FleetFixtures): the renderers draw the same histories the model is tested on.
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "History", "HistoryTests", "SQLiteHistory", "Compare", "MVMCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(

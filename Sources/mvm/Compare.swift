@@ -5,6 +5,7 @@ import Foundation
 import History
 import Jobs
 import MVMCore
+import Reports
 import VMM
 
 /// What `mvm compare` and `mvm nightly` measure, and where plain results go.

@@ -4,6 +4,7 @@ import Foundation
 import History
 import Jobs
 import MVMCore
+import Reports
 
 /// Where runs are kept and what they are judged against: shared by
 /// `mvm compare` and `mvm nightly`.

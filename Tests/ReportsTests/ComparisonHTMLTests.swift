@@ -4,6 +4,7 @@ import MVMCore
 import Testing
 
 @testable import History
+@testable import Reports
 
 /// `mvm compare --report` without a history: one page, a section per
 /// dimension, failures named at the top, every outside text escaped.

@@ -1,4 +1,5 @@
 import Foundation
+import History
 
 /// The fleet report as one self-contained HTML file: every host of the
 /// history side by side (one row per host and plan, from its newest good

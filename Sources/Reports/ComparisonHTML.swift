@@ -1,5 +1,6 @@
 import Compare
 import Foundation
+import History
 import MVMCore
 
 /// `mvm compare --report FILE` without a history: the comparison as one

@@ -1,4 +1,5 @@
 import Compare
+import History
 import MVMCore
 
 /// Where a contender's start-up time goes: the time from one phase's median

@@ -1,5 +1,6 @@
 import Compare
 import Foundation
+import History
 import MVMCore
 
 /// One scale and suffix for a whole axis or column, so that neighbouring
@@ -137,7 +138,7 @@ extension NightlyOutcome {
 
 extension Decision {
     /// The order every table lists decisions in: what needs action first.
-    public var urgency: Int {
+    var urgency: Int {
         switch self {
         case .regression: 0
         case .unexplainedStep: 1

@@ -1,4 +1,5 @@
 import Foundation
+import History
 import MVMCore
 
 /// Draws "did this series move?": run medians in run order with their 95 %

@@ -1,5 +1,6 @@
 import Compare
 import Foundation
+import History
 import MVMCore
 
 /// Draws "where do the new samples sit against the baseline's?": every raw

@@ -1,5 +1,6 @@
 import Foundation
 @testable import History
+@testable import Reports
 import Testing
 
 #if canImport(FoundationXML)

@@ -1,4 +1,5 @@
 import Foundation
+import History
 import MVMCore
 
 /// Hosts ranked by one figure: one horizontal bar each, smallest (best)
