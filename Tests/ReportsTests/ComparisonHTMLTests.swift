@@ -50,3 +50,46 @@ struct ComparisonHTMLTests {
         #expect(!html.contains("<script"))
     }
 }
+
+extension ComparisonHTMLTests {
+    /// Workload, scaling and host sides with every figure present: the page a
+    /// successful `mvm compare --dimensions workload,scaling --report` writes.
+    static func measuredDimensions() -> DimensionResults {
+        let sides = ["vm", "container", WorkloadResult.hostSide]
+        var workloadSamples: [WorkloadSample] = []
+        for side in sides {
+            let cpu = side == "vm" ? 2.1 : side == "container" ? 1.2 : 1.0
+            let memory = side == "vm" ? 1.6 : 1.1
+            for run in 0..<3 {
+                let wobble = Double(run) * 0.05
+                workloadSamples.append(
+                    WorkloadSample(side: side, run: run, warmup: false, seconds: ["cpu": cpu + wobble, "memory": memory + wobble], failure: nil))
+            }
+        }
+        let workload = WorkloadResult(
+            workloads: ["cpu", "memory"], descriptions: ["cpu": "hashing", "memory": "touching pages"], sides: sides, runs: 3,
+            samples: workloadSamples, caveats: [])
+        var scalingSamples: [ScalingSample] = []
+        for side in ["vm", "container"] {
+            let ready = side == "vm" ? 0.9 : 0.2
+            let pss: UInt64 = side == "vm" ? 70 << 20 : 4 << 20
+            for level in [1, 2, 4, 8] {
+                for run in 0..<2 {
+                    scalingSamples.append(ScalingSample(
+                        side: side, level: level, run: run, allReadySeconds: ready * Double(level).squareRoot() + Double(run) * 0.02,
+                        totalPSSBytes: pss * UInt64(level), started: level, failures: []))
+                }
+            }
+        }
+        let scaling = ScalingResult(
+            sides: ["vm", "container"], sweep: [1, 2, 4, 8], runsPerLevel: 2, memoryCapBytes: nil, samples: scalingSamples, stopped: [:])
+        return DimensionResults(workload: workload, scaling: scaling)
+    }
+
+    /// Writes that page where MVM_COMPARISON_PREVIEW says, to look at it in
+    /// a browser; does nothing otherwise.
+    @Test func writesAPreviewWhenAsked() throws {
+        guard let path = ProcessInfo.processInfo.environment["MVM_COMPARISON_PREVIEW"], !path.isEmpty else { return }
+        try renderComparisonHTML(Self.report(dimensions: Self.measuredDimensions())).write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}
