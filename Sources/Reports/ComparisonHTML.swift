@@ -142,10 +142,7 @@ private struct IntervalBarChart {
         let scale = LinearScale(covering: 0, high, range: (labelWidth, plotRight), includeZero: true)
         var svg = SVGCanvas(width: width, height: height, title: title)
         let axisY = top + Double(rows.count) * rowHeight + 4
-        for tick in scale.ticks {
-            svg.line(scale(tick), top, scale(tick), axisY, stroke: Palette.grid)
-            svg.text(format(tick), x: scale(tick), y: axisY + 16, anchor: .middle, size: 11, fill: Palette.muted)
-        }
+        svg.ticks(of: scale, .horizontal, axis: axisY, grid: (top, axisY), label: format)
         for (index, row) in rows.enumerated() {
             let y = top + Double(index) * rowHeight
             svg.text(row.label, x: labelWidth - 8, y: y + 17, anchor: .end, size: 12)
@@ -213,11 +210,8 @@ private func levelChart(title: String, result: ScalingResult, unit: MetricUnit, 
     let displayScale = LinearScale(covering: 0, display.scaled(high), range: (bottom, top), includeZero: true)
     let scale = { (value: Double) in displayScale(display.scaled(value)) }
     var svg = SVGCanvas(width: width, height: height, title: title)
-    for tick in displayScale.ticks {
-        svg.line(left, displayScale(tick), right, displayScale(tick), stroke: Palette.grid)
-        svg.text(
-            formatDecimal(tick, places: displayScale.tickDecimals) + "\u{A0}" + display.suffix, x: left - 6, y: displayScale(tick) + 4,
-            anchor: .end, size: 11, fill: Palette.muted)
+    svg.ticks(of: displayScale, .vertical, axis: left, grid: (left, right)) { tick in
+        formatDecimal(tick, places: displayScale.tickDecimals) + "\u{A0}" + display.suffix
     }
     for level in levels {
         svg.text("\(level)", x: x(level), y: bottom + 16, anchor: .middle, size: 11, fill: Palette.muted)

@@ -16,13 +16,16 @@ struct TrendChart {
     static let height = 300.0
     private let left = 66.0, right = 14.0, bottom = 46.0
     private let labelSize = 11.0
-    private static let maximumLabelLevels = 3
 
     func render() -> String {
         let points = trend.points
         let unit = DisplayUnit.fitting(points.flatMap { [$0.low, $0.high, $0.median] }, unit: trend.series.unit)
-        let markers = stackLabels()
-        let top = 18 + Double(markers.filter { !$0.text.isEmpty }.map(\.level).max().map { $0 + 1 } ?? 0) * (labelSize + 3)
+        let slot = (Self.width - right - left) / Double(max(points.count, 1))
+        let changes = trend.stackChanges.compactMap { marker in
+            points.firstIndex { $0.runID == marker.runID }.map { (index: $0, changes: marker.changes) }
+        }
+        let labels = StackChangeLabels(changes, left: left, right: Self.width - right, slot: slot, size: labelSize)
+        let top = 18 + Double(labels.rowsUsed) * labels.rowHeight
         var canvas = SVGCanvas(
             width: Self.width, height: Self.height, title: "\(trend.series.name): run medians over \(points.count) runs")
         guard !points.isEmpty else {
@@ -39,7 +42,6 @@ struct TrendChart {
         let plotTop = y(y.domainHigh), plotBottom = y(y.domainLow)
         let clipped = { (raw: Double) in min(max(y(unit.scaled(raw)), plotTop), plotBottom) }
         let plotRight = Self.width - right
-        let slot = (plotRight - left) / Double(points.count)
         let x = { (index: Int) in left + (Double(index) + 0.5) * slot }
         let value = { (raw: Double) in y(unit.scaled(raw)) }
 
@@ -52,19 +54,7 @@ struct TrendChart {
                 opacity: 0.18, tooltip: "baseline \(unit.format(band.median)), noise floor \(unit.format(band.low))–\(unit.format(band.high))")
             canvas.line(from, value(band.median), plotRight, value(band.median), stroke: Palette.band, width: 1.5, dash: "6 3")
         }
-        for marker in markers {
-            let lineX = x(marker.index) - slot / 2
-            // Row 0 sits just above the plot, higher rows further up; the
-            // line reaches up beside its own label, so each label reads as
-            // belonging to its line even when labels are stacked.
-            let labelY = top - 8 - Double(marker.level) * (labelSize + 3)
-            let lineTop = marker.text.isEmpty ? top - 4 : labelY - labelSize + 2
-            canvas.line(lineX, lineTop, lineX, Self.height - bottom, stroke: Palette.muted, width: 1.2, dash: "4 3", tooltip: marker.full)
-            guard !marker.text.isEmpty else { continue }
-            canvas.text(
-                marker.text, x: marker.anchorEnd ? lineX - 3 : lineX + 3, y: labelY, anchor: marker.anchorEnd ? .end : .start,
-                size: labelSize, fill: Palette.ink, tooltip: marker.full)
-        }
+        labels.draw(on: &canvas, plotTop: top, plotBottom: Self.height - bottom)
         let changeIDs = Set(trend.changePointRunIDs)
         for (index, point) in points.enumerated() {
             let px = x(index)
@@ -90,87 +80,16 @@ struct TrendChart {
                     [(px - 5, base), (px + 5, base), (px, base - 8)], fill: Palette.purple, tooltip: "change point: a new segment starts here")
             }
         }
-        drawXAxis(&canvas, points: points, x: x, slot: slot)
+        canvas.runAxis(
+            starts: points.map(\.startedAt), y: Self.height - bottom, left: left, right: plotRight,
+            newestLabel: points.last?.isNew == true ? "new" : nil)
         return canvas.render()
     }
 
     private func drawYAxis(_ canvas: inout SVGCanvas, y: LinearScale, unit: DisplayUnit, top: Double) {
-        for tick in y.ticks {
-            canvas.line(left, y(tick), Self.width - right, y(tick), stroke: Palette.grid)
-            canvas.text(formatDecimal(tick, places: y.tickDecimals), x: left - 6, y: y(tick) + 4, anchor: .end, size: labelSize, fill: Palette.muted)
-        }
+        canvas.ticks(of: y, .vertical, axis: left, grid: (left, Self.width - right))
         canvas.line(left, top - 4, left, Self.height - bottom, stroke: Palette.muted)
         let title = "\(trend.series.metric) (\(unit.suffix == "×" ? "ratio, ×" : unit.suffix))"
         canvas.text(title, x: 14, y: (top + Self.height - bottom) / 2, anchor: .middle, size: labelSize + 1, rotate: true)
-    }
-
-    /// Dates under the runs, thinned so that labels stay 44 px apart; the
-    /// new run is always labelled.
-    private func drawXAxis(_ canvas: inout SVGCanvas, points: [TrendPoint], x: (Int) -> Double, slot: Double) {
-        let axisY = Self.height - bottom
-        canvas.line(left, axisY, Self.width - right, axisY, stroke: Palette.muted)
-        let last = points.count - 1
-        // Several runs a day (a CI job, a test) tell apart only by the time,
-        // a wider label that needs more room.
-        let days = Set(points.map { formatShortDate($0.startedAt) })
-        let label = days.count < points.count ? formatShortTime : formatShortDate
-        let stride = max(1, Int(((days.count < points.count ? 76 : 44) / slot).rounded(.up)))
-        for index in points.indices {
-            let isLast = index == last
-            guard isLast || (index % stride == 0 && last - index >= stride) else { continue }
-            canvas.line(x(index), axisY, x(index), axisY + 4, stroke: Palette.muted)
-            canvas.text(
-                isLast && points[index].isNew ? "new" : label(points[index].startedAt), x: x(index), y: axisY + 17,
-                anchor: .middle, size: labelSize, weight: isLast ? "bold" : nil, fill: Palette.muted)
-        }
-        canvas.text(days.count < points.count ? "run (start, UTC), oldest → newest" : "run (start date, UTC), oldest → newest", x: (left + Self.width - right) / 2, y: Self.height - 8, anchor: .middle, size: labelSize + 1)
-    }
-
-    struct StackLabel {
-        var index: Int
-        var text: String
-        var full: String
-        var level: Int
-        var anchorEnd: Bool
-    }
-
-    /// One label per stack change, on the first run of the new stack, in
-    /// the lowest row where it neither overlaps another label nor is crossed
-    /// by another change's line (a line runs from its own row down to the
-    /// plot), and where its own line crosses no label below it. Past three
-    /// rows a change keeps its dashed line and tooltip but no label, so that
-    /// a busy week cannot push the plot off the chart.
-    private func stackLabels() -> [StackLabel] {
-        let points = trend.points
-        guard !points.isEmpty else { return [] }
-        let slot = (Self.width - right - left) / Double(points.count)
-        var placed: [(level: Int, from: Double, to: Double, line: Double)] = []
-        var labels: [StackLabel] = []
-        for marker in trend.stackChanges {
-            guard let index = points.firstIndex(where: { $0.runID == marker.runID }) else { continue }
-            let full = marker.changes.joined(separator: "; ")
-            let more = marker.changes.count > 1 ? " (+\(marker.changes.count - 1))" : ""
-            let text = truncated(marker.changes.first ?? "", to: 30) + more
-            let lineX = left + Double(index) * slot
-            let width = estimatedTextWidth(text, size: labelSize)
-            let anchorEnd = lineX + 3 + width > Self.width - right
-            let (from, to) = anchorEnd ? (lineX - 3 - width, lineX) : (lineX, lineX + 3 + width)
-            let conflicts = { (level: Int) in
-                placed.contains { other in
-                    (other.level == level && other.from < to + 6 && from < other.to + 6)
-                        || (other.level >= level && from - 3 <= other.line && other.line <= to + 3)
-                        || (other.level < level && other.from - 3 <= lineX && lineX <= other.to + 3)
-                }
-            }
-            var level = 0
-            while level < Self.maximumLabelLevels && conflicts(level) { level += 1 }
-            guard level < Self.maximumLabelLevels else {
-                labels.append(StackLabel(index: index, text: "", full: full, level: 0, anchorEnd: false))
-                continue
-            }
-            placed.append((level, from, to, lineX))
-            labels.append(StackLabel(index: index, text: text, full: full, level: level, anchorEnd: anchorEnd))
-        }
-        return labels
     }
 }
