@@ -1,3 +1,4 @@
+import Compare
 import Foundation
 import History
 
@@ -12,6 +13,10 @@ public func renderFleetHTML(_ report: FleetReport) -> String {
 
 struct FleetPage {
     let report: FleetReport
+
+    /// Each row compares the contenders in these two roles (see `FleetPoint`).
+    static let vmColour = Palette.colour(of: .microVM)
+    static let containerColour = Palette.colour(of: .container)
 
     /// Plans lettered A, B, … in the order the rows first use them.
     var planLetters: [String: String] {
@@ -129,7 +134,7 @@ struct FleetPage {
         }
         return "<h2>Rankings</h2>\n<div class=\"chart-row\">\n"
             + "<figure><figcaption>Micro-VM time to ready, fastest first</figcaption>\n"
-            + chart("Hosts ranked by micro-VM time to ready", "micro-VM ready, median", \.vmReady, .seconds, Palette.blue) + "</figure>\n"
+            + chart("Hosts ranked by micro-VM time to ready", "micro-VM ready, median", \.vmReady, .seconds, Self.vmColour) + "</figure>\n"
             + "<figure><figcaption>vm/container ready ratio, closest to the container first</figcaption>\n"
             + chart("Hosts ranked by vm/container ready ratio", "vm/container ready", \.readyRatio, .ratio, Palette.ink)
             + "<p class=\"legend\"><span><span class=\"key dash\" style=\"border-color:#222\"></span>1×: parity</span></p></figure>\n"
@@ -139,14 +144,15 @@ struct FleetPage {
     private func trends() -> String {
         guard !report.groups.isEmpty else { return "" }
         var html = "<h2>Trends</h2>\n<p class=\"legend\">"
-            + "<span><span class=\"key dot\" style=\"background:\(Palette.blue)\"></span>micro-VM ready, run median</span>"
-            + "<span><span class=\"key dot\" style=\"background:\(Palette.orange)\"></span>container ready, run median</span>"
+            + "<span><span class=\"key dot\" style=\"background:\(Self.vmColour)\"></span>micro-VM ready, run median</span>"
+            + "<span><span class=\"key dot\" style=\"background:\(Self.containerColour)\"></span>container ready, run median</span>"
             + "<span><span class=\"key dot\" style=\"border:2px solid \(Palette.muted)\"></span>partial or failed run</span>"
             + "<span><span class=\"key dash\"></span>stack change</span></p>\n<div class=\"chart-row\">\n"
         for group in report.groups {
             let lanes = [
-                FleetTrendChart.Lane(name: "micro-VM ready", colour: Palette.blue, unit: .seconds, values: group.points.map(\.vmReady)),
-                FleetTrendChart.Lane(name: "container ready", colour: Palette.orange, unit: .seconds, values: group.points.map(\.containerReady)),
+                FleetTrendChart.Lane(name: "micro-VM ready", colour: Self.vmColour, unit: .seconds, values: group.points.map(\.vmReady)),
+                FleetTrendChart.Lane(
+                    name: "container ready", colour: Self.containerColour, unit: .seconds, values: group.points.map(\.containerReady)),
             ]
             let title = "\(name(of: group)): ready medians over \(group.points.count) runs"
             let chart = FleetTrendChart(title: title, points: group.points, lanes: lanes, changes: group.stackChanges).render()

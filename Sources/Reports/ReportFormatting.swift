@@ -92,6 +92,8 @@ enum Palette {
     static let orange = "#E69F00"
     static let sky = "#56B4E9"
     static let green = "#009E73"
+    /// The host a workload also runs on directly: no contender, so no role.
+    static let host = green
     static let purple = "#CC79A7"
     static let vermillion = "#D55E00"
     static let ink = "#222222"

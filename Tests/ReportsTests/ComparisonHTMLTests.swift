@@ -52,6 +52,22 @@ struct ComparisonHTMLTests {
 }
 
 extension ComparisonHTMLTests {
+    /// A side takes its contender's role colour, whatever the contender is
+    /// called: here "vm" plays the container and "container" the micro-VM.
+    @Test func sidesAreColouredByTheirRole() throws {
+        var report = Self.report(dimensions: Self.measuredDimensions())
+        report.roles = ["vm": .container, "container": .microVM]
+        let html = renderComparisonHTML(report)
+        let bar = { (side: String) in
+            html.range(of: "<rect [^>]*><title>cpu · \(side):", options: .regularExpression).map { String(html[$0]) } ?? ""
+        }
+        #expect(bar("vm").contains("fill=\"\(Palette.colour(of: .container))\""))
+        #expect(bar("container").contains("fill=\"\(Palette.colour(of: .microVM))\""))
+        #expect(bar("host").isEmpty)
+        let scalingLine = try #require(html.range(of: "<text [^>]*>vm</text>", options: .regularExpression).map { String(html[$0]) })
+        #expect(scalingLine.contains("fill=\"\(Palette.colour(of: .container))\""))
+    }
+
     /// Workload, scaling and host sides with every figure present: the page a
     /// successful `mvm compare --dimensions workload,scaling --report` writes.
     static func measuredDimensions() -> DimensionResults {

@@ -1,3 +1,4 @@
+import Compare
 import Foundation
 import History
 import Testing
@@ -64,7 +65,7 @@ import FoundationXML
     /// A run that measured no container (or nothing at all) leaves gaps, not a crash.
     @Test func aLaneWithoutValuesStillRenders() async throws {
         let group = try #require(try await X.report().groups.first)
-        let lanes = [FleetTrendChart.Lane(name: "container ready", colour: Palette.orange, unit: .seconds, values: group.points.map { _ in nil })]
+        let lanes = [FleetTrendChart.Lane(name: "container ready", colour: Palette.colour(of: .container), unit: .seconds, values: group.points.map { _ in nil })]
         let svg = FleetTrendChart(title: "gaps", points: group.points, lanes: lanes, changes: group.stackChanges).render()
         #expect(svg.contains("container ready") && !svg.contains("<circle"))
     }

@@ -1,3 +1,4 @@
+import Compare
 import Foundation
 @testable import History
 @testable import Reports
@@ -116,7 +117,7 @@ import FoundationXML
                 isNew: index == 39, inBaseline: index >= 29, good: true)
         }
         trend.stackChanges = stride(from: 10, to: 40, by: 2).map { StackChangeMarker(runID: "run-\($0)", changes: ["qemu change number \($0)"]) }
-        let svg = TrendChart(trend: trend, decision: .ok, colour: Palette.blue).render()
+        let svg = TrendChart(trend: trend, decision: .ok, colour: Palette.colour(of: .microVM)).render()
         for index in stride(from: 10, to: 40, by: 2) { #expect(svg.contains("<title>qemu change number \(index)</title>")) }
         let labelled = svg.components(separatedBy: "font-size=\"11.0\" fill=\"#222222\">").count - 1
         #expect(labelled >= 3 && labelled < 15)
