@@ -92,7 +92,7 @@ struct FleetPage {
         let letters = planLetters
         var html = "<h2>Hosts</h2>\n<p class=\"muted\">One row per host and plan, from its newest good run; "
             + "medians of that run.</p>\n<div class=\"scroll\"><table class=\"fleet\">\n<thead><tr><th>host</th><th>plan</th><th>latest good run</th>"
-            + columns.map { "<th class=\"num\">\(escapeXML($0.0).replacingOccurrences(of: " ", with: "<br>"))</th>" }.joined()
+            + columns.map { "<th class=\"num\">\(Self.stackedHeading($0.0))</th>" }.joined()
             + "<th>kernel</th><th>qemu</th><th>libvirt</th><th>runtime</th></tr></thead>\n<tbody>\n"
         for (group, point) in zip(report.groups, latest) {
             let identity = group.host.identity
@@ -107,12 +107,26 @@ struct FleetPage {
             ]
             cells += columns.map { "<td class=\"num\">\($0.1(point))</td>" }
             let stack = point?.header.stack
-            let facts = [stack?.hostKernel, stack?.versions["qemu"], stack?.versions["libvirt"], stack?.versions["runtime"]]
-            cells += facts.map { "<td class=\"mono small\">\(escapeXML($0 ?? "–"))</td>" }
+            let facts = [stack?.hostKernel, stack?.versions["qemu"], stack?.versions["libvirt"], stack?.versions["runtime"].map(Self.runtimeName)]
+            cells += facts.map { "<td class=\"mono small stack\">\(escapeXML($0 ?? "–"))</td>" }
             html += "<tr>\(cells.joined())</tr>\n"
         }
         if report.groups.isEmpty { html += "<tr><td colspan=\"13\">No runs recorded.</td></tr>\n" }
         return html + "</tbody></table></div>\n"
+    }
+
+    /// A column heading a word a line, broken after a slash too ("vm/",
+    /// "container", "ready"): headings do not wrap, and at their full width
+    /// the ratio columns would push the runtime off a laptop's screen.
+    static func stackedHeading(_ heading: String) -> String {
+        escapeXML(heading).replacingOccurrences(of: " ", with: "<br>").replacingOccurrences(of: "/", with: "/<br>")
+    }
+
+    /// "runc 1.1.5+ds1": the runtime's name and version, from the first line
+    /// of its `--version` that the stack records ("runc version 1.1.5+ds1";
+    /// crun's reads the same way). The word "version" only takes room.
+    static func runtimeName(_ versionLine: String) -> String {
+        versionLine.split(separator: " ").filter { $0.lowercased() != "version" }.joined(separator: " ")
     }
 
     /// "newest run partial": runs after the latest good one, which the row
@@ -170,5 +184,6 @@ let fleetStyle = """
     table.fleet td { white-space: nowrap; }
     table.fleet td.host { white-space: normal; min-width: 14em; max-width: 22em; overflow-wrap: anywhere; }
     table.fleet td.latest { white-space: normal; min-width: 11em; }
+    table.fleet td.stack { white-space: normal; }
     table.fleet th, table.fleet td { padding: 5px 6px; }
     """

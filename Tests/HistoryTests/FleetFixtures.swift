@@ -13,7 +13,13 @@ enum FleetFixtures {
     static let alpha = HostIdentity(cpuModel: "AMD EPYC 7763", cores: 8, memoryGiB: 32, hostname: "alpha", machineID: "a1")
     static let bravo = HostIdentity(cpuModel: "Intel Xeon Gold 6338", cores: 16, memoryGiB: 64, hostname: "bravo", machineID: "b2")
     static let evil = HostIdentity(cpuModel: "Test CPU</td>", cores: 2, memoryGiB: 4, hostname: hostile, machineID: "c3")
-    static let stack = F.stack
+    /// The runtime as the stack records it on Debian (the first line of
+    /// `runc --version`): the report must show its name and version whole.
+    static let stack: StackFacts = {
+        var stack = F.stack
+        stack.versions["runtime"] = "runc version 1.1.5+ds1"
+        return stack
+    }()
     static let upgraded: StackFacts = {
         var stack = Self.stack
         stack.versions["qemu"] = "8.0.0"

@@ -30,9 +30,16 @@ import FoundationXML
         #expect(html.contains("AMD EPYC 7763") && html.contains("64\u{A0}GiB"))
         #expect(html.contains("<p class=\"status\">3 hosts · 4 host and plan rows</p>"))
         #expect(html.contains("qemu 7.2.0 → 8.0.0"))
-        #expect(html.contains(">8.0.0</td>") && html.contains(">runc 1.1.5</td>"))
+        #expect(html.contains(">8.0.0</td>") && html.contains(">runc 1.1.5+ds1</td>"))
         #expect(html.contains("20 runs") && html.contains("8 runs"))
         #expect(html.contains("newest run partial: 2026-01-13 00:00 UTC"))
+    }
+
+    /// The runtime column names the runtime and its version, whole.
+    @Test func runtimesReadAsNameAndVersion() {
+        #expect(FleetPage.runtimeName("runc version 1.1.5+ds1") == "runc 1.1.5+ds1")
+        #expect(FleetPage.runtimeName("crun version 1.8.1") == "crun 1.8.1")
+        #expect(FleetPage.runtimeName("youki 0.3.3") == "youki 0.3.3")
     }
 
     @Test func loadsNothingRunsNoScriptAndEscapesHostileNames() async throws {
