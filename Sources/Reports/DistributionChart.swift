@@ -40,7 +40,7 @@ struct DistributionChart {
 
         canvas.ticks(of: x, .horizontal, axis: plotBottom, grid: (top, plotBottom))
         canvas.line(left, plotBottom, Self.width - right, plotBottom, stroke: Palette.muted)
-        let axisTitle = "\(trend.series.name) (\(unit.suffix == "×" ? "ratio, ×" : unit.suffix)), each dot one instance"
+        let axisTitle = "\(trend.series.name) (\(unit.axisSuffix)), each dot one instance"
         canvas.text(axisTitle, x: (left + Self.width - right) / 2, y: Self.height - 8, anchor: .middle, size: labelSize + 1)
         if let band = trend.band {
             canvas.rect(

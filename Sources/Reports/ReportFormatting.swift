@@ -24,6 +24,10 @@ struct DisplayUnit: Equatable {
 
     func scaled(_ value: Double) -> Double { value / divisor }
 
+    /// The unit in an axis title: "ms", "MiB", and "ratio, ×", since a bare
+    /// "(×)" there reads as a stray mark.
+    var axisSuffix: String { suffix == "×" ? "ratio, ×" : suffix }
+
     /// "1203.4 ms", "60.2 MiB", "10.03×".
     func format(_ value: Double, places: Int? = nil) -> String {
         let scaled = scaled(value)

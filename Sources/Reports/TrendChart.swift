@@ -89,7 +89,7 @@ struct TrendChart {
     private func drawYAxis(_ canvas: inout SVGCanvas, y: LinearScale, unit: DisplayUnit, top: Double) {
         canvas.ticks(of: y, .vertical, axis: left, grid: (left, Self.width - right))
         canvas.line(left, top - 4, left, Self.height - bottom, stroke: Palette.muted)
-        let title = "\(trend.series.metric) (\(unit.suffix == "×" ? "ratio, ×" : unit.suffix))"
+        let title = "\(trend.series.metric) (\(unit.axisSuffix))"
         canvas.text(title, x: 14, y: (top + Self.height - bottom) / 2, anchor: .middle, size: labelSize + 1, rotate: true)
     }
 }

@@ -6,17 +6,13 @@ import Testing
 @testable import HistoryTests
 @testable import Reports
 
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
-
 /// The fleet page drawn from HistoryTests' synthetic fleet.
 @Suite struct FleetHTMLTests {
     typealias X = FleetFixtures
 
     @Test func chartsListHostsInRankOrder() async throws {
         let html = renderFleetHTML(try await X.report())
-        let charts = Self.charts(html)
+        let charts = chartDocuments(in: html)
         let readyChart = try #require(charts.first { $0.contains("ranked by micro-VM time to ready") })
         let ratioChart = try #require(charts.first { $0.contains("ranked by vm/container ready ratio") })
         #expect(Self.order(of: ["1. bravo", "3. alpha", "4. &lt;img"], in: readyChart))
@@ -53,14 +49,9 @@ import FoundationXML
     }
 
     @Test func everyChartIsWellFormedXML() async throws {
-        let charts = Self.charts(renderFleetHTML(try await X.report()))
+        let charts = chartDocuments(in: renderFleetHTML(try await X.report()))
         #expect(charts.count == 6)
-        #if canImport(FoundationXML) || canImport(Darwin)
-        for chart in charts {
-            let parser = XMLParser(data: Data(chart.utf8))
-            #expect(parser.parse(), "\(parser.parserError.map { "\($0)" } ?? "")")
-        }
-        #endif
+        expectWellFormedXML(charts)
     }
 
     @Test func anEmptyStoreStillRenders() {
@@ -82,10 +73,6 @@ import FoundationXML
     @Test func writesAPreviewWhenAsked() async throws {
         guard let path = ProcessInfo.processInfo.environment["MVM_FLEET_PREVIEW"], !path.isEmpty else { return }
         try renderFleetHTML(try await X.report()).write(toFile: path, atomically: true, encoding: .utf8)
-    }
-
-    static func charts(_ html: String) -> [String] {
-        html.components(separatedBy: "<svg ").dropFirst().map { "<svg " + ($0.components(separatedBy: "</svg>").first ?? "") + "</svg>" }
     }
 
     /// Whether `needles` occur in `text` in this order.
