@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Compare", targets: ["Compare"]),
         .library(name: "Jobs", targets: ["Jobs"]),
         .library(name: "History", targets: ["History"]),
+        .library(name: "Reports", targets: ["Reports"]),
         .library(name: "MVMTesting", targets: ["MVMTesting"]),
     ],
     dependencies: [
@@ -78,14 +79,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Nightly history: host and plan identity, series, the store protocol,
-        // regression verdicts, and the HTML report and Prometheus textfile.
-        // Pure: no database engine, no hypervisor.
+        // regression verdicts. Pure: no database engine, no hypervisor.
         .target(
             name: "History",
             dependencies: [
                 "Compare", "MVMCore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // What a reader sees: HTML pages with SVG charts, the Prometheus textfile, the terminal's verdict table.
+        .target(
+            name: "Reports",
+            dependencies: ["History", "Compare", "MVMCore"],
             swiftSettings: strictSettings
         ),
         // The embedded history store: one SQLite file through GRDB.
@@ -114,7 +120,7 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
-                "VMM", "ContainerShim", "Compare", "MVMCore", "History", "SQLiteHistory", "PostgresHistory",
+                "VMM", "ContainerShim", "Compare", "MVMCore", "History", "Reports", "SQLiteHistory", "PostgresHistory",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -132,7 +138,7 @@ let package = Package(
         .executableTarget(
             name: "mvm",
             dependencies: [
-                "VMM", "ContainerShim", "Compare", "Jobs", "MVMCore", "History",
+                "VMM", "ContainerShim", "Compare", "Jobs", "MVMCore", "History", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -164,6 +170,13 @@ let package = Package(
         .testTarget(
             name: "HistoryTests",
             dependencies: ["History", "SQLiteHistory", "PostgresHistory", "Compare", "MVMCore"],
+            swiftSettings: strictSettings
+        ),
+        // HistoryTests for its synthetic runs and fleet (VerdictFixtures,
+        // FleetFixtures): the renderers draw the same histories the model is tested on.
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "History", "HistoryTests", "SQLiteHistory", "Compare", "MVMCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import Compare
 import Foundation
 import History
+import Reports
 import MVMCore
 
 /// The files a comparison writes besides its table: the exports, the HTML

@@ -4,6 +4,7 @@ import ContainerShim
 import Foundation
 import Jobs
 import MVMCore
+import Reports
 import VMM
 
 /// What `mvm compare` and `mvm nightly` measure, and where plain results go.

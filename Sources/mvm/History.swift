@@ -4,6 +4,7 @@ import Foundation
 import History
 import Jobs
 import MVMCore
+import Reports
 
 /// Which store the `mvm history` commands read.
 struct StoreOptions: ParsableArguments {

@@ -4,6 +4,7 @@ import Foundation
 import History
 import Jobs
 import MVMCore
+import Reports
 
 /// Where the history is: `mvm compare`, `mvm nightly` and `mvm history`.
 struct HistoryLocationOption: ParsableArguments {

@@ -1,5 +1,6 @@
 import Compare
 import Foundation
+import History
 import MVMCore
 
 /// The outcome as a file for node_exporter's textfile collector, in the

@@ -1,9 +1,10 @@
 import Compare
 import Foundation
+import History
 import MVMCore
 
 /// A value of a series in its own unit: "1258.5 ms", "61.2 MiB", "9.84×".
-public func formatSeriesValue(_ value: Double, _ unit: SeriesUnit) -> String {
+func formatSeriesValue(_ value: Double, _ unit: SeriesUnit) -> String {
     switch unit {
     case .seconds: formatMeasurement(value, .seconds)
     case .bytes: formatMeasurement(value, .bytes)

@@ -1,5 +1,6 @@
 import Compare
 import Foundation
+import History
 import MVMCore
 
 /// Draws "where do the new samples sit against the baseline's?": every raw
@@ -37,12 +38,9 @@ struct DistributionChart {
         let value = { (raw: Double) in x(unit.scaled(raw)) }
         let clipped = { (raw: Double) in min(max(value(raw), left), Self.width - right) }
 
-        for tick in x.ticks {
-            canvas.line(x(tick), top, x(tick), plotBottom, stroke: Palette.grid)
-            canvas.text(formatDecimal(tick, places: x.tickDecimals), x: x(tick), y: plotBottom + 17, anchor: .middle, size: labelSize, fill: Palette.muted)
-        }
+        canvas.ticks(of: x, .horizontal, axis: plotBottom, grid: (top, plotBottom))
         canvas.line(left, plotBottom, Self.width - right, plotBottom, stroke: Palette.muted)
-        let axisTitle = "\(trend.series.name) (\(unit.suffix == "×" ? "ratio, ×" : unit.suffix)), each dot one instance"
+        let axisTitle = "\(trend.series.name) (\(unit.axisSuffix)), each dot one instance"
         canvas.text(axisTitle, x: (left + Self.width - right) / 2, y: Self.height - 8, anchor: .middle, size: labelSize + 1)
         if let band = trend.band {
             canvas.rect(

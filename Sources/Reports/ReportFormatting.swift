@@ -1,5 +1,6 @@
 import Compare
 import Foundation
+import History
 import MVMCore
 
 /// One scale and suffix for a whole axis or column, so that neighbouring
@@ -22,6 +23,10 @@ struct DisplayUnit: Equatable {
     }
 
     func scaled(_ value: Double) -> Double { value / divisor }
+
+    /// The unit in an axis title: "ms", "MiB", and "ratio, ×", since a bare
+    /// "(×)" there reads as a stray mark.
+    var axisSuffix: String { suffix == "×" ? "ratio, ×" : suffix }
 
     /// "1203.4 ms", "60.2 MiB", "10.03×".
     func format(_ value: Double, places: Int? = nil) -> String {
@@ -91,6 +96,8 @@ enum Palette {
     static let orange = "#E69F00"
     static let sky = "#56B4E9"
     static let green = "#009E73"
+    /// The host a workload also runs on directly: no contender, so no role.
+    static let host = green
     static let purple = "#CC79A7"
     static let vermillion = "#D55E00"
     static let ink = "#222222"
@@ -137,7 +144,7 @@ extension NightlyOutcome {
 
 extension Decision {
     /// The order every table lists decisions in: what needs action first.
-    public var urgency: Int {
+    var urgency: Int {
         switch self {
         case .regression: 0
         case .unexplainedStep: 1

@@ -1,4 +1,6 @@
+import Compare
 import Foundation
+import History
 
 /// The fleet report as one self-contained HTML file: every host of the
 /// history side by side (one row per host and plan, from its newest good
@@ -11,6 +13,10 @@ public func renderFleetHTML(_ report: FleetReport) -> String {
 
 struct FleetPage {
     let report: FleetReport
+
+    /// Each row compares the contenders in these two roles (see `FleetPoint`).
+    static let vmColour = Palette.colour(of: .microVM)
+    static let containerColour = Palette.colour(of: .container)
 
     /// Plans lettered A, B, … in the order the rows first use them.
     var planLetters: [String: String] {
@@ -86,7 +92,7 @@ struct FleetPage {
         let letters = planLetters
         var html = "<h2>Hosts</h2>\n<p class=\"muted\">One row per host and plan, from its newest good run; "
             + "medians of that run.</p>\n<div class=\"scroll\"><table class=\"fleet\">\n<thead><tr><th>host</th><th>plan</th><th>latest good run</th>"
-            + columns.map { "<th class=\"num\">\(escapeXML($0.0).replacingOccurrences(of: " ", with: "<br>"))</th>" }.joined()
+            + columns.map { "<th class=\"num\">\(Self.stackedHeading($0.0))</th>" }.joined()
             + "<th>kernel</th><th>qemu</th><th>libvirt</th><th>runtime</th></tr></thead>\n<tbody>\n"
         for (group, point) in zip(report.groups, latest) {
             let identity = group.host.identity
@@ -101,12 +107,26 @@ struct FleetPage {
             ]
             cells += columns.map { "<td class=\"num\">\($0.1(point))</td>" }
             let stack = point?.header.stack
-            let facts = [stack?.hostKernel, stack?.versions["qemu"], stack?.versions["libvirt"], stack?.versions["runtime"]]
-            cells += facts.map { "<td class=\"mono small\">\(escapeXML($0 ?? "–"))</td>" }
+            let facts = [stack?.hostKernel, stack?.versions["qemu"], stack?.versions["libvirt"], stack?.versions["runtime"].map(Self.runtimeName)]
+            cells += facts.map { "<td class=\"mono small stack\">\(escapeXML($0 ?? "–"))</td>" }
             html += "<tr>\(cells.joined())</tr>\n"
         }
         if report.groups.isEmpty { html += "<tr><td colspan=\"13\">No runs recorded.</td></tr>\n" }
         return html + "</tbody></table></div>\n"
+    }
+
+    /// A column heading a word a line, broken after a slash too ("vm/",
+    /// "container", "ready"): headings do not wrap, and at their full width
+    /// the ratio columns would push the runtime off a laptop's screen.
+    static func stackedHeading(_ heading: String) -> String {
+        escapeXML(heading).replacingOccurrences(of: " ", with: "<br>").replacingOccurrences(of: "/", with: "/<br>")
+    }
+
+    /// "runc 1.1.5+ds1": the runtime's name and version, from the first line
+    /// of its `--version` that the stack records ("runc version 1.1.5+ds1";
+    /// crun's reads the same way). The word "version" only takes room.
+    static func runtimeName(_ versionLine: String) -> String {
+        versionLine.split(separator: " ").filter { $0.lowercased() != "version" }.joined(separator: " ")
     }
 
     /// "newest run partial": runs after the latest good one, which the row
@@ -128,7 +148,7 @@ struct FleetPage {
         }
         return "<h2>Rankings</h2>\n<div class=\"chart-row\">\n"
             + "<figure><figcaption>Micro-VM time to ready, fastest first</figcaption>\n"
-            + chart("Hosts ranked by micro-VM time to ready", "micro-VM ready, median", \.vmReady, .seconds, Palette.blue) + "</figure>\n"
+            + chart("Hosts ranked by micro-VM time to ready", "micro-VM ready, median", \.vmReady, .seconds, Self.vmColour) + "</figure>\n"
             + "<figure><figcaption>vm/container ready ratio, closest to the container first</figcaption>\n"
             + chart("Hosts ranked by vm/container ready ratio", "vm/container ready", \.readyRatio, .ratio, Palette.ink)
             + "<p class=\"legend\"><span><span class=\"key dash\" style=\"border-color:#222\"></span>1×: parity</span></p></figure>\n"
@@ -138,14 +158,15 @@ struct FleetPage {
     private func trends() -> String {
         guard !report.groups.isEmpty else { return "" }
         var html = "<h2>Trends</h2>\n<p class=\"legend\">"
-            + "<span><span class=\"key dot\" style=\"background:\(Palette.blue)\"></span>micro-VM ready, run median</span>"
-            + "<span><span class=\"key dot\" style=\"background:\(Palette.orange)\"></span>container ready, run median</span>"
+            + "<span><span class=\"key dot\" style=\"background:\(Self.vmColour)\"></span>micro-VM ready, run median</span>"
+            + "<span><span class=\"key dot\" style=\"background:\(Self.containerColour)\"></span>container ready, run median</span>"
             + "<span><span class=\"key dot\" style=\"border:2px solid \(Palette.muted)\"></span>partial or failed run</span>"
             + "<span><span class=\"key dash\"></span>stack change</span></p>\n<div class=\"chart-row\">\n"
         for group in report.groups {
             let lanes = [
-                FleetTrendChart.Lane(name: "micro-VM ready", colour: Palette.blue, unit: .seconds, values: group.points.map(\.vmReady)),
-                FleetTrendChart.Lane(name: "container ready", colour: Palette.orange, unit: .seconds, values: group.points.map(\.containerReady)),
+                FleetTrendChart.Lane(name: "micro-VM ready", colour: Self.vmColour, unit: .seconds, values: group.points.map(\.vmReady)),
+                FleetTrendChart.Lane(
+                    name: "container ready", colour: Self.containerColour, unit: .seconds, values: group.points.map(\.containerReady)),
             ]
             let title = "\(name(of: group)): ready medians over \(group.points.count) runs"
             let chart = FleetTrendChart(title: title, points: group.points, lanes: lanes, changes: group.stackChanges).render()
@@ -163,5 +184,6 @@ let fleetStyle = """
     table.fleet td { white-space: nowrap; }
     table.fleet td.host { white-space: normal; min-width: 14em; max-width: 22em; overflow-wrap: anywhere; }
     table.fleet td.latest { white-space: normal; min-width: 11em; }
+    table.fleet td.stack { white-space: normal; }
     table.fleet th, table.fleet td { padding: 5px 6px; }
     """

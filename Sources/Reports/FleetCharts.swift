@@ -1,4 +1,5 @@
 import Foundation
+import History
 import MVMCore
 
 /// Hosts ranked by one figure: one horizontal bar each, smallest (best)
@@ -32,11 +33,7 @@ struct RankedBarChart {
         let largest = bars.map { display.scaled($0.value) }.max() ?? 1
         let x = LinearScale(covering: 0, largest, range: (labelWidth, Self.width - valueWidth), count: 4, includeZero: true)
         let axisY = height - bottom
-        for tick in x.ticks {
-            canvas.line(x(tick), top, x(tick), axisY, stroke: Palette.grid)
-            canvas.text(
-                formatDecimal(tick, places: x.tickDecimals), x: x(tick), y: axisY + 14, anchor: .middle, size: size - 1, fill: Palette.muted)
-        }
+        canvas.ticks(of: x, .horizontal, axis: axisY, grid: (top, axisY))
         canvas.text(axisTitle + " (\(display.suffix))", x: (labelWidth + Self.width - valueWidth) / 2, y: axisY + 31, anchor: .middle, size: size)
         for (index, bar) in bars.enumerated() {
             let y = top + Double(index) * rowHeight
@@ -76,36 +73,29 @@ struct FleetTrendChart {
     static let width = 560.0
     private let left = 62.0, right = 14.0, laneHeight = 96.0, laneGap = 14.0, bottom = 40.0
     private let size = 11.0
-    private static let labelRows = 3
 
     func render() -> String {
-        let labels = stackLabels()
+        let slot = (Self.width - right - left) / Double(max(points.count, 1))
+        let indexed = changes.compactMap { change in
+            points.firstIndex { $0.header.id == change.runID }.map { (index: $0, changes: change.changes) }
+        }
+        let labels = StackChangeLabels(indexed, left: left, right: Self.width - right, slot: slot, size: size)
         // One row of labels always, so that charts side by side line up.
-        let top = 12 + Double(labels.compactMap { $0.text.isEmpty ? nil : $0.row + 1 }.max() ?? 1) * (size + 3)
+        let top = 12 + Double(max(labels.rowsUsed, 1)) * labels.rowHeight
         let height = top + Double(lanes.count) * (laneHeight + laneGap) - laneGap + bottom
         var canvas = SVGCanvas(width: Self.width, height: height, title: title)
         guard !points.isEmpty else {
             canvas.text("no runs recorded", x: Self.width / 2, y: height / 2, anchor: .middle, fill: Palette.muted)
             return canvas.render()
         }
-        let slot = (Self.width - right - left) / Double(points.count)
         let x = { (index: Int) in left + (Double(index) + 0.5) * slot }
         let plotBottom = height - bottom
-        for label in labels {
-            let lineX = x(label.index) - slot / 2
-            let labelY = top - 6 - Double(label.row) * (size + 3)
-            canvas.line(lineX, label.text.isEmpty ? top - 4 : labelY - size + 2, lineX, plotBottom, stroke: Palette.muted, width: 1.2, dash: "4 3", tooltip: label.full)
-            if !label.text.isEmpty {
-                canvas.text(
-                    label.text, x: label.anchorEnd ? lineX - 3 : lineX + 3, y: labelY, anchor: label.anchorEnd ? .end : .start, size: size,
-                    fill: Palette.ink, tooltip: label.full)
-            }
-        }
+        labels.draw(on: &canvas, plotTop: top, plotBottom: plotBottom)
         for (number, lane) in lanes.enumerated() {
             let laneTop = top + Double(number) * (laneHeight + laneGap)
             drawLane(&canvas, lane, top: laneTop, x: x)
         }
-        drawXAxis(&canvas, y: plotBottom, x: x, slot: slot)
+        canvas.runAxis(starts: points.map(\.header.startedAt), y: plotBottom, left: left, right: Self.width - right)
         return canvas.render()
     }
 
@@ -123,10 +113,7 @@ struct FleetTrendChart {
         let low = min(scaled.min() ?? 0, middle * 0.95), high = max(scaled.max() ?? 1, middle * 1.05)
         let scale = LinearScale(covering: low, high, range: (top + laneHeight, top + 14), count: 3)
         let y = { (value: Double) in min(max(scale(value), scale(scale.domainHigh)), scale(scale.domainLow)) }
-        for tick in scale.ticks {
-            canvas.line(left, y(tick), Self.width - right, y(tick), stroke: Palette.grid)
-            canvas.text(formatDecimal(tick, places: scale.tickDecimals), x: left - 5, y: y(tick) + 4, anchor: .end, size: size, fill: Palette.muted)
-        }
+        canvas.ticks(of: scale, .vertical, axis: left, grid: (left, Self.width - right))
         canvas.line(left, y(scale.domainHigh), left, y(scale.domainLow), stroke: Palette.muted)
         canvas.text("\(lane.name) (\(unit.suffix))", x: left + 4, y: top + 8, size: size + 1, weight: "600", fill: lane.colour)
         var previous: (Double, Double)?
@@ -154,56 +141,5 @@ struct FleetTrendChart {
                 x: x(index), y: y(unit.scaled(raw)), radius: 3.5, fill: point.isGood ? lane.colour : "#FFFFFF", stroke: lane.colour,
                 strokeWidth: 1.5, tooltip: tipText)
         }
-    }
-
-    /// Dates under the runs, thinned to stay apart; the newest is always labelled.
-    private func drawXAxis(_ canvas: inout SVGCanvas, y: Double, x: (Int) -> Double, slot: Double) {
-        canvas.line(left, y, Self.width - right, y, stroke: Palette.muted)
-        let days = Set(points.map { formatShortDate($0.header.startedAt) })
-        let sameDay = days.count < points.count
-        let label = sameDay ? formatShortTime : formatShortDate
-        let stride = max(1, Int(((sameDay ? 76 : 44) / slot).rounded(.up)))
-        let last = points.count - 1
-        for index in points.indices where index == last || (index % stride == 0 && last - index >= stride) {
-            canvas.line(x(index), y, x(index), y + 4, stroke: Palette.muted)
-            canvas.text(label(points[index].header.startedAt), x: x(index), y: y + 16, anchor: .middle, size: size, fill: Palette.muted)
-        }
-        canvas.text("run start (UTC), oldest → newest", x: (left + Self.width - right) / 2, y: y + 33, anchor: .middle, size: size)
-    }
-
-    struct Label {
-        var index: Int
-        var text: String
-        var full: String
-        var row: Int
-        var anchorEnd: Bool
-    }
-
-    /// A label per change in the lowest of three rows where it overlaps no
-    /// other label; past three rows the change keeps its line and tooltip.
-    private func stackLabels() -> [Label] {
-        guard !points.isEmpty else { return [] }
-        let slot = (Self.width - right - left) / Double(points.count)
-        var placed: [(row: Int, from: Double, to: Double)] = []
-        var labels: [Label] = []
-        for change in changes {
-            guard let index = points.firstIndex(where: { $0.header.id == change.runID }) else { continue }
-            let full = change.changes.joined(separator: "; ")
-            let more = change.changes.count > 1 ? " (+\(change.changes.count - 1))" : ""
-            let text = truncated(change.changes.first ?? "", to: 30) + more
-            let lineX = left + Double(index) * slot
-            let width = estimatedTextWidth(text, size: size)
-            let anchorEnd = lineX + 3 + width > Self.width - right
-            let (from, to) = anchorEnd ? (lineX - 3 - width, lineX) : (lineX, lineX + 3 + width)
-            var row = 0
-            while row < Self.labelRows, placed.contains(where: { $0.row == row && $0.from < to + 6 && from < $0.to + 6 }) { row += 1 }
-            guard row < Self.labelRows else {
-                labels.append(Label(index: index, text: "", full: full, row: 0, anchorEnd: false))
-                continue
-            }
-            placed.append((row, from, to))
-            labels.append(Label(index: index, text: text, full: full, row: row, anchorEnd: anchorEnd))
-        }
-        return labels
     }
 }

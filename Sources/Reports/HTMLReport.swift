@@ -1,5 +1,6 @@
 import Compare
 import Foundation
+import History
 import MVMCore
 
 /// The nightly report as one self-contained HTML file: the answer first

@@ -1,4 +1,5 @@
 import Compare
+import History
 import MVMCore
 
 /// Where a contender's start-up time goes: the time from one phase's median
@@ -73,10 +74,7 @@ struct PhaseChart {
         let x = LinearScale(covering: 0, unit.scaled(totals.max() ?? 0), range: (left, Self.width - right), count: 8, includeZero: true)
         let value = { (raw: Double) in x(unit.scaled(raw)) }
         let plotBottom = height - bottom
-        for tick in x.ticks {
-            canvas.line(x(tick), top, x(tick), plotBottom, stroke: Palette.grid)
-            canvas.text(formatDecimal(tick, places: x.tickDecimals), x: x(tick), y: plotBottom + 17, anchor: .middle, size: labelSize - 1, fill: Palette.muted)
-        }
+        canvas.ticks(of: x, .horizontal, axis: plotBottom, grid: (top, plotBottom))
         canvas.line(left, plotBottom, Self.width - right, plotBottom, stroke: Palette.muted)
         canvas.text(
             "time from the request (\(unit.suffix)), median of each phase", x: (left + Self.width - right) / 2, y: height - 8, anchor: .middle,
