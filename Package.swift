@@ -131,7 +131,7 @@ let package = Package(
         // launcher of in-memory instances, a store that fails on demand.
         .target(
             name: "MVMTesting",
-            dependencies: ["MVMCore", "Compare", "History", "Jobs"],
+            dependencies: ["MVMCore", "Compare", "History", "SQLiteHistory", "Jobs"],
             swiftSettings: strictSettings
         ),
         // The command line: parses arguments, calls the modules, prints.
@@ -169,14 +169,12 @@ let package = Package(
         ),
         .testTarget(
             name: "HistoryTests",
-            dependencies: ["History", "SQLiteHistory", "PostgresHistory", "Compare", "MVMCore"],
+            dependencies: ["History", "SQLiteHistory", "PostgresHistory", "Compare", "MVMCore", "MVMTesting"],
             swiftSettings: strictSettings
         ),
-        // HistoryTests for its synthetic runs and fleet (VerdictFixtures,
-        // FleetFixtures): the renderers draw the same histories the model is tested on.
         .testTarget(
             name: "ReportsTests",
-            dependencies: ["Reports", "History", "HistoryTests", "SQLiteHistory", "Compare", "MVMCore"],
+            dependencies: ["Reports", "History", "MVMTesting", "SQLiteHistory", "Compare", "MVMCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(

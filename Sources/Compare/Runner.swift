@@ -58,6 +58,22 @@ public struct InstanceSample: Sendable, Codable, Equatable {
     /// instance of the run was ready (nil when one of them failed); the same
     /// for all of them.
     public var allReadySeconds: Double?
+
+    public init(
+        contender: String, run: Int, instance: Int, warmup: Bool, ok: Bool, failure: String?, phases: [String: Double],
+        footprint: [String: UInt64], guest: GuestFacts?, allReadySeconds: Double?
+    ) {
+        self.contender = contender
+        self.run = run
+        self.instance = instance
+        self.warmup = warmup
+        self.ok = ok
+        self.failure = failure
+        self.phases = phases
+        self.footprint = footprint
+        self.guest = guest
+        self.allReadySeconds = allReadySeconds
+    }
 }
 
 /// Where a comparison is, for a progress display.

@@ -1,3 +1,4 @@
+import MVMTesting
 import Foundation
 import History
 import Testing

@@ -1,4 +1,5 @@
 @testable import Compare
+import MVMTesting
 import Foundation
 import MVMCore
 import Testing

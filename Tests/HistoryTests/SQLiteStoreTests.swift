@@ -1,3 +1,4 @@
+import MVMTesting
 import Foundation
 import SQLiteHistory
 import Testing

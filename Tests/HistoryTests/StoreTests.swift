@@ -1,3 +1,4 @@
+import MVMTesting
 import Compare
 import Foundation
 import SQLiteHistory

@@ -1,4 +1,5 @@
 @testable import Compare
+import MVMTesting
 import MVMCore
 import Foundation
 import Testing

@@ -3,7 +3,7 @@ import Foundation
 import History
 import Testing
 
-@testable import HistoryTests
+import MVMTesting
 @testable import Reports
 
 /// The fleet page drawn from HistoryTests' synthetic fleet.

@@ -1,19 +1,19 @@
-@testable import Compare
+import Compare
 import MVMCore
 import Foundation
 import History
 
 /// Synthetic runs for verdict and store tests: a vm and a container whose
 /// ready time and PSS are drawn around given centres.
-enum VerdictFixtures {
-    static let host = HostIdentity(cpuModel: "Test CPU", cores: 2, memoryGiB: 24, hostname: "test-host", machineID: "0123")
-    static let plan = PlanIdentity(contenders: ["vm", "container"], memoryMiB: 128, vcpus: 1, accelerator: "tcg", runs: 8, warmup: 0, concurrency: 1)
-    static let stack = StackFacts(
+public enum VerdictFixtures {
+    public static let host = HostIdentity(cpuModel: "Test CPU", cores: 2, memoryGiB: 24, hostname: "test-host", machineID: "0123")
+    public static let plan = PlanIdentity(contenders: ["vm", "container"], memoryMiB: 128, vcpus: 1, accelerator: "tcg", runs: 8, warmup: 0, concurrency: 1)
+    public static let stack = StackFacts(
         hostKernel: "6.1.0", versions: ["qemu": "7.2.0", "libvirt": "9.0.0", "runtime": "runc 1.1.5"], images: ["initramfs": "aa"],
         domainXML: "bb", mvmVersion: "0.1.0", gitCommit: "cc")
 
     /// Deterministic noise in [-1, 1): Knuth's MMIX LCG.
-    static func noise(count: Int, seed: UInt64) -> [Double] {
+    public static func noise(count: Int, seed: UInt64) -> [Double] {
         var state = seed
         return (0..<count).map { _ in
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -21,7 +21,7 @@ enum VerdictFixtures {
         }
     }
 
-    static func report(vmReady: Double, containerReady: Double = 0.12, vmPSSMiB: Double = 60, runs: Int = 8, seed: UInt64, spread: Double = 0.01)
+    public static func report(vmReady: Double, containerReady: Double = 0.12, vmPSSMiB: Double = 60, runs: Int = 8, seed: UInt64, spread: Double = 0.01)
         -> ComparisonReport
     {
         let wobble = noise(count: runs * 4, seed: seed)
@@ -45,14 +45,14 @@ enum VerdictFixtures {
             contenders: ["vm", "container"], roles: ["vm": .microVM, "container": .container], caveats: [], samples: samples)
     }
 
-    static func header(_ index: Int, label: String? = nil, stack: StackFacts = stack, partial: Bool = false) -> RunHeader {
+    public static func header(_ index: Int, label: String? = nil, stack: StackFacts = stack, partial: Bool = false) -> RunHeader {
         RunHeader(
             id: String(format: "20260101T%06dZ-%06x", index, index), label: label,
             startedAt: Date(timeIntervalSince1970: 1_767_225_600 + Double(index) * 86_400), hostKey: host.key, planKey: plan.key,
             stack: stack, partial: partial, failed: false, underLoad: false)
     }
 
-    static func recorded(_ index: Int, vmReady: Double, label: String? = nil, stack: StackFacts = stack, partial: Bool = false) -> RecordedRun {
+    public static func recorded(_ index: Int, vmReady: Double, label: String? = nil, stack: StackFacts = stack, partial: Bool = false) -> RecordedRun {
         RecordedRun(
             header: header(index, label: label, stack: stack, partial: partial), host: host, plan: plan,
             conditions: HostConditions(loadAverageAtStart: 0.1, loadAverageAtEnd: 0.1, stealFraction: 0, cpuMHz: nil, bogomips: nil, intruders: []),
@@ -60,7 +60,7 @@ enum VerdictFixtures {
     }
 
     /// The evidence for every series of `new`, against `history`.
-    static func evidence(history: [RecordedRun], new: ComparisonReport, annotations: [Annotation] = [], newStack: StackFacts = stack)
+    public static func evidence(history: [RecordedRun], new: ComparisonReport, annotations: [Annotation] = [], newStack: StackFacts = stack)
         -> [SeriesEvidence]
     {
         new.seriesValues(hostKey: host.key, planKey: plan.key).map { key, values in
