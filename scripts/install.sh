@@ -5,9 +5,13 @@
 # installed mvm finds them by itself), shell completions for bash, zsh and
 # fish, and the man page mvm(1). PREFIX defaults to /usr/local. Idempotent:
 # a second run rebuilds nothing and copies only what changed.
+# MVM_BUILD_CONFIGURATION=debug installs the debug build instead (the test
+# command checks an install that way, reusing the tests' build).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 prefix="${PREFIX:-/usr/local}"
+configuration="${MVM_BUILD_CONFIGURATION:-release}"
+case "$configuration" in release | debug) ;; *) echo "error: MVM_BUILD_CONFIGURATION must be release or debug" >&2; exit 2 ;; esac
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -15,22 +19,22 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 bash "$repo/scripts/setup.sh"
 cd "$repo"
 
-say "swift build -c release"
+say "swift build -c $configuration"
 set +e
-swift build -c release 2>&1 | grep --line-buffered -E 'error|warning:|Build complete'
+swift build -c "$configuration" 2>&1 | grep --line-buffered -E 'error|warning:|Build complete'
 status=${PIPESTATUS[0]}
 set -e
-[ "$status" = 0 ] || die "swift build failed; run 'swift build -c release' to see why"
+[ "$status" = 0 ] || die "swift build failed; run 'swift build -c $configuration' to see why"
 
 # The man page, from the same help text as `mvm --help` (argument-parser's
-# generate-manual plugin; it reuses the release build above).
+# generate-manual plugin; it reuses the build above).
 say "generating the man page"
-swift package --allow-writing-to-package-directory generate-manual >/dev/null 2>"$repo/.build/generate-manual.log" \
+swift package --allow-writing-to-package-directory generate-manual --configuration "$configuration" >/dev/null 2>"$repo/.build/generate-manual.log" \
   || die "generating the man page failed; see $repo/.build/generate-manual.log"
 manual="$repo/.build/plugins/GenerateManual/outputs/mvm/mvm.1"
 [ -s "$manual" ] || die "the man page was not generated ($manual is missing)"
 
-binary="$repo/.build/release/mvm"
+binary="$repo/.build/$configuration/mvm"
 say "installing $prefix/bin/mvm"
 install -D -m 0755 "$binary" "$prefix/bin/mvm"
 

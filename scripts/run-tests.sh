@@ -30,4 +30,18 @@ echo "==> swift test"
 set +e
 swift test 2>&1 | grep --line-buffered -vE '^(◇|􀟈) .* started\.$|^\[[0-9]+/[0-9]+\] '
 status=${PIPESTATUS[0]}
+set -e
+# The install step as the main command runs it, into a prefix of its own
+# and with the tests' debug build: then a comparison from a directory that
+# has nothing of mvm's, and the completions and man page it installed.
+echo "==> install check"
+prefix=$(mktemp -d /tmp/mvm-install-check.XXXXXX)
+trap 'rm -rf "$prefix"; stop_started_daemons' EXIT
+PREFIX="$prefix" MVM_BUILD_CONFIGURATION=debug bash "$repo/scripts/install.sh" | grep -v '^images: '
+for file in bin/mvm share/man/man1/mvm.1 share/bash-completion/completions/mvm share/zsh/site-functions/_mvm \
+  share/fish/vendor_completions.d/mvm.fish share/mvm/images/manifest.json; do
+  [ -s "$prefix/$file" ] || { echo "install check: $prefix/$file is missing or empty" >&2; exit 1; }
+done
+(cd /tmp && "$prefix/bin/mvm" compare -n 2) || { echo "install check: the installed mvm could not compare from /tmp" >&2; exit 1; }
+echo "install check: ok"
 exit "$status"
