@@ -25,6 +25,10 @@ bash "$repo/scripts/test-sshd.sh"
 bash "$repo/scripts/test-tools.sh"
 bash "$repo/scripts/test-postgres.sh"
 cd "$repo"
+# The code's format, as .swift-format sets it (swift-format ships with the
+# toolchain): `swift format format -i -r --parallel Sources Tests Plugins Package.swift` fixes it.
+echo "==> swift format lint"
+swift format lint --strict -r --parallel Sources Tests Plugins Package.swift
 echo "==> swift test"
 # Drop the per-test "started" lines and build progress; keep results.
 set +e

@@ -70,7 +70,8 @@ public struct ComparisonSummary: Sendable, Codable, Equatable {
                 return MetricSummary(metric: metric, summary: SampleSummary(samples: values, bootstrap: bootstrap))
             }
             let failed = own.filter { !$0.ok }.count
-            return ContenderSummary(name: name, instances: own.count, failed: failed, failures: failures, metrics: metrics)
+            return ContenderSummary(
+                name: name, instances: own.count, failed: failed, failures: failures, metrics: metrics)
         }
         let byRole = { (role: ContenderRole) in contenders.first { roles[$0] == role } }
         ratios = declarations.compactMap { declaration in
@@ -80,7 +81,8 @@ public struct ComparisonSummary: Sendable, Codable, Equatable {
                     denominator: values(of: declaration.metric, for: denominator), bootstrap: bootstrap)
             else { return nil }
             return RatioSummary(
-                metric: declaration.metric.name, unit: declaration.metric.unit, numerator: numerator, denominator: denominator,
+                metric: declaration.metric.name, unit: declaration.metric.unit, numerator: numerator,
+                denominator: denominator,
                 ratio: ratio)
         }
     }

@@ -75,7 +75,8 @@ public struct DimensionResults: Sendable, Codable, Equatable {
     }
 
     public var isEmpty: Bool {
-        isolation == nil && workload == nil && scaling == nil && size == nil && teardown == nil && (failures ?? [:]).isEmpty
+        isolation == nil && workload == nil && scaling == nil && size == nil && teardown == nil
+            && (failures ?? [:]).isEmpty
     }
 
     /// Whether any section saw a failed instance or could not be measured:
@@ -87,7 +88,9 @@ public struct DimensionResults: Sendable, Codable, Equatable {
     public var failedDimensions: [ComparisonDimension] {
         var failed = Set((failures ?? [:]).keys.compactMap(ComparisonDimension.init(rawValue:)))
         if let isolation, !isolation.failures.isEmpty { failed.insert(.isolation) }
-        if let workload, workload.samples.contains(where: { !$0.warmup && $0.failure != nil }) { failed.insert(.workload) }
+        if let workload, workload.samples.contains(where: { !$0.warmup && $0.failure != nil }) {
+            failed.insert(.workload)
+        }
         if let scaling, scaling.samples.contains(where: { !$0.failures.isEmpty }) { failed.insert(.scaling) }
         if let teardown, teardown.figures.contains(where: { !$0.failures.isEmpty }) { failed.insert(.teardown) }
         return failed.sorted()

@@ -25,7 +25,10 @@ public struct IsolationResult: Sendable, Codable, Equatable {
     public var observations: [String: [String: String]]
     public var failures: [String: String]
 
-    public init(sides: [String], aspects: [IsolationAspect], observations: [String: [String: String]], failures: [String: String]) {
+    public init(
+        sides: [String], aspects: [IsolationAspect], observations: [String: [String: String]],
+        failures: [String: String]
+    ) {
         self.sides = sides
         self.aspects = aspects
         self.observations = observations
@@ -102,9 +105,11 @@ public struct WorkloadResult: Sendable, Codable, Equatable {
                 let own = values(side, workload)
                 let ratio =
                     side == Self.hostSide
-                    ? nil : MedianRatio(numerator: own, denominator: values(Self.hostSide, workload), bootstrap: bootstrap)
+                    ? nil
+                    : MedianRatio(numerator: own, denominator: values(Self.hostSide, workload), bootstrap: bootstrap)
                 return WorkloadFigure(
-                    side: side, workload: workload, duration: MeasuredFigure(unit: .seconds, values: own, bootstrap: bootstrap),
+                    side: side, workload: workload,
+                    duration: MeasuredFigure(unit: .seconds, values: own, bootstrap: bootstrap),
                     ratioToHost: ratio)
             }
         }

@@ -43,7 +43,8 @@ public struct ComparisonRendering: Sendable {
         let plan = report.plan
         lines.append(
             "mvm compare: \(plan.runs) run\(plan.runs == 1 ? "" : "s") + \(plan.warmup) warm-up per contender, "
-                + "\(plan.concurrency) instance\(plan.concurrency == 1 ? "" : "s") at a time, contenders interleaved in shuffled order")
+                + "\(plan.concurrency) instance\(plan.concurrency == 1 ? "" : "s") at a time, contenders interleaved in shuffled order"
+        )
         lines.append("each cell: median [95% bootstrap interval of the median]; times from the request")
         lines.append("")
         lines.append(contentsOf: alignedRows(cells(cell: medianCell)))
@@ -60,14 +61,18 @@ public struct ComparisonRendering: Sendable {
         var rows: [[String]] = [[""] + contenders.map(\.name)]
         for metric in ComparisonSummary.metricOrder {
             guard contenders.contains(where: { $0.metric(metric)?.summary != nil }) else { continue }
-            rows.append([metric.name] + contenders.map { contender in
-                contender.metric(metric)?.summary.map { cell($0, metric.unit) } ?? "-"
-            })
+            rows.append(
+                [metric.name]
+                    + contenders.map { contender in
+                        contender.metric(metric)?.summary.map { cell($0, metric.unit) } ?? "-"
+                    })
         }
         rows.append(["ok runs"] + contenders.map { "\($0.instances - $0.failed)/\($0.instances)" })
-        rows.append(["outliers (ready)"] + contenders.map { contender in
-            contender.metric(.ready)?.summary.map { "\($0.outliers)" } ?? "-"
-        })
+        rows.append(
+            ["outliers (ready)"]
+                + contenders.map { contender in
+                    contender.metric(.ready)?.summary.map { "\($0.outliers)" } ?? "-"
+                })
         return rows
     }
 
@@ -97,7 +102,8 @@ public struct ComparisonRendering: Sendable {
             case .seconds:
                 return "\(faster) \(ratio.metric) \(formatDecimal(factor, places: 1))x sooner than \(slower) \(range)"
             case .bytes:
-                return "\(faster) uses \(formatDecimal(factor, places: 1))x less memory (\(ratio.metric)) than \(slower) \(range)"
+                return
+                    "\(faster) uses \(formatDecimal(factor, places: 1))x less memory (\(ratio.metric)) than \(slower) \(range)"
             }
         }
     }
@@ -117,7 +123,8 @@ public struct ComparisonRendering: Sendable {
         lines.append(
             "host: \(environment.cpuModel), \(environment.cores) cores, \(formatBytes(environment.memoryBytes)), "
                 + "kernel \(environment.hostKernel); "
-                + environment.versions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                + environment.versions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
+                    separator: ", "))
         return lines
     }
 
@@ -130,7 +137,9 @@ public struct ComparisonRendering: Sendable {
             for sentence in environmentLines() { lines.append("- " + sentence) }
             return lines.joined(separator: "\n") + "\n"
         }
-        lines.append("\(report.plan.runs) runs + \(report.plan.warmup) warm-up per contender, \(report.plan.concurrency) instance(s) at a time, interleaved in shuffled order (seed \(report.plan.seed)). Each cell: median [95% bootstrap interval of the median].")
+        lines.append(
+            "\(report.plan.runs) runs + \(report.plan.warmup) warm-up per contender, \(report.plan.concurrency) instance(s) at a time, interleaved in shuffled order (seed \(report.plan.seed)). Each cell: median [95% bootstrap interval of the median]."
+        )
         lines.append("")
         let rows = cells(cell: medianCell)
         if let header = rows.first {
@@ -143,7 +152,8 @@ public struct ComparisonRendering: Sendable {
         lines.append("")
         lines.append("## All statistics")
         lines.append("")
-        lines.append("| contender | metric | n | mean | sd | median | min | max | p5 | p95 | MAD | outliers | median 95% CI |")
+        lines.append(
+            "| contender | metric | n | mean | sd | median | min | max | p5 | p95 | MAD | outliers | median 95% CI |")
         lines.append("|" + String(repeating: " --- |", count: 13))
         for row in statisticsRows() {
             lines.append("| " + row.joined(separator: " | ") + " |")
@@ -201,7 +211,9 @@ public struct ComparisonRendering: Sendable {
     /// per figure of each other dimension (`metric` is `<dimension>.<figure>`;
     /// a ratio fills median and its interval, an observation fills `value`).
     public func csv() -> String {
-        var lines = ["contender,metric,unit,n,mean,stddev,median,min,max,p5,p95,mad,outliers,median_ci_lower,median_ci_upper,value"]
+        var lines = [
+            "contender,metric,unit,n,mean,stddev,median,min,max,p5,p95,mad,outliers,median_ci_lower,median_ci_upper,value"
+        ]
         for contender in report.summary.contenders {
             for metric in contender.metrics {
                 guard let s = metric.summary else { continue }
@@ -210,7 +222,10 @@ public struct ComparisonRendering: Sendable {
                 ].map { "\($0)" }
                 lines.append(
                     ([csvField(contender.name), csvField(metric.name), metric.unit.rawValue, "\(s.count)"] + values
-                        + ["\(s.outliers)", "\(s.medianConfidenceInterval.lower)", "\(s.medianConfidenceInterval.upper)", ""])
+                        + [
+                            "\(s.outliers)", "\(s.medianConfidenceInterval.lower)",
+                            "\(s.medianConfidenceInterval.upper)", "",
+                        ])
                         .joined(separator: ","))
             }
         }
@@ -221,10 +236,16 @@ public struct ComparisonRendering: Sendable {
     private func csvLine(_ row: DimensionCSVRow) -> String {
         var fields = [csvField(row.subject), csvField(row.metric), row.unit]
         if let s = row.summary {
-            fields += ["\(s.count)"] + [s.mean, s.standardDeviation, s.median, s.minimum, s.maximum, s.p5, s.p95, s.medianAbsoluteDeviation].map { "\($0)" }
+            fields +=
+                ["\(s.count)"]
+                + [s.mean, s.standardDeviation, s.median, s.minimum, s.maximum, s.p5, s.p95, s.medianAbsoluteDeviation]
+                .map { "\($0)" }
             fields += ["\(s.outliers)", "\(s.medianConfidenceInterval.lower)", "\(s.medianConfidenceInterval.upper)"]
         } else if let ratio = row.ratio {
-            fields += ["", "", "", "\(ratio.ratio)", "", "", "", "", "", "", "\(ratio.interval.lower)", "\(ratio.interval.upper)"]
+            fields += [
+                "", "", "", "\(ratio.ratio)", "", "", "", "", "", "", "\(ratio.interval.lower)",
+                "\(ratio.interval.upper)",
+            ]
         } else {
             fields += Array(repeating: "", count: 12)
         }

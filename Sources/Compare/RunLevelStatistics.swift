@@ -52,7 +52,9 @@ public func normalUpperTail(_ z: Double) -> Double {
 ///   finite and positive, or when the quantile lies beyond 1e12.
 public func studentTUpperQuantile(_ upperTail: Double, degreesOfFreedom: Double) -> Double? {
     guard upperTail > 0, upperTail < 0.5, degreesOfFreedom.isFinite, degreesOfFreedom > 0 else { return nil }
-    func tail(_ t: Double) -> Double? { studentTTwoSidedPValue(t: t, degreesOfFreedom: degreesOfFreedom).map { $0 / 2 } }
+    func tail(_ t: Double) -> Double? {
+        studentTTwoSidedPValue(t: t, degreesOfFreedom: degreesOfFreedom).map { $0 / 2 }
+    }
     var low = 0.0
     var high = 1.0
     while let value = tail(high), value > upperTail {
@@ -79,7 +81,8 @@ public func studentTUpperQuantile(_ upperTail: Double, degreesOfFreedom: Double)
 ///
 /// - Returns: `nil` if either side is empty, a value is not finite, or
 ///   `spread` is not positive and finite.
-public func levelChangeScore(before: [Double], after: [Double], spread: Double) -> (difference: Double, score: Double)? {
+public func levelChangeScore(before: [Double], after: [Double], spread: Double) -> (difference: Double, score: Double)?
+{
     guard !before.isEmpty, !after.isEmpty, spread > 0, spread.isFinite,
         before.allSatisfy(\.isFinite), after.allSatisfy(\.isFinite)
     else { return nil }

@@ -119,7 +119,8 @@ public struct ComparisonRunner: Sendable {
         self.contenders = contenders
     }
 
-    public func run(log: SampleLog? = nil, progress: (ComparisonProgress) -> Void = { _ in }) async -> [InstanceSample] {
+    public func run(log: SampleLog? = nil, progress: (ComparisonProgress) -> Void = { _ in }) async -> [InstanceSample]
+    {
         var generator = Xoshiro256StarStar(seed: plan.seed)
         var samples: [InstanceSample] = []
         let clock = ContinuousClock()
@@ -134,9 +135,10 @@ public struct ComparisonRunner: Sendable {
                 samples += batch
                 log?.append(batch)
                 completed += 1
-                progress(ComparisonProgress(
-                    completedBatches: completed, totalBatches: total, elapsed: clock.now - start,
-                    failures: samples.filter { !$0.ok && !$0.warmup }.count))
+                progress(
+                    ComparisonProgress(
+                        completedBatches: completed, totalBatches: total, elapsed: clock.now - start,
+                        failures: samples.filter { !$0.ok && !$0.warmup }.count))
             }
         }
         return samples

@@ -14,7 +14,10 @@ public struct ScalingSample: Sendable, Codable, Equatable {
     public var started: Int
     public var failures: [String]
 
-    public init(side: String, level: Int, run: Int, allReadySeconds: Double?, totalPSSBytes: UInt64?, started: Int, failures: [String]) {
+    public init(
+        side: String, level: Int, run: Int, allReadySeconds: Double?, totalPSSBytes: UInt64?, started: Int,
+        failures: [String]
+    ) {
         self.side = side
         self.level = level
         self.run = run
@@ -64,14 +67,16 @@ public struct ScalingResult: Sendable, Codable, Equatable {
             sweep.compactMap { level -> ScalingLevel? in
                 let own = samples.filter { $0.side == side && $0.level == level }
                 guard !own.isEmpty else { return nil }
-                let allReady = MeasuredFigure(unit: .seconds, values: own.compactMap(\.allReadySeconds), bootstrap: bootstrap)
+                let allReady = MeasuredFigure(
+                    unit: .seconds, values: own.compactMap(\.allReadySeconds), bootstrap: bootstrap)
                 let complete = own.filter { $0.failures.isEmpty }
                 let totals = complete.compactMap(\.totalPSSBytes).map { Double($0) }
                 return ScalingLevel(
                     side: side, level: level, allReady: allReady,
                     launchRate: allReady.summary.map { Double(level) / $0.median },
                     totalPSS: MeasuredFigure(unit: .bytes, values: totals, bootstrap: bootstrap),
-                    pssPerInstance: MeasuredFigure(unit: .bytes, values: totals.map { $0 / Double(level) }, bootstrap: bootstrap),
+                    pssPerInstance: MeasuredFigure(
+                        unit: .bytes, values: totals.map { $0 / Double(level) }, bootstrap: bootstrap),
                     failedInstances: own.map(\.failures.count).reduce(0, +), instances: own.count * level)
             }
         }
@@ -199,13 +204,23 @@ public struct TeardownResult: Sendable, Codable, Equatable {
             let kinds = Set(good.flatMap(\.releasedByKind.keys)).sorted()
             return TeardownFigure(
                 side: side,
-                stopReturned: MeasuredFigure(unit: .seconds, values: good.compactMap(\.stopReturnedSeconds), bootstrap: bootstrap),
-                released: MeasuredFigure(unit: .seconds, values: good.compactMap(\.releasedSeconds), bootstrap: bootstrap),
-                releasedByKind: Dictionary(uniqueKeysWithValues: kinds.map { kind in
-                    (kind, MeasuredFigure(unit: .seconds, values: good.compactMap { $0.releasedByKind[kind] }, bootstrap: bootstrap))
-                }),
+                stopReturned: MeasuredFigure(
+                    unit: .seconds, values: good.compactMap(\.stopReturnedSeconds), bootstrap: bootstrap),
+                released: MeasuredFigure(
+                    unit: .seconds, values: good.compactMap(\.releasedSeconds), bootstrap: bootstrap),
+                releasedByKind: Dictionary(
+                    uniqueKeysWithValues: kinds.map { kind in
+                        (
+                            kind,
+                            MeasuredFigure(
+                                unit: .seconds, values: good.compactMap { $0.releasedByKind[kind] },
+                                bootstrap: bootstrap)
+                        )
+                    }),
                 failures: own.compactMap { sample in
-                    sample.failure ?? (sample.releasedSeconds == nil ? "still held: " + sample.lingering.joined(separator: ", ") : nil)
+                    sample.failure
+                        ?? (sample.releasedSeconds == nil
+                            ? "still held: " + sample.lingering.joined(separator: ", ") : nil)
                 })
         }
     }

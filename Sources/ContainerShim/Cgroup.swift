@@ -24,7 +24,8 @@ public struct ContainerCgroup: Sendable {
     /// Where the cgroup2 hierarchy is mounted: /sys/fs/cgroup on v2 hosts,
     /// /sys/fs/cgroup/unified on hybrid ones.
     static func v2Root() -> String {
-        FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified"
+        FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers")
+            ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified"
     }
 
     /// Parses /proc/<pid>/cgroup: the v1 memory controller wins when present
@@ -54,7 +55,8 @@ public struct ContainerCgroup: Sendable {
     /// charged, page cache included.
     public func memoryUsage() throws(ContainerError) -> UInt64 {
         let file = directory + (version == .v1 ? "/memory.usage_in_bytes" : "/memory.current")
-        guard let text = readSmallFile(file), let bytes = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        guard let text = readSmallFile(file), let bytes = UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else {
             throw .system(SystemFailure("cannot read \(file)"))
         }
         return bytes

@@ -9,7 +9,8 @@ extension Container {
         // The init is first in the list, whatever order cgroup.procs has.
         let pids = [initPID] + ((try? processIDs()) ?? []).filter { $0 != initPID }
         return containerReleaseProbe(
-            id: name, runtime: runtime, bundle: bundle, processes: pids.map { ($0, $0 == initPID ? "init" : "process") },
+            id: name, runtime: runtime, bundle: bundle,
+            processes: pids.map { ($0, $0 == initPID ? "init" : "process") },
             cgroups: cgroups, teardown: teardown)
     }
 }
@@ -19,22 +20,27 @@ extension DirectRuncInstance {
     /// (where the spec's cgroupsPath puts them), the runtime's state, the
     /// bundle and the owner record.
     public func releaseProbe() -> ReleaseProbe {
-        let cgroups = cgroupsPath.map { CgroupMembership.directories(forPath: $0, mounts: CgroupMembership.currentMounts()) } ?? []
+        let cgroups =
+            cgroupsPath.map { CgroupMembership.directories(forPath: $0, mounts: CgroupMembership.currentMounts()) }
+            ?? []
         let existing = cgroups.filter(pathExists)
         var pids: [Int32] = []
         for directory in existing {
-            let listed = readSmallFile(directory + "/cgroup.procs")?.split(separator: "\n").compactMap { Int32($0) } ?? []
+            let listed =
+                readSmallFile(directory + "/cgroup.procs")?.split(separator: "\n").compactMap { Int32($0) } ?? []
             for pid in listed where !pids.contains(pid) { pids.append(pid) }
         }
         return containerReleaseProbe(
-            id: name, runtime: runtime, bundle: bundle, processes: [(runPID, "runc run")] + pids.map { ($0, "process") },
+            id: name, runtime: runtime, bundle: bundle,
+            processes: [(runPID, "runc run")] + pids.map { ($0, "process") },
             cgroups: existing, teardown: teardown)
     }
 }
 
 /// What a container holds, from what its instance knows.
 func containerReleaseProbe(
-    id: String, runtime: OCIRuntime, bundle: ContainerBundle, processes: [(pid: Int32, role: String)], cgroups: [String],
+    id: String, runtime: OCIRuntime, bundle: ContainerBundle, processes: [(pid: Int32, role: String)],
+    cgroups: [String],
     teardown: InstanceTeardown
 ) -> ReleaseProbe {
     var resources: [HostResource] = processes.compactMap { pid, role in
@@ -42,7 +48,9 @@ func containerReleaseProbe(
     }
     resources += cgroups.map { HostResource.path($0, kind: .cgroup, description: $0) }
     let state = runtime.stateRoot + "/" + id
-    if let runtimeState = HostResource.existingPath(state, kind: .runtimeState, description: "\(runtime.name) state \(state)") {
+    if let runtimeState = HostResource.existingPath(
+        state, kind: .runtimeState, description: "\(runtime.name) state \(state)")
+    {
         resources.append(runtimeState)
     }
     if let directory = HostResource.existingPath(bundle.path, kind: .directory, description: "bundle \(bundle.path)") {

@@ -20,7 +20,9 @@ struct ContainerBundle: Sendable {
             try spec.jsonData().write(to: URL(fileURLWithPath: path + "/config.json"))
         } catch {
             remove()
-            throw .system(SystemFailure("cannot write the bundle \(path)", underlying: error, advice: "pass a writable --state-dir"))
+            throw .system(
+                SystemFailure(
+                    "cannot write the bundle \(path)", underlying: error, advice: "pass a writable --state-dir"))
         }
     }
 
@@ -28,7 +30,8 @@ struct ContainerBundle: Sendable {
     func openStderr() throws(ContainerError) -> FileDescriptor {
         do {
             return try FileDescriptor.open(
-                FilePath(stderrPath), .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: [.ownerReadWrite])
+                FilePath(stderrPath), .writeOnly, options: [.create, .truncate, .closeOnExec],
+                permissions: [.ownerReadWrite])
         } catch {
             throw .system(SystemFailure("cannot create \(stderrPath)", underlying: error))
         }

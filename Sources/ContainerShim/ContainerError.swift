@@ -23,7 +23,8 @@ public enum ContainerError: Error, CustomStringConvertible {
         switch failure.reason {
         case .timedOut: self = .readinessTimeout(after: failure.timeout, outputTail: failure.outputTail)
         case .endOfOutput, .kernelPanic: self = .exitedEarly(outputTail: failure.outputTail, runtimeLog: runtimeLog())
-        case .readFailed(let code): self = .system(SystemFailure("reading the container's output failed", underlying: code))
+        case .readFailed(let code):
+            self = .system(SystemFailure("reading the container's output failed", underlying: code))
         }
     }
 
@@ -32,24 +33,32 @@ public enum ContainerError: Error, CustomStringConvertible {
         case .runtimeNotFound(let runtime):
             switch runtime {
             case .runc, .crun:
-                return "OCI runtime \(runtime) is not installed; install it (apt-get install \(runtime)) or pass --runtime PATH"
+                return
+                    "OCI runtime \(runtime) is not installed; install it (apt-get install \(runtime)) or pass --runtime PATH"
             case .path(let path):
-                return "OCI runtime \(path) does not exist or is not executable; pass --runtime runc, crun or the path of an OCI runtime"
+                return
+                    "OCI runtime \(path) does not exist or is not executable; pass --runtime runc, crun or the path of an OCI runtime"
             }
         case .runtimeUnsupported(let runtime, let reason, let alternative):
             return "\(runtime) cannot run containers on this host: \(reason); \(alternative)"
         case .rootfs(let path, let problem):
-            return "rootfs \(path) \(problem); install the images (scripts/install.sh), point MVM_IMAGES at them, or name another rootfs"
+            return
+                "rootfs \(path) \(problem); install the images (scripts/install.sh), point MVM_IMAGES at them, or name another rootfs"
         case .invalidConfiguration(let problem):
             return problem
         case .runtimeFailed(let command, let message):
             return "\(command) failed: \(message)"
         case .readinessTimeout(let after, let tail):
-            return "the container printed no readiness line within \(formatDecimal(after.seconds, places: 1)) s; raise --timeout if the host is busy"
+            return
+                "the container printed no readiness line within \(formatDecimal(after.seconds, places: 1)) s; raise --timeout if the host is busy"
                 + Self.excerpt(tail)
         case .exitedEarly(let tail, let log):
             var text = "the container's init exited before printing its readiness line" + Self.excerpt(tail)
-            if !log.isEmpty { text += "\n  its stderr:\n" + log.split(separator: "\n").suffix(10).map { "  | " + $0 }.joined(separator: "\n") }
+            if !log.isEmpty {
+                text +=
+                    "\n  its stderr:\n"
+                    + log.split(separator: "\n").suffix(10).map { "  | " + $0 }.joined(separator: "\n")
+            }
             return text
         case .system(let failure):
             return failure.description

@@ -16,14 +16,16 @@ public final class ContainerLauncher: InstanceLauncher {
     /// limits were checked against this host when they were made.
     public init(_ configuration: ContainerConfiguration, host: ContainerHost) throws(ContainerError) {
         guard !configuration.command.isEmpty else { throw .invalidConfiguration("the container needs a command") }
-        let runtime = try Self.checkedRuntime(configuration.runtime, host: host, stateDirectory: configuration.stateDirectory)
+        let runtime = try Self.checkedRuntime(
+            configuration.runtime, host: host, stateDirectory: configuration.stateDirectory)
         try Self.checkRootfs(configuration.rootfsPath, command: configuration.command)
         switch configuration.userNamespace {
         case .off: usesUserNamespace = false
         case .auto: usesUserNamespace = host.userNamespacesAllowed
         case .on:
             guard host.userNamespacesAllowed else {
-                throw .invalidConfiguration("this host allows no user namespaces (user.max_user_namespaces is 0); use --userns off or auto")
+                throw .invalidConfiguration(
+                    "this host allows no user namespaces (user.max_user_namespaces is 0); use --userns off or auto")
             }
             usesUserNamespace = true
         }
@@ -51,7 +53,8 @@ public final class ContainerLauncher: InstanceLauncher {
         if runtime.name == "crun" && host.cgroups == .hybrid {
             throw .runtimeUnsupported(
                 runtime: runtime.executable,
-                reason: "cgroups are in hybrid mode (v1 controllers with a v2 hierarchy beside them), which crun does not support",
+                reason:
+                    "cgroups are in hybrid mode (v1 controllers with a v2 hierarchy beside them), which crun does not support",
                 alternative: "use --runtime runc, or a host with cgroup v2 only")
         }
         return runtime
@@ -101,9 +104,11 @@ public final class ContainerLauncher: InstanceLauncher {
     /// Writes the bundle, creates and starts the container, and waits for its
     /// readiness line. On failure the container and its bundle are removed.
     public func launch() async throws(ContainerError) -> Container {
-        try await withLaunchScope(timeout: configuration.limits.timeout) { (scope) async throws(ContainerError) -> Container in
+        try await withLaunchScope(timeout: configuration.limits.timeout) {
+            (scope) async throws(ContainerError) -> Container in
             do throws(SystemFailure) {
-                try scope.claimOwnership(in: OwnerRecords(stateDirectory: configuration.stateDirectory), kind: "container")
+                try scope.claimOwnership(
+                    in: OwnerRecords(stateDirectory: configuration.stateDirectory), kind: "container")
             } catch {
                 throw .system(error)
             }

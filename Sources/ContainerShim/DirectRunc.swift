@@ -1,6 +1,6 @@
-import Synchronization
 import Foundation
 import MVMCore
+import Synchronization
 
 /// The reference row `runc-direct`: a plain `runc run` of the same bundle the
 /// `container` row uses, with the container's stdout on runc's. What it
@@ -15,9 +15,11 @@ public struct DirectRuncLauncher: InstanceLauncher {
     public func launch() async throws(ContainerError) -> DirectRuncInstance {
         let configuration = base.configuration
         let runtime = base.runtime
-        return try await withLaunchScope(timeout: configuration.limits.timeout) { (scope) async throws(ContainerError) -> DirectRuncInstance in
+        return try await withLaunchScope(timeout: configuration.limits.timeout) {
+            (scope) async throws(ContainerError) -> DirectRuncInstance in
             do throws(SystemFailure) {
-                try scope.claimOwnership(in: OwnerRecords(stateDirectory: configuration.stateDirectory), kind: "runc-direct")
+                try scope.claimOwnership(
+                    in: OwnerRecords(stateDirectory: configuration.stateDirectory), kind: "runc-direct")
             } catch {
                 throw .system(error)
             }
@@ -73,7 +75,8 @@ public final class DirectRuncInstance: RunningInstance {
     let cgroupsPath: String?
 
     init(
-        id: String, runtime: OCIRuntime, boot: BootRecord, teardown: InstanceTeardown, runPID: Int32, bundle: ContainerBundle,
+        id: String, runtime: OCIRuntime, boot: BootRecord, teardown: InstanceTeardown, runPID: Int32,
+        bundle: ContainerBundle,
         cgroupsPath: String?
     ) {
         name = id

@@ -22,7 +22,10 @@ struct OCIRuntime: Sendable {
         case .path(let path):
             candidates = [path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path]
         }
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) && !isDirectory($0) }) else {
+        guard
+            let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) && !isDirectory($0) }
+            )
+        else {
             throw .runtimeNotFound(selection)
         }
         return OCIRuntime(executable: found, stateRoot: stateRoot)
@@ -48,7 +51,9 @@ struct OCIRuntime: Sendable {
 
     /// `create`: sets the container up; its init waits for `start`. The
     /// init inherits `stdout` and `stderr`, so mvm reads what it prints.
-    func create(id: String, bundle: ContainerBundle, stdout: FileDescriptor, stderr: FileDescriptor) async throws(ContainerError) {
+    func create(id: String, bundle: ContainerBundle, stdout: FileDescriptor, stderr: FileDescriptor)
+        async throws(ContainerError)
+    {
         let command = "\(name) create"
         let result = try await invoke(command) {
             try await Subprocess.run(
@@ -62,7 +67,9 @@ struct OCIRuntime: Sendable {
 
     /// Runs the runtime; a runtime that cannot be started at all is a
     /// system failure, with the reason underneath.
-    private func invoke<Result>(_ command: String, _ body: () async throws -> Result) async throws(ContainerError) -> Result {
+    private func invoke<Result>(_ command: String, _ body: () async throws -> Result) async throws(ContainerError)
+        -> Result
+    {
         do {
             return try await body()
         } catch {
@@ -113,7 +120,9 @@ struct OCIRuntime: Sendable {
         guard var line = lines.last else { return otherwise }
         if let range = line.range(of: "msg=") {
             line = String(line[range.upperBound...])
-            if line.hasPrefix("\""), line.hasSuffix("\""), line.count >= 2 { line = String(line.dropFirst().dropLast()) }
+            if line.hasPrefix("\""), line.hasSuffix("\""), line.count >= 2 {
+                line = String(line.dropFirst().dropLast())
+            }
             line = line.replacingOccurrences(of: "\\\"", with: "\"")
         }
         return line

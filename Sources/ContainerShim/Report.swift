@@ -21,7 +21,9 @@ public struct ContainerReport: InstanceReport, Codable {
     public var initPID: Int32
     public var kept: Bool
 
-    public init(container: Container, footprint: Footprint, memoryMiB: Int, vcpus: Int, runtimeVersion: String?, kept: Bool) {
+    public init(
+        container: Container, footprint: Footprint, memoryMiB: Int, vcpus: Int, runtimeVersion: String?, kept: Bool
+    ) {
         name = container.name
         runtime = container.runtimePath
         self.runtimeVersion = runtimeVersion
@@ -43,7 +45,10 @@ public struct ContainerReport: InstanceReport, Codable {
             title: "\(name): container, \(memoryMiB) MiB limit, \(vcpus) CPU\(vcpus == 1 ? "" : "s"), via \(runtime)",
             details: [
                 ("runtime", runtimeVersion ?? runtime),
-                ("isolation", "read-only rootfs, no capabilities, no network" + (userNamespace ? ", user namespace" : "")),
+                (
+                    "isolation",
+                    "read-only rootfs, no capabilities, no network" + (userNamespace ? ", user namespace" : "")
+                ),
             ])
     }
 }

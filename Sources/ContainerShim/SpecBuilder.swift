@@ -36,7 +36,8 @@ public enum SpecBuilder {
             root: OCISpec.Root(path: configuration.rootfsPath, readonly: true),
             hostname: id,
             mounts: [
-                OCISpec.Mount(destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"]),
+                OCISpec.Mount(
+                    destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"]),
                 OCISpec.Mount(
                     destination: "/dev", type: "tmpfs", source: "tmpfs",
                     options: ["nosuid", "strictatime", "mode=755", "size=65536k"]),
@@ -46,14 +47,16 @@ public enum SpecBuilder {
                 OCISpec.Mount(
                     destination: "/dev/shm", type: "tmpfs", source: "shm",
                     options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
-                OCISpec.Mount(destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]),
+                OCISpec.Mount(
+                    destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]),
                 // The container's own cgroup, read-only, so its processes can
                 // see their limits (cgroup namespace: they see only theirs).
                 OCISpec.Mount(
                     destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup",
                     options: ["nosuid", "noexec", "nodev", "relatime", "ro"]),
                 OCISpec.Mount(
-                    destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777", "size=16m"]),
+                    destination: "/tmp", type: "tmpfs", source: "tmpfs",
+                    options: ["nosuid", "nodev", "mode=1777", "size=16m"]),
             ],
             linux: OCISpec.Linux(
                 namespaces: namespaces,

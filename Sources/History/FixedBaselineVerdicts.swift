@@ -10,15 +10,19 @@ import Foundation
 /// Pooling assumes the two sides' samples are interchangeable: it holds
 /// within one session, not from one night to another (the automatic
 /// baseline's run-level rules exist for that).
-func judgeFixedBaseline(_ evidence: [SeriesEvidence], settings: VerdictSettings, choice: BaselineChoice) -> [SeriesVerdict] {
+func judgeFixedBaseline(_ evidence: [SeriesEvidence], settings: VerdictSettings, choice: BaselineChoice)
+    -> [SeriesVerdict]
+{
     var verdicts: [SeriesVerdict] = []
     var testedIndices: [Int] = []
     var pValues: [Double] = []
     for item in evidence {
         let baseline = item.fixedBaseline(choice)
         var verdict = SeriesVerdict(
-            series: item.series, decision: .ok, rule: .samples, baselineRunIDs: baseline.map(\.run.id), baselineMedian: nil,
-            newMedian: item.new.median, stackChanges: baseline.last.map { item.newStack.changes(since: $0.run.stack) } ?? [], reason: "")
+            series: item.series, decision: .ok, rule: .samples, baselineRunIDs: baseline.map(\.run.id),
+            baselineMedian: nil,
+            newMedian: item.new.median,
+            stackChanges: baseline.last.map { item.newStack.changes(since: $0.run.stack) } ?? [], reason: "")
         guard !baseline.isEmpty else {
             verdict.decision = .warming
             verdict.rule = .warming

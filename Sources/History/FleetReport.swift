@@ -16,7 +16,8 @@ public struct FleetPoint: Sendable, Equatable {
     public var pssRatio: Double?
 
     public init(
-        header: RunHeader, vmReady: Double?, containerReady: Double?, vmPSS: Double?, containerPSS: Double?, readyRatio: Double?,
+        header: RunHeader, vmReady: Double?, containerReady: Double?, vmPSS: Double?, containerPSS: Double?,
+        readyRatio: Double?,
         pssRatio: Double?
     ) {
         self.header = header
@@ -40,11 +41,14 @@ public struct FleetPoint: Sendable, Equatable {
             return summary.flatMap { $0.median.isFinite ? $0.median : nil }
         }
         func ratio(_ metric: Metric) -> Double? {
-            let found = report.summary.ratios.first { $0.metric == metric.name && $0.numerator == vm && $0.denominator == container }
+            let found = report.summary.ratios.first {
+                $0.metric == metric.name && $0.numerator == vm && $0.denominator == container
+            }
             return found.flatMap { $0.ratio.ratio.isFinite ? $0.ratio.ratio : nil }
         }
         self.init(
-            header: run.header, vmReady: median(vm, .ready), containerReady: median(container, .ready), vmPSS: median(vm, .pss),
+            header: run.header, vmReady: median(vm, .ready), containerReady: median(container, .ready),
+            vmPSS: median(vm, .pss),
             containerPSS: median(container, .pss), readyRatio: ratio(.ready), pssRatio: ratio(.pss))
     }
 
@@ -115,7 +119,9 @@ public struct FleetReport: Sendable, Equatable {
     public init(hosts: [HostEntry], runs: [String: [RecordedRun]]) {
         var groups: [FleetGroup] = []
         for host in hosts {
-            let ordered = (runs[host.key] ?? []).sorted { ($0.header.startedAt, $0.header.id) < ($1.header.startedAt, $1.header.id) }
+            let ordered = (runs[host.key] ?? []).sorted {
+                ($0.header.startedAt, $0.header.id) < ($1.header.startedAt, $1.header.id)
+            }
             var planKeys: [String] = []
             for run in ordered where !planKeys.contains(run.header.planKey) { planKeys.append(run.header.planKey) }
             for planKey in planKeys {

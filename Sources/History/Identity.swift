@@ -26,20 +26,29 @@ public struct HostIdentity: Sendable, Codable, Equatable, Hashable {
         self.machineID = machineID
     }
 
-    public init(host: HostFacts, hostname: String = ProcessInfo.processInfo.hostName, machineID: String = HostIdentity.readMachineID()) {
+    public init(
+        host: HostFacts, hostname: String = ProcessInfo.processInfo.hostName,
+        machineID: String = HostIdentity.readMachineID()
+    ) {
         self.init(
             cpuModel: host.cpuModel, cores: host.cores,
-            memoryGiB: Int((Double(host.memoryBytes) / Double(1 << 30)).rounded()), hostname: hostname, machineID: machineID)
+            memoryGiB: Int((Double(host.memoryBytes) / Double(1 << 30)).rounded()), hostname: hostname,
+            machineID: machineID)
     }
 
     /// First 16 hex digits of the SHA-256 of the facts, one per line.
     public var key: String {
-        stableHash(["cpu=\(cpuModel)", "cores=\(cores)", "memory-gib=\(memoryGiB)", "hostname=\(hostname)", "machine-id=\(machineID)"])
+        stableHash([
+            "cpu=\(cpuModel)", "cores=\(cores)", "memory-gib=\(memoryGiB)", "hostname=\(hostname)",
+            "machine-id=\(machineID)",
+        ])
     }
 
     public static func readMachineID() -> String {
         for path in ["/etc/machine-id", "/var/lib/dbus/machine-id"] {
-            if let text = readSmallFile(path)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty { return text }
+            if let text = readSmallFile(path)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+                return text
+            }
         }
         return ""
     }
@@ -56,7 +65,9 @@ public struct PlanIdentity: Sendable, Codable, Equatable, Hashable {
     public var warmup: Int
     public var concurrency: Int
 
-    public init(contenders: [String], memoryMiB: Int, vcpus: Int, accelerator: String, runs: Int, warmup: Int, concurrency: Int) {
+    public init(
+        contenders: [String], memoryMiB: Int, vcpus: Int, accelerator: String, runs: Int, warmup: Int, concurrency: Int
+    ) {
         self.contenders = contenders
         self.memoryMiB = memoryMiB
         self.vcpus = vcpus
@@ -110,7 +121,9 @@ public struct StackFacts: Sendable, Codable, Equatable {
         var entries: [(String, String)] = [("kernel", hostKernel)]
         entries += versions.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         entries += images.sorted { $0.key < $1.key }.map { ("image \($0.key)", String($0.value.prefix(12))) }
-        entries += [("domain-xml", String(domainXML.prefix(12))), ("mvm", mvmVersion), ("commit", String(gitCommit.prefix(12)))]
+        entries += [
+            ("domain-xml", String(domainXML.prefix(12))), ("mvm", mvmVersion), ("commit", String(gitCommit.prefix(12))),
+        ]
         return entries
     }
 

@@ -29,8 +29,11 @@ public func merge(from source: any HistoryStore, into target: any HistoryStore) 
     for host in try await source.hosts() {
         let present = try await target.annotations(hostKey: host.key)
         for note in try await source.annotations(hostKey: host.key)
-        where !present.contains(where: { $0.subject == note.subject && $0.message == note.message && abs($0.at.timeIntervalSince(note.at)) < 0.001 }) {
-            try await target.annotate(Annotation(hostKey: note.hostKey, subject: note.subject, at: note.at, message: note.message))
+        where !present.contains(where: {
+            $0.subject == note.subject && $0.message == note.message && abs($0.at.timeIntervalSince(note.at)) < 0.001
+        }) {
+            try await target.annotate(
+                Annotation(hostKey: note.hostKey, subject: note.subject, at: note.at, message: note.message))
             summary.annotationsAdded += 1
         }
     }

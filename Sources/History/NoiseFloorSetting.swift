@@ -15,7 +15,8 @@ extension VerdictSettings {
     public mutating func setNoiseFloor(_ entry: String) throws {
         let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
         guard parts.count == 2, !parts[0].isEmpty,
-            let percent = Double(parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "% "))), percent >= 0, percent < 1000
+            let percent = Double(parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "% "))), percent >= 0,
+            percent < 1000
         else {
             throw NoiseFloorSettingError(description: "\"\(entry)\" is invalid: write metric=percent, e.g. ready=8")
         }
@@ -23,6 +24,7 @@ extension VerdictSettings {
             let names = ComparisonSummary.metricOrder.map(\.name).joined(separator: ", ")
             throw NoiseFloorSettingError(description: "\"\(entry)\" names no metric mvm measures: use one of \(names)")
         }
-        metricFloors[metric.name] = NoiseFloor(relative: percent / 100, absolute: metric.unit == .bytes ? memoryFloor.absolute : 0)
+        metricFloors[metric.name] = NoiseFloor(
+            relative: percent / 100, absolute: metric.unit == .bytes ? memoryFloor.absolute : 0)
     }
 }

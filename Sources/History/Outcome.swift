@@ -19,7 +19,8 @@ public struct NightlyOutcome: Sendable, Codable, Equatable {
 
     public init(
         run: RunHeader, host: HostIdentity, plan: PlanIdentity, conditions: HostConditions, baseline: String,
-        verdicts: [SeriesVerdict], trends: [SeriesTrend], comparison: ComparisonReport, failures: [String], exitStatus: Int32
+        verdicts: [SeriesVerdict], trends: [SeriesTrend], comparison: ComparisonReport, failures: [String],
+        exitStatus: Int32
     ) {
         self.run = run
         self.host = host
@@ -77,7 +78,10 @@ public struct TrendPoint: Sendable, Codable, Equatable {
     /// Partial or failed: drawn hollow, never in a baseline.
     public var good: Bool
 
-    public init(runID: String, startedAt: Date, median: Double, low: Double, high: Double, isNew: Bool, inBaseline: Bool, good: Bool) {
+    public init(
+        runID: String, startedAt: Date, median: Double, low: Double, high: Double, isNew: Bool, inBaseline: Bool,
+        good: Bool
+    ) {
         self.runID = runID
         self.startedAt = startedAt
         self.median = median
@@ -118,12 +122,15 @@ extension SeriesEvidence {
         let baselineIDs = Set(verdict.baselineRunIDs)
         var points = history.map {
             TrendPoint(
-                runID: $0.run.id, startedAt: $0.run.startedAt, median: $0.values.median, low: $0.values.low, high: $0.values.high,
+                runID: $0.run.id, startedAt: $0.run.startedAt, median: $0.values.median, low: $0.values.low,
+                high: $0.values.high,
                 isNew: false, inBaseline: baselineIDs.contains($0.run.id), good: $0.run.isGood)
         }
-        points.append(TrendPoint(
-            runID: newRun.id, startedAt: newRun.startedAt, median: new.median, low: new.low, high: new.high, isNew: true,
-            inBaseline: false, good: newRun.isGood))
+        points.append(
+            TrendPoint(
+                runID: newRun.id, startedAt: newRun.startedAt, median: new.median, low: new.low, high: new.high,
+                isNew: true,
+                inBaseline: false, good: newRun.isGood))
         let good = points.filter(\.good)
         let changes = changePoints(in: good.map(\.median), settings: settings.changePoints).map { good[$0.index].runID }
         var stacks = history.map { ($0.run.id, $0.run.stack) }

@@ -13,7 +13,9 @@ extension NightlyOutcome {
     private struct WithVerdicts: Encodable {
         let outcome: NightlyOutcome
 
-        enum Keys: String, CodingKey { case run, host, planIdentity, conditions, baseline, verdicts, failures, exitStatus }
+        enum Keys: String, CodingKey {
+            case run, host, planIdentity, conditions, baseline, verdicts, failures, exitStatus
+        }
 
         func encode(to encoder: any Encoder) throws {
             try outcome.comparison.encode(to: encoder)

@@ -76,8 +76,10 @@ public struct RecordedRun: Sendable, Codable, Equatable {
     /// history around it).
     public var outcome: NightlyOutcome {
         NightlyOutcome(
-            run: header, host: host, plan: plan, conditions: conditions, baseline: "as recorded", verdicts: verdicts, trends: [],
-            comparison: report, failures: failures, exitStatus: nightlyExitStatus(verdicts: verdicts, jobFailed: !failures.isEmpty))
+            run: header, host: host, plan: plan, conditions: conditions, baseline: "as recorded", verdicts: verdicts,
+            trends: [],
+            comparison: report, failures: failures,
+            exitStatus: nightlyExitStatus(verdicts: verdicts, jobFailed: !failures.isEmpty))
     }
 
     /// Every series of the run, with its values.
@@ -122,7 +124,9 @@ public struct HostEntry: Sendable, Codable, Equatable {
     public var firstRun: Date?
     public var lastRun: Date?
 
-    public init(key: String, identity: HostIdentity, runs: Int, plans: [String: PlanIdentity], firstRun: Date?, lastRun: Date?) {
+    public init(
+        key: String, identity: HostIdentity, runs: Int, plans: [String: PlanIdentity], firstRun: Date?, lastRun: Date?
+    ) {
         self.key = key
         self.identity = identity
         self.runs = runs

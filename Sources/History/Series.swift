@@ -86,26 +86,31 @@ extension ComparisonReport {
             for metric in contender.metrics {
                 guard let statistics = metric.summary else { continue }
                 let samples = measuredValues(of: metric.metric, for: contender.name)
-                result.append((
-                    SeriesKey(hostKey: hostKey, planKey: planKey, subject: contender.name, metric: metric.name, unit: SeriesUnit(metric.unit)),
-                    SeriesValues(
-                        samples: samples, median: statistics.median, low: statistics.medianConfidenceInterval.lower,
-                        high: statistics.medianConfidenceInterval.upper)
-                ))
+                result.append(
+                    (
+                        SeriesKey(
+                            hostKey: hostKey, planKey: planKey, subject: contender.name, metric: metric.name,
+                            unit: SeriesUnit(metric.unit)),
+                        SeriesValues(
+                            samples: samples, median: statistics.median, low: statistics.medianConfidenceInterval.lower,
+                            high: statistics.medianConfidenceInterval.upper)
+                    ))
             }
         }
         for ratio in summary.ratios {
             let metric = Metric(ratio.metric, unit: ratio.unit)
             let samples = pairedRatios(of: metric, ratio.numerator, over: ratio.denominator)
             guard !samples.isEmpty else { continue }
-            result.append((
-                SeriesKey(
-                    hostKey: hostKey, planKey: planKey, subject: "\(ratio.numerator)/\(ratio.denominator)", metric: ratio.metric,
-                    unit: .ratio),
-                SeriesValues(
-                    samples: samples, median: ratio.ratio.ratio, low: ratio.ratio.interval.lower,
-                    high: ratio.ratio.interval.upper)
-            ))
+            result.append(
+                (
+                    SeriesKey(
+                        hostKey: hostKey, planKey: planKey, subject: "\(ratio.numerator)/\(ratio.denominator)",
+                        metric: ratio.metric,
+                        unit: .ratio),
+                    SeriesValues(
+                        samples: samples, median: ratio.ratio.ratio, low: ratio.ratio.interval.lower,
+                        high: ratio.ratio.interval.upper)
+                ))
         }
         return result
     }
@@ -120,7 +125,9 @@ extension ComparisonReport {
         func byInstance(_ contender: String) -> [String: Double] {
             var values: [String: Double] = [:]
             for sample in samples where sample.ok && !sample.warmup && sample.contender == contender {
-                if let value = ComparisonSummary.value(of: metric, in: sample) { values["\(sample.run).\(sample.instance)"] = value }
+                if let value = ComparisonSummary.value(of: metric, in: sample) {
+                    values["\(sample.run).\(sample.instance)"] = value
+                }
             }
             return values
         }

@@ -11,7 +11,10 @@ public struct SeriesEvidence: Sendable {
     public var new: SeriesValues
     public var newStack: StackFacts
 
-    public init(series: SeriesKey, history: [SeriesObservation], annotations: [Annotation], new: SeriesValues, newStack: StackFacts) {
+    public init(
+        series: SeriesKey, history: [SeriesObservation], annotations: [Annotation], new: SeriesValues,
+        newStack: StackFacts
+    ) {
         self.series = series
         self.history = history
         self.annotations = annotations

@@ -19,23 +19,28 @@ package enum StoreQueries {
             columns: Array(repeating: .text, count: 6)
         ) { row in
             RecordedRun(
-                header: try decodeStoredJSON(RunHeader.self, row.text(0)), host: try decodeStoredJSON(HostIdentity.self, row.text(4)),
-                plan: try decodeStoredJSON(PlanIdentity.self, row.text(5)), conditions: try decodeStoredJSON(HostConditions.self, row.text(1)),
-                report: try decodeStoredJSON(ComparisonReport.self, row.text(3)), failures: try decodeStoredJSON([String].self, row.text(2)),
+                header: try decodeStoredJSON(RunHeader.self, row.text(0)),
+                host: try decodeStoredJSON(HostIdentity.self, row.text(4)),
+                plan: try decodeStoredJSON(PlanIdentity.self, row.text(5)),
+                conditions: try decodeStoredJSON(HostConditions.self, row.text(1)),
+                report: try decodeStoredJSON(ComparisonReport.self, row.text(3)),
+                failures: try decodeStoredJSON([String].self, row.text(2)),
                 verdicts: [])
         }
     }
 
     package static func verdicts(ofRun id: String) -> StoreQuery<SeriesVerdict> {
         StoreQuery(
-            "SELECT detail FROM verdict WHERE run_id = \(id) ORDER BY \(bytewise: "subject"), \(bytewise: "metric")", columns: [.text]
+            "SELECT detail FROM verdict WHERE run_id = \(id) ORDER BY \(bytewise: "subject"), \(bytewise: "metric")",
+            columns: [.text]
         ) { row in
             try decodeStoredJSON(SeriesVerdict.self, row.text(0))
         }
     }
 
     package static func runs(hostKey: String?, limit: Int) -> StoreQuery<RunHeader> {
-        StoreQuery("SELECT run.header FROM run \(newestFirst(hostKey: hostKey, limit: limit))", columns: [.text]) { row in
+        StoreQuery("SELECT run.header FROM run \(newestFirst(hostKey: hostKey, limit: limit))", columns: [.text]) {
+            row in
             try decodeStoredJSON(RunHeader.self, row.text(0))
         }
     }
@@ -54,7 +59,8 @@ package enum StoreQueries {
             columns: [.text, .integer, .integer]
         ) { row in
             RunOverview(
-                header: try decodeStoredJSON(RunHeader.self, row.text(0)), verdicts: Int(try row.integer(1)), regressions: Int(try row.integer(2)))
+                header: try decodeStoredJSON(RunHeader.self, row.text(0)), verdicts: Int(try row.integer(1)),
+                regressions: Int(try row.integer(2)))
         }
     }
 
@@ -80,7 +86,8 @@ package enum StoreQueries {
             SeriesObservation(
                 run: try decodeStoredJSON(RunHeader.self, row.text(0)),
                 values: SeriesValues(
-                    samples: try decodeStoredJSON([Double].self, row.text(4)), median: try row.real(1), low: try row.real(2),
+                    samples: try decodeStoredJSON([Double].self, row.text(4)), median: try row.real(1),
+                    low: try row.real(2),
                     high: try row.real(3)),
                 verdict: try row.optionalText(5).map { try decodeStoredJSON(SeriesVerdict.self, $0) })
         }
@@ -113,10 +120,12 @@ package enum StoreQueries {
         """,
         columns: [.text, .text, .integer, .real, .real, .text, .text]
     ) { row in
-        let plan = try row.optionalText(5).map { key in (key, try decodeStoredJSON(PlanIdentity.self, try row.text(6))) }
+        let plan = try row.optionalText(5).map { key in (key, try decodeStoredJSON(PlanIdentity.self, try row.text(6)))
+        }
         return HostPlanRow(
             entry: HostEntry(
-                key: try row.text(0), identity: try decodeStoredJSON(HostIdentity.self, row.text(1)), runs: Int(try row.integer(2)),
+                key: try row.text(0), identity: try decodeStoredJSON(HostIdentity.self, row.text(1)),
+                runs: Int(try row.integer(2)),
                 plans: [:], firstRun: try row.optionalReal(3).map(Date.init(timeIntervalSince1970:)),
                 lastRun: try row.optionalReal(4).map(Date.init(timeIntervalSince1970:))),
             plan: plan)

@@ -27,28 +27,41 @@ extension RecordedRun {
     package func storedRows() throws -> [StoredRows] {
         let samples = report.samples.flatMap { sample in
             sample.storedRows.map { metric, value -> [any StoredValueConvertible] in
-                [header.id, sample.contender, sample.run, sample.instance, sample.warmup, sample.ok, sample.failure, metric, value]
+                [
+                    header.id, sample.contender, sample.run, sample.instance, sample.warmup, sample.ok, sample.failure,
+                    metric, value,
+                ]
             }
         }
         return [
             StoredRows(
-                HistorySchema.host, [[header.hostKey, try storedJSON(host)]], onConflict: "(key) DO UPDATE SET identity = excluded.identity"),
+                HistorySchema.host, [[header.hostKey, try storedJSON(host)]],
+                onConflict: "(key) DO UPDATE SET identity = excluded.identity"),
             StoredRows(HistorySchema.plan, [[header.planKey, try storedJSON(plan)]], onConflict: "(key) DO NOTHING"),
-            StoredRows(HistorySchema.run, [
+            StoredRows(
+                HistorySchema.run,
                 [
-                    header.id, header.hostKey, header.planKey, header.label, header.startedAt.timeIntervalSince1970, header.partial, header.failed,
-                    header.underLoad, try storedJSON(header), try storedJSON(conditions), try storedJSON(failures), try storedJSON(report),
-                ]
-            ]),
+                    [
+                        header.id, header.hostKey, header.planKey, header.label, header.startedAt.timeIntervalSince1970,
+                        header.partial, header.failed,
+                        header.underLoad, try storedJSON(header), try storedJSON(conditions), try storedJSON(failures),
+                        try storedJSON(report),
+                    ]
+                ]),
             StoredRows(HistorySchema.sample, samples),
             StoredRows(
                 HistorySchema.summary,
                 try series.map { key, values in
-                    [header.id, key.subject, key.metric, key.unit.rawValue, values.median, values.low, values.high, try storedJSON(values.samples)]
+                    [
+                        header.id, key.subject, key.metric, key.unit.rawValue, values.median, values.low, values.high,
+                        try storedJSON(values.samples),
+                    ]
                 }),
             StoredRows(
                 HistorySchema.verdict,
-                try verdicts.map { [header.id, $0.series.subject, $0.series.metric, $0.decision.rawValue, try storedJSON($0)] }),
+                try verdicts.map {
+                    [header.id, $0.series.subject, $0.series.metric, $0.decision.rawValue, try storedJSON($0)]
+                }),
         ]
     }
 }

@@ -19,7 +19,9 @@ package struct StoreColumn: Sendable {
     /// "table(column)", with any ON DELETE clause.
     package var references: String?
 
-    package static func column(_ name: String, _ type: StoredType, nullable: Bool = false, references: String? = nil) -> StoreColumn {
+    package static func column(_ name: String, _ type: StoredType, nullable: Bool = false, references: String? = nil)
+        -> StoreColumn
+    {
         StoreColumn(name: name, type: type, nullable: nullable, role: .plain, references: references)
     }
 
@@ -65,7 +67,10 @@ package struct StoreTable: Sendable {
     /// Each index's name and columns.
     package var indexes: [(name: String, columns: [String])]
 
-    init(_ name: String, _ columns: [StoreColumn], primaryKey: [String] = [], indexes: [(name: String, columns: [String])] = []) {
+    init(
+        _ name: String, _ columns: [StoreColumn], primaryKey: [String] = [],
+        indexes: [(name: String, columns: [String])] = []
+    ) {
         self.name = name
         self.columns = columns
         self.primaryKey = primaryKey
@@ -168,14 +173,20 @@ package enum HistorySchema {
 
     static let verdict = StoreTable(
         "verdict",
-        [runID, .column("subject", .text), .column("metric", .text), .column("decision", .text), .column("detail", .text)],
+        [
+            runID, .column("subject", .text), .column("metric", .text), .column("decision", .text),
+            .column("detail", .text),
+        ],
         primaryKey: ["run_id", "subject", "metric"])
 
     /// Not tied to the host table: a change can be noted on a host before
     /// its first run.
     static let annotation = StoreTable(
         "annotation",
-        [.serialKey("id"), .column("host_key", .text), .column("subject", .text, nullable: true), .column("at", .real), .column("message", .text)])
+        [
+            .serialKey("id"), .column("host_key", .text), .column("subject", .text, nullable: true),
+            .column("at", .real), .column("message", .text),
+        ])
 
     /// Schema 1, in the order its tables refer to each other.
     package static let version1 = [host, plan, run, sample, summary, verdict, annotation]

@@ -221,7 +221,9 @@ package struct StoreQuery<Result: Sendable>: Sendable {
     package var columns: [StoredType]
     package var decode: @Sendable (StoredRow) throws -> Result
 
-    package init(_ statement: StoreStatement, columns: [StoredType], decode: @escaping @Sendable (StoredRow) throws -> Result) {
+    package init(
+        _ statement: StoreStatement, columns: [StoredType], decode: @escaping @Sendable (StoredRow) throws -> Result
+    ) {
         self.statement = statement
         self.columns = columns
         self.decode = decode

@@ -39,7 +39,8 @@ public struct VerdictEngine: Sendable {
     private func judgeRunLevel(_ item: SeriesEvidence) -> SeriesVerdict {
         let segment = item.segment()
         var verdict = SeriesVerdict(
-            series: item.series, decision: .warming, rule: .warming, baselineRunIDs: segment.suffix(settings.baselineRuns).map(\.run.id),
+            series: item.series, decision: .warming, rule: .warming,
+            baselineRunIDs: segment.suffix(settings.baselineRuns).map(\.run.id),
             baselineMedian: nil, newMedian: item.new.median,
             stackChanges: segment.last.map { item.newStack.changes(since: $0.run.stack) } ?? [], reason: "")
         let evidence: RunLevelEvidence
@@ -70,7 +71,8 @@ public struct VerdictEngine: Sendable {
                 verdict.reason =
                     "a step of \(signedPercent(decisive.relative)) over the \(decisive.nights) nights since a change point (\(score))"
             default:
-                verdict.reason = "the last \(decisive.nights) nights together \(signedPercent(decisive.relative)) (\(score))"
+                verdict.reason =
+                    "the last \(decisive.nights) nights together \(signedPercent(decisive.relative)) (\(score))"
             }
             return verdict
         }
@@ -80,8 +82,10 @@ public struct VerdictEngine: Sendable {
             verdict.fill(step, baselineRunIDs: baselineIDs(step), stepRunID: runID(step.start))
             verdict.threshold = evidence.changePointThreshold
             verdict.decision = .unexplainedStep
-            verdict.reason = "a step of \(signedPercent(step.relative)) over \(step.nights) night\(step.nights == 1 ? "" : "s"), "
-                + String(format: "not yet significant (score %.1f ≤ %.1f)", abs(step.score), evidence.changePointThreshold)
+            verdict.reason =
+                "a step of \(signedPercent(step.relative)) over \(step.nights) night\(step.nights == 1 ? "" : "s"), "
+                + String(
+                    format: "not yet significant (score %.1f ≤ %.1f)", abs(step.score), evidence.changePointThreshold)
             return verdict
         }
         verdict.decision = .ok
@@ -94,7 +98,8 @@ public struct VerdictEngine: Sendable {
         if let strongest = candidates.filter(\.passesFloor).max(by: { abs($0.score) < abs($1.score) }) {
             verdict.rule = .spread
             verdict.reason = String(
-                format: "within the night-to-night spread (score %.1f ≤ %.1f)", abs(strongest.score), evidence.threshold(for: strongest.rule))
+                format: "within the night-to-night spread (score %.1f ≤ %.1f)", abs(strongest.score),
+                evidence.threshold(for: strongest.rule))
         } else {
             verdict.rule = .noiseFloor
             verdict.reason = "under the noise floor (\(percent(settings.floor(for: item.series).relative)))"
@@ -140,13 +145,15 @@ public struct VerdictEngine: Sendable {
         }
         let levels = medians.map { log($0) }
         let (moderated, degrees) = moderatedSpread(
-            of: spreadValues.map { log($0) }, prior: settings.floor(for: item.series).relative * settings.priorSpreadShare)
+            of: spreadValues.map { log($0) },
+            prior: settings.floor(for: item.series).relative * settings.priorSpreadShare)
         let spread = max(moderated, settings.spreadFloor)
         let tonight = levels.count - 1
         var candidates: [LevelChange] = (1...max(1, settings.nightsWindow)).compactMap { nights in
             let start = tonight - nights + 1
             guard start >= settings.minimumBaselineRuns else { return nil }
-            return levelChange(levels, from: start, rule: nights == 1 ? .night : .nights, spread: spread, series: item.series)
+            return levelChange(
+                levels, from: start, rule: nights == 1 ? .night : .nights, spread: spread, series: item.series)
         }
         // Every change point of the segment, not only the newest: a small
         // wobble found after a real step must not hide the step. Those older
@@ -155,18 +162,22 @@ public struct VerdictEngine: Sendable {
             levelChange(levels, from: $0.index, rule: .changePoint, spread: spread, series: item.series)
         }
         candidates += steps.filter { $0.nights > settings.nightsWindow && $0.start >= settings.minimumBaselineRuns }
-        return .success(RunLevelEvidence(
-            spread: spread, threshold: runLevelThreshold(degrees: degrees),
-            changePointThreshold: runLevelThreshold(degrees: degrees, normal: settings.changePointThreshold),
-            candidates: candidates, steps: steps))
+        return .success(
+            RunLevelEvidence(
+                spread: spread, threshold: runLevelThreshold(degrees: degrees),
+                changePointThreshold: runLevelThreshold(degrees: degrees, normal: settings.changePointThreshold),
+                candidates: candidates, steps: steps))
     }
 
     /// The change of level from index `start` (to tonight) against the
     /// `baselineRuns` levels before it.
-    private func levelChange(_ levels: [Double], from start: Int, rule: VerdictRule, spread: Double, series: SeriesKey) -> LevelChange? {
+    private func levelChange(_ levels: [Double], from start: Int, rule: VerdictRule, spread: Double, series: SeriesKey)
+        -> LevelChange?
+    {
         let baseline = max(0, start - settings.baselineRuns)..<start
-        guard !baseline.isEmpty, let (difference, score) = levelChangeScore(
-            before: Array(levels[baseline]), after: Array(levels[start...]), spread: spread)
+        guard !baseline.isEmpty,
+            let (difference, score) = levelChangeScore(
+                before: Array(levels[baseline]), after: Array(levels[start...]), spread: spread)
         else { return nil }
         let mean = levels[baseline].reduce(0, +) / Double(baseline.count)
         let level = exp(mean)
@@ -175,9 +186,11 @@ public struct VerdictEngine: Sendable {
         // lies beyond the old level by `persistenceMargin` of the floor, so
         // that one wild night cannot carry a window on its own.
         let margin = settings.persistenceMargin * settings.floor(for: series).relative
-        let persistent = rule != .nights || levels[start...].allSatisfy { ($0 - mean) * (difference > 0 ? 1 : -1) > margin }
+        let persistent =
+            rule != .nights || levels[start...].allSatisfy { ($0 - mean) * (difference > 0 ? 1 : -1) > margin }
         return LevelChange(
-            rule: rule, start: start, nights: levels.count - start, baseline: baseline, level: level, difference: difference,
+            rule: rule, start: start, nights: levels.count - start, baseline: baseline, level: level,
+            difference: difference,
             relative: relative, score: score, isPersistent: persistent,
             passesFloor: settings.floor(for: series).isExceeded(by: level * relative, baseline: level))
     }
@@ -189,7 +202,9 @@ public struct VerdictEngine: Sendable {
     /// conditions, which it shares. `confirmation` holds the batch's values
     /// by series; a candidate without them is left unconfirmed. Other
     /// verdicts pass through.
-    public func confirm(_ verdicts: [SeriesVerdict], with confirmation: [SeriesKey: SeriesValues], evidence: [SeriesEvidence])
+    public func confirm(
+        _ verdicts: [SeriesVerdict], with confirmation: [SeriesKey: SeriesValues], evidence: [SeriesEvidence]
+    )
         -> [SeriesVerdict]
     {
         verdicts.map { verdict in
@@ -205,16 +220,21 @@ public struct VerdictEngine: Sendable {
             let sameDirection = (change > 0) == (verdict.newMedian > baseline)
             let agrees: Bool
             if verdict.rule == .samples {
-                let medians = evidence.first { $0.series == verdict.series }.map { $0.fixedBaseline(choice).map(\.values.median) } ?? []
-                agrees = abs(robustZ(values.median, reference: medians, madFloorFraction: settings.madFloorFraction) ?? 0)
+                let medians =
+                    evidence.first { $0.series == verdict.series }.map { $0.fixedBaseline(choice).map(\.values.median) }
+                    ?? []
+                agrees =
+                    abs(robustZ(values.median, reference: medians, madFloorFraction: settings.madFloorFraction) ?? 0)
                     > settings.robustZThreshold
             } else if let item = evidence.first(where: { $0.series == verdict.series }),
                 case .success(let again) = runLevelEvidence(item, segment: item.segment(), tonight: values.median),
-                let candidate = again.candidates.first(where: { $0.rule == verdict.rule && $0.nights == verdict.nights })
+                let candidate = again.candidates.first(where: { $0.rule == verdict.rule && $0.nights == verdict.nights }
+                )
             {
                 // The same change with the batch in tonight's place.
                 let sameWay = (candidate.difference > 0) == ((verdict.relativeChange ?? 0) > 0)
-                agrees = candidate.passesFloor && candidate.isPersistent && sameWay
+                agrees =
+                    candidate.passesFloor && candidate.isPersistent && sameWay
                     && abs(candidate.score) > settings.confirmationThreshold
             } else {
                 agrees = false

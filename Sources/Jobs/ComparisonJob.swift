@@ -53,7 +53,8 @@ public struct ComparisonJob: Sendable {
         var samples: [InstanceSample] = []
         if request.dimensions.includes(.boot) {
             observer.measuring(.boot)
-            samples = await ComparisonRunner(plan: request.plan, contenders: contenders).run(log: observer.log, progress: observer.progress)
+            samples = await ComparisonRunner(plan: request.plan, contenders: contenders).run(
+                log: observer.log, progress: observer.progress)
             for case let pool as any PreparedLaunching in contenders.map(\.launcher) { await pool.drain() }
         }
         var report = await report(samples: samples, startedAt: startedAt)
@@ -87,17 +88,23 @@ public struct ComparisonJob: Sendable {
                     results.isolation = await IsolationCollector(vm: vm, container: container).collect()
                 case .workload:
                     results.workload = try await WorkloadCollector(
-                        settings: settings, vm: vm, container: container, images: request.images, seed: request.plan.seed
+                        settings: settings, vm: vm, container: container, images: request.images,
+                        seed: request.plan.seed
                     ).collect()
                 case .scaling:
                     results.scaling = await ScalingCollector(
-                        settings: settings, contenders: pair, limits: request.limits, host: request.host, seed: request.plan.seed
+                        settings: settings, contenders: pair, limits: request.limits, host: request.host,
+                        seed: request.plan.seed
                     ).collect()
                 case .size:
-                    results.size = try await SizeCollector(images: request.images, vm: vm, container: container, host: request.host)
-                        .collect()
+                    results.size = try await SizeCollector(
+                        images: request.images, vm: vm, container: container, host: request.host
+                    )
+                    .collect()
                 case .teardown:
-                    results.teardown = await TeardownCollector(settings: settings, contenders: pair, seed: request.plan.seed).collect()
+                    results.teardown = await TeardownCollector(
+                        settings: settings, contenders: pair, seed: request.plan.seed
+                    ).collect()
                 }
             } catch {
                 failures[dimension.rawValue] = firstLine(of: error)
@@ -120,11 +127,15 @@ public struct ComparisonJob: Sendable {
         await report(samples: [], startedAt: startedAt, caveats: [])
     }
 
-    private func report(samples: [InstanceSample], startedAt: Date, caveats: [String]? = nil) async -> ComparisonReport {
+    private func report(samples: [InstanceSample], startedAt: Date, caveats: [String]? = nil) async -> ComparisonReport
+    {
         var unique: [String] = []
-        for caveat in caveats ?? contenders.flatMap(\.launcher.caveats) where !unique.contains(caveat) { unique.append(caveat) }
+        for caveat in caveats ?? contenders.flatMap(\.launcher.caveats) where !unique.contains(caveat) {
+            unique.append(caveat)
+        }
         return ComparisonReport(
-            environment: await environment(startedAt: startedAt), plan: request.plan, contenders: contenders.map(\.name),
+            environment: await environment(startedAt: startedAt), plan: request.plan,
+            contenders: contenders.map(\.name),
             roles: Dictionary(uniqueKeysWithValues: contenders.map { ($0.name, $0.role) }), caveats: unique,
             samples: samples)
     }

@@ -57,7 +57,9 @@ public struct ComparisonRequest: Sendable {
     }
 
     /// Checks `settings` against a host already probed.
-    public init(checking settings: ComparisonSettings, host: HostFacts, containerHost: ContainerHost) throws(LimitViolation) {
+    public init(checking settings: ComparisonSettings, host: HostFacts, containerHost: ContainerHost)
+        throws(LimitViolation)
+    {
         try settings.plan.check()
         try settings.dimensions.check()
         limits = try InstanceLimits.checked(
@@ -81,7 +83,8 @@ public struct ComparisonRequest: Sendable {
 
     /// The container's configuration: the image set's rootfs.
     var containerConfiguration: ContainerConfiguration {
-        var configuration = ContainerConfiguration(stateDirectory: settings.stateDirectory, rootfsPath: settings.images.rootfs)
+        var configuration = ContainerConfiguration(
+            stateDirectory: settings.stateDirectory, rootfsPath: settings.images.rootfs)
         configuration.runtime = settings.runtime
         configuration.limits = limits
         return configuration

@@ -51,16 +51,21 @@ public struct ContenderLineup: Sendable {
             Contender(name: "container", role: .container, launcher: container),
         ]
         if settings.includeReferences {
-            contenders.append(Contender(name: "qemu-direct", role: .microVMReference, launcher: try DirectQEMULauncher(matching: vm)))
-            contenders.append(Contender(name: "runc-direct", role: .containerReference, launcher: DirectRuncLauncher(matching: container)))
+            contenders.append(
+                Contender(name: "qemu-direct", role: .microVMReference, launcher: try DirectQEMULauncher(matching: vm)))
+            contenders.append(
+                Contender(
+                    name: "runc-direct", role: .containerReference, launcher: DirectRuncLauncher(matching: container)))
         }
         if settings.includeWarmVM {
-            contenders.append(Contender(name: "vm-warm", role: .warmMicroVM, launcher: WarmMicroVMLauncher(matching: vm)))
+            contenders.append(
+                Contender(name: "vm-warm", role: .warmMicroVM, launcher: WarmMicroVMLauncher(matching: vm)))
         }
         if settings.includeStockVM {
             var stockConfiguration = vmConfiguration
             stockConfiguration.kernelPath = request.images.stockKernel
-            contenders.append(Contender(name: "vm-stock", role: .ordinaryVM, launcher: try await MicroVMLauncher(stockConfiguration)))
+            contenders.append(
+                Contender(name: "vm-stock", role: .ordinaryVM, launcher: try await MicroVMLauncher(stockConfiguration)))
         }
         return ContenderLineup(contenders: contenders, pair: LauncherPair(vm: vm, container: container))
     }

@@ -30,13 +30,16 @@ public struct DimensionSettings: Sendable, Equatable {
         }
         guard (1...4096).contains(cpuMiB), (4...4096).contains(memoryMiB) else {
             throw LimitViolation(
-                .workloadSizes, "\(cpuMiB) and \(memoryMiB) MiB", "are invalid: use 1 to 4096 MiB for cpu and 4 to 4096 MiB for memory")
+                .workloadSizes, "\(cpuMiB) and \(memoryMiB) MiB",
+                "are invalid: use 1 to 4096 MiB for cpu and 4 to 4096 MiB for memory")
         }
         guard !sweep.isEmpty, sweep.allSatisfy({ (1...ComparisonPlan.maximumConcurrency).contains($0) }),
             sweep == sweep.sorted(), Set(sweep).count == sweep.count
         else {
             throw LimitViolation(
-                .sweep, sweep.map(String.init).joined(separator: ","), "is invalid: give ascending, distinct levels from 1 to \(ComparisonPlan.maximumConcurrency), e.g. 1,2,4,8,16")
+                .sweep, sweep.map(String.init).joined(separator: ","),
+                "is invalid: give ascending, distinct levels from 1 to \(ComparisonPlan.maximumConcurrency), e.g. 1,2,4,8,16"
+            )
         }
         guard (1...100).contains(sweepRuns) else {
             throw LimitViolation(.sweepRuns, sweepRuns, "is invalid: use 1 to 100")
@@ -54,7 +57,8 @@ public struct DimensionSettings: Sendable, Equatable {
         var levels: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             guard let level = Int(part) else {
-                throw LimitViolation(.sweep, text.debugDescription, "is invalid: give levels separated by commas, e.g. 1,2,4,8,16")
+                throw LimitViolation(
+                    .sweep, text.debugDescription, "is invalid: give levels separated by commas, e.g. 1,2,4,8,16")
             }
             levels.append(level)
         }

@@ -67,7 +67,8 @@ public struct DoctorReport: Sendable, Codable, Equatable {
         lines.append(
             failures.isEmpty
                 ? "ready: mvm compare can run\(warned)"
-                : "not ready: mvm compare cannot run; \(failures.count) required check\(failures.count == 1 ? "" : "s") failed (\(failures.joined(separator: ", ")))")
+                : "not ready: mvm compare cannot run; \(failures.count) required check\(failures.count == 1 ? "" : "s") failed (\(failures.joined(separator: ", ")))"
+        )
         return lines.joined(separator: "\n")
     }
 }
@@ -135,7 +136,8 @@ public struct Doctor: Sendable {
         do {
             version = try LibvirtLibrary.version(stateDirectory: stateDirectory)
         } catch {
-            return .problem(name, error.description, fix: "install libvirt: apt-get install libvirt0 libvirt-daemon-system")
+            return .problem(
+                name, error.description, fix: "install libvirt: apt-get install libvirt0 libvirt-daemon-system")
         }
         // libvirt's docs (drvqemu.rst, "Embedded driver"): since 6.1.0.
         let parts = version.split(separator: ".").compactMap { Int($0) }
@@ -155,15 +157,20 @@ public struct Doctor: Sendable {
         guard stateWritable else {
             return (
                 .problem(
-                    name, "\(shown) not opened: libvirt's log and client files live in the state directory, which mvm cannot use",
+                    name,
+                    "\(shown) not opened: libvirt's log and client files live in the state directory, which mvm cannot use",
                     fix: "make the state directory usable first (see its check)"), nil
             )
         }
         do {
             let manager = try await DomainManager(uri: connectURI, stateDirectory: stateDirectory)
             let versions = manager.versions()
-            let served = [versions.libvirt.map { "libvirt \($0)" }, versions.hypervisor.map { "QEMU \($0)" }].compactMap { $0 }
-            return (.passed(name, "\(manager.uri) opens" + (served.isEmpty ? "" : ": " + served.joined(separator: ", "))), manager)
+            let served = [versions.libvirt.map { "libvirt \($0)" }, versions.hypervisor.map { "QEMU \($0)" }].compactMap
+            { $0 }
+            return (
+                .passed(name, "\(manager.uri) opens" + (served.isEmpty ? "" : ": " + served.joined(separator: ", "))),
+                manager
+            )
         } catch {
             return (.problem(name, error.description, fix: connectionFix(for: error)), nil)
         }
@@ -171,16 +178,20 @@ public struct Doctor: Sendable {
 
     private func connectionFix(for error: VMMError) -> String {
         guard case .libvirt(let failure) = error, let uri else {
-            return "pass a libvirt URI of the form driver[+transport]://[host]/path, e.g. qemu:///system, or leave --connect out"
+            return
+                "pass a libvirt URI of the form driver[+transport]://[host]/path, e.g. qemu:///system, or leave --connect out"
         }
         if uri.isEmbedded {
             if failure.message.contains("pid file") {
-                return "another process (a running mvm?) holds the embedded driver of this state directory: wait for it, or pass another --state-dir"
+                return
+                    "another process (a running mvm?) holds the embedded driver of this state directory: wait for it, or pass another --state-dir"
             }
-            return "install libvirt's QEMU driver: apt-get install libvirt-daemon-system (package libvirt-daemon-driver-qemu)"
+            return
+                "install libvirt's QEMU driver: apt-get install libvirt-daemon-system (package libvirt-daemon-driver-qemu)"
         }
         if uri.isLocal {
-            return "start libvirt's daemon (bash scripts/libvirt-daemons.sh where there is no systemd, else systemctl start libvirtd), "
+            return
+                "start libvirt's daemon (bash scripts/libvirt-daemons.sh where there is no systemd, else systemctl start libvirtd), "
                 + "check the URI, or leave --connect out to use the embedded driver"
         }
         return "check that the host is reachable and runs libvirtd: virsh -c '\(uri.text)' version"
@@ -198,7 +209,8 @@ public struct Doctor: Sendable {
             return .problem(name, "\(emulator) is not installed", fix: install)
         }
         let result = try? await Subprocess.run(
-            .path(FilePath(emulator)), arguments: ["-machine", "help"], output: .string(limit: 1 << 20), error: .discarded)
+            .path(FilePath(emulator)), arguments: ["-machine", "help"], output: .string(limit: 1 << 20),
+            error: .discarded)
         guard let result, result.terminationStatus.isSuccess else {
             return .problem(name, "\(emulator) -machine help failed", fix: "reinstall QEMU: \(install) --reinstall")
         }
@@ -241,7 +253,8 @@ public struct Doctor: Sendable {
         } else {
             return (
                 .problem(
-                    name, "not checked: the accelerator is chosen from the remote host's capabilities, and the connection did not open",
+                    name,
+                    "not checked: the accelerator is chosen from the remote host's capabilities, and the connection did not open",
                     fix: "fix the connection (above)"), nil
             )
         }
@@ -263,7 +276,8 @@ public struct Doctor: Sendable {
         let usesKVM = chosen?.accelerator == .kvm
         // A remote host's /dev/kvm is out of reach; this one only serves qemu-direct.
         let required = usesKVM && (uri?.isLocal ?? true)
-        let grant = "chgrp kvm /dev/kvm && chmod 0660 /dev/kvm, with \(qemuUser) in group kvm (what udev does; scripts/setup.sh does it)"
+        let grant =
+            "chgrp kvm /dev/kvm && chmod 0660 /dev/kvm, with \(qemuUser) in group kvm (what udev does; scripts/setup.sh does it)"
         var device = stat()
         guard stat("/dev/kvm", &device) == 0 else {
             let problem = Errno(rawValue: errno)
@@ -272,7 +286,9 @@ public struct Doctor: Sendable {
             }
             return .problem(
                 name, required: false, "does not exist: the VMs run under TCG",
-                fix: "load kvm_intel or kvm_amd (modprobe), or enable nested virtualization in the hypervisor this host runs on")
+                fix:
+                    "load kvm_intel or kvm_amd (modprobe), or enable nested virtualization in the hypervisor this host runs on"
+            )
         }
         let mode = permissionsDescription(of: "/dev/kvm", device)
         guard let account = UserAccount(named: qemuUser) else {
@@ -281,9 +297,12 @@ public struct Doctor: Sendable {
                 fix: "apt-get install libvirt-daemon-system (it creates \(qemuUser))")
         }
         guard account.may([.read, .write], device) else {
-            let consequence = usesKVM ? "KVM guests cannot start" : "libvirt re-probes QEMU on every look-up (tens of seconds per domain)"
+            let consequence =
+                usesKVM
+                ? "KVM guests cannot start" : "libvirt re-probes QEMU on every look-up (tens of seconds per domain)"
             return .problem(
-                name, required: required, "\(mode): \(qemuUser), QEMU's user, cannot open it read-write, so \(consequence)", fix: grant)
+                name, required: required,
+                "\(mode): \(qemuUser), QEMU's user, cannot open it read-write, so \(consequence)", fix: grant)
         }
         return .passed(name, required: required, "\(mode): \(qemuUser), QEMU's user, can open it read-write")
     }

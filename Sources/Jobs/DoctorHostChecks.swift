@@ -17,19 +17,23 @@ extension Doctor {
             let found = try await ContainerLauncher.checkRuntime(selection, host: host, stateDirectory: stateDirectory)
             guard let version = found.version else {
                 return .problem(
-                    name, required: required, "\(found.path) does not answer --version", fix: "reinstall it: apt-get install --reinstall \(selection)")
+                    name, required: required, "\(found.path) does not answer --version",
+                    fix: "reinstall it: apt-get install --reinstall \(selection)")
             }
             return .passed(name, required: required, "\(found.path): \(version)")
         } catch {
             switch error {
             case .runtimeNotFound:
-                return .problem(name, required: required, "\(selection) is not on PATH" + otherwise, fix: "apt-get install \(selection)")
+                return .problem(
+                    name, required: required, "\(selection) is not on PATH" + otherwise,
+                    fix: "apt-get install \(selection)")
             case .runtimeUnsupported(let runtime, let reason, let alternative):
                 return .problem(
                     name, required: required, "\(runtime) cannot run containers on this host: \(reason)",
                     fix: required ? alternative : "use runc (the default); crun needs a host with cgroup v2 only")
             default:
-                return .problem(name, required: required, error.description, fix: "apt-get install --reinstall \(selection)")
+                return .problem(
+                    name, required: required, error.description, fix: "apt-get install --reinstall \(selection)")
             }
         }
     }
@@ -43,11 +47,14 @@ extension Doctor {
         switch host.cgroups {
         case .v2:
             layout = "cgroup v2 only"
-            hasMemoryController = readSmallFile("/sys/fs/cgroup/cgroup.controllers")?.split(separator: " ").contains {
-                $0.trimmingCharacters(in: .whitespacesAndNewlines) == "memory"
-            } ?? false
+            hasMemoryController =
+                readSmallFile("/sys/fs/cgroup/cgroup.controllers")?.split(separator: " ").contains {
+                    $0.trimmingCharacters(in: .whitespacesAndNewlines) == "memory"
+                } ?? false
         case .hybrid, .v1:
-            layout = host.cgroups == .hybrid ? "hybrid (cgroup v1 controllers, cgroup2 at /sys/fs/cgroup/unified)" : "cgroup v1"
+            layout =
+                host.cgroups == .hybrid
+                ? "hybrid (cgroup v1 controllers, cgroup2 at /sys/fs/cgroup/unified)" : "cgroup v1"
             hasMemoryController = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/memory.limit_in_bytes")
         }
         guard hasMemoryController else {
@@ -78,7 +85,10 @@ extension Doctor {
         } else if recorded.isEmpty {
             checks.append(.problem("images", "\(images.manifest) lists no outputs with a sha256", fix: build))
         } else {
-            checks.append(.passed("images", "\(images.directory): manifest.json lists \(recorded.keys.sorted().joined(separator: ", "))"))
+            checks.append(
+                .passed(
+                    "images",
+                    "\(images.directory): manifest.json lists \(recorded.keys.sorted().joined(separator: ", "))"))
         }
         let outputs: [(file: String, path: String, neededBy: String?)] = [
             ("vmlinux", images.minimalVmlinux, nil),
@@ -91,7 +101,8 @@ extension Doctor {
             var digests: [String: Result<String, SystemFailure>] = [:]
             for output in outputs where FileManager.default.fileExists(atPath: output.path) {
                 digests[output.file] = Result { () throws(SystemFailure) -> String in
-                    output.file == "rootfs" ? try ImageDigest.tree(at: output.path) : try ImageDigest.file(at: output.path)
+                    output.file == "rootfs"
+                        ? try ImageDigest.tree(at: output.path) : try ImageDigest.file(at: output.path)
                 }
             }
             return digests
@@ -136,7 +147,10 @@ extension Doctor {
         let path = stateDirectory.path
         let fix = "pass a writable --state-dir (or set MVM_STATE_DIR)"
         guard path.hasPrefix("/") else {
-            return (.problem(name, "\(path) is not an absolute path, which libvirt's embedded driver needs", fix: fix), false)
+            return (
+                .problem(name, "\(path) is not an absolute path, which libvirt's embedded driver needs", fix: fix),
+                false
+            )
         }
         var isDirectory: ObjCBool = false
         var created = false
@@ -147,7 +161,11 @@ extension Doctor {
                 try stateDirectory.ensureExists()
                 created = true
             } catch {
-                return (.problem(name, "cannot create \(path): \(error.underlying.map(Self.reason) ?? error.action)", fix: fix), false)
+                return (
+                    .problem(
+                        name, "cannot create \(path): \(error.underlying.map(Self.reason) ?? error.action)", fix: fix),
+                    false
+                )
             }
         }
         let probe = FilePath(path).appending(".mvm-doctor-\(getpid())")
@@ -161,7 +179,9 @@ extension Doctor {
         }
         // QEMU, running as its own user, connects to the console sockets
         // and reads the staged images and the embedded driver's files here.
-        if uri?.isLocal ?? true, let account = UserAccount(named: qemuUser), let barrier = account.firstBarrier(toward: path) {
+        if uri?.isLocal ?? true, let account = UserAccount(named: qemuUser),
+            let barrier = account.firstBarrier(toward: path)
+        {
             let check = DoctorCheck.problem(
                 name,
                 "\(path) is writable, but \(qemuUser), QEMU's user, cannot enter \(barrier.directory) "
@@ -188,8 +208,11 @@ extension Doctor {
         guard !names.isEmpty else { return .passed(name, required: false, "none in \(stateDirectory.path)") }
         let shown = names.prefix(3).joined(separator: ", ") + (names.count > 3 ? ", …" : "")
         return .problem(
-            name, required: false, "\(names.count) instance\(names.count == 1 ? "" : "s") left by an mvm that is gone: \(shown)",
-            fix: "mvm gc --state-dir \(stateDirectory.path) removes \(names.count == 1 ? "it" : "them") (--dry-run lists first)")
+            name, required: false,
+            "\(names.count) instance\(names.count == 1 ? "" : "s") left by an mvm that is gone: \(shown)",
+            fix:
+                "mvm gc --state-dir \(stateDirectory.path) removes \(names.count == 1 ? "it" : "them") (--dry-run lists first)"
+        )
     }
 }
 

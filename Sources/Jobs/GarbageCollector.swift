@@ -62,7 +62,9 @@ public struct GarbageCollector: Sendable {
 
         // Domains: on each URI an orphan ran on, plus this command's own.
         var domainURIs: [String?: [String]] = [connectURI: []]
-        for owner in orphanOwners where owner.kind == "micro-vm" { domainURIs[owner.connectURI, default: []].append(owner.name) }
+        for owner in orphanOwners where owner.kind == "micro-vm" {
+            domainURIs[owner.connectURI, default: []].append(owner.name)
+        }
         var runningInstances = Set<String>()
         for (uri, _) in domainURIs {
             do {
@@ -76,7 +78,9 @@ public struct GarbageCollector: Sendable {
                     }
                     report.orphans.append(Orphan(kind: "domain", instance: name, location: "\(name) on \(manager.uri)"))
                     if !dryRun {
-                        do { try manager.destroyDomain(named: name) } catch { report.problems.append("destroying \(name): \(error)") }
+                        do { try manager.destroyDomain(named: name) } catch {
+                            report.problems.append("destroying \(name): \(error)")
+                        }
                     }
                 }
             } catch {
@@ -86,7 +90,9 @@ public struct GarbageCollector: Sendable {
 
         // Plain QEMU processes a killed mvm started itself.
         for owner in orphanOwners {
-            guard let pid = owner.childPID, let started = owner.childStartTime, processStartTime(pid) == started else { continue }
+            guard let pid = owner.childPID, let started = owner.childStartTime, processStartTime(pid) == started else {
+                continue
+            }
             report.orphans.append(Orphan(kind: "qemu process", instance: owner.name, location: "pid \(pid)"))
             if !dryRun { kill(pid, SIGKILL) }
         }
@@ -103,7 +109,9 @@ public struct GarbageCollector: Sendable {
                 }
                 report.orphans.append(Orphan(kind: "container", instance: id, location: id))
                 if !dryRun {
-                    do { try await containers.remove(id: id) } catch { report.problems.append("removing container \(id): \(error)") }
+                    do { try await containers.remove(id: id) } catch {
+                        report.problems.append("removing container \(id): \(error)")
+                    }
                 }
             }
         } catch {
@@ -122,11 +130,14 @@ public struct GarbageCollector: Sendable {
             let kind = path.hasPrefix("/sys/fs/cgroup") ? "cgroup" : path.contains("/bundles/") ? "bundle" : "console"
             report.orphans.append(Orphan(kind: kind, instance: name, location: path))
             if !dryRun {
-                do { try removeTree(path, cgroup: kind == "cgroup") } catch { report.problems.append("removing \(path): \(error)") }
+                do { try removeTree(path, cgroup: kind == "cgroup") } catch {
+                    report.problems.append("removing \(path): \(error)")
+                }
             }
         }
         for owner in orphanOwners {
-            report.orphans.append(Orphan(kind: "owner record", instance: owner.name, location: "\(records.directory)/\(owner.name).json"))
+            report.orphans.append(
+                Orphan(kind: "owner record", instance: owner.name, location: "\(records.directory)/\(owner.name).json"))
             if !dryRun { records.remove(owner.name) }
         }
         return report
@@ -149,7 +160,8 @@ public struct GarbageCollector: Sendable {
     /// hierarchy.
     func leftoverCgroups() -> [(String, String)] {
         let root = "/sys/fs/cgroup"
-        let hierarchies = [root] + ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).map { root + "/" + $0 }
+        let hierarchies =
+            [root] + ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).map { root + "/" + $0 }
         var found: [(String, String)] = []
         for hierarchy in hierarchies {
             for parent in ["machine", "mvm"] {

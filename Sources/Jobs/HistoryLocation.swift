@@ -49,7 +49,8 @@ public enum HistoryLocation: Sendable, Equatable, CustomStringConvertible {
     /// Opens an existing history only: reading commands must not create one.
     public func openExisting() async throws -> any HistoryStore {
         if case .file(let path) = self, !FileManager.default.fileExists(atPath: path) {
-            throw NightlyError("no history at \(path): record runs with `mvm nightly` or `mvm compare --record`, or pass --history")
+            throw NightlyError(
+                "no history at \(path): record runs with `mvm nightly` or `mvm compare --record`, or pass --history")
         }
         return try await open()
     }

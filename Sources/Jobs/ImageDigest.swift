@@ -51,7 +51,8 @@ enum ImageDigest {
             case S_IFDIR:
                 listing += "/\(path) d \(mode)\n"
             default:
-                listing += "/\(path) \(fileType(info.st_mode)) \(mode) \(hexNumber(major(info.st_rdev))):\(hexNumber(minor(info.st_rdev)))\n"
+                listing +=
+                    "/\(path) \(fileType(info.st_mode)) \(mode) \(hexNumber(major(info.st_rdev))):\(hexNumber(minor(info.st_rdev)))\n"
             }
         }
         return hex(SHA256.hash(data: Data(listing.utf8)))

@@ -35,7 +35,8 @@ public struct InstanceRemoval: Sendable {
         if let owner = owners.owner(of: name), !owner.kept, owner.ownerIsAlive {
             guard leavingInUse else {
                 throw InstanceRemovalError(
-                    description: "\(name) is in use by a running mvm (pid \(owner.pid)), which removes it when it is done")
+                    description:
+                        "\(name) is in use by a running mvm (pid \(owner.pid)), which removes it when it is done")
             }
             return .leftInUse(name, pid: owner.pid)
         }
@@ -46,7 +47,8 @@ public struct InstanceRemoval: Sendable {
             try await containers.remove(id: name)
         } else {
             throw InstanceRemovalError(
-                description: "\(name) is neither a running mvm domain on \(domains.uri) nor an mvm container; see mvm list")
+                description:
+                    "\(name) is neither a running mvm domain on \(domains.uri) nor an mvm container; see mvm list")
         }
         owners.remove(name)
         return .destroyed(name)

@@ -63,31 +63,60 @@ struct IsolationCollector {
             if let containerSide = container { values["container"] = containerSide }
             aspects.append(IsolationAspect(name: name, values: values))
         }
-        add("kernel", vm: vmSide.map { "\($0.boot.facts.kernelRelease): its own" },
+        add(
+            "kernel", vm: vmSide.map { "\($0.boot.facts.kernelRelease): its own" },
             container: containerSide.map { "\($0.boot.facts.kernelRelease): the host's, shared" })
-        add("accelerator", vm: vmSide.map { $0.facts.domainType == "qemu" ? "tcg: QEMU emulates the CPU" : $0.facts.domainType + ": hardware virtualization" },
+        add(
+            "accelerator",
+            vm: vmSide.map {
+                $0.facts.domainType == "qemu"
+                    ? "tcg: QEMU emulates the CPU" : $0.facts.domainType + ": hardware virtualization"
+            },
             container: containerSide.map { _ in "none: runs on the host's CPU" })
         add("machine", vm: vmSide.map(\.facts.machine), container: containerSide.map { _ in "none" })
-        add("emulated devices", vm: vmSide.map { "\($0.facts.qtreeDeviceCount) in QEMU: " + Self.counted($0.facts.qtreeDevices) },
+        add(
+            "emulated devices",
+            vm: vmSide.map { "\($0.facts.qtreeDeviceCount) in QEMU: " + Self.counted($0.facts.qtreeDevices) },
             container: containerSide.map { _ in "none: host kernel drivers" })
-        add("device nodes inside", vm: vmSide.map { Self.nodes($0.boot.reported) + " (the guest kernel's)" },
+        add(
+            "device nodes inside", vm: vmSide.map { Self.nodes($0.boot.reported) + " (the guest kernel's)" },
             container: containerSide.map { Self.nodes($0.boot.reported) + " (the host kernel's)" })
-        add("own namespaces", vm: vmSide.map { _ in "n/a: a kernel of its own" },
+        add(
+            "own namespaces", vm: vmSide.map { _ in "n/a: a kernel of its own" },
             container: containerSide.map { Self.namespaceSummary(inside: $0.boot.reported, host: hostNamespaces) })
-        add("capabilities inside (CapEff)", vm: vmSide.map { Self.capabilities($0.boot.reported["status.CapEff"]) + ", of the guest kernel" },
+        add(
+            "capabilities inside (CapEff)",
+            vm: vmSide.map { Self.capabilities($0.boot.reported["status.CapEff"]) + ", of the guest kernel" },
             container: containerSide.map { Self.capabilities($0.boot.reported["status.CapEff"]) })
-        add("host process", vm: vmSide.map { $0.qemu.map { "QEMU: " + $0.summary } ?? "QEMU on another host" },
+        add(
+            "host process", vm: vmSide.map { $0.qemu.map { "QEMU: " + $0.summary } ?? "QEMU on another host" },
             container: containerSide.map { $0.host.map { "init: " + $0.summary } ?? "-" })
-        add("seccomp (host process)", vm: vmSide.map { Self.seccomp($0.facts.qemuSyscalls) }, container: containerSide.map { Self.seccomp($0.syscalls) })
-        add("no-new-privileges (host process)", vm: vmSide.map { $0.facts.qemuSyscalls.map { $0.noNewPrivileges ? "yes" : "no" } ?? "-" },
+        add(
+            "seccomp (host process)", vm: vmSide.map { Self.seccomp($0.facts.qemuSyscalls) },
+            container: containerSide.map { Self.seccomp($0.syscalls) })
+        add(
+            "no-new-privileges (host process)",
+            vm: vmSide.map { $0.facts.qemuSyscalls.map { $0.noNewPrivileges ? "yes" : "no" } ?? "-" },
             container: containerSide.map { $0.syscalls.noNewPrivileges ? "yes" : "no" })
-        add("host syscalls it may make", vm: vmSide.map { Self.syscallCount($0.facts.qemuSyscalls) }, container: containerSide.map { Self.syscallCount($0.syscalls) })
-        add("memory limit", vm: vmSide.map { "\($0.limits.memoryMiB) MiB of guest RAM (MemTotal \($0.boot.facts.memTotalKiB / 1024) MiB inside)" },
+        add(
+            "host syscalls it may make", vm: vmSide.map { Self.syscallCount($0.facts.qemuSyscalls) },
+            container: containerSide.map { Self.syscallCount($0.syscalls) })
+        add(
+            "memory limit",
+            vm: vmSide.map {
+                "\($0.limits.memoryMiB) MiB of guest RAM (MemTotal \($0.boot.facts.memTotalKiB / 1024) MiB inside)"
+            },
             container: containerSide.map { Self.memoryLimit($0.boot.reported) })
-        add("cpu limit", vm: vmSide.map { "\($0.limits.vcpus) vCPU" }, container: containerSide.map { Self.cpuLimit($0.boot.reported) })
-        add("process limit", vm: vmSide.map { _ in "none from the host: the guest kernel's own" },
-            container: containerSide.map { $0.boot.reported["cgroup.pids.max"] ?? $0.boot.reported["cgroup.pids/pids.max"] ?? "none seen" })
-        return IsolationResult(sides: ["vm", "container"], aspects: aspects, observations: observations, failures: failures)
+        add(
+            "cpu limit", vm: vmSide.map { "\($0.limits.vcpus) vCPU" },
+            container: containerSide.map { Self.cpuLimit($0.boot.reported) })
+        add(
+            "process limit", vm: vmSide.map { _ in "none from the host: the guest kernel's own" },
+            container: containerSide.map {
+                $0.boot.reported["cgroup.pids.max"] ?? $0.boot.reported["cgroup.pids/pids.max"] ?? "none seen"
+            })
+        return IsolationResult(
+            sides: ["vm", "container"], aspects: aspects, observations: observations, failures: failures)
     }
 
     struct VMSide {
@@ -133,7 +162,8 @@ struct IsolationCollector {
             if counts[name] == nil { order.append(name) }
             counts[name, default: 0] += 1
         }
-        return order.map { counts[$0, default: 1] > 1 ? "\(counts[$0, default: 1])× \($0)" : $0 }.joined(separator: ", ")
+        return order.map { counts[$0, default: 1] > 1 ? "\(counts[$0, default: 1])× \($0)" : $0 }.joined(
+            separator: ", ")
     }
 
     static func nodes(_ reported: [String: String]) -> String {
@@ -145,11 +175,14 @@ struct IsolationCollector {
 
     /// Namespace links (`ns.pid=pid:[4026531836]`) compared with mvm's own.
     static func namespaceSummary(inside: [String: String], host: [String: String]) -> String {
-        let kinds = inside.keys.filter { $0.hasPrefix("ns.") && !$0.hasSuffix("_for_children") }.map { String($0.dropFirst(3)) }.sorted()
+        let kinds = inside.keys.filter { $0.hasPrefix("ns.") && !$0.hasSuffix("_for_children") }.map {
+            String($0.dropFirst(3))
+        }.sorted()
         guard !kinds.isEmpty else { return "not reported" }
         let own = kinds.filter { host[$0] != nil && inside["ns." + $0] != host[$0] }
         let shared = kinds.filter { !own.contains($0) }
-        return (own.isEmpty ? "none" : own.joined(separator: ", ")) + (shared.isEmpty ? "" : "; shares " + shared.joined(separator: ", ") + " with the host")
+        return (own.isEmpty ? "none" : own.joined(separator: ", "))
+            + (shared.isEmpty ? "" : "; shares " + shared.joined(separator: ", ") + " with the host")
     }
 
     /// The namespaces of a process as link targets, by kind.
@@ -158,7 +191,9 @@ struct IsolationCollector {
         guard let kinds = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [:] }
         var links: [String: String] = [:]
         for kind in kinds {
-            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + kind) { links[kind] = target }
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + kind) {
+                links[kind] = target
+            }
         }
         return links
     }
@@ -199,7 +234,9 @@ struct IsolationCollector {
         }
         if let quota = reported["cgroup.cpu/cpu.cfs_quota_us"] {
             guard quota != "-1" else { return "none" }
-            if let microseconds = Double(quota), let period = reported["cgroup.cpu/cpu.cfs_period_us"].flatMap(Double.init), period > 0 {
+            if let microseconds = Double(quota),
+                let period = reported["cgroup.cpu/cpu.cfs_period_us"].flatMap(Double.init), period > 0
+            {
                 return "\(formatDecimal(microseconds / period, places: 2)) CPU (cgroup quota)"
             }
             return "quota \(quota) µs per period"
@@ -241,11 +278,15 @@ struct ProcessCredentials {
     }
 
     var summary: String {
-        "user \(user), " + (effectiveCapabilities == 0 ? "no capabilities" : "\(effectiveCapabilities.nonzeroBitCount) capabilities")
+        "user \(user), "
+            + (effectiveCapabilities == 0 ? "no capabilities" : "\(effectiveCapabilities.nonzeroBitCount) capabilities")
     }
 
     func observations(prefix: String) -> [String: String] {
-        ["\(prefix).uid": "\(uid)", "\(prefix).user": user, "\(prefix).capEff": String(effectiveCapabilities, radix: 16)]
+        [
+            "\(prefix).uid": "\(uid)", "\(prefix).user": user,
+            "\(prefix).capEff": String(effectiveCapabilities, radix: 16),
+        ]
     }
 
     private static func userName(_ uid: UInt32) -> String? {

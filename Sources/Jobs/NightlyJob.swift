@@ -19,7 +19,9 @@ public struct NightlyJob: Sendable {
     /// Opens the request's store (or takes `store`, already open) and
     /// checks the baseline, then makes mvm's own comparison job (or takes
     /// `comparison`, with contenders of the caller's).
-    public init(_ request: NightlyRequest, comparison: ComparisonJob? = nil, store opened: (any HistoryStore)? = nil) async throws {
+    public init(_ request: NightlyRequest, comparison: ComparisonJob? = nil, store opened: (any HistoryStore)? = nil)
+        async throws
+    {
         let store: any HistoryStore
         var fallback: String?
         if let opened {
@@ -30,9 +32,12 @@ public struct NightlyJob: Sendable {
             } catch {
                 // A fleet database that is down, refuses mvm or is newer: measure
                 // anyway and keep the run here; the job still fails (status 2).
-                guard case .server = request.history, request.fallbackHistoryPath != request.history.description else { throw error }
+                guard case .server = request.history, request.fallbackHistoryPath != request.history.description else {
+                    throw error
+                }
                 store = try SQLiteHistoryStore.open(path: request.fallbackHistoryPath)
-                fallback = "\(error); this run is kept in \(request.fallbackHistoryPath) (`mvm history merge` uploads it)"
+                fallback =
+                    "\(error); this run is kept in \(request.fallbackHistoryPath) (`mvm history merge` uploads it)"
             }
         }
         let host = HostIdentity(host: request.comparison.host)
@@ -44,16 +49,22 @@ public struct NightlyJob: Sendable {
                 throw NightlyError("no run \(id) in \(request.history): see `mvm history list`")
             }
             guard run.header.hostKey == host.key else {
-                throw NightlyError("run \(id) was measured on another host (\(run.host.hostname)): its figures do not compare with this one's")
+                throw NightlyError(
+                    "run \(id) was measured on another host (\(run.host.hostname)): its figures do not compare with this one's"
+                )
             }
             guard run.header.isGood else {
                 let why = run.header.partial ? "was interrupted (partial)" : "failed"
-                throw NightlyError("run \(id) \(why): it cannot be a baseline; choose a good run from `mvm history list`")
+                throw NightlyError(
+                    "run \(id) \(why): it cannot be a baseline; choose a good run from `mvm history list`")
             }
         case .label(let label):
-            let labelled = try await store.runs(hostKey: host.key, limit: 10_000).filter { $0.label == label && $0.isGood }
+            let labelled = try await store.runs(hostKey: host.key, limit: 10_000).filter {
+                $0.label == label && $0.isGood
+            }
             guard !labelled.isEmpty else {
-                throw NightlyError("no good run labelled \"\(label)\" on this host in \(request.history): see `mvm history list`")
+                throw NightlyError(
+                    "no good run labelled \"\(label)\" on this host in \(request.history): see `mvm history list`")
             }
         case .automatic, nil: break
         }
@@ -71,15 +82,19 @@ public struct NightlyJob: Sendable {
     /// The plan, stack and header a run of this job records.
     private func identity(of report: ComparisonReport, startedAt: Date) -> (PlanIdentity, StackFacts, RunHeader) {
         let plan = PlanIdentity(
-            contenders: report.contenders, memoryMiB: request.comparison.limits.memoryMiB, vcpus: request.comparison.limits.vcpus,
-            accelerator: report.environment.accelerator, runs: request.comparison.plan.runs, warmup: request.comparison.plan.warmup,
+            contenders: report.contenders, memoryMiB: request.comparison.limits.memoryMiB,
+            vcpus: request.comparison.limits.vcpus,
+            accelerator: report.environment.accelerator, runs: request.comparison.plan.runs,
+            warmup: request.comparison.plan.warmup,
             concurrency: request.comparison.plan.concurrency)
         let stack = StackFacts(
-            hostKernel: report.environment.hostKernel, versions: report.environment.versions, images: report.environment.images,
+            hostKernel: report.environment.hostKernel, versions: report.environment.versions,
+            images: report.environment.images,
             domainXML: sha256Hex(Data(comparison.domainXML.utf8)), mvmVersion: report.environment.mvmVersion,
             gitCommit: report.environment.gitCommit)
         let header = RunHeader(
-            id: RunHeader.newID(at: startedAt), label: request.label, startedAt: startedAt, hostKey: host.key, planKey: plan.key,
+            id: RunHeader.newID(at: startedAt), label: request.label, startedAt: startedAt, hostKey: host.key,
+            planKey: plan.key,
             stack: stack, partial: report.partial == true, failed: false, underLoad: false)
         return (plan, stack, header)
     }
@@ -94,11 +109,14 @@ public struct NightlyJob: Sendable {
         let conditions = HostConditions(start: snapshot, end: snapshot)
         var failures = ["interrupted after \(samples.filter { !$0.warmup }.count) measured instances"]
         if request.record {
-            failures += await keep(RecordedRun(
-                header: header, host: host, plan: plan, conditions: conditions, report: report, failures: failures, verdicts: []))
+            failures += await keep(
+                RecordedRun(
+                    header: header, host: host, plan: plan, conditions: conditions, report: report, failures: failures,
+                    verdicts: []))
         }
         return NightlyOutcome(
-            run: header, host: host, plan: plan, conditions: conditions, baseline: "none (interrupted)", verdicts: [], trends: [],
+            run: header, host: host, plan: plan, conditions: conditions, baseline: "none (interrupted)", verdicts: [],
+            trends: [],
             comparison: report, failures: failures, exitStatus: 2)
     }
 
@@ -129,7 +147,9 @@ public struct NightlyJob: Sendable {
             refusals.append("other measurement processes were running: " + start.intruders.joined(separator: ", "))
         }
         if let limit = request.requireQuietLoad, start.loadAverage > limit {
-            refusals.append(String(format: "the host is busy: load %.2f is above the quiet limit of %.2f", start.loadAverage, limit))
+            refusals.append(
+                String(format: "the host is busy: load %.2f is above the quiet limit of %.2f", start.loadAverage, limit)
+            )
         }
         let report: ComparisonReport
         if refusals.isEmpty {
@@ -139,7 +159,8 @@ public struct NightlyJob: Sendable {
         }
         var failures = (fallback.map { [$0] } ?? []) + refusals
         for contender in report.summary.contenders where contender.failed > 0 {
-            let reasons = contender.failures.sorted { $0.value > $1.value }.map { "\($0.key) (×\($0.value))" }.joined(separator: "; ")
+            let reasons = contender.failures.sorted { $0.value > $1.value }.map { "\($0.key) (×\($0.value))" }.joined(
+                separator: "; ")
             failures.append("\(contender.name): \(contender.failed) of \(contender.instances) runs failed: \(reasons)")
         }
 
@@ -154,8 +175,10 @@ public struct NightlyJob: Sendable {
                 let annotations = try await store.annotations(hostKey: host.key)
                 var evidence: [SeriesEvidence] = []
                 for (key, values) in report.seriesValues(hostKey: host.key, planKey: plan.key) {
-                    evidence.append(SeriesEvidence(
-                        series: key, history: try await store.observations(of: key), annotations: annotations, new: values, newStack: stack))
+                    evidence.append(
+                        SeriesEvidence(
+                            series: key, history: try await store.observations(of: key), annotations: annotations,
+                            new: values, newStack: stack))
                 }
                 verdicts = engine.judge(evidence)
                 if verdicts.contains(where: \.awaitsConfirmation) {
@@ -163,7 +186,8 @@ public struct NightlyJob: Sendable {
                     // batch, measured at once, shows it too.
                     let confirmation = await comparison.run(observer: MeasurementObserver(progress: observer.progress))
                     let values = Dictionary(
-                        confirmation.seriesValues(hostKey: host.key, planKey: plan.key), uniquingKeysWith: { first, _ in first })
+                        confirmation.seriesValues(hostKey: host.key, planKey: plan.key),
+                        uniquingKeysWith: { first, _ in first })
                     verdicts = engine.confirm(verdicts, with: values, evidence: evidence)
                 }
                 trends = zip(evidence, verdicts).map { item, verdict in
@@ -177,24 +201,29 @@ public struct NightlyJob: Sendable {
         let end = HostSnapshot.take()
         let conditions = HostConditions(start: start, end: end)
         if request.preflight, !end.intruders.isEmpty, start.intruders != end.intruders {
-            failures.append("other measurement processes were running at the end: " + end.intruders.joined(separator: ", "))
+            failures.append(
+                "other measurement processes were running at the end: " + end.intruders.joined(separator: ", "))
         }
         header.failed = !failures.isEmpty
         header.underLoad = !conditions.isQuiet(cores: comparison.hostFacts.cores)
         if header.underLoad {
             // Not refused (unless --require-quiet), but said.
-            for index in verdicts.indices where verdicts[index].decision != .ok && verdicts[index].decision != .warming {
+            for index in verdicts.indices where verdicts[index].decision != .ok && verdicts[index].decision != .warming
+            {
                 verdicts[index].reason += String(format: ", under load %.1f", conditions.loadAverageAtEnd)
             }
         }
         if request.record {
-            let problems = await keep(RecordedRun(
-                header: header, host: host, plan: plan, conditions: conditions, report: report, failures: failures, verdicts: verdicts))
+            let problems = await keep(
+                RecordedRun(
+                    header: header, host: host, plan: plan, conditions: conditions, report: report, failures: failures,
+                    verdicts: verdicts))
             failures += problems
             header.failed = header.failed || !problems.isEmpty
         }
         return NightlyOutcome(
-            run: header, host: host, plan: plan, conditions: conditions, baseline: request.baseline.map(describe) ?? "none",
+            run: header, host: host, plan: plan, conditions: conditions,
+            baseline: request.baseline.map(describe) ?? "none",
             verdicts: verdicts, trends: trends, comparison: report, failures: failures,
             exitStatus: nightlyExitStatus(verdicts: verdicts, jobFailed: !failures.isEmpty))
     }

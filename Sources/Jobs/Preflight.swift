@@ -30,7 +30,8 @@ struct HostSnapshot: Sendable {
                 .flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
         }
         return HostSnapshot(
-            loadAverage: load, totalJiffies: total, stealJiffies: steal, cpuMHz: field("cpu MHz"), bogomips: field("bogomips"),
+            loadAverage: load, totalJiffies: total, stealJiffies: steal, cpuMHz: field("cpu MHz"),
+            bogomips: field("bogomips"),
             intruders: findIntruders())
     }
 
@@ -60,7 +61,9 @@ struct HostSnapshot: Sendable {
         }
         return names.keys.sorted().compactMap { pid in
             // mvm's own reaper (OrphanReaper) is this process's parent.
-            guard let name = names[pid], isMeasurementProcess(name), !descendsFromSelf(pid), pid != getppid() else { return nil }
+            guard let name = names[pid], isMeasurementProcess(name), !descendsFromSelf(pid), pid != getppid() else {
+                return nil
+            }
             return "\(name) (pid \(pid))"
         }
     }

@@ -1,8 +1,8 @@
 import Compare
 import Foundation
 import History
-import Reports
 import MVMCore
+import Reports
 
 /// The files a comparison writes besides its table: the exports, the HTML
 /// report and the Prometheus textfile. Each is written whole or not at all;
@@ -14,7 +14,10 @@ public struct ResultFiles: Sendable {
     public var htmlReport: String?
     public var prometheus: String?
 
-    public init(json: String? = nil, csv: String? = nil, markdown: String? = nil, htmlReport: String? = nil, prometheus: String? = nil) {
+    public init(
+        json: String? = nil, csv: String? = nil, markdown: String? = nil, htmlReport: String? = nil,
+        prometheus: String? = nil
+    ) {
         self.json = json
         self.csv = csv
         self.markdown = markdown
@@ -31,7 +34,8 @@ public struct ResultFiles: Sendable {
         for path in paths {
             let directory = URL(fileURLWithPath: Self.absolute(path)).deletingLastPathComponent().path
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
                 throw ResultFileError(description: "cannot write \(path): \(directory) is not a directory")
             }
         }

@@ -21,12 +21,14 @@ struct ScalingCollector {
             guard level <= limits.instancesThatFit(host) else {
                 let hostMiB = host.memoryBytes / 1_048_576
                 for contender in active {
-                    stopped[contender.name] = "\(level) at once do not fit this host: \(level) × \(limits.memoryMiB) MiB is more than its \(hostMiB) MiB"
+                    stopped[contender.name] =
+                        "\(level) at once do not fit this host: \(level) × \(limits.memoryMiB) MiB is more than its \(hostMiB) MiB"
                 }
                 break
             }
             guard !active.isEmpty else { break }
-            let plan = ComparisonPlan(runs: settings.sweepRuns, warmup: 0, concurrency: level, seed: seed &+ UInt64(level))
+            let plan = ComparisonPlan(
+                runs: settings.sweepRuns, warmup: 0, concurrency: level, seed: seed &+ UInt64(level))
             let batch = await ComparisonRunner(plan: plan, contenders: active).run()
             for contender in active {
                 for run in 0..<settings.sweepRuns {
@@ -35,11 +37,16 @@ struct ScalingCollector {
                     let succeeded = instances.filter(\.ok)
                     let failures = instances.filter { !$0.ok }.map { $0.failure ?? "unknown" }
                     // The runner gives all-ready only for several at once; alone, it is the ready time.
-                    let allReady = failures.isEmpty ? (level == 1 ? instances.first?.phases[Phase.ready.name] : instances.first?.allReadySeconds) : nil
+                    let allReady =
+                        failures.isEmpty
+                        ? (level == 1 ? instances.first?.phases[Phase.ready.name] : instances.first?.allReadySeconds)
+                        : nil
                     let pss = succeeded.compactMap { $0.footprint[Metric.pss.name] }
-                    samples.append(ScalingSample(
-                        side: contender.name, level: level, run: run, allReadySeconds: allReady,
-                        totalPSSBytes: pss.isEmpty ? nil : pss.reduce(0, +), started: succeeded.count, failures: failures))
+                    samples.append(
+                        ScalingSample(
+                            side: contender.name, level: level, run: run, allReadySeconds: allReady,
+                            totalPSSBytes: pss.isEmpty ? nil : pss.reduce(0, +), started: succeeded.count,
+                            failures: failures))
                 }
             }
             active = active.filter { contender in

@@ -20,7 +20,9 @@ struct SizeCollector {
         let initramfs = try await filePart(name: "initramfs", path: images.initramfs)
         let rootfs = try await treePart(name: "rootfs", directory: images.rootfs)
         return SizeResult(
-            artifacts: [Artifact(side: "vm", parts: [kernel, initramfs]), Artifact(side: "container", parts: [rootfs])],
+            artifacts: [
+                Artifact(side: "vm", parts: [kernel, initramfs]), Artifact(side: "container", parts: [rootfs]),
+            ],
             requirements: await requirements())
     }
 
@@ -45,7 +47,8 @@ struct SizeCollector {
         let result = try await run(
             .path("/bin/bash"), arguments: ["-c", "set -o pipefail; " + pipeline + " | wc -c", "sh", argument],
             output: .string(limit: 64), error: .string(limit: 4096))
-        guard result.terminationStatus.isSuccess, let count = UInt64(result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard result.terminationStatus.isSuccess,
+            let count = UInt64(result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines))
         else {
             throw SystemFailure("cannot measure the size of \(argument): \(result.standardError)")
         }
@@ -62,28 +65,34 @@ struct SizeCollector {
         let machine = ProcessInfo.processInfo.machineHardwareName ?? "unknown"
         return [
             HostRequirement(
-                side: "vm", requirement: "a hypervisor: KVM (/dev/kvm with VT-x or AMD-V) for full speed, or QEMU's TCG emulation",
+                side: "vm",
+                requirement: "a hypervisor: KVM (/dev/kvm with VT-x or AMD-V) for full speed, or QEMU's TCG emulation",
                 presentHere: true, found: "\(choice.accelerator.rawValue): \(choice.reason)"),
             HostRequirement(
                 side: "vm", requirement: "QEMU with the microvm machine (x86-64), started by libvirt or directly",
                 presentHere: versions.hypervisor != nil,
-                found: [versions.hypervisor.map { "qemu \($0)" }, versions.libvirt.map { "libvirt \($0)" }].compactMap { $0 }.joined(separator: ", ")),
+                found: [versions.hypervisor.map { "qemu \($0)" }, versions.libvirt.map { "libvirt \($0)" }].compactMap {
+                    $0
+                }.joined(separator: ", ")),
             HostRequirement(
                 side: "vm", requirement: "any host kernel and userland: the guest brings its own kernel",
                 presentHere: true, found: "host kernel \(host.kernelRelease)"),
             HostRequirement(
                 side: "container", requirement: "a Linux kernel with mount, pid, ipc, uts, net and cgroup namespaces",
                 presentHere: present.count == namespaces.count,
-                found: present.count == namespaces.count ? "all of them" : "missing: " + namespaces.filter { !present.contains($0) }.joined(separator: ", ")),
+                found: present.count == namespaces.count
+                    ? "all of them" : "missing: " + namespaces.filter { !present.contains($0) }.joined(separator: ", ")),
             HostRequirement(
                 side: "container", requirement: "cgroups with the memory, cpu and pids controllers",
                 presentHere: ["memory", "cpu", "pids"].allSatisfy(controllers.contains),
-                found: controllers.isEmpty ? "no cgroup controllers found" : controllers.sorted().joined(separator: ", ")),
+                found: controllers.isEmpty
+                    ? "no cgroup controllers found" : controllers.sorted().joined(separator: ", ")),
             HostRequirement(
                 side: "container", requirement: "an OCI runtime (runc or crun)", presentHere: runtimeVersion != nil,
                 found: runtimeVersion ?? "\(container.runtimePath) does not answer --version"),
             HostRequirement(
-                side: "container", requirement: "an x86-64 host: the rootfs's binaries run on the host's CPU and kernel",
+                side: "container",
+                requirement: "an x86-64 host: the rootfs's binaries run on the host's CPU and kernel",
                 presentHere: machine == "x86_64", found: machine),
         ]
     }

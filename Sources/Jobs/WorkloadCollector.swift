@@ -40,7 +40,9 @@ struct WorkloadCollector {
             timeout: vm.configuration.limits.timeout)
         let contenders = [
             Contender(name: "vm", role: .microVM, launcher: try await MicroVMLauncher(vmConfiguration)),
-            Contender(name: "container", role: .container, launcher: try ContainerLauncher(containerConfiguration, host: container.host)),
+            Contender(
+                name: "container", role: .container,
+                launcher: try ContainerLauncher(containerConfiguration, host: container.host)),
             Contender(name: WorkloadResult.hostSide, role: .containerReference, launcher: hostRun),
         ]
         let plan = ComparisonPlan(runs: settings.workloadRuns, warmup: 1, concurrency: 1, seed: seed)
@@ -56,7 +58,8 @@ struct WorkloadCollector {
                     failure = failure ?? "the workload printed no \(name)-begin and \(name)-end lines"
                 }
             }
-            return WorkloadSample(side: sample.contender, run: sample.run, warmup: sample.warmup, seconds: seconds, failure: failure)
+            return WorkloadSample(
+                side: sample.contender, run: sample.run, warmup: sample.warmup, seconds: seconds, failure: failure)
         }
         var caveats: [String] = []
         if vm.acceleratorChoice.accelerator == .tcg {
@@ -66,7 +69,8 @@ struct WorkloadCollector {
         }
         return WorkloadResult(
             workloads: names,
-            descriptions: Dictionary(uniqueKeysWithValues: settings.workloads.map { ($0.rawValue, $0.description(settings)) }),
+            descriptions: Dictionary(
+                uniqueKeysWithValues: settings.workloads.map { ($0.rawValue, $0.description(settings)) }),
             sides: contenders.map(\.name), runs: settings.workloadRuns, samples: workloadSamples, caveats: caveats)
     }
 }

@@ -36,10 +36,13 @@ public struct FakeLauncher: InstanceLauncher {
         timeline.append(.ready, at: .seconds(ready))
         let boot = BootRecord(
             timeline: timeline,
-            facts: GuestFacts(uptimeSeconds: ready, kernelRelease: "6.1.0-fake", cpus: 1, memTotalKiB: 131_072, memAvailableKiB: 120_000),
+            facts: GuestFacts(
+                uptimeSeconds: ready, kernelRelease: "6.1.0-fake", cpus: 1, memTotalKiB: 131_072,
+                memAvailableKiB: 120_000),
             requestedAt: Date())
         counter.started()
-        return FakeInstance(name: "\(instanceNamePrefix)fake-\(name)-\(number)", boot: boot, pssBytes: pssBytes, counter: counter)
+        return FakeInstance(
+            name: "\(instanceNamePrefix)fake-\(name)-\(number)", boot: boot, pssBytes: pssBytes, counter: counter)
     }
 }
 

@@ -27,5 +27,6 @@ extension ContenderLineup {
 
 extension HostFacts {
     /// A host of 2 cores and 4 GiB, whatever machine runs the tests.
-    public static let fake = HostFacts(kernelRelease: "6.1.0-fake", cpuModel: "Fake CPU", cores: 2, memoryBytes: 4 << 30)
+    public static let fake = HostFacts(
+        kernelRelease: "6.1.0-fake", cpuModel: "Fake CPU", cores: 2, memoryBytes: 4 << 30)
 }

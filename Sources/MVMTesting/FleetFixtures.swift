@@ -10,9 +10,12 @@ public enum FleetFixtures {
     private typealias F = VerdictFixtures
 
     public static let hostile = "<img src=x onerror=alert(1)>]]>&\"'"
-    public static let alpha = HostIdentity(cpuModel: "AMD EPYC 7763", cores: 8, memoryGiB: 32, hostname: "alpha", machineID: "a1")
-    public static let bravo = HostIdentity(cpuModel: "Intel Xeon Gold 6338", cores: 16, memoryGiB: 64, hostname: "bravo", machineID: "b2")
-    public static let evil = HostIdentity(cpuModel: "Test CPU</td>", cores: 2, memoryGiB: 4, hostname: hostile, machineID: "c3")
+    public static let alpha = HostIdentity(
+        cpuModel: "AMD EPYC 7763", cores: 8, memoryGiB: 32, hostname: "alpha", machineID: "a1")
+    public static let bravo = HostIdentity(
+        cpuModel: "Intel Xeon Gold 6338", cores: 16, memoryGiB: 64, hostname: "bravo", machineID: "b2")
+    public static let evil = HostIdentity(
+        cpuModel: "Test CPU</td>", cores: 2, memoryGiB: 4, hostname: hostile, machineID: "c3")
     /// The runtime as the stack records it on Debian (the first line of
     /// `runc --version`): the report must show its name and version whole.
     public static let stack: StackFacts = {
@@ -27,7 +30,8 @@ public enum FleetFixtures {
     }()
 
     public static func run(
-        _ index: Int, host: HostIdentity, vmReady: Double, containerReady: Double, plan: PlanIdentity = VerdictFixtures.plan,
+        _ index: Int, host: HostIdentity, vmReady: Double, containerReady: Double,
+        plan: PlanIdentity = VerdictFixtures.plan,
         stack: StackFacts = stack, partial: Bool = false
     ) -> RecordedRun {
         var run = F.recorded(index, vmReady: vmReady, stack: stack, partial: partial)
@@ -50,7 +54,10 @@ public enum FleetFixtures {
     public static func runs() -> [RecordedRun] {
         var runs: [RecordedRun] = []
         for index in 0..<12 {
-            runs.append(run(index, host: alpha, vmReady: index < 6 ? 1.1 : 1.2, containerReady: 0.12, stack: index < 6 ? stack : upgraded))
+            runs.append(
+                run(
+                    index, host: alpha, vmReady: index < 6 ? 1.1 : 1.2, containerReady: 0.12,
+                    stack: index < 6 ? stack : upgraded))
             runs.append(run(index, host: bravo, vmReady: 0.8, containerReady: 0.05))
             runs.append(run(index, host: evil, vmReady: 1.5, containerReady: 0.3))
         }

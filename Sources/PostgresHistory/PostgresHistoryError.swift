@@ -31,20 +31,24 @@ extension PostgresHistoryError {
             if psql.code == .server, let state = psql.serverInfo?[.sqlState] {
                 // 28P01 invalid_password, 28000 invalid_authorization_specification.
                 if state == "28P01" {
-                    return PostgresHistoryError(.authentication, "the history database at \(url) refused user \(url.user): wrong password")
+                    return PostgresHistoryError(
+                        .authentication, "the history database at \(url) refused user \(url.user): wrong password")
                 }
                 if state == "28000" || state.hasPrefix("28") {
                     return PostgresHistoryError(
-                        .authentication, "the history database at \(url) refused user \(url.user): \(serverMessage(psql))")
+                        .authentication,
+                        "the history database at \(url) refused user \(url.user): \(serverMessage(psql))")
                 }
             }
             if psql.code == .authMechanismRequiresPassword {
                 return PostgresHistoryError(
                     .authentication,
-                    "the history database at \(url) refused user \(url.user): it wants a password (none in the URL, PGPASSWORD or the pgpass file)")
+                    "the history database at \(url) refused user \(url.user): it wants a password (none in the URL, PGPASSWORD or the pgpass file)"
+                )
             }
             if psql.code == .connectionError || psql.code == .serverClosedConnection || psql.code == .sslUnsupported {
-                return PostgresHistoryError(.unreachable, "cannot reach the history database at \(url): \(reason(psql))")
+                return PostgresHistoryError(
+                    .unreachable, "cannot reach the history database at \(url): \(reason(psql))")
             }
             return PostgresHistoryError(.query, "cannot open the history database at \(url): \(reason(psql))")
         }
@@ -54,7 +58,9 @@ extension PostgresHistoryError {
     /// What went wrong while doing `action` on `url`, as one line.
     static func failed(_ action: String, at url: PostgresURL, _ error: any Error) -> PostgresHistoryError {
         if let known = error as? PostgresHistoryError { return known }
-        if let transaction = error as? PostgresTransactionError, let known = transaction.closureError as? PostgresHistoryError {
+        if let transaction = error as? PostgresTransactionError,
+            let known = transaction.closureError as? PostgresHistoryError
+        {
             return known
         }
         return PostgresHistoryError(.query, "\(action) in the history database at \(url): \(reason(error))")
@@ -65,7 +71,9 @@ extension PostgresHistoryError {
         let text: String
         switch error {
         case let transaction as PostgresTransactionError:
-            let inner = transaction.closureError ?? transaction.commitError ?? transaction.beginError ?? transaction.rollbackError
+            let inner =
+                transaction.closureError ?? transaction.commitError ?? transaction.beginError
+                ?? transaction.rollbackError
             return inner.map(reason) ?? "the transaction failed"
         case let psql as PSQLError:
             switch psql.code {
@@ -78,11 +86,15 @@ extension PostgresHistoryError {
             }
         case let connection as NIOConnectionError:
             let first = connection.connectionErrors.first?.error
-            text = first.map(reason) ?? connection.dnsAAAAError.map(reason) ?? connection.dnsAError.map(reason) ?? "connection failed"
+            text =
+                first.map(reason) ?? connection.dnsAAAAError.map(reason) ?? connection.dnsAError.map(reason)
+                ?? "connection failed"
         case let address as SocketAddressError:
             if case .unknown(let host, _) = address { text = "no such host \(host)" } else { text = "\(address)" }
         case let io as IOError:
-            text = io.errnoCode == ECONNREFUSED ? "connection refused" : String(cString: strerror(io.errnoCode)).lowercased()
+            text =
+                io.errnoCode == ECONNREFUSED
+                ? "connection refused" : String(cString: strerror(io.errnoCode)).lowercased()
         case is ChannelError:
             text = "\(error)".contains("connectTimeout") ? "connection timed out" : "\(error)"
         default:

@@ -55,8 +55,12 @@ public final class PostgresHistoryStore: SQLHistoryStore {
         url text: String, environment: [String: String] = ProcessInfo.processInfo.environment, schema: String? = nil
     ) async throws -> PostgresHistoryStore {
         let url = try PostgresURL(text).resolvingPassword(environment: environment)
-        if let schema, schema.isEmpty || !schema.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }) {
-            throw PostgresHistoryError(.badURL, "not a schema name for the history at \(url): \(schema) (lower-case letters, digits and _ only)")
+        if let schema,
+            schema.isEmpty || !schema.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" })
+        {
+            throw PostgresHistoryError(
+                .badURL,
+                "not a schema name for the history at \(url): \(schema) (lower-case letters, digits and _ only)")
         }
         let logger = Logger(label: "mvm-history-postgres", factory: { _ in SwiftLogNoOpLogHandler() })
         var parameters = [("application_name", "mvm")]
@@ -66,14 +70,16 @@ public final class PostgresHistoryStore: SQLHistoryStore {
         if url.sslMode == .require { tls.certificateVerification = .none }
 
         var direct = PostgresConnection.Configuration(
-            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: .disable)
+            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database,
+            tls: .disable)
         direct.options.additionalStartupParameters = parameters
         direct.options.connectTimeout = .seconds(10)
         if url.sslMode != .disable {
             do {
                 direct.tls = .require(try NIOSSLContext(configuration: tls))
             } catch {
-                throw PostgresHistoryError(.unreachable, "cannot set up TLS for the history database at \(url): \(error)")
+                throw PostgresHistoryError(
+                    .unreachable, "cannot set up TLS for the history database at \(url): \(error)")
             }
         }
         let connection: PostgresConnection
@@ -130,7 +136,9 @@ public final class PostgresHistoryStore: SQLHistoryStore {
     }
 
     private func checkOpen() throws(PostgresHistoryError) {
-        if closed.load(ordering: .relaxed) { throw PostgresHistoryError(.query, "the store of the history database at \(url) is closed") }
+        if closed.load(ordering: .relaxed) {
+            throw PostgresHistoryError(.query, "the store of the history database at \(url) is closed")
+        }
     }
 }
 

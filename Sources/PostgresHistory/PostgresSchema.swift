@@ -26,31 +26,38 @@ enum PostgresSchema {
     /// `schema`, when given, is created here too, under the lock: two
     /// `CREATE SCHEMA IF NOT EXISTS` at once can both try to create it. The
     /// caller has checked its name and put it first on the search_path.
-    static func migrate(_ connection: PostgresConnection, schema: String?, url: PostgresURL, logger: Logger) async throws {
+    static func migrate(_ connection: PostgresConnection, schema: String?, url: PostgresURL, logger: Logger)
+        async throws
+    {
         do {
             try await connection.withTransaction(logger: logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLockKey))", logger: logger)
                 if let schema {
-                    try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
                 }
-                try await connection.query("CREATE TABLE IF NOT EXISTS mvm_schema (version INTEGER NOT NULL)", logger: logger)
+                try await connection.query(
+                    "CREATE TABLE IF NOT EXISTS mvm_schema (version INTEGER NOT NULL)", logger: logger)
                 var found = 0
-                for try await version in try await connection.query("SELECT COALESCE(MAX(version), 0) FROM mvm_schema", logger: logger)
-                    .decode(Int.self)
-                {
+                for try await version in try await connection.query(
+                    "SELECT COALESCE(MAX(version), 0) FROM mvm_schema", logger: logger
+                )
+                .decode(Int.self) {
                     found = version
                 }
                 if found > version {
                     throw PostgresHistoryError(
                         .newerSchema(found: found, known: version),
-                        "the history database at \(url) has history schema \(found), newer than this mvm (\(version)): upgrade mvm")
+                        "the history database at \(url) has history schema \(found), newer than this mvm (\(version)): upgrade mvm"
+                    )
                 }
                 guard found < version else { return }
                 for statement in migrations[found...].joined() {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
                 try await connection.query("DELETE FROM mvm_schema", logger: logger)
-                try await connection.query("INSERT INTO mvm_schema (version) VALUES (\(Int32(version)))", logger: logger)
+                try await connection.query(
+                    "INSERT INTO mvm_schema (version) VALUES (\(Int32(version)))", logger: logger)
             }
         } catch {
             throw PostgresHistoryError.failed("migrating the schema", at: url, error)

@@ -34,7 +34,9 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     public init(_ text: String) throws(PostgresHistoryError) {
         let redacted = Self.redact(text)
         func bad(_ why: String) -> PostgresHistoryError {
-            PostgresHistoryError(.badURL, "not a PostgreSQL URL \(redacted): \(why) (expected postgresql://user[:password]@host[:port]/database)")
+            PostgresHistoryError(
+                .badURL,
+                "not a PostgreSQL URL \(redacted): \(why) (expected postgresql://user[:password]@host[:port]/database)")
         }
         guard text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") else {
             throw bad("it must start with postgresql:// or postgres://")
@@ -66,7 +68,8 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     /// password may hold an unescaped "/" or "@", a database name rarely
     /// does), and everything from its first ":" on is the password.
     public static func redact(_ text: String) -> String {
-        guard let scheme = text.range(of: "://"), let at = text.range(of: "@", options: .backwards, range: scheme.upperBound..<text.endIndex)
+        guard let scheme = text.range(of: "://"),
+            let at = text.range(of: "@", options: .backwards, range: scheme.upperBound..<text.endIndex)
         else { return text }
         let userInfo = text[scheme.upperBound..<at.lowerBound]
         guard let colon = userInfo.firstIndex(of: ":") else { return text }
@@ -84,7 +87,8 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         } else if let file = environment["PGPASSFILE"] ?? environment["HOME"].map({ $0 + "/.pgpass" }),
             let contents = try? String(contentsOfFile: file, encoding: .utf8)
         {
-            resolved.password = Self.passwordFromPassFile(contents, host: host, port: port, database: database, user: user)
+            resolved.password = Self.passwordFromPassFile(
+                contents, host: host, port: port, database: database, user: user)
         }
         return resolved
     }
@@ -92,7 +96,9 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     /// The password of the first line of a pgpass file that matches:
     /// `host:port:database:user:password`, where `*` in the first four
     /// fields matches anything and `\:` and `\\` stand for ":" and "\".
-    public static func passwordFromPassFile(_ contents: String, host: String, port: Int, database: String, user: String) -> String? {
+    public static func passwordFromPassFile(_ contents: String, host: String, port: Int, database: String, user: String)
+        -> String?
+    {
         for line in contents.split(whereSeparator: \.isNewline) {
             if line.hasPrefix("#") { continue }
             let fields = splitPassLine(line)

@@ -28,7 +28,8 @@ struct DimensionCharts {
             result.sides.compactMap { side -> IntervalBarChart.Row? in
                 guard let ratio = result.figure(side: side, workload: workload)?.ratioToHost else { return nil }
                 return IntervalBarChart.Row(
-                    label: "\(workload) · \(side)", colour: sideColour(side), value: ratio.ratio, lower: ratio.interval.lower,
+                    label: "\(workload) · \(side)", colour: sideColour(side), value: ratio.ratio,
+                    lower: ratio.interval.lower,
                     upper: ratio.interval.upper, text: formatDecimal(ratio.ratio, places: 2) + "x")
             }
         }
@@ -40,7 +41,8 @@ struct DimensionCharts {
 
     private func teardownChart(_ result: TeardownResult) -> String {
         let rows = result.figures.flatMap { figure in
-            [("stop returned", figure.stopReturned), ("all released", figure.released)].compactMap { name, measured -> IntervalBarChart.Row? in
+            [("stop returned", figure.stopReturned), ("all released", figure.released)].compactMap {
+                name, measured -> IntervalBarChart.Row? in
                 guard let summary = measured.summary else { return nil }
                 return IntervalBarChart.Row(
                     label: "\(figure.side) · \(name)", colour: sideColour(figure.side), value: summary.median,
@@ -56,7 +58,9 @@ struct DimensionCharts {
 
     /// Medians against the concurrency level (levels evenly spaced: they double),
     /// one line per side, whiskers for the 95 % interval.
-    private func levelChart(title: String, result: ScalingResult, unit: MetricUnit, value: (ScalingLevel) -> MeasuredFigure) -> String {
+    private func levelChart(
+        title: String, result: ScalingResult, unit: MetricUnit, value: (ScalingLevel) -> MeasuredFigure
+    ) -> String {
         let points = result.levels.compactMap { level in value(level).summary.map { (level, $0) } }
         guard !points.isEmpty else { return "" }
         let (width, height, left, right, top, bottom) = (720.0, 260.0, 70.0, 640.0, 16.0, 220.0)
@@ -78,22 +82,28 @@ struct DimensionCharts {
         for level in levels {
             svg.text("\(level)", x: x(level), y: bottom + 16, anchor: .middle, size: 11, fill: Palette.muted)
         }
-        svg.text("instances at once", x: (left + right) / 2, y: bottom + 34, anchor: .middle, size: 11, fill: Palette.muted)
+        svg.text(
+            "instances at once", x: (left + right) / 2, y: bottom + 34, anchor: .middle, size: 11, fill: Palette.muted)
         for (index, side) in result.sides.enumerated() {
             let own = points.filter { $0.0.side == side }
             let colour = sideColour(side)
             for (from, to) in zip(own, own.dropFirst()) {
-                svg.line(x(from.0.level), scale(from.1.median), x(to.0.level), scale(to.1.median), stroke: colour, width: 2)
+                svg.line(
+                    x(from.0.level), scale(from.1.median), x(to.0.level), scale(to.1.median), stroke: colour, width: 2)
             }
             for (level, summary) in own {
                 let interval = summary.medianConfidenceInterval
-                svg.line(x(level.level), scale(interval.lower), x(level.level), scale(interval.upper), stroke: colour, width: 1.5)
+                svg.line(
+                    x(level.level), scale(interval.lower), x(level.level), scale(interval.upper), stroke: colour,
+                    width: 1.5)
                 svg.circle(
                     x: x(level.level), y: scale(summary.median), radius: 4, fill: colour,
                     tooltip: "\(side), \(level.level) at once: \(formatValue(summary.median, unit))")
             }
             if let last = own.last {
-                svg.text(side, x: right + 8, y: scale(last.1.median) + 4 + Double(index) * 2, size: 12, weight: "600", fill: colour)
+                svg.text(
+                    side, x: right + 8, y: scale(last.1.median) + 4 + Double(index) * 2, size: 12, weight: "600",
+                    fill: colour)
             }
         }
         return "<figure><figcaption>\(escapeXML(title))</figcaption>\n\(svg.render())\n"
@@ -102,7 +112,9 @@ struct DimensionCharts {
 
     private func scalingChart(_ result: ScalingResult) -> String {
         levelChart(title: "Time until all instances are ready", result: result, unit: .seconds) { $0.allReady }
-            + levelChart(title: "Host memory (PSS) per instance while all run", result: result, unit: .bytes) { $0.pssPerInstance }
+            + levelChart(title: "Host memory (PSS) per instance while all run", result: result, unit: .bytes) {
+                $0.pssPerInstance
+            }
     }
 }
 
@@ -138,14 +150,20 @@ private struct IntervalBarChart {
         for (index, row) in rows.enumerated() {
             let y = top + Double(index) * rowHeight
             svg.text(row.label, x: labelWidth - 8, y: y + 17, anchor: .end, size: 12)
-            svg.rect(x: scale(0), y: y + 5, width: scale(row.value) - scale(0), height: rowHeight - 10, fill: row.colour, opacity: 0.85, tooltip: "\(row.label): \(row.text)")
-            svg.line(scale(row.lower), y + rowHeight / 2, scale(row.upper), y + rowHeight / 2, stroke: Palette.ink, width: 1.5)
+            svg.rect(
+                x: scale(0), y: y + 5, width: scale(row.value) - scale(0), height: rowHeight - 10, fill: row.colour,
+                opacity: 0.85, tooltip: "\(row.label): \(row.text)")
+            svg.line(
+                scale(row.lower), y + rowHeight / 2, scale(row.upper), y + rowHeight / 2, stroke: Palette.ink,
+                width: 1.5)
             svg.line(scale(row.lower), y + 8, scale(row.lower), y + rowHeight - 8, stroke: Palette.ink, width: 1.5)
             svg.line(scale(row.upper), y + 8, scale(row.upper), y + rowHeight - 8, stroke: Palette.ink, width: 1.5)
             svg.text(row.text, x: max(scale(row.upper), scale(row.value)) + 6, y: y + 17, size: 12)
         }
         if let reference {
-            svg.line(scale(reference.value), top - 4, scale(reference.value), axisY, stroke: Palette.vermillion, width: 1.5, dash: "4 3")
+            svg.line(
+                scale(reference.value), top - 4, scale(reference.value), axisY, stroke: Palette.vermillion, width: 1.5,
+                dash: "4 3")
             svg.text(reference.label, x: scale(reference.value) + 4, y: top + 2, size: 11, fill: Palette.vermillion)
         }
         return "<figure><figcaption>\(escapeXML(title))</figcaption>\n\(svg.render())\n"

@@ -26,27 +26,35 @@ struct RankedBarChart {
         let height = top + Double(max(bars.count, 1)) * rowHeight + bottom
         var canvas = SVGCanvas(width: Self.width, height: height, title: title)
         guard !bars.isEmpty else {
-            canvas.text("no good run measured this", x: Self.width / 2, y: top + 16, anchor: .middle, fill: Palette.muted)
+            canvas.text(
+                "no good run measured this", x: Self.width / 2, y: top + 16, anchor: .middle, fill: Palette.muted)
             return canvas.render()
         }
         let display = DisplayUnit.fitting(bars.map(\.value), unit: unit)
         let largest = bars.map { display.scaled($0.value) }.max() ?? 1
-        let x = LinearScale(covering: 0, largest, range: (labelWidth, Self.width - valueWidth), count: 4, includeZero: true)
+        let x = LinearScale(
+            covering: 0, largest, range: (labelWidth, Self.width - valueWidth), count: 4, includeZero: true)
         let axisY = height - bottom
         canvas.ticks(of: x, .horizontal, axis: axisY, grid: (top, axisY))
-        canvas.text(axisTitle + " (\(display.suffix))", x: (labelWidth + Self.width - valueWidth) / 2, y: axisY + 31, anchor: .middle, size: size)
+        canvas.text(
+            axisTitle + " (\(display.suffix))", x: (labelWidth + Self.width - valueWidth) / 2, y: axisY + 31,
+            anchor: .middle, size: size)
         for (index, bar) in bars.enumerated() {
             let y = top + Double(index) * rowHeight
             let tip = "\(index + 1). \(bar.label) · \(bar.detail) · \(display.format(bar.value))"
             canvas.text(
-                "\(index + 1). " + truncated(bar.label, to: 28), x: labelWidth - 8, y: y + rowHeight / 2 + 4, anchor: .end, size: size,
+                "\(index + 1). " + truncated(bar.label, to: 28), x: labelWidth - 8, y: y + rowHeight / 2 + 4,
+                anchor: .end, size: size,
                 fill: Palette.ink, tooltip: tip)
             let end = x(display.scaled(bar.value))
-            canvas.rect(x: labelWidth, y: y + 4, width: end - labelWidth, height: rowHeight - 8, fill: colour, tooltip: tip)
+            canvas.rect(
+                x: labelWidth, y: y + 4, width: end - labelWidth, height: rowHeight - 8, fill: colour, tooltip: tip)
             canvas.text(display.format(bar.value), x: end + 5, y: y + rowHeight / 2 + 4, size: size, fill: Palette.ink)
         }
         if unit == .ratio, x.domainHigh >= 1 {
-            canvas.line(x(1), top - 4, x(1), axisY, stroke: Palette.ink, width: 1.2, dash: "4 3", tooltip: "1×: parity with the container")
+            canvas.line(
+                x(1), top - 4, x(1), axisY, stroke: Palette.ink, width: 1.2, dash: "4 3",
+                tooltip: "1×: parity with the container")
         }
         canvas.line(labelWidth, top, labelWidth, axisY, stroke: Palette.muted)
         return canvas.render()
@@ -110,12 +118,14 @@ struct FleetTrendChart {
         // At least ±5 % of the median in view: a 1 % wobble must not look like a trend.
         let sorted = scaled.sorted()
         let middle = sorted.isEmpty ? 1 : sorted[sorted.count / 2]
-        let low = min(scaled.min() ?? 0, middle * 0.95), high = max(scaled.max() ?? 1, middle * 1.05)
+        let low = min(scaled.min() ?? 0, middle * 0.95)
+        let high = max(scaled.max() ?? 1, middle * 1.05)
         let scale = LinearScale(covering: low, high, range: (top + laneHeight, top + 14), count: 3)
         let y = { (value: Double) in min(max(scale(value), scale(scale.domainHigh)), scale(scale.domainLow)) }
         canvas.ticks(of: scale, .vertical, axis: left, grid: (left, Self.width - right))
         canvas.line(left, y(scale.domainHigh), left, y(scale.domainLow), stroke: Palette.muted)
-        canvas.text("\(lane.name) (\(unit.suffix))", x: left + 4, y: top + 8, size: size + 1, weight: "600", fill: lane.colour)
+        canvas.text(
+            "\(lane.name) (\(unit.suffix))", x: left + 4, y: top + 8, size: size + 1, weight: "600", fill: lane.colour)
         var previous: (Double, Double)?
         for (index, point) in points.enumerated() {
             guard index < lane.values.count, let raw = lane.values[index], raw.isFinite else { continue }
@@ -127,18 +137,24 @@ struct FleetTrendChart {
         }
         for (index, point) in points.enumerated() {
             guard index < lane.values.count, let raw = lane.values[index], raw.isFinite else { continue }
-            let offScale = unit.scaled(raw) > scale.domainHigh || unit.scaled(raw) < scale.domainLow ? " (off the scale)" : ""
+            let offScale =
+                unit.scaled(raw) > scale.domainHigh || unit.scaled(raw) < scale.domainLow ? " (off the scale)" : ""
             let state = (point.isGood ? "" : point.header.failed ? " · failed" : " · partial") + offScale
-            let tipText = "\(point.header.id) · \(formatDate(point.header.startedAt)) · \(lane.name) median \(unit.format(raw))\(state)"
+            let tipText =
+                "\(point.header.id) · \(formatDate(point.header.startedAt)) · \(lane.name) median \(unit.format(raw))\(state)"
             if !offScale.isEmpty {
                 // A hollow arrow at the edge, pointing to where the value lies.
                 let (px, edge) = (x(index), y(unit.scaled(raw)))
-                let tip = unit.scaled(raw) > scale.domainHigh ? edge - 1 : edge + 1, base = unit.scaled(raw) > scale.domainHigh ? edge + 7 : edge - 7
-                canvas.polygon([(px - 4.5, base), (px + 4.5, base), (px, tip)], fill: "#FFFFFF", stroke: lane.colour, tooltip: tipText)
+                let tip = unit.scaled(raw) > scale.domainHigh ? edge - 1 : edge + 1
+                let base = unit.scaled(raw) > scale.domainHigh ? edge + 7 : edge - 7
+                canvas.polygon(
+                    [(px - 4.5, base), (px + 4.5, base), (px, tip)], fill: "#FFFFFF", stroke: lane.colour,
+                    tooltip: tipText)
                 continue
             }
             canvas.circle(
-                x: x(index), y: y(unit.scaled(raw)), radius: 3.5, fill: point.isGood ? lane.colour : "#FFFFFF", stroke: lane.colour,
+                x: x(index), y: y(unit.scaled(raw)), radius: 3.5, fill: point.isGood ? lane.colour : "#FFFFFF",
+                stroke: lane.colour,
                 strokeWidth: 1.5, tooltip: tipText)
         }
     }

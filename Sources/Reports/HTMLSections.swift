@@ -19,7 +19,8 @@ extension ReportPage {
         var html = "<h2>Series</h2>\n"
         html += featured.map { seriesBlock($0.0, $0.1) }.joined()
         if !others.isEmpty {
-            html += "<details>\n<summary>\(others.count) more series, all ok or warming: "
+            html +=
+                "<details>\n<summary>\(others.count) more series, all ok or warming: "
                 + escapeXML(others.map(\.0.series.name).joined(separator: ", ")) + "</summary>\n"
                 + others.map { seriesBlock($0.0, $0.1) }.joined() + "</details>\n"
         }
@@ -45,13 +46,16 @@ extension ReportPage {
         let trendLegend = Self.trendLegend(trend, colour: colour)
         var distributionLegend: [String] = []
         if !trend.baselineSamples.isEmpty {
-            distributionLegend.append("<span><span class=\"key dot\" style=\"background:#666\"></span>baseline runs' samples</span>")
+            distributionLegend.append(
+                "<span><span class=\"key dot\" style=\"background:#666\"></span>baseline runs' samples</span>")
         }
         distributionLegend += [
             "<span><span class=\"key dot\" style=\"background:\(colour)\"></span>new run's samples</span>",
             "<span>box: quartiles, bar: median, whiskers: p5–p95</span>",
         ]
-        if trend.band != nil { distributionLegend.append("<span><span class=\"key band\"></span>baseline level ± noise floor</span>") }
+        if trend.band != nil {
+            distributionLegend.append("<span><span class=\"key band\"></span>baseline level ± noise floor</span>")
+        }
         return """
             <section class="series">
             <h3>\(name) \(Self.badge(verdict.decision))<span class="series-summary">\(escapeXML(summary))</span></h3>
@@ -74,19 +78,29 @@ extension ReportPage {
         let points = trend.points
         var legend: [String] = []
         if points.contains(where: \.inBaseline) {
-            legend.append("<span><span class=\"key dot\" style=\"background:\(colour)\"></span>baseline run: median, 95 % CI</span>")
+            legend.append(
+                "<span><span class=\"key dot\" style=\"background:\(colour)\"></span>baseline run: median, 95 % CI</span>"
+            )
         }
         if points.contains(where: { $0.good && !$0.inBaseline && !$0.isNew }) {
-            legend.append("<span><span class=\"key dot\" style=\"background:\(colour);opacity:.45\"></span>other run</span>")
+            legend.append(
+                "<span><span class=\"key dot\" style=\"background:\(colour);opacity:.45\"></span>other run</span>")
         }
         if points.contains(where: { !$0.good }) {
-            legend.append("<span><span class=\"key dot\" style=\"border:2px solid \(colour)\"></span>partial or failed run</span>")
+            legend.append(
+                "<span><span class=\"key dot\" style=\"border:2px solid \(colour)\"></span>partial or failed run</span>"
+            )
         }
         legend.append(
-            "<span><span class=\"key ring\" style=\"background:radial-gradient(circle, \(colour) 0 40%, #fff 45%)\"></span>new run, 95 % CI</span>")
-        if trend.band != nil { legend.append("<span><span class=\"key band\"></span>baseline level ± noise floor</span>") }
+            "<span><span class=\"key ring\" style=\"background:radial-gradient(circle, \(colour) 0 40%, #fff 45%)\"></span>new run, 95 % CI</span>"
+        )
+        if trend.band != nil {
+            legend.append("<span><span class=\"key band\"></span>baseline level ± noise floor</span>")
+        }
         if !trend.stackChanges.isEmpty { legend.append("<span><span class=\"key dash\"></span>stack change</span>") }
-        if !trend.changePointRunIDs.isEmpty { legend.append("<span><span class=\"key tri\"></span>change point</span>") }
+        if !trend.changePointRunIDs.isEmpty {
+            legend.append("<span><span class=\"key tri\"></span>change point</span>")
+        }
         return legend
     }
 
@@ -101,8 +115,10 @@ extension ReportPage {
                 + "\(escapeXML(name))</span>"
         }
         let unit = DisplayUnit.fitting(breakdowns.map(\.total), unit: .seconds)
-        var table = "<div class=\"scroll\"><table>\n<thead><tr><th>contender</th>"
-            + names.map { "<th class=\"num\">→ \(escapeXML($0))</th>" }.joined() + "<th class=\"num\">total</th></tr></thead>\n<tbody>\n"
+        var table =
+            "<div class=\"scroll\"><table>\n<thead><tr><th>contender</th>"
+            + names.map { "<th class=\"num\">→ \(escapeXML($0))</th>" }.joined()
+            + "<th class=\"num\">total</th></tr></thead>\n<tbody>\n"
         for breakdown in breakdowns {
             table += "<tr><td><b>\(escapeXML(breakdown.contender))</b></td>"
             for name in names {
@@ -112,9 +128,11 @@ extension ReportPage {
             table += "<td class=\"num\"><b>\(unit.format(breakdown.total))</b></td></tr>\n"
         }
         table += "</tbody></table></div>\n"
-        return "<h2>Where the start-up time goes</h2>\n<figure class=\"wide\"><figcaption>Time from the request to each phase "
+        return
+            "<h2>Where the start-up time goes</h2>\n<figure class=\"wide\"><figcaption>Time from the request to each phase "
             + "(each segment: from the previous phase's median to this one's)</figcaption>\n"
-            + PhaseChart(breakdowns: breakdowns).render() + "\n<p class=\"legend\">\(legend.joined())</p></figure>\n" + table
+            + PhaseChart(breakdowns: breakdowns).render() + "\n<p class=\"legend\">\(legend.joined())</p></figure>\n"
+            + table
     }
 
     // MARK: The comparison itself
@@ -140,7 +158,8 @@ extension ReportPage {
         ]
         let host = outcome.host
         let hostRows: [(String, String)] = [
-            ("hostname", host.hostname), ("CPU", host.cpuModel), ("cores", "\(host.cores)"), ("memory", "\(host.memoryGiB) GiB"),
+            ("hostname", host.hostname), ("CPU", host.cpuModel), ("cores", "\(host.cores)"),
+            ("memory", "\(host.memoryGiB) GiB"),
             ("host key", outcome.run.hostKey), ("plan key", outcome.run.planKey),
         ]
         let conditions = outcome.conditions
@@ -152,7 +171,8 @@ extension ReportPage {
         ]
         if let mhz = conditions.cpuMHz { conditionRows.append(("CPU MHz", formatDecimal(mhz, places: 0))) }
         if let bogomips = conditions.bogomips { conditionRows.append(("bogomips", formatDecimal(bogomips, places: 0))) }
-        conditionRows.append(("other processes", conditions.intruders.isEmpty ? "none" : conditions.intruders.joined(separator: ", ")))
+        conditionRows.append(
+            ("other processes", conditions.intruders.isEmpty ? "none" : conditions.intruders.joined(separator: ", ")))
         return "<h2>Stack, host and conditions</h2>\n<div class=\"columns\">\n"
             + factTable("Stack", stackRows, monospaced: true) + factTable("Host", hostRows, monospaced: false)
             + factTable("Conditions", conditionRows, monospaced: false) + "</div>\n"
@@ -160,7 +180,8 @@ extension ReportPage {
 
     private func factTable(_ title: String, _ rows: [(String, String)], monospaced: Bool) -> String {
         let body = rows.map { name, value in
-            let cell = monospaced ? "<code style=\"overflow-wrap:anywhere\">\(escapeXML(value))</code>" : escapeXML(value)
+            let cell =
+                monospaced ? "<code style=\"overflow-wrap:anywhere\">\(escapeXML(value))</code>" : escapeXML(value)
             return "<tr><th scope=\"row\">\(escapeXML(name))</th><td>\(cell)</td></tr>"
         }
         return "<div><h3>\(escapeXML(title))</h3>\n<table>\n\(body.joined(separator: "\n"))\n</table></div>\n"

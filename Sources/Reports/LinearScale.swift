@@ -30,7 +30,9 @@ struct LinearScale {
         self.init(domainLow: first, domainHigh: last, rangeLow: range.0, rangeHigh: range.1, ticks: ticks, step: step)
     }
 
-    private init(domainLow: Double, domainHigh: Double, rangeLow: Double, rangeHigh: Double, ticks: [Double], step: Double) {
+    private init(
+        domainLow: Double, domainHigh: Double, rangeLow: Double, rangeHigh: Double, ticks: [Double], step: Double
+    ) {
         self.domainLow = domainLow
         self.domainHigh = domainHigh
         self.rangeLow = rangeLow
@@ -62,8 +64,14 @@ struct LinearScale {
         guard value > 0, value.isFinite else { return 1 }
         var exponent = 1.0
         var power = 0
-        while value / exponent >= 10 { exponent *= 10; power += 1 }
-        while value / exponent < 1 { exponent /= 10; power -= 1 }
+        while value / exponent >= 10 {
+            exponent *= 10
+            power += 1
+        }
+        while value / exponent < 1 {
+            exponent /= 10
+            power -= 1
+        }
         let fraction = value / exponent
         let nice: Double
         if round {

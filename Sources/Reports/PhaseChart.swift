@@ -34,7 +34,8 @@ struct PhaseBreakdown {
             }
             guard !segments.isEmpty else { return nil }
             return PhaseBreakdown(
-                contender: contender.name, colour: Palette.colour(of: report.roles[contender.name]), segments: segments, total: reached)
+                contender: contender.name, colour: Palette.colour(of: report.roles[contender.name]), segments: segments,
+                total: reached)
         }
     }
 
@@ -68,16 +69,19 @@ struct PhaseChart {
 
     func render() -> String {
         let height = top + rowHeight * Double(max(breakdowns.count, 1)) + bottom
-        var canvas = SVGCanvas(width: Self.width, height: height, title: "Time from the request to each phase, per contender")
+        var canvas = SVGCanvas(
+            width: Self.width, height: height, title: "Time from the request to each phase, per contender")
         let totals = breakdowns.map(\.total)
         let unit = DisplayUnit.fitting(totals, unit: .seconds)
-        let x = LinearScale(covering: 0, unit.scaled(totals.max() ?? 0), range: (left, Self.width - right), count: 8, includeZero: true)
+        let x = LinearScale(
+            covering: 0, unit.scaled(totals.max() ?? 0), range: (left, Self.width - right), count: 8, includeZero: true)
         let value = { (raw: Double) in x(unit.scaled(raw)) }
         let plotBottom = height - bottom
         canvas.ticks(of: x, .horizontal, axis: plotBottom, grid: (top, plotBottom))
         canvas.line(left, plotBottom, Self.width - right, plotBottom, stroke: Palette.muted)
         canvas.text(
-            "time from the request (\(unit.suffix)), median of each phase", x: (left + Self.width - right) / 2, y: height - 8, anchor: .middle,
+            "time from the request (\(unit.suffix)), median of each phase", x: (left + Self.width - right) / 2,
+            y: height - 8, anchor: .middle,
             size: labelSize)
         let names = PhaseBreakdown.phaseNames(breakdowns)
         for (row, breakdown) in breakdowns.enumerated() {
@@ -94,10 +98,14 @@ struct PhaseChart {
                 let label = unit.format(segment.duration, places: 0)
                 if estimatedTextWidth(label, size: labelSize - 1) + 8 < width {
                     let dark = (Palette.phases.firstIndex(of: fill) ?? 0) < 2
-                    canvas.text(label, x: from + width / 2, y: center + 4, anchor: .middle, size: labelSize - 1, fill: dark ? "#FFFFFF" : "#000000")
+                    canvas.text(
+                        label, x: from + width / 2, y: center + 4, anchor: .middle, size: labelSize - 1,
+                        fill: dark ? "#FFFFFF" : "#000000")
                 }
             }
-            canvas.text(unit.format(breakdown.total), x: value(breakdown.total) + 6, y: center + 4, size: labelSize, weight: "bold")
+            canvas.text(
+                unit.format(breakdown.total), x: value(breakdown.total) + 6, y: center + 4, size: labelSize,
+                weight: "bold")
         }
         return canvas.render()
     }

@@ -23,53 +23,81 @@ public func renderPrometheusTextfile(_ outcome: NightlyOutcome) -> String {
     ]
     let contenders = outcome.comparison.summary.contenders
     for (family, unit, labelName, help) in [
-        ("mvm_boot_seconds", MetricUnit.seconds, "phase", "Seconds from the request to a phase in the last nightly run, by statistic."),
-        ("mvm_footprint_bytes", MetricUnit.bytes, "metric", "Memory of one instance in the last nightly run, by statistic."),
+        (
+            "mvm_boot_seconds", MetricUnit.seconds, "phase",
+            "Seconds from the request to a phase in the last nightly run, by statistic."
+        ),
+        (
+            "mvm_footprint_bytes", MetricUnit.bytes, "metric",
+            "Memory of one instance in the last nightly run, by statistic."
+        ),
     ] {
         file.family(family, help: help)
         for contender in contenders {
             for metric in contender.metrics where metric.unit == unit {
                 guard let summary = metric.summary else { continue }
                 for (stat, value) in statistics {
-                    file.sample(family, [("contender", contender.name), (labelName, metric.name), ("stat", stat)], value(summary))
+                    file.sample(
+                        family, [("contender", contender.name), (labelName, metric.name), ("stat", stat)],
+                        value(summary))
                 }
             }
         }
     }
-    file.family("mvm_ratio", help: "Ratio of two contenders' medians in the last nightly run (numerator/denominator), by statistic.")
+    file.family(
+        "mvm_ratio",
+        help: "Ratio of two contenders' medians in the last nightly run (numerator/denominator), by statistic.")
     for ratio in outcome.comparison.summary.ratios {
         let labels = [("subject", "\(ratio.numerator)/\(ratio.denominator)"), ("metric", ratio.metric)]
-        for (stat, value) in [("median", ratio.ratio.ratio), ("ci_low", ratio.ratio.interval.lower), ("ci_high", ratio.ratio.interval.upper)] {
+        for (stat, value) in [
+            ("median", ratio.ratio.ratio), ("ci_low", ratio.ratio.interval.lower),
+            ("ci_high", ratio.ratio.interval.upper),
+        ] {
             file.sample("mvm_ratio", labels + [("stat", stat)], value)
         }
     }
     file.family("mvm_regression", help: "1 when the last nightly run confirmed a regression of the series, else 0.")
     for verdict in outcome.verdicts {
-        file.sample("mvm_regression", [("subject", verdict.series.subject), ("metric", verdict.series.metric)], verdict.isRegression ? 1 : 0)
+        file.sample(
+            "mvm_regression", [("subject", verdict.series.subject), ("metric", verdict.series.metric)],
+            verdict.isRegression ? 1 : 0)
     }
     file.family(
         "mvm_unexplained_step",
-        help: "1 while the series has a step past its noise floor that no verdict or annotation has explained yet, else 0.")
+        help:
+            "1 while the series has a step past its noise floor that no verdict or annotation has explained yet, else 0."
+    )
     for verdict in outcome.verdicts {
         file.sample(
             "mvm_unexplained_step", [("subject", verdict.series.subject), ("metric", verdict.series.metric)],
             verdict.decision == .unexplainedStep ? 1 : 0)
     }
-    file.family("mvm_verdict", help: "1 for each series' decision and the rule that decided it (always 1; read the labels).")
+    file.family(
+        "mvm_verdict", help: "1 for each series' decision and the rule that decided it (always 1; read the labels).")
     for verdict in outcome.verdicts {
         file.sample(
             "mvm_verdict",
-            [("subject", verdict.series.subject), ("metric", verdict.series.metric), ("decision", verdict.decision.rawValue),
-             ("rule", verdict.rule?.rawValue ?? "unknown")], 1)
+            [
+                ("subject", verdict.series.subject), ("metric", verdict.series.metric),
+                ("decision", verdict.decision.rawValue),
+                ("rule", verdict.rule?.rawValue ?? "unknown"),
+            ], 1)
     }
-    file.family("mvm_verdict_change_ratio", help: "Relative change of the series' median against its baseline: (new - baseline) / baseline.")
+    file.family(
+        "mvm_verdict_change_ratio",
+        help: "Relative change of the series' median against its baseline: (new - baseline) / baseline.")
     for verdict in outcome.verdicts {
         guard let change = verdict.relativeChange else { continue }
-        file.sample("mvm_verdict_change_ratio", [("subject", verdict.series.subject), ("metric", verdict.series.metric)], change)
+        file.sample(
+            "mvm_verdict_change_ratio", [("subject", verdict.series.subject), ("metric", verdict.series.metric)], change
+        )
     }
-    file.family("mvm_last_run_timestamp_seconds", help: "Start of the last nightly run, in seconds since the Unix epoch.")
+    file.family(
+        "mvm_last_run_timestamp_seconds", help: "Start of the last nightly run, in seconds since the Unix epoch.")
     file.sample("mvm_last_run_timestamp_seconds", [], outcome.run.startedAt.timeIntervalSince1970)
-    file.family("mvm_last_run_success", help: "1 when the last nightly run completed without a failure and was not interrupted, else 0.")
+    file.family(
+        "mvm_last_run_success",
+        help: "1 when the last nightly run completed without a failure and was not interrupted, else 0.")
     file.sample("mvm_last_run_success", [], outcome.failures.isEmpty && !outcome.run.partial ? 1 : 0)
     return file.render()
 }
@@ -99,7 +127,8 @@ struct PrometheusTextfile {
 
     mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
         guard value.isFinite, let index = families.firstIndex(where: { $0.name == name }) else { return }
-        let labelText = (hostLabels + labels).map { "\($0.0)=\"\(Self.escapeLabelValue($0.1))\"" }.joined(separator: ",")
+        let labelText = (hostLabels + labels).map { "\($0.0)=\"\(Self.escapeLabelValue($0.1))\"" }.joined(
+            separator: ",")
         guard families[index].seen.insert(labelText).inserted else { return }
         families[index].lines.append("\(name){\(labelText)} \(Self.format(value))")
     }

@@ -14,7 +14,8 @@ struct DisplayUnit: Equatable {
     static func fitting(_ values: [Double], unit: SeriesUnit) -> DisplayUnit {
         let largest = values.filter(\.isFinite).map(abs).max() ?? 0
         switch unit {
-        case .seconds: return largest < 10 ? DisplayUnit(divisor: 0.001, suffix: "ms") : DisplayUnit(divisor: 1, suffix: "s")
+        case .seconds:
+            return largest < 10 ? DisplayUnit(divisor: 0.001, suffix: "ms") : DisplayUnit(divisor: 1, suffix: "s")
         case .bytes:
             return largest >= 1_048_576 || largest == 0
                 ? DisplayUnit(divisor: 1_048_576, suffix: "MiB") : DisplayUnit(divisor: 1024, suffix: "KiB")

@@ -86,7 +86,8 @@ struct SVGCanvas {
     }
 
     mutating func rect(
-        x: Double, y: Double, width: Double, height: Double, fill: String, opacity: Double? = nil, stroke: String? = nil,
+        x: Double, y: Double, width: Double, height: Double, fill: String, opacity: Double? = nil,
+        stroke: String? = nil,
         tooltip: String? = nil
     ) {
         let n = Self.number
@@ -103,7 +104,8 @@ struct SVGCanvas {
     ) {
         let n = Self.number
         let attributes = Self.attributes([
-            ("cx", n(x)), ("cy", n(y)), ("r", n(radius)), ("fill", fill), ("fill-opacity", opacity.map { formatDecimal($0, places: 2) }),
+            ("cx", n(x)), ("cy", n(y)), ("r", n(radius)), ("fill", fill),
+            ("fill-opacity", opacity.map { formatDecimal($0, places: 2) }),
             ("stroke", stroke), ("stroke-width", stroke == nil ? nil : n(strokeWidth)),
         ])
         elements.append("<circle\(attributes)>\(Self.tooltip(tooltip))</circle>")
@@ -112,7 +114,9 @@ struct SVGCanvas {
     /// A closed polygon through `points` (markers: triangles).
     mutating func polygon(_ points: [(Double, Double)], fill: String, stroke: String? = nil, tooltip: String? = nil) {
         let list = points.map { "\(Self.number($0.0)),\(Self.number($0.1))" }.joined(separator: " ")
-        elements.append("<polygon\(Self.attributes([("points", list), ("fill", fill), ("stroke", stroke)]))>\(Self.tooltip(tooltip))</polygon>")
+        elements.append(
+            "<polygon\(Self.attributes([("points", list), ("fill", fill), ("stroke", stroke)]))>\(Self.tooltip(tooltip))</polygon>"
+        )
     }
 
     mutating func text(

@@ -80,10 +80,12 @@ struct StackChangeLabels {
             let lineX = left + Double(label.index) * slot
             let labelY = plotTop - 8 - Double(label.row) * rowHeight
             let lineTop = label.text.isEmpty ? plotTop - 4 : labelY - size + 2
-            canvas.line(lineX, lineTop, lineX, plotBottom, stroke: Palette.muted, width: 1.2, dash: "4 3", tooltip: label.full)
+            canvas.line(
+                lineX, lineTop, lineX, plotBottom, stroke: Palette.muted, width: 1.2, dash: "4 3", tooltip: label.full)
             guard !label.text.isEmpty else { continue }
             canvas.text(
-                label.text, x: label.anchorEnd ? lineX - 3 : lineX + 3, y: labelY, anchor: label.anchorEnd ? .end : .start, size: size,
+                label.text, x: label.anchorEnd ? lineX - 3 : lineX + 3, y: labelY,
+                anchor: label.anchorEnd ? .end : .start, size: size,
                 fill: Palette.ink, tooltip: label.full)
         }
     }

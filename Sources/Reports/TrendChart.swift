@@ -27,7 +27,8 @@ struct TrendChart {
         let labels = StackChangeLabels(changes, left: left, right: Self.width - right, slot: slot, size: labelSize)
         let top = 18 + Double(labels.rowsUsed) * labels.rowHeight
         var canvas = SVGCanvas(
-            width: Self.width, height: Self.height, title: "\(trend.series.name): run medians over \(points.count) runs")
+            width: Self.width, height: Self.height, title: "\(trend.series.name): run medians over \(points.count) runs"
+        )
         guard !points.isEmpty else {
             canvas.text("no runs recorded", x: Self.width / 2, y: Self.height / 2, anchor: .middle, fill: Palette.muted)
             return canvas.render()
@@ -38,8 +39,10 @@ struct TrendChart {
         var values = points.flatMap { [$0.low, $0.median, $0.high] }.filter(\.isFinite)
         if let band = trend.band { values.append(band.median) }
         let y = LinearScale(
-            covering: values.map(unit.scaled).min() ?? 0, values.map(unit.scaled).max() ?? 1, range: (Self.height - bottom, top))
-        let plotTop = y(y.domainHigh), plotBottom = y(y.domainLow)
+            covering: values.map(unit.scaled).min() ?? 0, values.map(unit.scaled).max() ?? 1,
+            range: (Self.height - bottom, top))
+        let plotTop = y(y.domainHigh)
+        let plotBottom = y(y.domainLow)
         let clipped = { (raw: Double) in min(max(y(unit.scaled(raw)), plotTop), plotBottom) }
         let plotRight = Self.width - right
         let x = { (index: Int) in left + (Double(index) + 0.5) * slot }
@@ -50,9 +53,14 @@ struct TrendChart {
             let first = points.firstIndex(where: \.inBaseline) ?? 0
             let from = x(first) - slot / 2
             canvas.rect(
-                x: from, y: clipped(band.high), width: plotRight - from, height: clipped(band.low) - clipped(band.high), fill: Palette.band,
-                opacity: 0.18, tooltip: "baseline \(unit.format(band.median)), noise floor \(unit.format(band.low))–\(unit.format(band.high))")
-            canvas.line(from, value(band.median), plotRight, value(band.median), stroke: Palette.band, width: 1.5, dash: "6 3")
+                x: from, y: clipped(band.high), width: plotRight - from, height: clipped(band.low) - clipped(band.high),
+                fill: Palette.band,
+                opacity: 0.18,
+                tooltip:
+                    "baseline \(unit.format(band.median)), noise floor \(unit.format(band.low))–\(unit.format(band.high))"
+            )
+            canvas.line(
+                from, value(band.median), plotRight, value(band.median), stroke: Palette.band, width: 1.5, dash: "6 3")
         }
         labels.draw(on: &canvas, plotTop: top, plotBottom: Self.height - bottom)
         let changeIDs = Set(trend.changePointRunIDs)
@@ -60,9 +68,12 @@ struct TrendChart {
             let px = x(index)
             if point.low.isFinite, point.high.isFinite, point.high > point.low {
                 canvas.line(px, value(point.low), px, value(point.high), stroke: colour, width: 1.4)
-                for end in [point.low, point.high] { canvas.line(px - 3, value(end), px + 3, value(end), stroke: colour, width: 1.4) }
+                for end in [point.low, point.high] {
+                    canvas.line(px - 3, value(end), px + 3, value(end), stroke: colour, width: 1.4)
+                }
             }
-            let tip = "\(point.runID) · \(formatDate(point.startedAt)) · median \(unit.format(point.median)) "
+            let tip =
+                "\(point.runID) · \(formatDate(point.startedAt)) · median \(unit.format(point.median)) "
                 + "[\(unit.format(point.low)), \(unit.format(point.high))]" + (point.good ? "" : " · partial or failed")
             if point.isNew {
                 let ring = decision == .regression ? Palette.vermillion : Palette.ink
@@ -77,7 +88,8 @@ struct TrendChart {
             if changeIDs.contains(point.runID) {
                 let base = Self.height - bottom - 2
                 canvas.polygon(
-                    [(px - 5, base), (px + 5, base), (px, base - 8)], fill: Palette.purple, tooltip: "change point: a new segment starts here")
+                    [(px - 5, base), (px + 5, base), (px, base - 8)], fill: Palette.purple,
+                    tooltip: "change point: a new segment starts here")
             }
         }
         canvas.runAxis(
@@ -90,6 +102,7 @@ struct TrendChart {
         canvas.ticks(of: y, .vertical, axis: left, grid: (left, Self.width - right))
         canvas.line(left, top - 4, left, Self.height - bottom, stroke: Palette.muted)
         let title = "\(trend.series.metric) (\(unit.axisSuffix))"
-        canvas.text(title, x: 14, y: (top + Self.height - bottom) / 2, anchor: .middle, size: labelSize + 1, rotate: true)
+        canvas.text(
+            title, x: 14, y: (top + Self.height - bottom) / 2, anchor: .middle, size: labelSize + 1, rotate: true)
     }
 }

@@ -27,12 +27,15 @@ extension NightlyOutcome {
         }
         let steps = verdicts.filter { $0.decision == .unexplainedStep }.count
         let stepsNote = steps == 0 ? "" : " · \(steps) unexplained step\(steps == 1 ? "" : "s")"
-        lines.append("mvm nightly: \(status)\(stepsNote) · run \(run.id)\(run.label.map { " (\($0))" } ?? "") · baseline \(baseline) · \(host.hostname)")
+        lines.append(
+            "mvm nightly: \(status)\(stepsNote) · run \(run.id)\(run.label.map { " (\($0))" } ?? "") · baseline \(baseline) · \(host.hostname)"
+        )
         for failure in failures { lines.append("  job failed: \(failure)") }
         if !conditions.isQuiet(cores: host.cores) {
-            lines.append(String(
-                format: "  measured under load: load %.2f at the start, %.2f at the end, %.1f %% steal",
-                conditions.loadAverageAtStart, conditions.loadAverageAtEnd, conditions.stealFraction * 100))
+            lines.append(
+                String(
+                    format: "  measured under load: load %.2f at the start, %.2f at the end, %.1f %% steal",
+                    conditions.loadAverageAtStart, conditions.loadAverageAtEnd, conditions.stealFraction * 100))
         }
         guard !verdicts.isEmpty else {
             lines.append(verdicts.isEmpty && baseline != "none" ? "  no series to judge" : "")
@@ -41,7 +44,10 @@ extension NightlyOutcome {
         // A change every series saw (a new commit, a QEMU upgrade) is said
         // once; the column keeps what only some series saw.
         let judged = verdicts.filter { !$0.baselineRunIDs.isEmpty }
-        let shared = judged.first.map { first in first.stackChanges.filter { change in judged.allSatisfy { $0.stackChanges.contains(change) } } } ?? []
+        let shared =
+            judged.first.map { first in
+                first.stackChanges.filter { change in judged.allSatisfy { $0.stackChanges.contains(change) } }
+            } ?? []
         if !shared.isEmpty { lines.append("  stack changed since the baseline: " + shared.joined(separator: ", ")) }
         lines.append("")
         var rows: [[String]] = [["series", "baseline", "new", "change", "score", "rule", "decision", "stack changed"]]
@@ -53,9 +59,12 @@ extension NightlyOutcome {
                 verdict.baselineMedian.map { formatSeriesValue($0, unit) } ?? "-",
                 formatSeriesValue(verdict.newMedian, unit),
                 verdict.relativeChange.map(signedPercent) ?? "-",
-                verdict.score.map { String(format: "%.1f", abs($0)) + (verdict.threshold.map { String(format: "/%.1f", $0) } ?? "") } ?? "-",
+                verdict.score.map {
+                    String(format: "%.1f", abs($0)) + (verdict.threshold.map { String(format: "/%.1f", $0) } ?? "")
+                } ?? "-",
                 verdict.rule?.rawValue ?? "-",
-                verdict.decision == .warming ? "warming: \(verdict.reason)" : "\(verdict.decision.label): \(verdict.reason)",
+                verdict.decision == .warming
+                    ? "warming: \(verdict.reason)" : "\(verdict.decision.label): \(verdict.reason)",
                 verdict.stackChanges.filter { !shared.contains($0) }.joined(separator: ", ").nonEmpty ?? "-",
             ])
         }

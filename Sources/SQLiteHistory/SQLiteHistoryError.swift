@@ -40,11 +40,14 @@ extension SQLiteHistoryError {
             return cannotOpen(path, reason)
         case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_AUTH:
             return SQLiteHistoryError(
-                .readOnly, "\(action) in \(path): this user may not write the file; run mvm as its owner, or pass --history with another file")
+                .readOnly,
+                "\(action) in \(path): this user may not write the file; run mvm as its owner, or pass --history with another file"
+            )
         case .SQLITE_NOTADB, .SQLITE_CORRUPT:
             return SQLiteHistoryError(
                 .damaged,
-                "\(path) is not a sound history file (\(reason)); move it aside to start a new history, or pass --history with another file")
+                "\(path) is not a sound history file (\(reason)); move it aside to start a new history, or pass --history with another file"
+            )
         case .SQLITE_BUSY:
             return SQLiteHistoryError(
                 .busy,
@@ -68,7 +71,8 @@ extension SQLiteHistoryError {
     static func newerSchema(_ path: String, unknownMigrations: [String]) -> SQLiteHistoryError {
         SQLiteHistoryError(
             .newerSchema(unknownMigrations: unknownMigrations),
-            "the history file \(path) was migrated by a newer mvm (\(unknownMigrations.joined(separator: ", "))); upgrade mvm")
+            "the history file \(path) was migrated by a newer mvm (\(unknownMigrations.joined(separator: ", "))); upgrade mvm"
+        )
     }
 
     /// What a FileManager error says happened: its POSIX error's words,

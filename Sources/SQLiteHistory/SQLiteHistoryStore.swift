@@ -28,10 +28,12 @@ public final class SQLiteHistoryStore: SQLHistoryStore {
             // Often the state directory itself: 0711 as mvm makes it (QEMU
             // under libvirt passes through it); the file is 0600.
             if !FileManager.default.fileExists(atPath: directory) {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+                try FileManager.default.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
             }
         } catch {
-            throw SQLiteHistoryError.cannotOpen(path, "cannot make its directory: \(SQLiteHistoryError.fileReason(error))")
+            throw SQLiteHistoryError.cannotOpen(
+                path, "cannot make its directory: \(SQLiteHistoryError.fileReason(error))")
         }
         do {
             database = try DatabasePool(path: path, configuration: Self.configuration)
@@ -72,7 +74,9 @@ public final class SQLiteHistoryStore: SQLHistoryStore {
     private static func migrate(_ database: any DatabaseWriter, path: String) throws {
         let migrator = migrator
         try migrator.migrate(database)
-        let unknown = try database.read { db in try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted() }
+        let unknown = try database.read { db in
+            try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted()
+        }
         if !unknown.isEmpty { throw SQLiteHistoryError.newerSchema(path, unknownMigrations: unknown) }
     }
 
@@ -85,7 +89,7 @@ public final class SQLiteHistoryStore: SQLHistoryStore {
     public static func open(path: String) throws(SQLiteHistoryError) -> SQLiteHistoryStore {
         let store = try SQLiteHistoryStore(path: path)
         #if DEBUG
-        HoldBeforeCommit.install(on: store.database, environment: ProcessInfo.processInfo.environment)
+            HoldBeforeCommit.install(on: store.database, environment: ProcessInfo.processInfo.environment)
         #endif
         return store
     }
@@ -115,7 +119,8 @@ public final class SQLiteHistoryStore: SQLHistoryStore {
         let (sql, values) = query.statement.rendered(for: .sqlite)
         return try await database.read { db in
             let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(values.map(\.databaseValue)))
-            return try Array(rows.map { row in try query.decode(StoredRow(try Self.storedValues(row, as: query.columns))) })
+            return try Array(
+                rows.map { row in try query.decode(StoredRow(try Self.storedValues(row, as: query.columns))) })
         }
     }
 
@@ -126,7 +131,8 @@ public final class SQLiteHistoryStore: SQLHistoryStore {
     /// SQLite's own check of the file: "ok" when sound.
     public func integrityCheck() async throws -> String {
         do {
-            return try await fetch(StoreQuery("PRAGMA integrity_check", columns: [.text]) { try $0.text(0) }).joined(separator: "\n")
+            return try await fetch(StoreQuery("PRAGMA integrity_check", columns: [.text]) { try $0.text(0) }).joined(
+                separator: "\n")
         } catch {
             throw failure("checking the history", error)
         }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Foundation
-import Glibc
-#endif
 import MVMCore
 import SystemPackage
+
+#if canImport(Glibc)
+    import Foundation
+    import Glibc
+#endif
 
 /// How QEMU runs guest code.
 public enum Accelerator: String, Sendable, Codable, CaseIterable {
@@ -124,7 +125,9 @@ public struct AcceleratorChoice: Sendable, Codable, Hashable {
             if let kvmProblem { throw AcceleratorUnavailable(problem: kvmProblem) }
             return AcceleratorChoice(
                 accelerator: .kvm,
-                reason: "requested with --accel kvm; /dev/kvm is usable and the CPU exposes \(host.cpuVirtualizationFlag ?? "")")
+                reason:
+                    "requested with --accel kvm; /dev/kvm is usable and the CPU exposes \(host.cpuVirtualizationFlag ?? "")"
+            )
         case .auto:
             if let kvmProblem {
                 return AcceleratorChoice(accelerator: .tcg, reason: kvmProblem)

@@ -33,9 +33,12 @@ extension Connection {
     /// a second mvm on the same state directory is told who holds it.
     private static func embeddedDriverBusy(root: String) -> SystemFailure {
         let holder = readSmallFile(root + "/run/qemu/driver.pid")?.trimmingCharacters(in: .whitespacesAndNewlines)
-        let who = holder.flatMap { pid in
-            readSmallFile("/proc/\(pid)/comm").map { "\($0.trimmingCharacters(in: .whitespacesAndNewlines)) (pid \(pid))" }
-        } ?? "another process"
+        let who =
+            holder.flatMap { pid in
+                readSmallFile("/proc/\(pid)/comm").map {
+                    "\($0.trimmingCharacters(in: .whitespacesAndNewlines)) (pid \(pid))"
+                }
+            } ?? "another process"
         return SystemFailure(
             "the embedded libvirt driver at \(root) is in use by \(who)",
             advice: "wait until it is done, or give this run its own --state-dir (or --connect qemu:///system)")

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import MVMCore
 import Synchronization
 import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A listening UNIX socket that a guest's serial port connects to (QEMU's
 /// `-chardev socket` in client mode). Listening before the domain starts means
@@ -24,7 +25,8 @@ final class ConsoleSocket: Sendable {
         address.sun_family = sa_family_t(AF_UNIX)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
         guard path.utf8.count < capacity else {
-            throw .invalidConfiguration("console socket path \(path) is longer than \(capacity - 1) bytes; use a shorter --state-dir")
+            throw .invalidConfiguration(
+                "console socket path \(path) is longer than \(capacity - 1) bytes; use a shorter --state-dir")
         }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
@@ -59,7 +61,9 @@ final class ConsoleSocket: Sendable {
     /// Waits for QEMU to connect; returns the connection, to read the
     /// console from, and the peer's pid as the kernel reports it
     /// (SO_PEERCRED).
-    func acceptConnection(until deadline: ContinuousClock.Instant) throws(VMMError) -> (console: SharedDescriptor, peerPID: Int32?) {
+    func acceptConnection(until deadline: ContinuousClock.Instant) throws(VMMError) -> (
+        console: SharedDescriptor, peerPID: Int32?
+    ) {
         let accepted = try listener.withDescriptor { (listener) throws(VMMError) -> FileDescriptor in
             let outcome: PollOutcome
             do { outcome = try pollReadable(listener, until: deadline) } catch {

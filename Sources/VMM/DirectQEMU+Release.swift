@@ -6,6 +6,7 @@ extension DirectQEMUInstance {
     public func releaseProbe() -> ReleaseProbe {
         let pid = process.pid
         return ReleaseProbe(
-            [HostResource.process(pid: pid, description: "QEMU pid \(pid)"), teardown.ownerRecordResource()].compactMap { $0 })
+            [HostResource.process(pid: pid, description: "QEMU pid \(pid)"), teardown.ownerRecordResource()].compactMap
+            { $0 })
     }
 }

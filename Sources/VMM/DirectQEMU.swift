@@ -35,8 +35,10 @@ public struct DirectQEMULauncher: InstanceLauncher {
     public var arguments: [String] {
         var arguments = [
             "-machine", "\(description.machine.rawValue),usb=off,dump-guest-core=off",
-            "-accel", description.accelerator.rawValue
-                + (description.accelerator == .tcg ? description.translationCacheMiB.map { ",tb-size=\($0)" } ?? "" : ""),
+            "-accel",
+            description.accelerator.rawValue
+                + (description.accelerator == .tcg
+                    ? description.translationCacheMiB.map { ",tb-size=\($0)" } ?? "" : ""),
             "-cpu", description.accelerator == .kvm ? "host" : "qemu64",
             "-m", "\(description.memoryMiB)",
             "-smp", "\(description.vcpus)",

@@ -31,7 +31,8 @@ struct DomainBoot: Sendable {
     /// console listens before the domain exists, a libvirt stream attaches
     /// to a domain started paused that is then resumed.
     func start(in scope: LaunchScope, paused: Bool) async throws(VMMError) -> StartedDomain {
-        let domainTeardown = DomainTeardown(connection: connection, name: description.name, logPath: description.consoleLogPath)
+        let domainTeardown = DomainTeardown(
+            connection: connection, name: description.name, logPath: description.consoleLogPath)
         let teardown = scope.onTeardown {
             try await onDedicatedThreadTyped { () throws(VMMError) in try domainTeardown.run() }
         }

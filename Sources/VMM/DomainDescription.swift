@@ -63,7 +63,9 @@ public struct DomainDescription: Sendable, Hashable {
     /// that the IO-APIC timer ticks within a calibrated delay panics a TCG
     /// guest whose vCPU the host starves ("IO-APIC + timer doesn't work!"),
     /// which 16 guests at once on 2 cores did.
-    public static let baseKernelArguments = ["console=ttyS0", "quiet", "panic=-1", "reboot=t", "no_timer_check", "mvm_vm=1"]
+    public static let baseKernelArguments = [
+        "console=ttyS0", "quiet", "panic=-1", "reboot=t", "no_timer_check", "mvm_vm=1",
+    ]
 
     public func xml() -> String {
         let serialTarget =

@@ -1,7 +1,7 @@
 import MVMCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Finds and destroys mvm's domains on a libvirt connection: what `--keep`

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import MVMCore
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Removes one domain: closes mvm's end of its console, destroys it, removes
 /// its console log and the embedded driver's QEMU log. The same steps on failure, on stop and on an interrupt,

@@ -32,7 +32,8 @@ struct EmbeddedDriverRoot {
     /// sandbox), the lines of `MVM_EMBEDDED_QEMU_CONF_EXTRA` ("\n" separated).
     static func qemuConfiguration(environment: [String: String]) -> String {
         guard let extra = environment["MVM_EMBEDDED_QEMU_CONF_EXTRA"], !extra.isEmpty else { return qemuConfiguration }
-        return qemuConfiguration + "# From MVM_EMBEDDED_QEMU_CONF_EXTRA:\n" + extra.replacingOccurrences(of: "\\n", with: "\n") + "\n"
+        return qemuConfiguration + "# From MVM_EMBEDDED_QEMU_CONF_EXTRA:\n"
+            + extra.replacingOccurrences(of: "\\n", with: "\n") + "\n"
     }
 
     /// The longest monitor socket libvirt makes under the root,
@@ -51,7 +52,8 @@ struct EmbeddedDriverRoot {
             let room = Self.socketPathLimit - Self.monitorSocketSuffix.utf8.count - "/libvirt".utf8.count
             throw .invalidConfiguration(
                 "the state directory \(URL(fileURLWithPath: path).deletingLastPathComponent().path) is too long for libvirt's embedded driver "
-                    + "(its QEMU monitor socket path would pass the 107-byte limit of UNIX sockets): use one of at most \(room) characters")
+                    + "(its QEMU monitor socket path would pass the 107-byte limit of UNIX sockets): use one of at most \(room) characters"
+            )
         }
         let etc = path + "/etc"
         let file = etc + "/qemu.conf"
@@ -62,7 +64,10 @@ struct EmbeddedDriverRoot {
                 try configuration.write(toFile: file, atomically: true, encoding: .utf8)
             }
         } catch {
-            throw .system(SystemFailure("cannot prepare libvirt's embedded root \(path)", underlying: error, advice: "pass a writable --state-dir"))
+            throw .system(
+                SystemFailure(
+                    "cannot prepare libvirt's embedded root \(path)", underlying: error,
+                    advice: "pass a writable --state-dir"))
         }
     }
 }

@@ -49,14 +49,18 @@ extension MicroVMConfiguration {
     /// and quotes group words, so one argument with a space or a quote would
     /// become others. Such input is refused, not mangled.
     func checkForInjection() throws(VMMError) {
-        for (role, path) in [("kernel", kernelPath), ("initrd", initrdPath)] where path.unicodeScalars.contains(where: isControl) {
-            throw .image(role: role, path: path.debugDescription, problem: "has a control character in its path (rename the file)")
+        for (role, path) in [("kernel", kernelPath), ("initrd", initrdPath)]
+        where path.unicodeScalars.contains(where: isControl) {
+            throw .image(
+                role: role, path: path.debugDescription,
+                problem: "has a control character in its path (rename the file)")
         }
         for argument in extraKernelArguments {
             let printable = argument.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" }
             guard !argument.isEmpty, printable else {
                 throw .invalidConfiguration(
-                    "kernel argument \(argument.debugDescription) is invalid: give one argument per --append, printable ASCII without spaces or quotes")
+                    "kernel argument \(argument.debugDescription) is invalid: give one argument per --append, printable ASCII without spaces or quotes"
+                )
             }
         }
     }

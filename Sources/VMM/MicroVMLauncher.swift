@@ -20,7 +20,8 @@ public final class MicroVMLauncher: InstanceLauncher {
     /// which takes seconds; later launches reuse it). Starts nothing. The
     /// limits were checked against this host when they were made; a remote
     /// host's size is checked here, once connected.
-    public init(_ configuration: MicroVMConfiguration, logger: Logger = Logger(label: "mvm.vmm")) async throws(VMMError) {
+    public init(_ configuration: MicroVMConfiguration, logger: Logger = Logger(label: "mvm.vmm")) async throws(VMMError)
+    {
         var uri: LibvirtURI?
         if let text = configuration.connectURI { uri = try LibvirtURI(parsing: text) }
         try configuration.checkForInjection()
@@ -56,7 +57,9 @@ public final class MicroVMLauncher: InstanceLauncher {
         case (.auto, true): consoleTransport = .socket
         case (.auto, false): consoleTransport = .stream
         case (.socket, false):
-            throw .invalidConfiguration("--console-transport socket needs a domain on this machine; \(connection.uri) is remote: use stream or auto")
+            throw .invalidConfiguration(
+                "--console-transport socket needs a domain on this machine; \(connection.uri) is remote: use stream or auto"
+            )
         case (.socket, true), (.stream, _): consoleTransport = configuration.consoleTransport
         }
         let virtualization: HostVirtualization
@@ -68,7 +71,9 @@ public final class MicroVMLauncher: InstanceLauncher {
             throw .libvirt(error)
         }
         if let remoteHost {
-            do { try configuration.limits.checkFits(remoteHost) } catch { throw .invalidConfiguration(error.description) }
+            do { try configuration.limits.checkFits(remoteHost) } catch {
+                throw .invalidConfiguration(error.description)
+            }
         }
         do {
             acceleratorChoice = try AcceleratorChoice.choose(configuration.accelerator, host: virtualization)
@@ -127,7 +132,8 @@ public final class MicroVMLauncher: InstanceLauncher {
     func domainBoot(in scope: LaunchScope, kind: String) throws(VMMError) -> DomainBoot {
         do throws(SystemFailure) {
             try scope.claimOwnership(
-                in: OwnerRecords(stateDirectory: configuration.stateDirectory), kind: kind, connectURI: configuration.connectURI)
+                in: OwnerRecords(stateDirectory: configuration.stateDirectory), kind: kind,
+                connectURI: configuration.connectURI)
         } catch {
             throw .system(error)
         }

@@ -45,7 +45,8 @@ public struct MicroVMReport: InstanceReport, Codable {
 
     public func summary() -> String {
         render(
-            title: "\(name): \(machine.rawValue) VM, \(memoryMiB) MiB, \(vcpus) vCPU\(vcpus == 1 ? "" : "s"), via \(uri)",
+            title:
+                "\(name): \(machine.rawValue) VM, \(memoryMiB) MiB, \(vcpus) vCPU\(vcpus == 1 ? "" : "s"), via \(uri)",
             details: [("accelerator", "\(accelerator.rawValue): \(acceleratorReason)")])
     }
 }

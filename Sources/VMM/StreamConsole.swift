@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import MVMCore
 import Synchronization
 import SystemPackage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A guest console read through libvirt (`virDomainOpenConsole`): the way to
 /// the serial port of a domain on another machine. libvirt's event loop hands
@@ -22,8 +23,10 @@ final class StreamConsole: Sendable {
         // with EPIPE once mvm closed its end, where a pipe write would raise
         // SIGPIPE and kill the process.
         var descriptors: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &descriptors) == 0 else {
-            throw .system(SystemFailure("cannot create a socket pair for the guest console", underlying: Errno(rawValue: errno)))
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &descriptors) == 0
+        else {
+            throw .system(
+                SystemFailure("cannot create a socket pair for the guest console", underlying: Errno(rawValue: errno)))
         }
         console = SharedDescriptor(FileDescriptor(rawValue: descriptors[0]))
         // Never block libvirt's event loop: what mvm does not read (after the
@@ -87,7 +90,9 @@ final class StreamConsole: Sendable {
             while written < bytes.endIndex {
                 do {
                     written += try bytes[written...].withUnsafeBytes { chunk in
-                        try retryingOnInterrupt { send(writeEnd.rawValue, chunk.baseAddress, chunk.count, Int32(MSG_NOSIGNAL)) }
+                        try retryingOnInterrupt {
+                            send(writeEnd.rawValue, chunk.baseAddress, chunk.count, Int32(MSG_NOSIGNAL))
+                        }
                     }
                 } catch Errno.wouldBlock {
                     return true  // mvm reads no more for now: drop, as a serial port would

@@ -2,7 +2,7 @@ import Foundation
 import MVMCore
 
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// What stands between a micro-VM's guest and its host, read from the

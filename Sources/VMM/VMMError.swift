@@ -20,7 +20,8 @@ public enum VMMError: Error, CustomStringConvertible {
     /// The error for a guest that showed no readiness line.
     init(_ failure: ReadinessFailure, accelerator: Accelerator) {
         switch failure.reason {
-        case .timedOut: self = .readinessTimeout(after: failure.timeout, accelerator: accelerator, consoleTail: failure.outputTail)
+        case .timedOut:
+            self = .readinessTimeout(after: failure.timeout, accelerator: accelerator, consoleTail: failure.outputTail)
         case .kernelPanic(let line): self = .kernelPanic(line: line, consoleTail: failure.outputTail)
         case .endOfOutput: self = .guestStopped(consoleTail: failure.outputTail)
         case .readFailed(let code): self = .system(SystemFailure("reading the guest console failed", underlying: code))
@@ -34,12 +35,14 @@ public enum VMMError: Error, CustomStringConvertible {
         case .accelerator(let error):
             return error.description
         case .image(let role, let path, let problem):
-            return "\(role) \(path) \(problem); install the images (scripts/install.sh), point MVM_IMAGES at them, or name another \(role)"
+            return
+                "\(role) \(path) \(problem); install the images (scripts/install.sh), point MVM_IMAGES at them, or name another \(role)"
         case .invalidConfiguration(let problem):
             return problem
         case .readinessTimeout(let after, let accelerator, let tail):
             var text = "the guest printed no readiness line within \(formatSeconds(after))"
-            text += accelerator == .kvm
+            text +=
+                accelerator == .kvm
                 ? "; KVM may not be able to run this guest here: try --accel tcg"
                 : "; raise --timeout if the host is busy"
             return text + Self.excerpt(tail)

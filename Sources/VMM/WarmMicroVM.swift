@@ -35,10 +35,12 @@ public final class WarmMicroVMLauncher: PreparedLaunching {
             paused = try await createPaused()
         }
         do throws(VMMError) {
-            return try await withLaunchScope(timeout: base.configuration.limits.timeout) { (scope) async throws(VMMError) -> MicroVM in
+            return try await withLaunchScope(timeout: base.configuration.limits.timeout) {
+                (scope) async throws(VMMError) -> MicroVM in
                 try await onDedicatedThreadTyped { () throws(VMMError) in
                     guard let domain = paused.started.domainTeardown.domain else {
-                        throw .system(SystemFailure("\(paused.boot.description.name) was torn down before it was resumed"))
+                        throw .system(
+                            SystemFailure("\(paused.boot.description.name) was torn down before it was resumed"))
                     }
                     do throws(LibvirtError) {
                         try domain.resume()
@@ -68,7 +70,8 @@ public final class WarmMicroVMLauncher: PreparedLaunching {
     /// connected its serial port to mvm's socket: what a resume needs.
     private func createPaused() async throws(VMMError) -> PausedDomain {
         let base = self.base
-        return try await withLaunchScope(timeout: base.configuration.limits.timeout) { (scope) async throws(VMMError) -> PausedDomain in
+        return try await withLaunchScope(timeout: base.configuration.limits.timeout) {
+            (scope) async throws(VMMError) -> PausedDomain in
             let boot = try base.domainBoot(in: scope, kind: "micro-vm-warm")
             return PausedDomain(boot: boot, started: try await boot.start(in: scope, paused: true))
         }

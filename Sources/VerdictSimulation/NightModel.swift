@@ -27,8 +27,10 @@ struct NightModel: Sendable {
     var prehistory: Int?
 
     static let base = NightModel(name: "base: 3 % drift, 5 % noise, normal")
-    static let heavyTails = NightModel(name: "heavy tails: the same spreads, Student's t with 3 degrees of freedom", tailDegrees: 3)
-    static let correlated = NightModel(name: "correlated: half of each night's drift shared by every series", sharedDrift: 0.5)
+    static let heavyTails = NightModel(
+        name: "heavy tails: the same spreads, Student's t with 3 degrees of freedom", tailDegrees: 3)
+    static let correlated = NightModel(
+        name: "correlated: half of each night's drift shared by every series", sharedDrift: 0.5)
     static let youngHistory = NightModel(name: "base, with a history of 20 nights only", prehistory: 20)
     static let independentConfirmation = NightModel(
         name: "base, with a confirmation batch away from the night's drift", confirmationSharesDrift: false)
@@ -55,7 +57,10 @@ struct Variates {
         guard let degrees else { return normal() }
         let whole = Int(degrees)
         var chiSquare = 0.0
-        for _ in 0..<whole { let z = normal(); chiSquare += z * z }
+        for _ in 0..<whole {
+            let z = normal()
+            chiSquare += z * z
+        }
         return normal() / (chiSquare / degrees).squareRoot() * ((degrees - 2) / degrees).squareRoot()
     }
 }
@@ -73,12 +78,15 @@ struct SimulatedHistory {
     /// Relative step of each series' true level (0.1: +10 %).
     var steps: [Double]
 
-    static let stack = StackFacts(hostKernel: "sim", versions: [:], images: [:], domainXML: "", mvmVersion: "sim", gitCommit: "sim")
+    static let stack = StackFacts(
+        hostKernel: "sim", versions: [:], images: [:], domainXML: "", mvmVersion: "sim", gitCommit: "sim")
 
     init(model: NightModel, series count: Int, seed: UInt64, settings: VerdictSettings = VerdictSettings()) {
         self.model = model
         engine = VerdictEngine(settings: settings, choice: .automatic)
-        keys = (0..<count).map { SeriesKey(hostKey: "sim", planKey: "sim", subject: "c\($0)", metric: "ready", unit: .seconds) }
+        keys = (0..<count).map {
+            SeriesKey(hostKey: "sim", planKey: "sim", subject: "c\($0)", metric: "ready", unit: .seconds)
+        }
         variates = Variates(seed: seed)
         observations = Array(repeating: [], count: count)
         steps = Array(repeating: 0, count: count)
@@ -104,14 +112,16 @@ struct SimulatedHistory {
     /// verdicts, in series order.
     mutating func runNight() -> [SeriesVerdict] {
         let header = RunHeader(
-            id: String(format: "n%06d", night), label: nil, startedAt: Date(timeIntervalSince1970: Double(night) * 86_400),
+            id: String(format: "n%06d", night), label: nil,
+            startedAt: Date(timeIntervalSince1970: Double(night) * 86_400),
             hostKey: "sim", planKey: "sim", stack: Self.stack, partial: false, failed: false, underLoad: false)
         night += 1
         let drift = drifts()
         let levels = steps.map { 1 + $0 }
         let values = keys.indices.map { batch(level: levels[$0], drift: drift[$0]) }
         let evidence = keys.indices.map {
-            SeriesEvidence(series: keys[$0], history: observations[$0], annotations: [], new: values[$0], newStack: Self.stack)
+            SeriesEvidence(
+                series: keys[$0], history: observations[$0], annotations: [], new: values[$0], newStack: Self.stack)
         }
         var verdicts = engine.judge(evidence)
         if verdicts.contains(where: \.awaitsConfirmation) {

@@ -43,21 +43,30 @@ struct Options {
             case "--models":
                 let all = models
                 models = try value.split(separator: ",").map { item in
-                    guard let index = Int(item), all.indices.contains(index) else { throw SimulationError("--models \(value): give indices 0 to \(all.count - 1)") }
+                    guard let index = Int(item), all.indices.contains(index) else {
+                        throw SimulationError("--models \(value): give indices 0 to \(all.count - 1)")
+                    }
                     return all[index]
                 }
-            default: throw SimulationError("unknown option \(flag); options: --histories N --quiet-nights N --step-histories N --seed N --write FILE")
+            default:
+                throw SimulationError(
+                    "unknown option \(flag); options: --histories N --quiet-nights N --step-histories N --seed N --write FILE"
+                )
             }
         }
     }
 
     static func number(_ value: String, _ flag: String) throws -> Double {
-        guard let number = Double(value), number > 0 else { throw SimulationError("\(flag) \(value): give a positive number") }
+        guard let number = Double(value), number > 0 else {
+            throw SimulationError("\(flag) \(value): give a positive number")
+        }
         return number
     }
 
     static func count(_ value: String, _ flag: String) throws -> Int {
-        guard let number = Int(value), number > 0 else { throw SimulationError("\(flag) \(value): give a positive whole number") }
+        guard let number = Int(value), number > 0 else {
+            throw SimulationError("\(flag) \(value): give a positive whole number")
+        }
         return number
     }
 }
@@ -83,14 +92,17 @@ struct QuietResult {
 func quietNights(_ model: NightModel, _ options: Options, seed: UInt64) -> QuietResult {
     var result = QuietResult()
     for history in 0..<options.histories {
-        var simulation = SimulatedHistory(model: model, series: seriesPerNight, seed: seed &+ UInt64(history) &* 7919, settings: options.settings)
+        var simulation = SimulatedHistory(
+            model: model, series: seriesPerNight, seed: seed &+ UInt64(history) &* 7919, settings: options.settings)
         for night in 0..<((model.prehistory ?? options.prehistory) + options.quietNights) {
             let verdicts = simulation.runNight()
             guard night >= model.prehistory ?? options.prehistory else { continue }
             result.nights += 1
             if nightlyExitStatus(verdicts: verdicts, jobFailed: false) == 1 { result.falseExitNights += 1 }
             result.falseVerdicts += verdicts.filter(\.explainsStep).count
-            for verdict in verdicts where verdict.isRegression { result.byRule[verdict.rule?.rawValue ?? "?", default: 0] += 1 }
+            for verdict in verdicts where verdict.isRegression {
+                result.byRule[verdict.rule?.rawValue ?? "?", default: 0] += 1
+            }
             result.stepReports += verdicts.filter { $0.decision == .unexplainedStep }.count
         }
     }
@@ -112,7 +124,8 @@ struct StepResult {
 func step(_ size: Double, _ model: NightModel, _ options: Options, seed: UInt64) -> StepResult {
     var result = StepResult()
     for history in 0..<options.stepHistories {
-        var simulation = SimulatedHistory(model: model, series: 1, seed: seed &+ UInt64(history) &* 104_729, settings: options.settings)
+        var simulation = SimulatedHistory(
+            model: model, series: 1, seed: seed &+ UInt64(history) &* 104_729, settings: options.settings)
         for _ in 0..<(model.prehistory ?? options.prehistory) { _ = simulation.runNight() }
         simulation.steps[0] = size
         result.histories += 1
@@ -155,13 +168,15 @@ func commit() -> String {
     guard (try? process.run()) != nil else { return "unknown" }
     process.waitUntilExit()
     let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    return text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "unknown" : text.trimmingCharacters(in: .whitespacesAndNewlines)
+    return text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        ? "unknown" : text.trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
 func render(_ options: Options) -> String {
     let settings = options.settings
     let models = options.models
-    let today = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC") ?? .current, formatOptions: [.withFullDate])
+    let today = ISO8601DateFormatter.string(
+        from: Date(), timeZone: TimeZone(identifier: "UTC") ?? .current, formatOptions: [.withFullDate])
     var lines = [
         startMarker,
         "## Verdicts: measured error rates",
@@ -208,8 +223,12 @@ func render(_ options: Options) -> String {
         for size in [0.05, 0.07, 0.10, 0.20] {
             let result = step(size, model, options, seed: options.seed &+ UInt64(index * 100) &+ UInt64(size * 1000))
             var target = "–"
-            if index == 0 && size == 0.10 { target = result.share(within: 3) >= 0.8 ? "≥ 80 % within 3: met" : "≥ 80 % within 3: **not met**" }
-            if index == 0 && size == 0.20 { target = result.share(within: 1) >= 0.8 ? "≥ 80 % night 1: met" : "≥ 80 % night 1: **not met**" }
+            if index == 0 && size == 0.10 {
+                target = result.share(within: 3) >= 0.8 ? "≥ 80 % within 3: met" : "≥ 80 % within 3: **not met**"
+            }
+            if index == 0 && size == 0.20 {
+                target = result.share(within: 1) >= 0.8 ? "≥ 80 % night 1: met" : "≥ 80 % night 1: **not met**"
+            }
             let later = result.share(within: stepFollowUp) - result.share(within: 5)
             lines.append(
                 "| \(model.name) | +\(Int(size * 100)) % | \(percentText(result.share(within: 1))) | \(percentText(result.share(within: 3))) | "
@@ -235,14 +254,18 @@ do {
     print(section, terminator: "")
     if let path = options.write {
         var text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        if let start = text.range(of: startMarker), let end = text.range(of: endMarker), start.lowerBound < end.upperBound {
+        if let start = text.range(of: startMarker), let end = text.range(of: endMarker),
+            start.lowerBound < end.upperBound
+        {
             let lineEnd = text[end.upperBound...].first == "\n" ? text.index(after: end.upperBound) : end.upperBound
             text.replaceSubrange(start.lowerBound..<lineEnd, with: section)
         } else {
             text += (text.isEmpty || text.hasSuffix("\n\n") ? "" : "\n") + section
         }
         try text.write(toFile: path + ".tmp", atomically: false, encoding: .utf8)
-        guard rename(path + ".tmp", path) == 0 else { throw SimulationError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        guard rename(path + ".tmp", path) == 0 else {
+            throw SimulationError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
     }
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))

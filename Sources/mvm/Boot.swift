@@ -12,7 +12,8 @@ extension MVM {
         @OptionGroup var common: CommonOptions
         @OptionGroup var connection: ConnectionOptions
 
-        @Option(help: ArgumentHelp("Guest kernel (default: the minimal vmlinux from images/build.sh).", valueName: "path"))
+        @Option(
+            help: ArgumentHelp("Guest kernel (default: the minimal vmlinux from images/build.sh).", valueName: "path"))
         var kernel: String?
 
         @Option(help: ArgumentHelp("Initramfs (default: the one from images/build.sh).", valueName: "path"))
@@ -33,7 +34,9 @@ extension MVM {
 
         @Option(
             name: .customLong("console-transport"),
-            help: "How to read the guest console: socket (local domains), stream (libvirt's console stream, for remote URIs), auto.")
+            help:
+                "How to read the guest console: socket (local domains), stream (libvirt's console stream, for remote URIs), auto."
+        )
         var consoleTransport: ConsoleTransport = .auto
 
         @Flag(help: "Stream the guest console to stderr while it boots.")

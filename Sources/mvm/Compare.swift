@@ -34,38 +34,51 @@ struct ComparisonOptions: ParsableArguments {
     @Option(help: "Seed of the run order.")
     var seed: UInt64 = 0x6D_766D
 
-    @Option(help: ArgumentHelp(
-        "What to measure: boot, isolation, workload, scaling, size, teardown, as a comma-separated list, or all.",
-        valueName: "list"))
+    @Option(
+        help: ArgumentHelp(
+            "What to measure: boot, isolation, workload, scaling, size, teardown, as a comma-separated list, or all.",
+            valueName: "list"))
     var dimensions = "boot"
 
-    @Option(name: .customLong("workload-runs"), parsing: .unconditional, help: "Runs per side of the workload dimension.")
+    @Option(
+        name: .customLong("workload-runs"), parsing: .unconditional, help: "Runs per side of the workload dimension.")
     var workloadRuns = 5
 
     @Option(help: ArgumentHelp("Concurrency levels of the scaling dimension, ascending.", valueName: "levels"))
     var sweep = "1,2,4,8,16"
 
-    @Option(name: .customLong("sweep-runs"), parsing: .unconditional, help: "Batches per level and side of the scaling dimension.")
+    @Option(
+        name: .customLong("sweep-runs"), parsing: .unconditional,
+        help: "Batches per level and side of the scaling dimension.")
     var sweepRuns = 2
 
-    @Option(name: .customLong("sweep-memory-cap"), parsing: .unconditional, help: ArgumentHelp(
-        "Stop raising a side's level once its summed PSS passes this many MiB.", valueName: "MiB"))
+    @Option(
+        name: .customLong("sweep-memory-cap"), parsing: .unconditional,
+        help: ArgumentHelp(
+            "Stop raising a side's level once its summed PSS passes this many MiB.", valueName: "MiB"))
     var sweepMemoryCap: Int?
 
-    @Option(name: .customLong("teardown-runs"), parsing: .unconditional, help: "Runs per side of the teardown dimension.")
+    @Option(
+        name: .customLong("teardown-runs"), parsing: .unconditional, help: "Runs per side of the teardown dimension.")
     var teardownRuns = 5
 
-    @Option(name: .customLong("export-json"), help: ArgumentHelp("Write every sample, the statistics, the environment (and verdicts) as JSON.", valueName: "file"))
+    @Option(
+        name: .customLong("export-json"),
+        help: ArgumentHelp(
+            "Write every sample, the statistics, the environment (and verdicts) as JSON.", valueName: "file"))
     var exportJSON: String?
 
     @Option(name: .customLong("export-csv"), help: ArgumentHelp("Write the statistics as CSV.", valueName: "file"))
     var exportCSV: String?
 
-    @Option(name: .customLong("export-markdown"), help: ArgumentHelp("Write the table and all statistics as Markdown.", valueName: "file"))
+    @Option(
+        name: .customLong("export-markdown"),
+        help: ArgumentHelp("Write the table and all statistics as Markdown.", valueName: "file"))
     var exportMarkdown: String?
 
     /// The comparison as asked for, checked against this host (one probe).
-    func request(common: CommonOptions, connection: ConnectionOptions, limits: LimitOptions) throws -> ComparisonRequest {
+    func request(common: CommonOptions, connection: ConnectionOptions, limits: LimitOptions) throws -> ComparisonRequest
+    {
         var settings = ComparisonSettings(stateDirectory: common.state, images: .defaultLocation())
         settings.connectURI = connection.uri
         settings.memoryMiB = limits.memory
@@ -132,19 +145,19 @@ extension MVM {
             let request = try comparison.request(common: common, connection: connection, limits: limits)
             if history.record || history.baseline != nil {
                 let nightly = NightlyRequest(comparison: request, history: try history.settings(), nightly: false)
-                try await runNightly(nightly, files: try comparison.files(htmlReport: nightly.reportPath, prometheus: nightly.prometheusPath))
+                try await runNightly(
+                    nightly,
+                    files: try comparison.files(htmlReport: nightly.reportPath, prometheus: nightly.prometheusPath))
                 return
             }
             let files = try comparison.files(htmlReport: history.reportPath)
             let job = try await ComparisonJob(request)
             let session = MeasuringSession(announcesDimensions: request.dimensions.dimensions != [.boot])
-            let report = await session.run(savingOnInterrupt: { samples, startedAt in
+            let report = await session.run(job.run(observer:)) { samples, startedAt in
                 let report = await job.partialReport(samples: samples, startedAt: startedAt)
                 print(ComparisonRendering(report).table())
                 print("partial: interrupted; the figures above are those of the runs that completed")
                 do { try files.write(report) } catch { printError(error) }
-            }) { observer in
-                await job.run(observer: observer)
             }
             print(ComparisonRendering(report).table())
             try files.write(report)

@@ -16,7 +16,9 @@ extension MVM {
             common.bootstrapLogging()
             let domains = try await DomainManager(uri: connection.uri, stateDirectory: common.state)
             for name in try domains.runningMVMDomains() { print("\(name)  vm") }
-            for id in try await ContainerManager(stateDirectory: common.state).containerIDs() { print("\(id)  container") }
+            for id in try await ContainerManager(stateDirectory: common.state).containerIDs() {
+                print("\(id)  container")
+            }
         }
     }
 
@@ -34,7 +36,9 @@ extension MVM {
         var names: [String] = []
 
         func validate() throws {
-            if all == !names.isEmpty { throw ValidationError("Name the domains or containers to destroy, or pass --all.") }
+            if all == !names.isEmpty {
+                throw ValidationError("Name the domains or containers to destroy, or pass --all.")
+            }
             if let bad = names.first(where: { !$0.hasPrefix(instanceNamePrefix) }) {
                 throw ValidationError("\(bad) is not an mvm instance (their names start with mvm-).")
             }

@@ -7,7 +7,8 @@ extension MVM {
     struct GC: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "gc",
-            abstract: "Remove what killed or crashed mvm processes left: domains, QEMU processes, containers, bundles, consoles, cgroups.",
+            abstract:
+                "Remove what killed or crashed mvm processes left: domains, QEMU processes, containers, bundles, consoles, cgroups.",
             discussion: """
                 Every instance records its owner (pid and start time) in <state-dir>/owners before it starts. \
                 gc removes the instances whose owner is gone, and files and cgroups no live instance owns. \
@@ -25,14 +26,17 @@ extension MVM {
 
         func run() async throws {
             common.bootstrapLogging(checkOrphans: false)
-            let report = await GarbageCollector(stateDirectory: common.state, connectURI: connection.uri).collect(dryRun: dryRun)
+            let report = await GarbageCollector(stateDirectory: common.state, connectURI: connection.uri).collect(
+                dryRun: dryRun)
             if json {
                 print(String(decoding: try mvmJSONData(report), as: UTF8.self))
             } else {
                 let verb = dryRun ? "would remove" : "removed"
                 if report.orphans.isEmpty { print("nothing to remove") }
                 for orphan in report.orphans { print("\(verb) \(orphan.description)") }
-                for unowned in report.unowned { print("left \(unowned): no owner record (kept by an older mvm?); mvm destroy removes it") }
+                for unowned in report.unowned {
+                    print("left \(unowned): no owner record (kept by an older mvm?); mvm destroy removes it")
+                }
                 for problem in report.problems { FileHandle.standardError.write(Data("warning: \(problem)\n".utf8)) }
             }
             if !report.problems.isEmpty { throw ExitCode(1) }
@@ -46,6 +50,8 @@ func warnAboutOrphans(in state: StateDirectory) {
     let names = GarbageCollector(stateDirectory: state).quickScan()
     guard !names.isEmpty else { return }
     let shown = names.prefix(3).joined(separator: ", ") + (names.count > 3 ? ", …" : "")
-    FileHandle.standardError.write(Data(
-        "warning: \(names.count) instance\(names.count == 1 ? "" : "s") left by an mvm that is gone (\(shown)): run `mvm gc --state-dir \(state.path)`\n".utf8))
+    FileHandle.standardError.write(
+        Data(
+            "warning: \(names.count) instance\(names.count == 1 ? "" : "s") left by an mvm that is gone (\(shown)): run `mvm gc --state-dir \(state.path)`\n"
+                .utf8))
 }

@@ -31,14 +31,16 @@ extension MVM {
     struct HistoryCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "history",
-            abstract: "Read the recorded runs: list, show, export, annotate a deliberate change, list hosts, report on the fleet.",
+            abstract:
+                "Read the recorded runs: list, show, export, annotate a deliberate change, list hosts, report on the fleet.",
             subcommands: [ListRuns.self, Show.self, Export.self, Annotate.self, Hosts.self, Report.self, Merge.self])
     }
 }
 
 extension MVM.HistoryCommand {
     struct ListRuns: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List recorded runs, newest first.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List recorded runs, newest first.")
 
         @OptionGroup var store: StoreOptions
 
@@ -50,7 +52,8 @@ extension MVM.HistoryCommand {
 
         func run() async throws {
             let hostKey = allHosts ? nil : HostIdentity(host: HostFacts.probe()).key
-            let listing = try await HistoryListing(store: try await store.open(), hostKey: hostKey, limit: max(limit, 1))
+            let listing = try await HistoryListing(
+                store: try await store.open(), hostKey: hostKey, limit: max(limit, 1))
             guard !listing.runs.isEmpty else {
                 print(allHosts ? "no runs recorded" : "no runs recorded on this host (--all-hosts lists the others)")
                 return
@@ -60,7 +63,8 @@ extension MVM.HistoryCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one recorded run: verdicts, stack, conditions and its table.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show one recorded run: verdicts, stack, conditions and its table.")
 
         @OptionGroup var store: StoreOptions
 
@@ -80,14 +84,17 @@ extension MVM.HistoryCommand {
     }
 
     struct Export: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write one recorded run as JSON (the compare schema with verdicts).")
+        static let configuration = CommandConfiguration(
+            abstract: "Write one recorded run as JSON (the compare schema with verdicts).")
 
         @OptionGroup var store: StoreOptions
 
         @Argument(help: "The run id (see `mvm history list`).")
         var runID: String
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
+        @Option(
+            name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")
+        )
         var output: String?
 
         func run() async throws {
@@ -112,7 +119,8 @@ extension MVM.HistoryCommand {
         @Argument(help: "What changed, for the report.")
         var message: String
 
-        @Option(help: ArgumentHelp("Only this contender's series (default: every series of the host).", valueName: "name"))
+        @Option(
+            help: ArgumentHelp("Only this contender's series (default: every series of the host).", valueName: "name"))
         var contender: String?
 
         @Option(help: ArgumentHelp("The host key (default: this host's; see `mvm history hosts`).", valueName: "key"))
@@ -128,12 +136,15 @@ extension MVM.HistoryCommand {
             let store = try await store.open()
             let key = host ?? HostIdentity(host: HostFacts.probe()).key
             try await store.annotate(Annotation(hostKey: key, subject: contender, at: Date(), message: message))
-            print("annotated host \(key)\(contender.map { " (\($0))" } ?? ""): \(message); the next runs start a new baseline")
+            print(
+                "annotated host \(key)\(contender.map { " (\($0))" } ?? ""): \(message); the next runs start a new baseline"
+            )
         }
     }
 
     struct Hosts: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the hosts and plans in the history: only runs of one host and plan compare.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the hosts and plans in the history: only runs of one host and plan compare.")
 
         @OptionGroup var store: StoreOptions
 
@@ -143,9 +154,11 @@ extension MVM.HistoryCommand {
             var rows: [[String]] = [["host key", "hostname", "cpu", "cores", "memory", "runs", "last run", "plans"]]
             for host in try await store.hosts() {
                 rows.append([
-                    host.key + (host.key == own ? " *" : ""), host.identity.hostname, host.identity.cpuModel, "\(host.identity.cores)",
+                    host.key + (host.key == own ? " *" : ""), host.identity.hostname, host.identity.cpuModel,
+                    "\(host.identity.cores)",
                     "\(host.identity.memoryGiB) GiB", "\(host.runs)", host.lastRun?.formatted(.iso8601) ?? "-",
-                    host.plans.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.description)" }.joined(separator: "; "),
+                    host.plans.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.description)" }.joined(
+                        separator: "; "),
                 ])
             }
             print(alignColumns(rows).joined(separator: "\n"))
@@ -170,7 +183,9 @@ extension MVM.HistoryCommand {
         var output: String
 
         func validate() throws {
-            guard allHosts else { throw ValidationError("pass --all-hosts: the fleet report covers every host (the only kind for now)") }
+            guard allHosts else {
+                throw ValidationError("pass --all-hosts: the fleet report covers every host (the only kind for now)")
+            }
             guard runsPerHost > 0 else { throw ValidationError("--runs-per-host must be at least 1") }
         }
 

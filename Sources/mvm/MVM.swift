@@ -12,7 +12,10 @@ struct MVM: AsyncParsableCommand {
             --connect takes any libvirt URI instead.
             """,
         version: "\(mvmVersion) (commit \(mvmCommit))",
-        subcommands: [Compare.self, Nightly.self, HistoryCommand.self, Boot.self, Run.self, List.self, Destroy.self, GC.self, Doctor.self]
+        subcommands: [
+            Compare.self, Nightly.self, HistoryCommand.self, Boot.self, Run.self, List.self, Destroy.self, GC.self,
+            Doctor.self,
+        ]
     )
 
     /// ArgumentParser's own main, except that an interrupt's handler, not
@@ -39,7 +42,8 @@ struct MVM: AsyncParsableCommand {
             // the same (64), pointing at the subcommand's help.
             await InterruptHandling.yieldToAnInterrupt()
             let path = (commandPath(to: type(of: command)) ?? []).joined(separator: " ")
-            FileHandle.standardError.write(Data("Error: \(error.message)\n  See 'mvm \(path) --help' for more information.\n".utf8))
+            FileHandle.standardError.write(
+                Data("Error: \(error.message)\n  See 'mvm \(path) --help' for more information.\n".utf8))
             exit(withError: ExitCode.validationFailure)
         } catch {
             await InterruptHandling.yieldToAnInterrupt()

@@ -16,8 +16,8 @@ struct MeasuringSession {
     /// interrupt meanwhile clears the bar and hands `save` the samples of
     /// the completed runs and the start time.
     func run<Result>(
-        savingOnInterrupt save: @escaping @Sendable ([InstanceSample], Date) async -> Void,
-        _ body: (MeasurementObserver) async -> Result
+        _ body: (MeasurementObserver) async -> Result,
+        savingOnInterrupt save: @escaping @Sendable ([InstanceSample], Date) async -> Void
     ) async -> Result {
         let (progress, log, startedAt, announces) = (progress, log, startedAt, announcesDimensions)
         InterruptHandling.onInterrupt {

@@ -27,26 +27,41 @@ struct HistoryOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Name the recorded run, to use it later as --baseline NAME.", valueName: "name"))
     var label: String?
 
-    @Option(help: ArgumentHelp("Judge the run against auto (the last good runs), a label or a run id; sets the exit status.", valueName: "auto|label|run-id"))
+    @Option(
+        help: ArgumentHelp(
+            "Judge the run against auto (the last good runs), a label or a run id; sets the exit status.",
+            valueName: "auto|label|run-id"))
     var baseline: String?
 
-    @Option(name: .customLong("report"), help: ArgumentHelp("Write the HTML report (verdicts, trends, distributions, phases).", valueName: "file"))
+    @Option(
+        name: .customLong("report"),
+        help: ArgumentHelp("Write the HTML report (verdicts, trends, distributions, phases).", valueName: "file"))
     var reportPath: String?
 
-    @Option(name: .customLong("export-prometheus"), help: ArgumentHelp("Write a textfile for node_exporter's textfile collector.", valueName: "file"))
+    @Option(
+        name: .customLong("export-prometheus"),
+        help: ArgumentHelp("Write a textfile for node_exporter's textfile collector.", valueName: "file"))
     var prometheusPath: String?
 
     @Option(
         name: .customLong("noise-floor"), parsing: .singleValue,
-        help: ArgumentHelp("A metric's noise floor in percent, e.g. ready=8 or pss=3 (default: 5 for times, 2 and 4 MiB for memory).", valueName: "metric=percent"))
+        help: ArgumentHelp(
+            "A metric's noise floor in percent, e.g. ready=8 or pss=3 (default: 5 for times, 2 and 4 MiB for memory).",
+            valueName: "metric=percent"))
     var noiseFloors: [String] = []
 
-    @Option(name: .customLong("require-quiet"), help: ArgumentHelp("Refuse to measure (exit 2) when the one-minute load is above this.", valueName: "load"))
+    @Option(
+        name: .customLong("require-quiet"),
+        help: ArgumentHelp("Refuse to measure (exit 2) when the one-minute load is above this.", valueName: "load"))
     var requireQuiet: Double?
 
     func validate() throws {
-        if let requireQuiet, !(requireQuiet >= 0) { throw ValidationError("--require-quiet \(requireQuiet) is invalid: give a load of 0 or more.") }
-        if let label, label.isEmpty || label == "auto" { throw ValidationError("--label \"\(label)\" is reserved: choose another name.") }
+        if let requireQuiet, !(requireQuiet >= 0) {
+            throw ValidationError("--require-quiet \(requireQuiet) is invalid: give a load of 0 or more.")
+        }
+        if let label, label.isEmpty || label == "auto" {
+            throw ValidationError("--label \"\(label)\" is reserved: choose another name.")
+        }
     }
 
     /// The settings as given, the noise floors parsed.
@@ -92,13 +107,17 @@ extension MVM {
             // The default report and textfile go to a folder of mvm's own,
             // made here; a folder the user names must exist.
             let defaulted = [
-                history.reportPath == nil ? request.reportPath : nil, history.prometheusPath == nil ? request.prometheusPath : nil,
+                history.reportPath == nil ? request.reportPath : nil,
+                history.prometheusPath == nil ? request.prometheusPath : nil,
             ]
             for path in defaulted.compactMap({ $0 }) {
                 try? FileManager.default.createDirectory(
-                    atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+                    atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                    withIntermediateDirectories: true)
             }
-            try await runNightly(request, files: try comparison.files(htmlReport: request.reportPath, prometheus: request.prometheusPath))
+            try await runNightly(
+                request, files: try comparison.files(htmlReport: request.reportPath, prometheus: request.prometheusPath)
+            )
         }
     }
 }
@@ -115,11 +134,9 @@ func runNightly(_ request: NightlyRequest, files: ResultFiles) async throws {
         throw ExitCode(2)
     }
     let session = MeasuringSession(announcesDimensions: request.comparison.dimensions.dimensions != [.boot])
-    let outcome = await session.run(savingOnInterrupt: { samples, startedAt in
+    let outcome = await session.run(job.run(observer:)) { samples, startedAt in
         let outcome = await job.interrupted(samples: samples, startedAt: startedAt)
         _ = finish(outcome, files: files)
-    }) { observer in
-        await job.run(observer: observer)
     }
     let status = finish(outcome, files: files)
     if status != 0 { throw ExitCode(status) }

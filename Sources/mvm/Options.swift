@@ -56,7 +56,8 @@ struct AcceleratorOption: ParsableArguments {
 
 /// The containers' OCI runtime: `mvm run`, `mvm compare` and `mvm nightly`.
 struct RuntimeOption: ParsableArguments {
-    @Option(help: ArgumentHelp("OCI runtime: runc, crun, or the path of another OCI runtime binary.", valueName: "runtime"))
+    @Option(
+        help: ArgumentHelp("OCI runtime: runc, crun, or the path of another OCI runtime binary.", valueName: "runtime"))
     var runtime = "runc"
 
     var selection: RuntimeSelection { RuntimeSelection(argument: runtime) }
@@ -76,7 +77,9 @@ struct LimitOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "vCPUs of the VM; the container's CPU quota and cpuset, in CPUs.")
     var vcpus = InstanceLimits.standard.vcpus
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds an instance may take to print its readiness line.", valueName: "seconds"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Seconds an instance may take to print its readiness line.", valueName: "seconds"))
     var timeout = InstanceLimits.standard.timeout.seconds
 
     /// The limits of one instance, checked against this host.
@@ -97,7 +100,8 @@ struct InstanceOptions: ParsableArguments {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
-    @Flag(name: .customLong("dry-run"), help: "Print what would be started (domain XML, config.json) and start nothing.")
+    @Flag(
+        name: .customLong("dry-run"), help: "Print what would be started (domain XML, config.json) and start nothing.")
     var dryRun = false
 
     func validate() throws {
@@ -107,15 +111,19 @@ struct InstanceOptions: ParsableArguments {
 
 /// What only a TCG guest has: QEMU's translation cache.
 struct TCGOptions: ParsableArguments {
-    @Option(name: .customLong("tb-size"), parsing: .unconditional, help: ArgumentHelp(
-        "TCG's translation cache of the VMs in MiB (QEMU's tb-size); 0: QEMU's default (1 GiB reserved).", valueName: "MiB"))
+    @Option(
+        name: .customLong("tb-size"), parsing: .unconditional,
+        help: ArgumentHelp(
+            "TCG's translation cache of the VMs in MiB (QEMU's tb-size); 0: QEMU's default (1 GiB reserved).",
+            valueName: "MiB"))
     var translationCacheMiB = MicroVMConfiguration.defaultTranslationCacheMiB ?? 0
 
     var translationCache: Int? { translationCacheMiB == 0 ? nil : translationCacheMiB }
 
     func validate() throws {
         guard (0...4096).contains(translationCacheMiB) else {
-            throw ValidationError("--tb-size \(translationCacheMiB) is invalid: give 1 to 4096 MiB, or 0 for QEMU's default.")
+            throw ValidationError(
+                "--tb-size \(translationCacheMiB) is invalid: give 1 to 4096 MiB, or 0 for QEMU's default.")
         }
     }
 }

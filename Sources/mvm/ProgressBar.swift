@@ -12,7 +12,8 @@ struct ProgressBar: Sendable {
         let filled = progress.totalBatches == 0 ? 0 : width * progress.completedBatches / progress.totalBatches
         let eta = progress.remaining.map { " ETA " + clock($0) } ?? ""
         let failures = progress.failures > 0 ? ", \(progress.failures) failed" : ""
-        let line = "\r[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let line =
+            "\r[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
             + "] \(progress.completedBatches)/\(progress.totalBatches) runs\(failures), \(clock(progress.elapsed)) elapsed\(eta)  "
         FileHandle.standardError.write(Data(line.utf8))
     }

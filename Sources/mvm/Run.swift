@@ -8,7 +8,9 @@ extension UserNamespaceMode: ExpressibleByArgument {}
 extension MVM {
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run the container equivalent of the micro-VM (same rootfs, same /init, same memory limit), report its phases and memory, remove it.")
+            abstract:
+                "Run the container equivalent of the micro-VM (same rootfs, same /init, same memory limit), report its phases and memory, remove it."
+        )
 
         @OptionGroup var common: CommonOptions
         @OptionGroup var limits: LimitOptions
@@ -65,7 +67,9 @@ extension MVM {
                 print(report.summary())
                 if instance.keep {
                     print("kept running: \(container.name)")
-                    print("  inspect:     \(container.runtimePath) --root \(container.runtimeStateRoot) state \(container.name)")
+                    print(
+                        "  inspect:     \(container.runtimePath) --root \(container.runtimeStateRoot) state \(container.name)"
+                    )
                     var destroy = "  remove:      mvm destroy \(container.name)"
                     if let dir = common.stateDirectory { destroy += " --state-dir '\(dir)'" }
                     print(destroy)

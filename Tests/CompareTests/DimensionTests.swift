@@ -18,11 +18,16 @@ struct DimensionTests {
         do {
             _ = try ComparisonDimension.parseList("boot,speed")
         } catch {
-            #expect(error.description == "dimensions \"boot,speed\" is invalid: \"speed\" is not one of boot, isolation, workload, scaling, size, teardown or all")
+            #expect(
+                error.description
+                    == "dimensions \"boot,speed\" is invalid: \"speed\" is not one of boot, isolation, workload, scaling, size, teardown or all"
+            )
         }
     }
 
-    static func workloadSample(_ side: String, run: Int, cpu: Double?, warmup: Bool = false, failure: String? = nil) -> WorkloadSample {
+    static func workloadSample(_ side: String, run: Int, cpu: Double?, warmup: Bool = false, failure: String? = nil)
+        -> WorkloadSample
+    {
         WorkloadSample(side: side, run: run, warmup: warmup, seconds: cpu.map { ["cpu": $0] } ?? [:], failure: failure)
     }
 
@@ -36,7 +41,8 @@ struct DimensionTests {
         samples.append(Self.workloadSample("vm", run: -1, cpu: 100, warmup: true))
         samples.append(Self.workloadSample("vm", run: 3, cpu: nil, failure: "timed out"))
         let result = WorkloadResult(
-            workloads: ["cpu"], descriptions: ["cpu": "hashing"], sides: ["vm", "container", "host"], runs: 3, samples: samples,
+            workloads: ["cpu"], descriptions: ["cpu": "hashing"], sides: ["vm", "container", "host"], runs: 3,
+            samples: samples,
             caveats: [])
         let vm = try #require(result.figure(side: "vm", workload: "cpu"))
         #expect(vm.duration.values == [2, 3, 4])
@@ -51,14 +57,19 @@ struct DimensionTests {
         #expect(section.tables[0][0] == ["workload", "vm", "container", "host"])
         #expect(section.tables[0].contains { $0.first == "cpu ÷ host" && $0[1].hasPrefix("6.00x [") })
         #expect(section.notes.contains("vm: 1 failed run: timed out"))
-        #expect(section.csvRows.contains { $0.subject == "vm" && $0.metric == "workload.cpu/host" && $0.ratio?.ratio == 6 })
+        #expect(
+            section.csvRows.contains { $0.subject == "vm" && $0.metric == "workload.cpu/host" && $0.ratio?.ratio == 6 })
     }
 
     @Test func scalingLevelsSumMemoryPerBatchAndDivideByTheLevel() throws {
         let samples = [
-            ScalingSample(side: "vm", level: 1, run: 0, allReadySeconds: 1.0, totalPSSBytes: 80 << 20, started: 1, failures: []),
-            ScalingSample(side: "vm", level: 4, run: 0, allReadySeconds: 2.0, totalPSSBytes: 320 << 20, started: 4, failures: []),
-            ScalingSample(side: "vm", level: 4, run: 1, allReadySeconds: nil, totalPSSBytes: 240 << 20, started: 3, failures: ["timed out"]),
+            ScalingSample(
+                side: "vm", level: 1, run: 0, allReadySeconds: 1.0, totalPSSBytes: 80 << 20, started: 1, failures: []),
+            ScalingSample(
+                side: "vm", level: 4, run: 0, allReadySeconds: 2.0, totalPSSBytes: 320 << 20, started: 4, failures: []),
+            ScalingSample(
+                side: "vm", level: 4, run: 1, allReadySeconds: nil, totalPSSBytes: 240 << 20, started: 3,
+                failures: ["timed out"]),
         ]
         let result = ScalingResult(
             sides: ["vm", "container"], sweep: [1, 4], runsPerLevel: 2, memoryCapBytes: nil, samples: samples,
@@ -98,7 +109,8 @@ struct DimensionTests {
     }
 
     static let environment = EnvironmentFingerprint(
-        hostKernel: "6.1.0", cpuModel: "Test CPU", cores: 2, memoryBytes: 1 << 30, accelerator: "tcg", acceleratorReason: "because",
+        hostKernel: "6.1.0", cpuModel: "Test CPU", cores: 2, memoryBytes: 1 << 30, accelerator: "tcg",
+        acceleratorReason: "because",
         versions: ["qemu": "7.2.0"], images: [:], mvmVersion: "0.1.0", gitCommit: "deadbeef",
         startedAt: Date(timeIntervalSince1970: 0), finishedAt: Date(timeIntervalSince1970: 60))
 
@@ -110,17 +122,28 @@ struct DimensionTests {
         report.dimensions = DimensionResults(
             isolation: IsolationResult(
                 sides: ["vm", "container"],
-                aspects: [IsolationAspect(name: "kernel", values: ["vm": "6.1.1 (its own)", "container": "6.18 | the host's"])],
+                aspects: [
+                    IsolationAspect(
+                        name: "kernel", values: ["vm": "6.1.1 (its own)", "container": "6.18 | the host's"])
+                ],
                 observations: [:], failures: [:]),
             size: SizeResult(
-                artifacts: [Artifact(side: "vm", parts: [ArtifactPart(name: "kernel", path: "/k", bytes: 2 << 20, gzipBytes: 1 << 20)])],
-                requirements: [HostRequirement(side: "vm", requirement: "a hypervisor", presentHere: true, found: "tcg")]))
+                artifacts: [
+                    Artifact(
+                        side: "vm",
+                        parts: [ArtifactPart(name: "kernel", path: "/k", bytes: 2 << 20, gzipBytes: 1 << 20)])
+                ],
+                requirements: [
+                    HostRequirement(side: "vm", requirement: "a hypervisor", presentHere: true, found: "tcg")
+                ]))
         let rendering = ComparisonRendering(report)
         let table = rendering.table()
         #expect(!table.contains("mvm compare:"))
         #expect(table.contains("== Isolation =="))
         #expect(table.contains("== Portability and size =="))
-        #expect(table.range(of: "Isolation")?.lowerBound ?? table.endIndex < table.range(of: "Portability")?.lowerBound ?? table.startIndex)
+        #expect(
+            table.range(of: "Isolation")?.lowerBound ?? table.endIndex < table.range(of: "Portability")?.lowerBound
+                ?? table.startIndex)
         let markdown = rendering.markdown()
         #expect(markdown.contains("## Isolation"))
         #expect(markdown.contains("6.18 \\| the host's"))

@@ -29,7 +29,8 @@ struct RandomNumberGeneratorTests {
                     0x6AA5_94F1_262D_2D2C, 0xBBA5_AD4A_1F84_2E59,
                 ])
         var mvm = Xoshiro256StarStar(seed: BootstrapSettings.defaultSeed)
-        #expect((0..<3).map { _ in mvm.next() } == [0x1832_DF75_FC45_FADC, 0xC05E_76C4_62D9_CA27, 0x9BFB_D2D3_B68B_108E])
+        #expect(
+            (0..<3).map { _ in mvm.next() } == [0x1832_DF75_FC45_FADC, 0xC05E_76C4_62D9_CA27, 0x9BFB_D2D3_B68B_108E])
     }
 
     @Test func boundedDrawsMatchReference() {

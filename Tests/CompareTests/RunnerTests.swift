@@ -89,7 +89,11 @@ final class LaunchLog: Sendable {
         let plan = ComparisonPlan(runs: 20, warmup: 2, concurrency: 1, seed: 42)
         var progressCalls = 0
         let samples = await ComparisonRunner(
-            plan: plan, contenders: [Contender(name: "vm", role: .microVM, launcher: vm), Contender(name: "container", role: .container, launcher: container)]
+            plan: plan,
+            contenders: [
+                Contender(name: "vm", role: .microVM, launcher: vm),
+                Contender(name: "container", role: .container, launcher: container),
+            ]
         ).run { _ in progressCalls += 1 }
 
         #expect(samples.count == 44)
@@ -122,7 +126,8 @@ final class LaunchLog: Sendable {
             _ = await ComparisonRunner(
                 plan: ComparisonPlan(runs: 10, warmup: 0, seed: seed),
                 contenders: [
-                    Contender(name: "a", role: .microVM, launcher: a), Contender(name: "b", role: .container, launcher: b),
+                    Contender(name: "a", role: .microVM, launcher: a),
+                    Contender(name: "b", role: .container, launcher: b),
                     Contender(name: "c", role: .ordinaryVM, launcher: c),
                 ]
             ).run()
@@ -152,7 +157,8 @@ final class LaunchLog: Sendable {
         let log = LaunchLog()
         let flaky = FakeLauncher("vm", ready: Duration.seconds(1), pss: 1, failingLaunches: [1, 3], log: log)
         let samples = await ComparisonRunner(
-            plan: ComparisonPlan(runs: 5, warmup: 0), contenders: [Contender(name: "vm", role: .microVM, launcher: flaky)]
+            plan: ComparisonPlan(runs: 5, warmup: 0),
+            contenders: [Contender(name: "vm", role: .microVM, launcher: flaky)]
         ).run()
         #expect(samples.count == 5)
         let failed = samples.filter { !$0.ok }
@@ -170,7 +176,8 @@ final class LaunchLog: Sendable {
         let log = LaunchLog()
         let vm = FakeLauncher("vm", ready: Duration.seconds(1), pss: 1, log: log)
         let samples = await ComparisonRunner(
-            plan: ComparisonPlan(runs: 3, warmup: 0, concurrency: 4), contenders: [Contender(name: "vm", role: .microVM, launcher: vm)]
+            plan: ComparisonPlan(runs: 3, warmup: 0, concurrency: 4),
+            contenders: [Contender(name: "vm", role: .microVM, launcher: vm)]
         ).run()
         #expect(samples.count == 12)
         #expect(samples.map { $0.instance } == [0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3])
@@ -220,7 +227,8 @@ final class LaunchLog: Sendable {
     }
 
     @Test func noRatioWithoutBothSides() {
-        let summary = ComparisonSummary(samples: [sample("vm", run: 0, ready: 1, pss: 1)], contenders: ["vm"], roles: Self.roles)
+        let summary = ComparisonSummary(
+            samples: [sample("vm", run: 0, ready: 1, pss: 1)], contenders: ["vm"], roles: Self.roles)
         #expect(summary.ratios.isEmpty)
     }
 
@@ -228,8 +236,10 @@ final class LaunchLog: Sendable {
         ComparisonReport(
             environment: EnvironmentFingerprint(
                 hostKernel: "6.1.0", cpuModel: "Test CPU", cores: 2, memoryBytes: 1 << 30, accelerator: "tcg",
-                acceleratorReason: "because", versions: ["qemu": "7.2.0"], images: ["vmlinux": "abc"], mvmVersion: "0.1.0",
-                gitCommit: "deadbeef", startedAt: Date(timeIntervalSince1970: 0), finishedAt: Date(timeIntervalSince1970: 60)),
+                acceleratorReason: "because", versions: ["qemu": "7.2.0"], images: ["vmlinux": "abc"],
+                mvmVersion: "0.1.0",
+                gitCommit: "deadbeef", startedAt: Date(timeIntervalSince1970: 0),
+                finishedAt: Date(timeIntervalSince1970: 60)),
             plan: ComparisonPlan(runs: 3, warmup: 0), contenders: contenders, roles: Self.roles, caveats: caveats,
             samples: samples)
     }
@@ -247,7 +257,10 @@ final class LaunchLog: Sendable {
         let text = ComparisonRendering(report(samples: threeEach, contenders: ["vm", "container"])).table()
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.hasPrefix(" ") && $0.contains("vm") && $0.contains("container") })
-        #expect(lines.contains { $0.hasPrefix("ready") && $0.contains("1100.0 ms [1000.0, 1200.0]") && $0.contains("50.0 ms") })
+        #expect(
+            lines.contains {
+                $0.hasPrefix("ready") && $0.contains("1100.0 ms [1000.0, 1200.0]") && $0.contains("50.0 ms")
+            })
         #expect(lines.contains { $0.hasPrefix("pss") && $0.contains("81.0 MiB") && $0.contains("2.0 MiB") })
         #expect(lines.contains { $0.hasPrefix("ok runs") && $0.contains("3/3") })
         #expect(lines.contains { $0.hasPrefix("container ready 22.0x sooner than vm [") })
@@ -261,18 +274,23 @@ final class LaunchLog: Sendable {
     @Test func caveatsAreTheLaunchersOwn() {
         let none = ComparisonRendering(report(samples: threeEach, contenders: ["vm", "container"], caveats: [])).table()
         #expect(!none.contains("caveat"))
-        let two = ComparisonRendering(report(samples: threeEach, contenders: ["vm", "container"], caveats: ["a", "b"])).table()
+        let two = ComparisonRendering(
+            report(samples: threeEach, contenders: ["vm", "container"], caveats: ["a", "b"])
+        ).table()
         #expect(two.split(separator: "\n").filter { $0.hasPrefix("caveat: ") } == ["caveat: a", "caveat: b"])
     }
 
     /// With an ordinary VM in the run, the micro-VM is held against it too.
     @Test func microVMAgainstTheOrdinaryVM() throws {
         let stock = (0..<3).map { sample("vm-stock", run: $0, ready: 3.0, pss: 200 << 20) }
-        let summary = ComparisonSummary(samples: threeEach + stock, contenders: ["vm", "container", "vm-stock"], roles: Self.roles)
-        #expect(summary.ratios.map { "\($0.metric) \($0.numerator)/\($0.denominator)" } == [
-            "ready vm/container", "pss vm/container", "ready vm/vm-stock", "pss vm/vm-stock",
-        ])
-        let text = ComparisonRendering(report(samples: threeEach + stock, contenders: ["vm", "container", "vm-stock"])).table()
+        let summary = ComparisonSummary(
+            samples: threeEach + stock, contenders: ["vm", "container", "vm-stock"], roles: Self.roles)
+        #expect(
+            summary.ratios.map { "\($0.metric) \($0.numerator)/\($0.denominator)" } == [
+                "ready vm/container", "pss vm/container", "ready vm/vm-stock", "pss vm/vm-stock",
+            ])
+        let text = ComparisonRendering(report(samples: threeEach + stock, contenders: ["vm", "container", "vm-stock"]))
+            .table()
         #expect(text.contains("vm ready 2.7x sooner than vm-stock ["))
         #expect(text.contains("vm uses 2.5x less memory (pss) than vm-stock ["))
     }
@@ -284,7 +302,8 @@ final class LaunchLog: Sendable {
             sample.contender = sample.contender == "vm" ? "guest" : "box"
             return sample
         }
-        let summary = ComparisonSummary(samples: renamed, contenders: ["guest", "box"], roles: ["guest": .microVM, "box": .container])
+        let summary = ComparisonSummary(
+            samples: renamed, contenders: ["guest", "box"], roles: ["guest": .microVM, "box": .container])
         #expect(summary.ratios.map { "\($0.numerator)/\($0.denominator)" } == ["guest/box", "guest/box"])
         let named = ComparisonSummary(samples: threeEach, contenders: ["vm", "container"], roles: Self.roles)
         #expect(summary.ratios.map(\.ratio) == named.ratios.map(\.ratio))
@@ -302,7 +321,10 @@ final class LaunchLog: Sendable {
     @Test func csvHasEveryStatisticInBaseUnits() {
         let csv = ComparisonRendering(report(samples: threeEach, contenders: ["vm", "container"])).csv()
         let lines = csv.split(separator: "\n").map(String.init)
-        #expect(lines[0] == "contender,metric,unit,n,mean,stddev,median,min,max,p5,p95,mad,outliers,median_ci_lower,median_ci_upper,value")
+        #expect(
+            lines[0]
+                == "contender,metric,unit,n,mean,stddev,median,min,max,p5,p95,mad,outliers,median_ci_lower,median_ci_upper,value"
+        )
         let ready = lines.first { $0.hasPrefix("vm,ready,seconds,3,") }
         #expect(ready?.split(separator: ",")[6] == "1.1")
         #expect(lines.contains { $0.hasPrefix("container,pss,bytes,3,2097152.0,0.0,2097152.0,") })
@@ -311,7 +333,10 @@ final class LaunchLog: Sendable {
     @Test func markdownHasTheTableAndAllStatistics() {
         let markdown = ComparisonRendering(report(samples: threeEach, contenders: ["vm", "container"])).markdown()
         #expect(markdown.contains("| metric | vm | container |"))
-        #expect(markdown.contains("| contender | metric | n | mean | sd | median | min | max | p5 | p95 | MAD | outliers | median 95% CI |"))
+        #expect(
+            markdown.contains(
+                "| contender | metric | n | mean | sd | median | min | max | p5 | p95 | MAD | outliers | median 95% CI |"
+            ))
         #expect(markdown.contains("- container ready 22.0x sooner than vm"))
     }
 
@@ -321,7 +346,8 @@ final class LaunchLog: Sendable {
         #expect(decoded == original)
         #expect(decoded.roles == Self.roles && decoded.caveats == [Self.tcgCaveat])
         let recomputed = ComparisonSummary(
-            samples: decoded.samples, contenders: decoded.contenders, roles: decoded.roles, bootstrap: decoded.bootstrap)
+            samples: decoded.samples, contenders: decoded.contenders, roles: decoded.roles, bootstrap: decoded.bootstrap
+        )
         #expect(recomputed == decoded.summary)
     }
 }

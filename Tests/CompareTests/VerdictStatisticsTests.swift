@@ -47,11 +47,12 @@ struct PermutationTestTests {
     }
 
     /// More exact cases, from the same itertools script.
-    @Test(arguments: [
-        ([4.0, 5, 6, 7], [1.0, 2, 3], 3.5, 35, 4.0 / 35),
-        ([10.0, 11, 12], [1.0, 2, 3, 4], 8.5, 35, 4.0 / 35),
-        ([1.0, 2.0], [1.5, 2.5, 3.0], -1.0, 10, 4.0 / 10),
-    ] as [([Double], [Double], Double, Int, Double)])
+    @Test(
+        arguments: [
+            ([4.0, 5, 6, 7], [1.0, 2, 3], 3.5, 35, 4.0 / 35),
+            ([10.0, 11, 12], [1.0, 2, 3, 4], 8.5, 35, 4.0 / 35),
+            ([1.0, 2.0], [1.5, 2.5, 3.0], -1.0, 10, 4.0 / 10),
+        ] as [([Double], [Double], Double, Int, Double)])
     func exactEnumeration(
         candidate: [Double], reference: [Double], observed: Double, count: Int, p: Double
     ) throws {
@@ -116,8 +117,9 @@ struct PermutationTestTests {
 
     @Test func pIsNeverZero() throws {
         let result = try #require(
-            permutationTest(candidate: [100, 101, 102], reference: Array(repeating: 1, count: 30),
-                            resamples: 10))
+            permutationTest(
+                candidate: [100, 101, 102], reference: Array(repeating: 1, count: 30),
+                resamples: 10))
         #expect(!result.isExact)
         #expect(result.pValue == 1.0 / 11)
         let exact = try #require(permutationTest(candidate: [9], reference: [1, 2]))
@@ -125,13 +127,14 @@ struct PermutationTestTests {
         #expect(exact.pValue == 1.0 / 3)
     }
 
-    @Test(arguments: [
-        ([Double](), [1.0]),
-        ([1.0], []),
-        ([1.0, .nan], [1.0, 2.0]),
-        ([1.0], [.infinity]),
-        ([1e308], [-1e308]),  // observed difference overflows
-    ] as [([Double], [Double])])
+    @Test(
+        arguments: [
+            ([Double](), [1.0]),
+            ([1.0], []),
+            ([1.0, .nan], [1.0, 2.0]),
+            ([1.0], [.infinity]),
+            ([1e308], [-1e308]),  // observed difference overflows
+        ] as [([Double], [Double])])
     func invalidInputGivesNil(candidate: [Double], reference: [Double]) {
         #expect(permutationTest(candidate: candidate, reference: reference) == nil)
     }
@@ -226,16 +229,17 @@ struct BenjaminiHochbergTests {
 @Suite("Student's t distribution")
 struct StudentTTests {
     /// 2 * scipy.stats.t.sf(abs(t), df).
-    @Test(arguments: [
-        (2.0, 10.0, 0.07338803477074039),
-        (-2.0, 10.0, 0.07338803477074039),
-        (0.5, 3.0, 0.651447964848151),
-        (5.0, 30.0, 2.3296685467007786e-05),
-        (1e-8, 5.0, 0.9999999924078662),
-        (12.0, 100.0, 4.3950877156043564e-21),
-        (1.0, 1.0, 0.49999999999999956),
-        (3.0, 2.5, 0.07257609554903183),
-    ] as [(Double, Double, Double)])
+    @Test(
+        arguments: [
+            (2.0, 10.0, 0.07338803477074039),
+            (-2.0, 10.0, 0.07338803477074039),
+            (0.5, 3.0, 0.651447964848151),
+            (5.0, 30.0, 2.3296685467007786e-05),
+            (1e-8, 5.0, 0.9999999924078662),
+            (12.0, 100.0, 4.3950877156043564e-21),
+            (1.0, 1.0, 0.49999999999999956),
+            (3.0, 2.5, 0.07257609554903183),
+        ] as [(Double, Double, Double)])
     func twoSidedPValue(t: Double, degreesOfFreedom: Double, expected: Double) throws {
         let p = try #require(studentTTwoSidedPValue(t: t, degreesOfFreedom: degreesOfFreedom))
         #expect(isClose(p, expected, relativeTolerance: 1e-12), "p = \(p)")
@@ -251,13 +255,14 @@ struct StudentTTests {
     }
 
     /// scipy.special.betainc(a, b, x).
-    @Test(arguments: [
-        (2.0, 3.0, 0.4, 0.5247999999999999),
-        (0.5, 0.5, 0.9, 0.7951672353008665),
-        (10.0, 0.5, 0.3, 1.2205229279531696e-06),
-        (150.0, 0.5, 0.99, 0.08274800325408048),
-        (1.0, 1.0, 0.25, 0.25),
-    ] as [(Double, Double, Double, Double)])
+    @Test(
+        arguments: [
+            (2.0, 3.0, 0.4, 0.5247999999999999),
+            (0.5, 0.5, 0.9, 0.7951672353008665),
+            (10.0, 0.5, 0.3, 1.2205229279531696e-06),
+            (150.0, 0.5, 0.99, 0.08274800325408048),
+            (1.0, 1.0, 0.25, 0.25),
+        ] as [(Double, Double, Double, Double)])
     func incompleteBeta(a: Double, b: Double, x: Double, expected: Double) throws {
         let value = try #require(regularizedIncompleteBeta(x, a: a, b: b))
         #expect(isClose(value, expected, relativeTolerance: 1e-12), "I = \(value)")

@@ -12,7 +12,8 @@ import Testing
             stateDirectory: StateDirectory(path: "/state"), rootfsPath: "/images/rootfs")
         // A host large enough for any limits these tests ask for.
         let host = HostFacts(kernelRelease: "6.1", cpuModel: "test", cores: 64, memoryBytes: 1 << 40)
-        configuration.limits = try! InstanceLimits.checked(memoryMiB: memory, vcpus: vcpus, timeoutSeconds: 60, host: host)
+        configuration.limits = try! InstanceLimits.checked(
+            memoryMiB: memory, vcpus: vcpus, timeoutSeconds: 60, host: host)
         configuration.environment = ["mvm_mode=exit"]
         return configuration
     }
@@ -22,7 +23,8 @@ import Testing
     }
 
     @Test func sameWorkloadAndLimitsAsTheVM() throws {
-        let spec = SpecBuilder.spec(for: configuration(memory: 256, vcpus: 2), id: "mvm-00000001", host: hybrid, userNamespace: true)
+        let spec = SpecBuilder.spec(
+            for: configuration(memory: 256, vcpus: 2), id: "mvm-00000001", host: hybrid, userNamespace: true)
         #expect(spec.process.args == ["/init"])
         #expect(spec.process.env == ["PATH=/bin:/sbin", "mvm_mode=exit"])
         #expect(spec.linux.resources.memory == OCISpec.Memory(limit: 256 * 1_048_576, swap: nil))
@@ -52,7 +54,8 @@ import Testing
         let spec = SpecBuilder.spec(for: configuration(), id: "mvm-00000001", host: hybrid, userNamespace: true)
         #expect(spec.root == OCISpec.Root(path: "/images/rootfs", readonly: true))
         #expect(spec.process.noNewPrivileges)
-        #expect(spec.process.capabilities == OCISpec.Capabilities(bounding: [], effective: [], permitted: [], ambient: []))
+        #expect(
+            spec.process.capabilities == OCISpec.Capabilities(bounding: [], effective: [], permitted: [], ambient: []))
         #expect(Set(spec.linux.namespaces.map(\.type)) == ["pid", "mount", "ipc", "uts", "network", "cgroup", "user"])
         #expect(spec.linux.uidMappings == [OCISpec.IDMapping(containerID: 0, hostID: 100_000, size: 65_536)])
         #expect(spec.linux.maskedPaths.contains("/proc/kcore"))
@@ -93,10 +96,12 @@ import Testing
     }
 
     @Test func runtimeErrorsLoseRuncsLogWrapping() {
-        let stderr = #"time="2026-11-30T05:00:00Z" level=error msg="container_linux.go:380: starting container process caused: exec: \"/nope\": stat /nope: no such file or directory""#
+        let stderr =
+            #"time="2026-11-30T05:00:00Z" level=error msg="container_linux.go:380: starting container process caused: exec: \"/nope\": stat /nope: no such file or directory""#
         #expect(
             OCIRuntime.firstMessage(stderr, otherwise: "-")
-                == #"container_linux.go:380: starting container process caused: exec: "/nope": stat /nope: no such file or directory"#)
+                == #"container_linux.go:380: starting container process caused: exec: "/nope": stat /nope: no such file or directory"#
+        )
         #expect(OCIRuntime.firstMessage("", otherwise: "exited with status 2") == "exited with status 2")
     }
 }
@@ -131,7 +136,8 @@ import Testing
     @Test func crunOnHybridCgroupsNamesTheReasonAndTheAlternative() throws {
         let crun = ["/usr/bin/crun", "/usr/sbin/crun"].first { FileManager.default.isExecutableFile(atPath: $0) }
         try #require(crun != nil, "crun is not installed")
-        var configuration = ContainerConfiguration(stateDirectory: StateDirectory(path: "/tmp/mvm-unit"), rootfsPath: "/")
+        var configuration = ContainerConfiguration(
+            stateDirectory: StateDirectory(path: "/tmp/mvm-unit"), rootfsPath: "/")
         configuration.runtime = .crun
         let error = #expect(throws: ContainerError.self) { try ContainerLauncher(configuration, host: host) }
         #expect(error?.description.contains("hybrid mode") == true)
@@ -139,14 +145,16 @@ import Testing
     }
 
     @Test func missingRuntimeIsClear() {
-        var configuration = ContainerConfiguration(stateDirectory: StateDirectory(path: "/tmp/mvm-unit"), rootfsPath: "/")
+        var configuration = ContainerConfiguration(
+            stateDirectory: StateDirectory(path: "/tmp/mvm-unit"), rootfsPath: "/")
         configuration.runtime = .path("/nonexistent/runtime")
         let error = #expect(throws: ContainerError.self) { try ContainerLauncher(configuration, host: host) }
         #expect(error?.description.hasPrefix("OCI runtime /nonexistent/runtime does not exist") == true)
     }
 
     @Test func userNamespaceOnWhereTheHostForbidsItIsRefused() throws {
-        var configuration = ContainerConfiguration(stateDirectory: StateDirectory(path: "/tmp/mvm-unit"), rootfsPath: "/")
+        var configuration = ContainerConfiguration(
+            stateDirectory: StateDirectory(path: "/tmp/mvm-unit"), rootfsPath: "/")
         configuration.userNamespace = .on
         configuration.command = ["/bin/sh"]
         #expect(throws: ContainerError.self) { try ContainerLauncher(configuration, host: host) }

@@ -1,5 +1,5 @@
-import MVMTesting
 import Foundation
+import MVMTesting
 import Testing
 
 @testable import History

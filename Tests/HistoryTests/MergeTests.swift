@@ -1,5 +1,5 @@
-import MVMTesting
 import Foundation
+import MVMTesting
 import SQLiteHistory
 import Testing
 
@@ -17,7 +17,8 @@ import Testing
         let fleet = try SQLiteHistoryStore(path: directory.appendingPathComponent("fleet.sqlite").path)
         for index in 0..<4 { try await local.record(F.recorded(index, vmReady: 1.2)) }
         try await fleet.record(F.recorded(0, vmReady: 1.2))
-        try await local.annotate(Annotation(hostKey: F.host.key, subject: nil, at: Date(timeIntervalSince1970: 9), message: "QEMU 8.0"))
+        try await local.annotate(
+            Annotation(hostKey: F.host.key, subject: nil, at: Date(timeIntervalSince1970: 9), message: "QEMU 8.0"))
 
         let first = try await merge(from: local, into: fleet)
         #expect(first == MergeSummary(added: 3, alreadyThere: 1, annotationsAdded: 1))

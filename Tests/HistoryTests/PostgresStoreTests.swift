@@ -1,6 +1,6 @@
-import MVMTesting
 import Foundation
 import History
+import MVMTesting
 import Testing
 
 @testable import PostgresHistory
@@ -10,7 +10,8 @@ import Testing
     /// The tests' URL with another password or port.
     func testURL(password: String? = nil, port: Int? = nil) throws -> String {
         let url = try PostgresURL(Backend.postgresURL)
-        return "postgresql://\(url.user):\(password ?? url.password ?? "")@\(url.host):\(port ?? url.port)/\(url.database)"
+        return
+            "postgresql://\(url.user):\(password ?? url.password ?? "")@\(url.host):\(port ?? url.port)/\(url.database)"
     }
 
     @Test func aWrongPasswordIsRefusedInOneLineWithoutThePassword() async throws {
@@ -22,7 +23,9 @@ import Testing
         } catch let error as PostgresHistoryError {
             #expect(error.kind == .authentication)
             #expect(error.description.hasSuffix("refused user mvm: wrong password"))
-            #expect(!error.description.contains(secret) && !"\(error)".contains(secret) && !String(reflecting: error).contains(secret))
+            #expect(
+                !error.description.contains(secret) && !"\(error)".contains(secret)
+                    && !String(reflecting: error).contains(secret))
             #expect(!error.description.contains("\n"))
         }
     }
@@ -30,11 +33,14 @@ import Testing
     @Test func anUnreachableServerIsOneLineWithoutThePassword() async throws {
         let secret = "secret-2718"
         do {
-            _ = try await PostgresHistoryStore.connect(url: "postgresql://mvm:\(secret)@127.0.0.1:1/mvm", environment: [:])
+            _ = try await PostgresHistoryStore.connect(
+                url: "postgresql://mvm:\(secret)@127.0.0.1:1/mvm", environment: [:])
             Issue.record("port 1 answered")
         } catch let error as PostgresHistoryError {
             #expect(error.kind == .unreachable)
-            #expect(error.description == "cannot reach the history database at postgresql://mvm@127.0.0.1:1/mvm: connection refused")
+            #expect(
+                error.description
+                    == "cannot reach the history database at postgresql://mvm@127.0.0.1:1/mvm: connection refused")
             #expect(!String(reflecting: error).contains(secret))
         }
     }
@@ -45,7 +51,8 @@ import Testing
     /// signed.
     @Test func tlsWhenTheURLAsksForIt() async throws {
         let schema = "mvm_tls_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let store = try await PostgresHistoryStore.connect(url: Backend.postgresURL + "?sslmode=require", schema: schema)
+        let store = try await PostgresHistoryStore.connect(
+            url: Backend.postgresURL + "?sslmode=require", schema: schema)
         #expect(try await store.runs(hostKey: nil, limit: 1).isEmpty)
         // Through the store's own pool, so that it is the store's session
         // that is asked about.
@@ -55,7 +62,8 @@ import Testing
         try await store.execute([StoreStatement(verbatim: "DROP SCHEMA \(schema) CASCADE")])
         await store.close()
         do {
-            _ = try await PostgresHistoryStore.connect(url: Backend.postgresURL + "?sslmode=verify-full", schema: schema)
+            _ = try await PostgresHistoryStore.connect(
+                url: Backend.postgresURL + "?sslmode=verify-full", schema: schema)
             Issue.record("verify-full accepted a self-signed certificate")
         } catch let error as PostgresHistoryError {
             #expect(!error.description.contains("mvm-test") && !error.description.contains("\n"), "\(error)")
@@ -120,12 +128,14 @@ import Testing
         let bare = "postgresql://\(url.user)@\(url.host):\(url.port)/\(url.database)"
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-pgpass-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: file) }
-        try "other:*:*:*:nope\n\(url.host):\(url.port):*:\(url.user):\(url.password ?? "")\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "other:*:*:*:nope\n\(url.host):\(url.port):*:\(url.user):\(url.password ?? "")\n".write(
+            toFile: file, atomically: true, encoding: .utf8)
         try await FreshHistory.with(.postgres) { history, _ in
             let fromEnvironment = try await PostgresHistoryStore.connect(
                 url: bare, environment: ["PGPASSWORD": url.password ?? ""], schema: history.schema)
             await fromEnvironment.close()
-            let fromFile = try await PostgresHistoryStore.connect(url: bare, environment: ["PGPASSFILE": file], schema: history.schema)
+            let fromFile = try await PostgresHistoryStore.connect(
+                url: bare, environment: ["PGPASSFILE": file], schema: history.schema)
             await fromFile.close()
         }
     }
@@ -154,12 +164,16 @@ import Testing
     }
 
     @Test func aBadURLSaysSoWithoutThePassword() {
-        for text in ["mysql://mvm:s3cret@host/db", "postgresql://mvm:s3cret@host/", "postgresql://mvm:s3cret@host/db?sslmode=prefer"] {
+        for text in [
+            "mysql://mvm:s3cret@host/db", "postgresql://mvm:s3cret@host/",
+            "postgresql://mvm:s3cret@host/db?sslmode=prefer",
+        ] {
             #expect {
                 _ = try PostgresURL(text)
             } throws: { error in
                 let description = "\(error)"
-                return (error as? PostgresHistoryError)?.kind == .badURL && !description.contains("s3cret") && !description.contains("\n")
+                return (error as? PostgresHistoryError)?.kind == .badURL && !description.contains("s3cret")
+                    && !description.contains("\n")
             }
         }
     }
@@ -171,15 +185,23 @@ import Testing
             db.example:*:history:ann:pa\\:ss\\\\word
             *:*:*:*:fallback
             """
-        #expect(PostgresURL.passwordFromPassFile(file, host: "db.example", port: 5432, database: "history", user: "ann") == "pa:ss\\word")
-        #expect(PostgresURL.passwordFromPassFile(file, host: "elsewhere", port: 1, database: "x", user: "bob") == "fallback")
+        #expect(
+            PostgresURL.passwordFromPassFile(file, host: "db.example", port: 5432, database: "history", user: "ann")
+                == "pa:ss\\word")
+        #expect(
+            PostgresURL.passwordFromPassFile(file, host: "elsewhere", port: 1, database: "x", user: "bob") == "fallback"
+        )
         #expect(PostgresURL.passwordFromPassFile("h:1:d:u:p", host: "h", port: 2, database: "d", user: "u") == nil)
     }
 
     @Test func theURLsPasswordComesFirstThenTheEnvironment() throws {
-        let withPassword = try PostgresURL("postgresql://u:url-pw@h/d").resolvingPassword(environment: ["PGPASSWORD": "env-pw"])
+        let withPassword = try PostgresURL("postgresql://u:url-pw@h/d").resolvingPassword(environment: [
+            "PGPASSWORD": "env-pw"
+        ])
         #expect(withPassword.password == "url-pw")
-        let without = try PostgresURL("postgresql://u@h/d").resolvingPassword(environment: ["PGPASSWORD": "env-pw", "PGPASSFILE": "/nonexistent"])
+        let without = try PostgresURL("postgresql://u@h/d").resolvingPassword(environment: [
+            "PGPASSWORD": "env-pw", "PGPASSFILE": "/nonexistent",
+        ])
         #expect(without.password == "env-pw")
         #expect(without.description == "postgresql://u@h/d")
     }

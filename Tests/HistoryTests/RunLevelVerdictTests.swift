@@ -1,9 +1,9 @@
-@testable import Compare
-import MVMTesting
 import Foundation
 import MVMCore
+import MVMTesting
 import Testing
 
+@testable import Compare
 @testable import History
 
 /// The automatic baseline's run-level rules on one series whose run medians
@@ -28,9 +28,14 @@ import Testing
         /// and records it; returns its verdict.
         mutating func run(_ median: Double) -> SeriesVerdict {
             let values = SeriesValues(samples: [median], median: median, low: median, high: median)
-            let evidence = [SeriesEvidence(series: key, history: history, annotations: [], new: values, newStack: VerdictFixtures.stack)]
+            let evidence = [
+                SeriesEvidence(
+                    series: key, history: history, annotations: [], new: values, newStack: VerdictFixtures.stack)
+            ]
             var verdicts = engine.judge(evidence)
-            if verdicts[0].awaitsConfirmation { verdicts = engine.confirm(verdicts, with: [key: values], evidence: evidence) }
+            if verdicts[0].awaitsConfirmation {
+                verdicts = engine.confirm(verdicts, with: [key: values], evidence: evidence)
+            }
             let header = VerdictFixtures.header(history.count)
             history.append(SeriesObservation(run: header, values: values, verdict: verdicts[0]))
             return verdicts[0]
@@ -64,7 +69,9 @@ import Testing
         var nights = Night(key: key)
         let verdicts = Self.quiet(80).map { nights.run($0) }
         #expect(verdicts.prefix(5).allSatisfy { $0.decision == .warming })
-        #expect(verdicts.dropFirst(5).allSatisfy { $0.decision == .ok }, "\(verdicts.filter { $0.decision != .ok }.map(\.reason))")
+        #expect(
+            verdicts.dropFirst(5).allSatisfy { $0.decision == .ok },
+            "\(verdicts.filter { $0.decision != .ok }.map(\.reason))")
         #expect(verdicts.dropFirst(5).allSatisfy { $0.rule == .noiseFloor || $0.rule == .spread })
     }
 
@@ -90,8 +97,12 @@ import Testing
         let many = engine.moderatedSpread(of: Self.quiet(90).map { log($0) }, prior: 0.05)
         let few = engine.moderatedSpread(of: Self.quiet(6).map { log($0) }, prior: 0.05)
         #expect(abs(many.degrees - (4 + 2 * 89 / 3.0)) < 1e-12)
-        #expect(abs(engine.runLevelThreshold(degrees: many.degrees) - 3.5189) < 1e-3, "\(engine.runLevelThreshold(degrees: many.degrees))")
-        #expect(abs(engine.runLevelThreshold(degrees: few.degrees) - 5.4608) < 1e-3, "\(engine.runLevelThreshold(degrees: few.degrees))")
+        #expect(
+            abs(engine.runLevelThreshold(degrees: many.degrees) - 3.5189) < 1e-3,
+            "\(engine.runLevelThreshold(degrees: many.degrees))")
+        #expect(
+            abs(engine.runLevelThreshold(degrees: few.degrees) - 5.4608) < 1e-3,
+            "\(engine.runLevelThreshold(degrees: few.degrees))")
         // Six steady nights alone do not convince: the spread leans toward
         // the 5 % floor; ninety do.
         #expect(few.spread > 0.03)
@@ -136,21 +147,25 @@ import Testing
             for contender in ["vm", "container"] {
                 let allReady = (contender == "vm" ? 2.0 : 0.2) + Double(run) * 0.01
                 for instance in 0..<4 {
-                    samples.append(InstanceSample(
-                        contender: contender, run: run, instance: instance, warmup: false, ok: true, failure: nil,
-                        phases: ["ready": allReady - 0.05 * Double(instance)], footprint: [:], guest: nil, allReadySeconds: allReady))
+                    samples.append(
+                        InstanceSample(
+                            contender: contender, run: run, instance: instance, warmup: false, ok: true, failure: nil,
+                            phases: ["ready": allReady - 0.05 * Double(instance)], footprint: [:], guest: nil,
+                            allReadySeconds: allReady))
                 }
             }
         }
         let environment = EnvironmentFingerprint(
-            hostKernel: "6.1.0", cpuModel: "Test CPU", cores: 2, memoryBytes: 24 << 30, accelerator: "tcg", acceleratorReason: "test",
+            hostKernel: "6.1.0", cpuModel: "Test CPU", cores: 2, memoryBytes: 24 << 30, accelerator: "tcg",
+            acceleratorReason: "test",
             versions: [:], images: [:], mvmVersion: "0.1.0", gitCommit: "cc", startedAt: Date(timeIntervalSince1970: 0),
             finishedAt: Date(timeIntervalSince1970: 1))
         let report = ComparisonReport(
             environment: environment, plan: ComparisonPlan(runs: 3, warmup: 0, concurrency: 4),
             bootstrap: BootstrapSettings(resamples: 200, seed: 1) ?? .default, contenders: ["vm", "container"],
             roles: ["vm": .microVM, "container": .container], caveats: [], samples: samples)
-        let series = Dictionary(report.seriesValues(hostKey: "h", planKey: "p").map { ($0.0.name, $0.1) }, uniquingKeysWith: { a, _ in a })
+        let series = Dictionary(
+            report.seriesValues(hostKey: "h", planKey: "p").map { ($0.0.name, $0.1) }, uniquingKeysWith: { a, _ in a })
         #expect(series["vm all-ready"]?.samples.count == 3)
         #expect(series["vm ready"]?.samples.count == 12)
         // The ready ratio pairs instances: one per instance of each run.

@@ -1,5 +1,5 @@
-import MVMTesting
 import Foundation
+import MVMTesting
 import SQLiteHistory
 import Testing
 
@@ -26,8 +26,10 @@ import Testing
             try SQLiteHistoryStore(path: "/proc/mvm-no/history.sqlite")
         } throws: { error in
             guard let error = error as? SQLiteHistoryError else { return false }
-            return error.kind == .cannotOpen && error.description.hasPrefix("cannot open the history file /proc/mvm-no/history.sqlite (")
-                && error.description.hasSuffix("or pass --history with another file") && !error.description.contains("\n")
+            return error.kind == .cannotOpen
+                && error.description.hasPrefix("cannot open the history file /proc/mvm-no/history.sqlite (")
+                && error.description.hasSuffix("or pass --history with another file")
+                && !error.description.contains("\n")
         }
     }
 
@@ -57,7 +59,8 @@ import Testing
             } throws: { error in
                 guard let error = error as? SQLiteHistoryError else { return false }
                 return error.kind == .newerSchema(unknownMigrations: ["v99"])
-                    && error.description == "the history file \(history.path) was migrated by a newer mvm (v99); upgrade mvm"
+                    && error.description
+                        == "the history file \(history.path) was migrated by a newer mvm (v99); upgrade mvm"
             }
         }
     }
@@ -71,7 +74,9 @@ import Testing
                 Issue.record("a run was recorded twice")
             } catch let error as SQLiteHistoryError {
                 #expect(error.kind == .query)
-                #expect(error.description.hasPrefix("cannot record run \(F.header(1).id) in \(history.path): UNIQUE constraint failed"), "\(error)")
+                #expect(
+                    error.description.hasPrefix(
+                        "cannot record run \(F.header(1).id) in \(history.path): UNIQUE constraint failed"), "\(error)")
             }
         }
     }

@@ -1,5 +1,5 @@
-import MVMTesting
 import Foundation
+import MVMTesting
 import Testing
 
 @testable import Compare
@@ -14,8 +14,12 @@ import Testing
     /// (written by hand before the schema was described once) and are not
     /// migrated again: what the description makes must be the same tables.
     @Test func theDescribedSchemaIsTheOneExistingHistoriesHave() {
-        #expect(Self.normalized(HistorySchema.migrations(in: .sqlite).flatMap { $0 }) == Self.normalized(LegacySchema.sqlite))
-        #expect(Self.normalized(HistorySchema.migrations(in: .postgres).flatMap { $0 }) == Self.normalized(LegacySchema.postgres))
+        #expect(
+            Self.normalized(HistorySchema.migrations(in: .sqlite).flatMap { $0 })
+                == Self.normalized(LegacySchema.sqlite))
+        #expect(
+            Self.normalized(HistorySchema.migrations(in: .postgres).flatMap { $0 })
+                == Self.normalized(LegacySchema.postgres))
         #expect(HistorySchema.version == 1)
     }
 
@@ -36,15 +40,21 @@ import Testing
     /// of the column's type, and NULL only where the column allows it.
     @Test func everyRecordedRowFitsItsTable() throws {
         var run = F.recorded(1, vmReady: 1.2, label: "first")
-        run.report.samples.append(InstanceSample(
-            contender: "vm", run: 9, instance: 0, warmup: false, ok: false, failure: "no console", phases: [:], footprint: [:], guest: nil,
-            allReadySeconds: nil))
+        run.report.samples.append(
+            InstanceSample(
+                contender: "vm", run: 9, instance: 0, warmup: false, ok: false, failure: "no console", phases: [:],
+                footprint: [:], guest: nil,
+                allReadySeconds: nil))
         run.verdicts = [
             SeriesVerdict(
-                series: SeriesKey(hostKey: F.host.key, planKey: F.plan.key, subject: "vm", metric: "ready", unit: .seconds), decision: .ok,
-                rule: .nights, baselineRunIDs: [], baselineMedian: nil, newMedian: 1.2, stackChanges: [], reason: "test")
+                series: SeriesKey(
+                    hostKey: F.host.key, planKey: F.plan.key, subject: "vm", metric: "ready", unit: .seconds),
+                decision: .ok,
+                rule: .nights, baselineRunIDs: [], baselineMedian: nil, newMedian: 1.2, stackChanges: [], reason: "test"
+            )
         ]
-        let annotation = Annotation(hostKey: F.host.key, subject: nil, at: Date(timeIntervalSince1970: 1), message: "QEMU 8.0")
+        let annotation = Annotation(
+            hostKey: F.host.key, subject: nil, at: Date(timeIntervalSince1970: 1), message: "QEMU 8.0")
         let written = try run.storedRows() + [annotation.storedRows]
         #expect(written.map(\.table.name) == ["host", "plan", "run", "sample", "summary", "verdict", "annotation"])
         #expect(written.allSatisfy { !$0.rows.isEmpty })
@@ -74,7 +84,8 @@ import Testing
 
     @Test func aStatementRendersInEachDialect() {
         let host: String? = nil
-        let statement: StoreStatement = "SELECT x FROM t WHERE a = \("it's") AND b = \(2) AND c IS \(host) ORDER BY \(bytewise: "t.id") DESC"
+        let statement: StoreStatement =
+            "SELECT x FROM t WHERE a = \("it's") AND b = \(2) AND c IS \(host) ORDER BY \(bytewise: "t.id") DESC"
         let sqlite = statement.rendered(for: .sqlite)
         #expect(sqlite.sql == "SELECT x FROM t WHERE a = ? AND b = ? AND c IS ? ORDER BY t.id COLLATE BINARY DESC")
         #expect(sqlite.values == [.text("it's"), .integer(2), .text(nil)])

@@ -1,11 +1,11 @@
-import MVMTesting
 import Compare
 import Foundation
+import MVMTesting
+import PostgresHistory
 import SQLiteHistory
 import Testing
 
 @testable import History
-import PostgresHistory
 
 /// The history stores the same tests run against.
 enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
@@ -16,7 +16,8 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     /// The tests' PostgreSQL, as scripts/test-postgres.sh makes it.
     static var postgresURL: String {
-        ProcessInfo.processInfo.environment["MVM_TEST_POSTGRES_URL"] ?? "postgresql://mvm:mvm-test@127.0.0.1:55432/mvm_test"
+        ProcessInfo.processInfo.environment["MVM_TEST_POSTGRES_URL"]
+            ?? "postgresql://mvm:mvm-test@127.0.0.1:55432/mvm_test"
     }
 }
 
@@ -26,7 +27,9 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
 /// and removes the history.
 actor FreshHistory {
     let backend: Backend
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-history-\(UUID().uuidString)/history.sqlite").path
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "mvm-history-\(UUID().uuidString)/history.sqlite"
+    ).path
     let schema = "mvm_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     private var opened: [PostgresHistoryStore] = []
 
@@ -49,7 +52,9 @@ actor FreshHistory {
             try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path)
         case .postgres:
             // The schema's name is the test's own, made of letters, digits and _.
-            if let store = opened.first { try? await store.execute([StoreStatement(verbatim: "DROP SCHEMA \(schema) CASCADE")]) }
+            if let store = opened.first {
+                try? await store.execute([StoreStatement(verbatim: "DROP SCHEMA \(schema) CASCADE")])
+            }
             for store in opened { await store.close() }
             opened = []
         }
@@ -86,13 +91,16 @@ actor FreshHistory {
         }
     }
 
-    @Test(arguments: Backend.allCases) func observationsComeOldestFirstWithTheirSamples(_ backend: Backend) async throws {
+    @Test(arguments: Backend.allCases) func observationsComeOldestFirstWithTheirSamples(_ backend: Backend) async throws
+    {
         try await FreshHistory.with(backend) { _, store in
-            let key = SeriesKey(hostKey: F.host.key, planKey: F.plan.key, subject: "vm", metric: "ready", unit: .seconds)
+            let key = SeriesKey(
+                hostKey: F.host.key, planKey: F.plan.key, subject: "vm", metric: "ready", unit: .seconds)
             // The verdict given on run 2 comes back with its observation: the
             // rules read it to know which steps were explained.
             var judged = SeriesVerdict(
-                series: key, decision: .regression, rule: .nights, baselineRunIDs: [F.header(1).id], baselineMedian: 1.1, newMedian: 1.2,
+                series: key, decision: .regression, rule: .nights, baselineRunIDs: [F.header(1).id],
+                baselineMedian: 1.1, newMedian: 1.2,
                 stackChanges: [], reason: "the last 2 nights together")
             judged.stepRunID = F.header(1).id
             judged.nights = 2
@@ -107,7 +115,8 @@ actor FreshHistory {
             #expect(observations.last?.run.partial == true)
             #expect(observations.first?.values.samples.count == 8)
             #expect(observations.map(\.verdict) == [nil, judged, nil, nil])
-            let ratio = SeriesKey(hostKey: F.host.key, planKey: F.plan.key, subject: "vm/container", metric: "ready", unit: .ratio)
+            let ratio = SeriesKey(
+                hostKey: F.host.key, planKey: F.plan.key, subject: "vm/container", metric: "ready", unit: .ratio)
             #expect(try await store.observations(of: ratio).count == 4)
             #expect(try await store.runs(hostKey: F.host.key, limit: 2).map(\.id) == [4, 3].map { F.header($0).id })
             #expect(try await store.runs(hostKey: nil, limit: 10).count == 4)
@@ -120,9 +129,13 @@ actor FreshHistory {
 
     @Test(arguments: Backend.allCases) func annotationsAreKeptPerHost(_ backend: Backend) async throws {
         try await FreshHistory.with(backend) { _, store in
-            try await store.annotate(Annotation(hostKey: F.host.key, subject: "vm", at: Date(timeIntervalSince1970: 7), message: "QEMU 8.0"))
-            try await store.annotate(Annotation(hostKey: F.host.key, subject: nil, at: Date(timeIntervalSince1970: 5), message: "kernel 6.1"))
-            try await store.annotate(Annotation(hostKey: "other", subject: nil, at: Date(timeIntervalSince1970: 6), message: "elsewhere"))
+            try await store.annotate(
+                Annotation(hostKey: F.host.key, subject: "vm", at: Date(timeIntervalSince1970: 7), message: "QEMU 8.0"))
+            try await store.annotate(
+                Annotation(hostKey: F.host.key, subject: nil, at: Date(timeIntervalSince1970: 5), message: "kernel 6.1")
+            )
+            try await store.annotate(
+                Annotation(hostKey: "other", subject: nil, at: Date(timeIntervalSince1970: 6), message: "elsewhere"))
             let notes = try await store.annotations(hostKey: F.host.key)
             #expect(notes.map(\.message) == ["kernel 6.1", "QEMU 8.0"])
             #expect(notes.last?.subject == "vm" && notes.first?.subject == nil)
@@ -149,13 +162,16 @@ actor FreshHistory {
         }
     }
 
-    @Test(arguments: Backend.allCases) func recordingTheSameRunTwiceFailsAndKeepsTheFirst(_ backend: Backend) async throws {
+    @Test(arguments: Backend.allCases) func recordingTheSameRunTwiceFailsAndKeepsTheFirst(_ backend: Backend)
+        async throws
+    {
         try await FreshHistory.with(backend) { _, store in
             let run = F.recorded(1, vmReady: 1.2)
             try await store.record(run)
             await #expect(throws: (any Error).self) { try await store.record(F.recorded(1, vmReady: 9)) }
             #expect(try await store.run(id: run.header.id)?.report == run.report)
-            let key = SeriesKey(hostKey: F.host.key, planKey: F.plan.key, subject: "vm", metric: "ready", unit: .seconds)
+            let key = SeriesKey(
+                hostKey: F.host.key, planKey: F.plan.key, subject: "vm", metric: "ready", unit: .seconds)
             #expect(try await store.observations(of: key).count == 1)
         }
     }

@@ -1,9 +1,9 @@
-@testable import Compare
-import MVMTesting
-import MVMCore
 import Foundation
+import MVMCore
+import MVMTesting
 import Testing
 
+@testable import Compare
 @testable import History
 
 @Suite struct VerdictTests {
@@ -34,7 +34,8 @@ import Testing
 
     func batch(_ vmReady: Double, containerReady: Double = 0.12) -> [SeriesKey: SeriesValues] {
         Dictionary(
-            F.report(vmReady: vmReady, containerReady: containerReady, seed: 7).seriesValues(hostKey: F.host.key, planKey: F.plan.key),
+            F.report(vmReady: vmReady, containerReady: containerReady, seed: 7).seriesValues(
+                hostKey: F.host.key, planKey: F.plan.key),
             uniquingKeysWith: { a, _ in a })
     }
 
@@ -83,7 +84,8 @@ import Testing
         // half. That is the container's improvement, not the VM's regression.
         let engine = VerdictEngine()
         let evidence = F.evidence(history: quietHistory(6), new: F.report(vmReady: 1.2, containerReady: 0.08, seed: 99))
-        let confirmed = engine.confirm(engine.judge(evidence), with: batch(1.2, containerReady: 0.08), evidence: evidence)
+        let confirmed = engine.confirm(
+            engine.judge(evidence), with: batch(1.2, containerReady: 0.08), evidence: evidence)
         #expect(verdict(confirmed, "container", "ready")?.decision == .improvement)
         let ratio = try #require(verdict(confirmed, "vm/container", "ready"))
         #expect(ratio.decision == .changed)
@@ -107,14 +109,18 @@ import Testing
     }
 
     @Test func memoryNeedsFourMiBAsWellAsTwoPercent() throws {
-        let floor = VerdictSettings().floor(for: SeriesKey(hostKey: "h", planKey: "p", subject: "vm", metric: "pss", unit: .bytes))
+        let floor = VerdictSettings().floor(
+            for: SeriesKey(hostKey: "h", planKey: "p", subject: "vm", metric: "pss", unit: .bytes))
         let mebibyte = 1_048_576.0
         // 3 MiB on 60 is 5 %, past 2 %, but under 4 MiB; 5 MiB passes both.
         #expect(!floor.isExceeded(by: 3 * mebibyte, baseline: 60 * mebibyte))
         #expect(floor.isExceeded(by: 5 * mebibyte, baseline: 60 * mebibyte))
         // 4.5 MiB on 400 MiB is past 4 MiB but under 2 %.
         #expect(!floor.isExceeded(by: 4.5 * mebibyte, baseline: 400 * mebibyte))
-        #expect(VerdictSettings().floor(for: SeriesKey(hostKey: "h", planKey: "p", subject: "vm", metric: "ready", unit: .seconds)).relative == 0.05)
+        #expect(
+            VerdictSettings().floor(
+                for: SeriesKey(hostKey: "h", planKey: "p", subject: "vm", metric: "ready", unit: .seconds)
+            ).relative == 0.05)
     }
 
     @Test func aBiggerVMIsAMemoryRegression() throws {
@@ -138,7 +144,8 @@ import Testing
         #expect(ready.nights == 7)
         // Every rule's candidate meets a confirmation batch in tonight's place.
         #expect(ready.awaitsConfirmation)
-        let confirmed = try #require(verdict(VerdictEngine().confirm([ready], with: batch(1.5), evidence: evidence), "vm", "ready"))
+        let confirmed = try #require(
+            verdict(VerdictEngine().confirm([ready], with: batch(1.5), evidence: evidence), "vm", "ready"))
         #expect(confirmed.decision == .regression, "\(confirmed)")
     }
 
@@ -148,7 +155,8 @@ import Testing
         var history = quietHistory(10) + (10..<16).map { F.recorded($0, vmReady: 1.5) }
         let key = try #require(history[10].series.first { $0.0.subject == "vm" && $0.0.metric == "ready" }?.0)
         var regression = SeriesVerdict(
-            series: key, decision: .regression, rule: .night, baselineRunIDs: [], baselineMedian: 1.2, newMedian: 1.5, stackChanges: [],
+            series: key, decision: .regression, rule: .night, baselineRunIDs: [], baselineMedian: 1.2, newMedian: 1.5,
+            stackChanges: [],
             reason: "test")
         regression.stepRunID = nil
         history[10].verdicts = [regression]
@@ -160,7 +168,9 @@ import Testing
 
     @Test func anAnnotationResetsTheBaseline() throws {
         let history = quietHistory(8)
-        let note = Annotation(hostKey: F.host.key, subject: nil, at: history[5].header.startedAt.addingTimeInterval(1), message: "QEMU 8.0")
+        let note = Annotation(
+            hostKey: F.host.key, subject: nil, at: history[5].header.startedAt.addingTimeInterval(1),
+            message: "QEMU 8.0")
         let evidence = F.evidence(history: history, new: F.report(vmReady: 1.5, seed: 99), annotations: [note])
         let ready = try #require(verdict(VerdictEngine().judge(evidence), "vm", "ready"))
         #expect(ready.decision == .warming)
@@ -177,19 +187,26 @@ import Testing
         failed.header.failed = true
         let history = quietHistory(5) + [F.recorded(5, vmReady: 1.2, partial: true), failed]
         let evidence = F.evidence(history: history, new: F.report(vmReady: 1.2, seed: 99))
-        for engine in [VerdictEngine(), VerdictEngine(choice: .run(failed.header.id)), VerdictEngine(choice: .run(history[5].header.id))] {
+        for engine in [
+            VerdictEngine(), VerdictEngine(choice: .run(failed.header.id)),
+            VerdictEngine(choice: .run(history[5].header.id)),
+        ] {
             let ready = try #require(verdict(engine.judge(evidence), "vm", "ready"))
             #expect(!ready.baselineRunIDs.contains(history[5].header.id))
             #expect(!ready.baselineRunIDs.contains(failed.header.id))
         }
         #expect(verdict(VerdictEngine().judge(evidence), "vm", "ready")?.baselineRunIDs.count == 5)
-        #expect(verdict(VerdictEngine(choice: .run(failed.header.id)).judge(evidence), "vm", "ready")?.decision == .warming)
+        #expect(
+            verdict(VerdictEngine(choice: .run(failed.header.id)).judge(evidence), "vm", "ready")?.decision == .warming)
     }
 
     @Test func anAnnotationOfTheRatioResetsTheRatio() throws {
         let history = quietHistory(8)
-        let note = Annotation(hostKey: F.host.key, subject: "vm/container", at: history[5].header.startedAt.addingTimeInterval(1), message: "x")
-        let verdicts = VerdictEngine().judge(F.evidence(history: history, new: F.report(vmReady: 1.2, seed: 99), annotations: [note]))
+        let note = Annotation(
+            hostKey: F.host.key, subject: "vm/container", at: history[5].header.startedAt.addingTimeInterval(1),
+            message: "x")
+        let verdicts = VerdictEngine().judge(
+            F.evidence(history: history, new: F.report(vmReady: 1.2, seed: 99), annotations: [note]))
         #expect(verdict(verdicts, "vm/container", "ready")?.decision == .warming)
         #expect(verdict(verdicts, "vm", "ready")?.decision != .warming)
     }
@@ -208,7 +225,8 @@ import Testing
     @Test func anExplicitLabelIsUsedWhateverItsSize() throws {
         let history = quietHistory(3) + [F.recorded(3, vmReady: 1.0, label: "before-upgrade")]
         let evidence = F.evidence(history: history, new: F.report(vmReady: 1.2, seed: 99))
-        let ready = try #require(verdict(VerdictEngine(choice: .label("before-upgrade")).judge(evidence), "vm", "ready"))
+        let ready = try #require(
+            verdict(VerdictEngine(choice: .label("before-upgrade")).judge(evidence), "vm", "ready"))
         #expect(ready.baselineRunIDs == [history[3].header.id])
         #expect(ready.decision == .regression, "\(ready)")
         #expect(ready.rule == .samples)
@@ -234,7 +252,9 @@ import Testing
         #expect(a.key == b.key)
         b.hostname = "other"
         #expect(a.key != b.key)
-        let facts = HostIdentity(host: .init(kernelRelease: "6.1", cpuModel: "X", cores: 2, memoryBytes: (24 << 30) - 300_000), hostname: "h", machineID: "m")
+        let facts = HostIdentity(
+            host: .init(kernelRelease: "6.1", cpuModel: "X", cores: 2, memoryBytes: (24 << 30) - 300_000),
+            hostname: "h", machineID: "m")
         #expect(facts.key == a.key)
     }
 }

@@ -69,7 +69,10 @@ extension RealInstances {
             let result = try await runMVM(["boot", "--kernel", "/nonexistent/vmlinux"])
             #expect(result.exitCode == 1)
             #expect(result.stdout.isEmpty)
-            #expect(result.stderr == "Error: kernel /nonexistent/vmlinux does not exist; install the images (scripts/install.sh), point MVM_IMAGES at them, or name another kernel\n")
+            #expect(
+                result.stderr
+                    == "Error: kernel /nonexistent/vmlinux does not exist; install the images (scripts/install.sh), point MVM_IMAGES at them, or name another kernel\n"
+            )
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
         }
 
@@ -83,7 +86,9 @@ extension RealInstances {
             process.executableURL = mvmExecutable
             // busybox's shell as init: the guest boots but never says it is ready.
             process.arguments = ["boot", "--append", "rdinit=/bin/sh", "--timeout", "120"]
-            process.environment = ProcessInfo.processInfo.environment.merging(["MVM_STATE_DIR": Fixtures.state.path]) { $1 }
+            process.environment = ProcessInfo.processInfo.environment.merging(["MVM_STATE_DIR": Fixtures.state.path]) {
+                $1
+            }
             let errors = Pipe()
             process.standardError = errors
             process.standardOutput = FileHandle.nullDevice
@@ -112,7 +117,8 @@ extension RealInstances {
             // These machines expose /dev/kvm without vmx/svm (see HOST-NOTES);
             // on a host with hardware virtualization this test has nothing to show.
             let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
-            try #require(!cpuinfo.contains(" vmx") && !cpuinfo.contains(" svm"), "this host has hardware virtualization")
+            try #require(
+                !cpuinfo.contains(" vmx") && !cpuinfo.contains(" svm"), "this host has hardware virtualization")
             let result = try await runMVM(["boot", "--accel", "kvm"])
             #expect(result.exitCode == 1)
             #expect(result.stderr.hasPrefix("Error: KVM is not available on this host: "))
@@ -126,7 +132,10 @@ extension RealInstances {
             (["boot", "--memory", "999999999"], "--memory 999999999 is more than this host's memory ("),
             (["run", "--memory", "999999999"], "--memory 999999999 is more than this host's memory ("),
             (["compare", "--memory", "999999999"], "--memory 999999999 is more than this host's memory ("),
-            (["compare", "--memory", "4096", "--concurrency", "16"], "--memory 4096 times --concurrency 16 is more than"),
+            (
+                ["compare", "--memory", "4096", "--concurrency", "16"],
+                "--memory 4096 times --concurrency 16 is more than"
+            ),
             (["boot", "--vcpus", "0"], "--vcpus 0 is invalid: use 1 to "),
             (["run", "--vcpus", "999"], "--vcpus 999 is more than this host's "),
             (["compare", "--runs", "0"], "--runs 0 is invalid: use 1 to 10000."),
@@ -137,13 +146,28 @@ extension RealInstances {
             (["run", "--memory", "2"], "--memory 2 is too small"),
             (["destroy"], "Name the domains or containers to destroy, or pass --all"),
             (["destroy", "webserver"], "webserver is not an mvm instance"),
-            (["compare", "--dimensions", "boot,speed"], "--dimensions \"boot,speed\" is invalid: \"speed\" is not one of boot, isolation"),
-            (["compare", "--dimensions", "scaling", "--sweep", "4,2"], "--sweep 4,2 is invalid: give ascending, distinct levels from 1 to 16"),
+            (
+                ["compare", "--dimensions", "boot,speed"],
+                "--dimensions \"boot,speed\" is invalid: \"speed\" is not one of boot, isolation"
+            ),
+            (
+                ["compare", "--dimensions", "scaling", "--sweep", "4,2"],
+                "--sweep 4,2 is invalid: give ascending, distinct levels from 1 to 16"
+            ),
             (["compare", "--dimensions", "scaling", "--sweep", "1,32"], "--sweep 1,32 is invalid"),
             (["compare", "--dimensions", "scaling", "--sweep", "1,two"], "--sweep \"1,two\" is invalid"),
-            (["compare", "--dimensions", "workload", "--workload-runs", "0"], "--workload-runs 0 is invalid: use 1 to 1000."),
-            (["nightly", "--noise-floor", "redy=8"], "--noise-floor \"redy=8\" names no metric mvm measures: use one of created,"),
-            (["compare", "--noise-floor", "ready"], "--noise-floor \"ready\" is invalid: write metric=percent, e.g. ready=8."),
+            (
+                ["compare", "--dimensions", "workload", "--workload-runs", "0"],
+                "--workload-runs 0 is invalid: use 1 to 1000."
+            ),
+            (
+                ["nightly", "--noise-floor", "redy=8"],
+                "--noise-floor \"redy=8\" names no metric mvm measures: use one of created,"
+            ),
+            (
+                ["compare", "--noise-floor", "ready"],
+                "--noise-floor \"ready\" is invalid: write metric=percent, e.g. ready=8."
+            ),
         ])
         func badArgumentsAreUsageErrors(arguments: [String], message: String) async throws {
             let result = try await runMVM(arguments)

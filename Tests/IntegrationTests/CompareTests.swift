@@ -8,7 +8,8 @@ extension RealInstances {
     @Suite struct CompareCommand {
         @Test func comparisonPrintsTheTableAndItsJSONReproducesTheMedians() async throws {
             try Fixtures.requireImages()
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-compare-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mvm-compare-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             let json = directory.appendingPathComponent("r.json").path
@@ -32,7 +33,11 @@ extension RealInstances {
             let report = try ComparisonReport.decode(Data(contentsOf: URL(fileURLWithPath: json)))
             #expect(report.schema == ComparisonReport.schemaVersion)
             #expect(report.contenders == ["vm", "container", "qemu-direct", "runc-direct"])
-            #expect(report.roles == ["vm": .microVM, "container": .container, "qemu-direct": .microVMReference, "runc-direct": .containerReference])
+            #expect(
+                report.roles == [
+                    "vm": .microVM, "container": .container, "qemu-direct": .microVMReference,
+                    "runc-direct": .containerReference,
+                ])
             // The caveat comes from the VM launchers (TCG), once.
             #expect(report.caveats.count == 1 && report.caveats[0].hasPrefix("the VMs ran under TCG"))
             #expect(report.samples.count == 4 * 3)
@@ -42,13 +47,18 @@ extension RealInstances {
             #expect(report.environment.versions["qemu"] != nil && report.environment.versions["runtime"] != nil)
             // The samples alone give back every printed statistic.
             let recomputed = ComparisonSummary(
-                samples: report.samples, contenders: report.contenders, roles: report.roles, bootstrap: report.bootstrap)
+                samples: report.samples, contenders: report.contenders, roles: report.roles, bootstrap: report.bootstrap
+            )
             #expect(recomputed == report.summary)
             for contender in ["vm", "container"] {
-                let readies = report.samples.filter { $0.contender == contender && !$0.warmup }.compactMap { $0.phases["ready"] }
+                let readies = report.samples.filter { $0.contender == contender && !$0.warmup }.compactMap {
+                    $0.phases["ready"]
+                }
                 #expect(report.summary.contender(contender)?.metric(.ready)?.summary?.median == median(readies))
             }
-            let printedReady = ComparisonRendering(report).table().split(separator: "\n").first { $0.hasPrefix("ready") }
+            let printedReady = ComparisonRendering(report).table().split(separator: "\n").first {
+                $0.hasPrefix("ready")
+            }
             #expect(table.split(separator: "\n").first { $0.hasPrefix("ready") } == printedReady)
 
             #expect(try String(contentsOfFile: csv, encoding: .utf8).hasPrefix("contender,metric,unit,n,"))
@@ -63,7 +73,8 @@ extension RealInstances {
         /// clock starts and resumed on the request; none is left behind.
         @Test func warmPoolResumesPreparedDomainsAndLeavesNone() async throws {
             try Fixtures.requireImages()
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-warm-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mvm-warm-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             let json = directory.appendingPathComponent("r.json").path
@@ -94,7 +105,8 @@ extension RealInstances {
         /// not a usage error: no usage text, and the table was printed.
         @Test func aFailedWriteIsNotAUsageError() async throws {
             try Fixtures.requireImages()
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-write-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mvm-write-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             // An existing directory where the file should go: its parent
@@ -113,7 +125,8 @@ extension RealInstances {
         @Test func badExportPathFailsBeforeAnythingRuns() async throws {
             let result = try await runMVM(["compare", "--export-json", "/nonexistent/dir/r.json"])
             #expect(result.exitCode == 64)
-            #expect(result.stderr.contains("cannot write /nonexistent/dir/r.json: /nonexistent/dir is not a directory."))
+            #expect(
+                result.stderr.contains("cannot write /nonexistent/dir/r.json: /nonexistent/dir is not a directory."))
             #expect(Fixtures.allQEMUProcesses().isEmpty)
         }
     }

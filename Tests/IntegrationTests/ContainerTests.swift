@@ -46,11 +46,13 @@ extension RealInstances {
             let launcher = try ContainerLauncher(try configuration(), host: .probe())
             let container = try await launcher.launch()
             let (pids, cgroupDirectory) = try await checkThenStop(container) { container in
-                #expect(container.boot.timeline.marks.map(\.phase) == [.request, .created, .started, .firstOutput, .ready])
+                #expect(
+                    container.boot.timeline.marks.map(\.phase) == [.request, .created, .started, .firstOutput, .ready])
                 #expect(container.boot.timeline.isOrdered)
                 // The container shares the host's kernel.
                 let hostRelease = try String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8)
-                #expect(container.boot.facts.kernelRelease == hostRelease.trimmingCharacters(in: .whitespacesAndNewlines))
+                #expect(
+                    container.boot.facts.kernelRelease == hostRelease.trimmingCharacters(in: .whitespacesAndNewlines))
                 #expect(container.boot.facts.cpus == 1)
 
                 let footprint = try await container.footprint()
@@ -60,7 +62,8 @@ extension RealInstances {
 
                 let cgroup = try ContainerCgroup(initPID: container.initPID)
                 #expect(cgroup.memoryLimit() == 128 * 1_048_576)
-                let limitFile = cgroup.version == .v1 ? "/sys/fs/cgroup/memory/memory.limit_in_bytes" : "/sys/fs/cgroup/memory.max"
+                let limitFile =
+                    cgroup.version == .v1 ? "/sys/fs/cgroup/memory/memory.limit_in_bytes" : "/sys/fs/cgroup/memory.max"
                 let seen = try await exec(container.name, "cat " + limitFile)
                 #expect(seen.ok && seen.output == "134217728\n", "\(seen.output)")
                 let write = try await exec(container.name, "touch /written-by-test")

@@ -10,7 +10,8 @@ extension RealInstances {
     @Suite struct Dimensions {
         @Test func everyDimensionIsMeasuredAndRenderedInEveryFormat() async throws {
             try Fixtures.requireImages()
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-dimensions-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mvm-dimensions-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             let path = { (name: String) in directory.appendingPathComponent(name).path }
@@ -23,7 +24,10 @@ extension RealInstances {
             ])
             #expect(result.exitCode == 0, "\(result.stdout)\n\(result.stderr)")
             // The boot table first, then each section in order.
-            let titles = ["mvm compare: 2 runs", "== Isolation ==", "== Workload overhead ==", "== Scalability ==", "== Portability and size ==", "== Teardown =="]
+            let titles = [
+                "mvm compare: 2 runs", "== Isolation ==", "== Workload overhead ==", "== Scalability ==",
+                "== Portability and size ==", "== Teardown ==",
+            ]
             let positions = titles.map { result.stdout.range(of: $0)?.lowerBound }
             #expect(positions.allSatisfy { $0 != nil }, "\(result.stdout)")
             #expect(positions.compactMap { $0 } == positions.compactMap { $0 }.sorted())
@@ -81,18 +85,23 @@ extension RealInstances {
             }
             // A micro-VM's QEMU takes far more host memory than a container's processes.
             let vmPSS = try #require(scaling.levels.first { $0.side == "vm" }?.pssPerInstance.summary?.median)
-            let containerPSS = try #require(scaling.levels.first { $0.side == "container" }?.pssPerInstance.summary?.median)
+            let containerPSS = try #require(
+                scaling.levels.first { $0.side == "container" }?.pssPerInstance.summary?.median)
             #expect(vmPSS > 10 * containerPSS)
 
             let size = try #require(dimensions.size)
             let images = Fixtures.images
             let kernel = try #require(size.artifacts.first { $0.side == "vm" }?.parts.first { $0.name == "kernel" })
-            let kernelBytes = try FileManager.default.attributesOfItem(atPath: images.minimalVmlinux)[.size] as? NSNumber
+            let kernelBytes =
+                try FileManager.default.attributesOfItem(atPath: images.minimalVmlinux)[.size] as? NSNumber
             #expect(kernel.bytes == kernelBytes?.uint64Value)
             #expect(kernel.gzipBytes > 0 && kernel.gzipBytes < kernel.bytes)
             let rootfs = try #require(size.artifacts.first { $0.side == "container" }?.parts.first)
             #expect(rootfs.bytes > 1_000_000 && rootfs.gzipBytes < rootfs.bytes)
-            #expect(size.requirements.contains { $0.side == "container" && $0.requirement.hasPrefix("an OCI runtime") && $0.presentHere })
+            #expect(
+                size.requirements.contains {
+                    $0.side == "container" && $0.requirement.hasPrefix("an OCI runtime") && $0.presentHere
+                })
 
             let teardown = try #require(dimensions.teardown)
             #expect(teardown.samples.count == 2 * 3)
@@ -112,12 +121,16 @@ extension RealInstances {
             #expect(csv.contains("\nvm,size.kernel,bytes,"))
             #expect(csv.contains("\ncontainer,teardown.released,seconds,2,"))
             let markdown = try String(contentsOfFile: path("r.md"), encoding: .utf8)
-            for title in ["## Isolation", "## Workload overhead", "## Scalability", "## Portability and size", "## Teardown"] {
+            for title in [
+                "## Isolation", "## Workload overhead", "## Scalability", "## Portability and size", "## Teardown",
+            ] {
                 #expect(markdown.contains(title))
             }
             #expect(csv.contains("\ncontainer,isolation.host syscalls it may make,text,"))
             let html = try String(contentsOfFile: path("r.html"), encoding: .utf8)
-            for id in ["isolation", "workload", "scaling", "size", "teardown"] { #expect(html.contains("<section class=\"dimension\" id=\"\(id)\">")) }
+            for id in ["isolation", "workload", "scaling", "size", "teardown"] {
+                #expect(html.contains("<section class=\"dimension\" id=\"\(id)\">"))
+            }
             #expect(html.contains("<svg"))
 
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)

@@ -14,11 +14,15 @@ extension RealInstances {
         ]
 
         /// The checks of a `--json` answer, by name.
-        static func checks(_ result: CommandResult) throws -> (ready: Bool?, checks: [String: [String: Any]], order: [String]) {
+        static func checks(_ result: CommandResult) throws -> (
+            ready: Bool?, checks: [String: [String: Any]], order: [String]
+        ) {
             let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
             let checks = try #require(json["checks"] as? [[String: Any]])
             let names = checks.compactMap { $0["name"] as? String }
-            return (json["ready"] as? Bool, Dictionary(zip(names, checks), uniquingKeysWith: { first, _ in first }), names)
+            return (
+                json["ready"] as? Bool, Dictionary(zip(names, checks), uniquingKeysWith: { first, _ in first }), names
+            )
         }
 
         @Test func thisHostIsReadyAndEveryCheckIsListed() async throws {
@@ -30,7 +34,9 @@ extension RealInstances {
             for name in Self.checkNames {
                 let column = name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                 #expect(
-                    lines.contains { ["PASS  ", "WARN  "].contains($0.prefix(6)) && $0.dropFirst(6).hasPrefix(column) },
+                    lines.contains {
+                        ["PASS  ", "WARN  "].contains($0.prefix(6)) && $0.dropFirst(6).hasPrefix(column)
+                    },
                     "no passing line for \(name) in:\n\(result.stdout)")
             }
             #expect(!result.stdout.contains("FAIL  "))
@@ -38,7 +44,11 @@ extension RealInstances {
             for (index, line) in lines.enumerated() where line.hasPrefix("WARN  ") {
                 #expect(index + 1 < lines.count && lines[index + 1].hasPrefix("      fix: "), "\(line) has no fix")
             }
-            #expect(lines.contains("PASS  " + "accelerator".padding(toLength: width, withPad: " ", startingAt: 0) + "  tcg: /dev/kvm exists but the CPU exposes neither vmx nor svm, so KVM cannot run a standard guest"))
+            #expect(
+                lines.contains(
+                    "PASS  " + "accelerator".padding(toLength: width, withPad: " ", startingAt: 0)
+                        + "  tcg: /dev/kvm exists but the CPU exposes neither vmx nor svm, so KVM cannot run a standard guest"
+                ))
             #expect(lines.last { !$0.isEmpty }?.hasPrefix("ready: mvm compare can run") == true)
             #expect(result.stderr.isEmpty, "\(result.stderr)")
         }
@@ -69,9 +79,12 @@ extension RealInstances {
             let failure = try #require(lines.firstIndex { $0.hasPrefix("FAIL  connection ") }, "\(result.stdout)")
             #expect(lines[failure].contains("/nonexistent"))
             #expect(lines[failure + 1].hasPrefix("      fix: start libvirt's daemon"))
-            #expect(lines.last?.hasPrefix("not ready: mvm compare cannot run; 1 required check failed (connection)") == true, "\(result.stdout)")
+            #expect(
+                lines.last?.hasPrefix("not ready: mvm compare cannot run; 1 required check failed (connection)")
+                    == true, "\(result.stdout)")
 
-            let json = try Self.checks(try await runMVM(["doctor", "--json", "--connect", "qemu+unix:///system?socket=/nonexistent"]))
+            let json = try Self.checks(
+                try await runMVM(["doctor", "--json", "--connect", "qemu+unix:///system?socket=/nonexistent"]))
             #expect(json.ready == false)
             #expect(json.checks["connection"]?["status"] as? String == "fail")
             #expect(json.checks["connection"]?["required"] as? Bool == true)
@@ -98,22 +111,26 @@ extension RealInstances {
         /// there is not enough.
         @Test func stateDirectoryQEMUCannotEnterFails() async throws {
             let state = "/var/tmp/mvm-doctor-" + String(UUID().uuidString.prefix(8)).lowercased()
-            try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: state, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             defer { try? FileManager.default.removeItem(atPath: state) }
             let result = try await runMVM(["doctor", "--json", "--state-dir", state])
             #expect(result.exitCode == 1, "\(result.stdout)\(result.stderr)")
             let check = try #require(try Self.checks(result).checks["state directory"])
             #expect(check["status"] as? String == "fail")
-            #expect((check["detail"] as? String)?.contains("cannot enter \(state) (0700 root:root)") == true, "\(check)")
+            #expect(
+                (check["detail"] as? String)?.contains("cannot enter \(state) (0700 root:root)") == true, "\(check)")
             #expect(check["fix"] as? String == "chmod a+x \(state), or pass a --state-dir QEMU's user can reach")
         }
 
         @Test func imageThatDiffersFromItsManifestFails() async throws {
             try Fixtures.requireImages()
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-doctor-images-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mvm-doctor-images-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
-            try FileManager.default.copyItem(atPath: Fixtures.images.manifest, toPath: directory.appendingPathComponent("manifest.json").path)
+            try FileManager.default.copyItem(
+                atPath: Fixtures.images.manifest, toPath: directory.appendingPathComponent("manifest.json").path)
             try Data("not the kernel".utf8).write(to: directory.appendingPathComponent("vmlinux"))
 
             let result = try await runMVM(["doctor", "--json"], environment: ["MVM_IMAGES": directory.path])

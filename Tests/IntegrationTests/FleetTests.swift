@@ -9,7 +9,9 @@ extension RealInstances {
     /// Many hosts, one PostgreSQL: the test command starts a real server on
     /// loopback (scripts/test-postgres.sh).
     @Suite struct Fleet {
-        static let url = ProcessInfo.processInfo.environment["MVM_TEST_POSTGRES_URL"] ?? "postgresql://mvm:mvm-test@127.0.0.1:55432/mvm_test"
+        static let url =
+            ProcessInfo.processInfo.environment["MVM_TEST_POSTGRES_URL"]
+            ?? "postgresql://mvm:mvm-test@127.0.0.1:55432/mvm_test"
 
         /// A database of the test's own, so nothing from an earlier run
         /// counts as a host (the test role may create databases).
@@ -33,7 +35,8 @@ extension RealInstances {
             try Fixtures.requireImages()
             let database = try await freshDatabase()
             defer { Task { await dropDatabase(database) } }
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-fleet-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mvm-fleet-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             let machineID = directory.appendingPathComponent("machine-id")
@@ -43,15 +46,18 @@ extension RealInstances {
                 hostname fleet-host-b && mount --bind \(machineID.path) /etc/machine-id && \
                 exec \(mvmExecutable.path) \(compare) --state-dir /var/tmp/mvm-tests-fleet-b
                 """
-            async let hostB = runProgram("/usr/bin/unshare", ["--uts", "--mount", "--propagation", "private", "/bin/sh", "-c", other])
-            async let hostA = runMVM(compare.split(separator: " ").map(String.init) + ["--state-dir", "/var/tmp/mvm-tests-fleet-a"])
+            async let hostB = runProgram(
+                "/usr/bin/unshare", ["--uts", "--mount", "--propagation", "private", "/bin/sh", "-c", other])
+            async let hostA = runMVM(
+                compare.split(separator: " ").map(String.init) + ["--state-dir", "/var/tmp/mvm-tests-fleet-a"])
             let (a, b) = try await (hostA, hostB)
             #expect(a.exitCode == 0, "\(a.stdout)\(a.stderr)")
             #expect(b.exitCode == 0, "\(b.stdout)\(b.stderr)")
 
             let store = try await PostgresHistoryStore.connect(url: database)
             let hosts = try await store.hosts()
-            #expect(Set(hosts.map(\.identity.hostname)) == [ProcessInfo.processInfo.hostName, "fleet-host-b"], "\(hosts)")
+            #expect(
+                Set(hosts.map(\.identity.hostname)) == [ProcessInfo.processInfo.hostName, "fleet-host-b"], "\(hosts)")
             #expect(hosts.allSatisfy { $0.runs == 1 })
             for header in try await store.runs(hostKey: nil, limit: 10) {
                 let run = try #require(try await store.run(id: header.id))
@@ -63,13 +69,17 @@ extension RealInstances {
             let report = directory.appendingPathComponent("fleet.html").path
             let written = try await runMVM(["history", "report", "--all-hosts", report, "--history", database])
             #expect(written.exitCode == 0, "\(written.stderr)")
-            let dom = try await runProgram("/usr/bin/chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://\(report)"])
-            #expect(dom.stdout.contains("fleet-host-b") && dom.stdout.contains(ProcessInfo.processInfo.hostName) && dom.stdout.contains("<svg"))
+            let dom = try await runProgram(
+                "/usr/bin/chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://\(report)"])
+            #expect(
+                dom.stdout.contains("fleet-host-b") && dom.stdout.contains(ProcessInfo.processInfo.hostName)
+                    && dom.stdout.contains("<svg"))
 
             // A host's offline file merged twice: its runs once.
             let offline = directory.appendingPathComponent("offline.sqlite").path
             let local = try await runMVM([
-                "compare", "-n", "1", "--warmup", "0", "--no-reference", "--accel", "tcg", "--record", "--history", offline,
+                "compare", "-n", "1", "--warmup", "0", "--no-reference", "--accel", "tcg", "--record", "--history",
+                offline,
                 "--state-dir", "/var/tmp/mvm-tests-fleet-a",
             ])
             #expect(local.exitCode == 0, "\(local.stderr)")
@@ -94,7 +104,9 @@ extension RealInstances {
                 "postgresql://mvm:secret-word@127.0.0.1:1/mvm", "--state-dir", state,
             ])
             #expect(result.exitCode == 2, "\(result.stdout)\(result.stderr)")
-            #expect(result.stdout.contains("cannot reach the history database at postgresql://mvm@127.0.0.1:1/mvm"), "\(result.stdout)")
+            #expect(
+                result.stdout.contains("cannot reach the history database at postgresql://mvm@127.0.0.1:1/mvm"),
+                "\(result.stdout)")
             #expect(result.stdout.contains("this run is kept in \(state)/history.sqlite"), "\(result.stdout)")
             #expect(!(result.stdout + result.stderr).contains("secret-word"))
             let local = try await runMVM(["history", "list", "--history", state + "/history.sqlite"])

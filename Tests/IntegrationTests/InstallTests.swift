@@ -10,12 +10,16 @@ extension RealInstances {
         /// A prefix with a copy of the built mvm and the checkout's images
         /// (a link: the layout is what is tested, not the copy).
         func installedPrefix() throws -> URL {
-            let prefix = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-prefix-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: prefix.appendingPathComponent("bin"), withIntermediateDirectories: true)
-            try FileManager.default.createDirectory(at: prefix.appendingPathComponent("share/mvm"), withIntermediateDirectories: true)
+            let prefix = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mvm-prefix-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(
+                at: prefix.appendingPathComponent("bin"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: prefix.appendingPathComponent("share/mvm"), withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: mvmExecutable, to: prefix.appendingPathComponent("bin/mvm"))
             try FileManager.default.createSymbolicLink(
-                atPath: prefix.appendingPathComponent("share/mvm/images").path, withDestinationPath: Fixtures.images.directory)
+                atPath: prefix.appendingPathComponent("share/mvm/images").path,
+                withDestinationPath: Fixtures.images.directory)
             return prefix
         }
 
@@ -38,7 +42,10 @@ extension RealInstances {
             try FileManager.default.removeItem(atPath: images)
             let missing = try await runMVM(["boot", "--dry-run"], executable: mvm, workingDirectory: "/")
             #expect(missing.exitCode == 1)
-            #expect(missing.stderr == "Error: kernel \(images)/vmlinux does not exist; install the images (scripts/install.sh), point MVM_IMAGES at them, or name another kernel\n")
+            #expect(
+                missing.stderr
+                    == "Error: kernel \(images)/vmlinux does not exist; install the images (scripts/install.sh), point MVM_IMAGES at them, or name another kernel\n"
+            )
         }
 
         @Test func versionNamesTheCommit() async throws {

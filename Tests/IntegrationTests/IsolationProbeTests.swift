@@ -66,7 +66,8 @@ extension RealInstances {
 
         @Test func containerInitSyscalls() async throws {
             try Fixtures.requireImages()
-            var configuration = ContainerConfiguration(stateDirectory: Fixtures.state, rootfsPath: Fixtures.images.rootfs)
+            var configuration = ContainerConfiguration(
+                stateDirectory: Fixtures.state, rootfsPath: Fixtures.images.rootfs)
             configuration.limits = try Fixtures.limits(timeoutSeconds: 30)
             let container = try await ContainerLauncher(configuration, host: .probe()).launch()
             let (exposure, pid) = try await checkThenStop(container) { container in
@@ -74,7 +75,8 @@ extension RealInstances {
             }
             print(
                 "container init \(pid): seccomp mode \(exposure.mode.rawValue), \(exposure.filterCount) filter(s), "
-                    + "NoNewPrivs \(exposure.noNewPrivileges), \(exposure.allowedSyscallCount) of \(exposure.hostSyscallCount) calls allowed")
+                    + "NoNewPrivs \(exposure.noNewPrivileges), \(exposure.allowedSyscallCount) of \(exposure.hostSyscallCount) calls allowed"
+            )
             // mvm's OCI spec sets noNewPrivileges.
             #expect(exposure.noNewPrivileges)
             #expect(exposure.allowedSyscallCount + exposure.deniedSyscalls.count == exposure.hostSyscallCount)

@@ -46,7 +46,8 @@ extension RealInstances {
                 #expect((footprint[.guestUsed] ?? 0) > 0)
                 return pid
             }
-            let manager = try await DomainManager(uri: configuration.connectURI, stateDirectory: Fixtures.inProcessState)
+            let manager = try await DomainManager(
+                uri: configuration.connectURI, stateDirectory: Fixtures.inProcessState)
             #expect(try manager.runningMVMDomains().isEmpty)
             #expect(!Fixtures.processExists(pid))
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
@@ -73,11 +74,15 @@ extension RealInstances {
         @Test(arguments: [nil, "qemu:///system"])
         func bootsImagesFromAPrivateDirectory(uri: String?) async throws {
             try Fixtures.requireImages()
-            let (directory, copies) = try Fixtures.privateCopies(of: [Fixtures.images.minimalVmlinux, Fixtures.images.initramfs])
+            let (directory, copies) = try Fixtures.privateCopies(of: [
+                Fixtures.images.minimalVmlinux, Fixtures.images.initramfs,
+            ])
             defer { try? FileManager.default.removeItem(at: directory) }
             let configuration = try configuration(uri: uri, kernel: copies[0], initrd: copies[1])
             let launcher = try await MicroVMLauncher(configuration)
-            #expect(launcher.configuration.kernelPath.hasPrefix(Fixtures.inProcessState.subdirectory("images") + "/vmlinux-"))
+            #expect(
+                launcher.configuration.kernelPath.hasPrefix(
+                    Fixtures.inProcessState.subdirectory("images") + "/vmlinux-"))
             try await bootAndCheck(configuration, expectMachine: .microvm)
         }
 
@@ -86,7 +91,8 @@ extension RealInstances {
             var configuration = try configuration(uri: "qemu:///system")
             configuration.consoleTransport = .stream
             configuration.limits = try Fixtures.limits(timeoutSeconds: 30)
-            try await bootAndCheck(configuration, expectMachine: .microvm, phases: [.request, .started, .resumed, .firstOutput, .ready])
+            try await bootAndCheck(
+                configuration, expectMachine: .microvm, phases: [.request, .started, .resumed, .firstOutput, .ready])
         }
 
         /// A remote URI: libvirt's own remote protocol over ssh (to a
@@ -95,14 +101,17 @@ extension RealInstances {
         @Test func remoteURIOverSSH() async throws {
             try Fixtures.requireImages()
             let key = "/var/tmp/mvm-tests/ssh/client_key"
-            try #require(FileManager.default.fileExists(atPath: key), "no \(key): run scripts/run-tests.sh (it starts the test sshd)")
+            try #require(
+                FileManager.default.fileExists(atPath: key),
+                "no \(key): run scripts/run-tests.sh (it starts the test sshd)")
             let uri = "qemu+ssh://root@127.0.0.1:2222/system?keyfile=\(key)&no_verify=1&known_hosts=/dev/null"
             // mvm copies nothing to a remote host: the images must already be
             // where its QEMU can read them, as staged here for "that host".
             let staging = ImageStaging(stateDirectory: Fixtures.inProcessState)
-            let launcher = try await MicroVMLauncher(try configuration(
-                uri: uri, kernel: try staging.reachablePath(for: Fixtures.images.minimalVmlinux),
-                initrd: try staging.reachablePath(for: Fixtures.images.initramfs)))
+            let launcher = try await MicroVMLauncher(
+                try configuration(
+                    uri: uri, kernel: try staging.reachablePath(for: Fixtures.images.minimalVmlinux),
+                    initrd: try staging.reachablePath(for: Fixtures.images.initramfs)))
             #expect(launcher.consoleTransport == .stream)
             let name = try await checkThenStop(try await launcher.launch()) { vm in
                 #expect(vm.boot.timeline.marks.map(\.phase) == [.request, .started, .resumed, .firstOutput, .ready])
@@ -122,7 +131,10 @@ extension RealInstances {
             let error = await #expect(throws: VMMError.self) {
                 _ = try await MicroVMLauncher(try configuration(kernel: "/nonexistent/vmlinux"))
             }
-            #expect(error?.description == "kernel /nonexistent/vmlinux does not exist; install the images (scripts/install.sh), point MVM_IMAGES at them, or name another kernel")
+            #expect(
+                error?.description
+                    == "kernel /nonexistent/vmlinux does not exist; install the images (scripts/install.sh), point MVM_IMAGES at them, or name another kernel"
+            )
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
         }
 
@@ -167,7 +179,8 @@ extension RealInstances {
         }
 
         func expectNothingLeft(_ configuration: MicroVMConfiguration) async throws {
-            let manager = try await DomainManager(uri: configuration.connectURI, stateDirectory: Fixtures.inProcessState)
+            let manager = try await DomainManager(
+                uri: configuration.connectURI, stateDirectory: Fixtures.inProcessState)
             #expect(try manager.runningMVMDomains().isEmpty)
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
             #expect(Fixtures.consoleFiles(in: Fixtures.inProcessState).isEmpty)

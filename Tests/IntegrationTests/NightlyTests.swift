@@ -6,7 +6,7 @@ import Subprocess
 import Testing
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 extension RealInstances {
@@ -23,15 +23,18 @@ extension RealInstances {
         var json: String { directory.appendingPathComponent("nightly.json").path }
 
         init() throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-nightly-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory.appendingPathComponent("textfiles"), withIntermediateDirectories: true)
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mvm-nightly-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(
+                at: directory.appendingPathComponent("textfiles"), withIntermediateDirectories: true)
         }
 
         /// The same plan every night: only runs of one plan compare.
         func nightly(_ extra: [String] = [], environment: [String: String] = [:]) async throws -> CommandResult {
             try await runMVM(
                 [
-                    "nightly", "-n", "5", "--warmup", "1", "--no-reference", "--accel", "tcg", "--timeout", "90", "--history", history,
+                    "nightly", "-n", "5", "--warmup", "1", "--no-reference", "--accel", "tcg", "--timeout", "90",
+                    "--history", history,
                     "--report", report, "--export-prometheus", textfile, "--export-json", json,
                 ] + extra, environment: environment)
         }
@@ -69,7 +72,8 @@ extension RealInstances {
                 #expect(quiet.exitCode == 0, "\(quiet.stdout)\n\(quiet.stderr)")
                 #expect(quiet.stdout.contains("no regression"))
                 let quietDecisions = try decisions()
-                #expect(quietDecisions["vm ready"] != nil && quietDecisions["vm ready"] != "warming", "\(quietDecisions)")
+                #expect(
+                    quietDecisions["vm ready"] != nil && quietDecisions["vm ready"] != "warming", "\(quietDecisions)")
                 #expect(!quietDecisions.values.contains("regression"), "\(quiet.stdout)")
             }
 
@@ -80,10 +84,10 @@ extension RealInstances {
             // some baselines' spread covers: the test asks for regressions,
             // not for a particular one.
             let spinners = try (0..<4).map { _ in try startSpinner() }
-            defer { spinners.forEach { kill($0.processIdentifier, SIGKILL) } }
+            defer { for spinner in spinners { kill(spinner.processIdentifier, SIGKILL) } }
             try await Task.sleep(for: .seconds(2))
             let busy = try await nightly()
-            spinners.forEach { kill($0.processIdentifier, SIGKILL) }
+            for spinner in spinners { kill(spinner.processIdentifier, SIGKILL) }
             #expect(busy.exitCode == 1, "\(busy.stdout)\n\(busy.stderr)")
             #expect(busy.stdout.contains("REGRESSION"), "\(busy.stdout)")
             let regressed = try decisions().filter { $0.value == "regression" }.keys.sorted()
@@ -92,7 +96,10 @@ extension RealInstances {
             #expect(regressed.allSatisfy { !$0.hasSuffix(" pss") && !$0.hasSuffix(" rss") }, "\(regressed)")
             // The verdict table names every regressed series.
             for series in regressed {
-                #expect(busy.stdout.split(separator: "\n").contains { $0.contains(series + " ") && $0.contains("regression") }, "\(series): \(busy.stdout)")
+                #expect(
+                    busy.stdout.split(separator: "\n").contains {
+                        $0.contains(series + " ") && $0.contains("regression")
+                    }, "\(series): \(busy.stdout)")
             }
             #expect(try outcomeJSON()["exitStatus"] as? Int == 1)
 
@@ -102,7 +109,8 @@ extension RealInstances {
             let store = try SQLiteHistoryStore(path: history)
             #expect(try await store.runs(hostKey: nil, limit: 100).count == 8)
             let list = try await runMVM(["history", "list", "--history", history])
-            #expect(list.exitCode == 0 && list.stdout.split(separator: "\n").count == 9, "\(list.stdout)\n\(list.stderr)")
+            #expect(
+                list.exitCode == 0 && list.stdout.split(separator: "\n").count == 9, "\(list.stdout)\n\(list.stderr)")
             let hosts = try await runMVM(["history", "hosts", "--history", history])
             #expect(hosts.exitCode == 0 && hosts.stdout.contains(ProcessInfo.processInfo.hostName), "\(hosts.stdout)")
             let newest = try #require(try await store.runs(hostKey: nil, limit: 1).first)
@@ -123,7 +131,7 @@ extension RealInstances {
             try Fixtures.requireImages()
             defer { try? FileManager.default.removeItem(at: directory) }
             let spinners = try (0..<4).map { _ in try startSpinner() }
-            defer { spinners.forEach { kill($0.processIdentifier, SIGKILL) } }
+            defer { for spinner in spinners { kill(spinner.processIdentifier, SIGKILL) } }
             try await Task.sleep(for: .seconds(2))
             var busyContainerReady: [Double] = []
             for night in 1...5 {
@@ -131,7 +139,7 @@ extension RealInstances {
                 #expect(result.exitCode == 0, "busy night \(night):\n\(result.stdout)\n\(result.stderr)")
                 busyContainerReady.append(try median(of: "container", "ready"))
             }
-            spinners.forEach { kill($0.processIdentifier, SIGKILL) }
+            for spinner in spinners { kill(spinner.processIdentifier, SIGKILL) }
             try await Task.sleep(for: .seconds(5))
             let quiet = try await nightly()
             #expect(quiet.exitCode == 0, "\(quiet.stdout)\n\(quiet.stderr)")
@@ -148,10 +156,11 @@ extension RealInstances {
         /// The new run's median of one series, from the exported outcome.
         func median(of subject: String, _ metric: String) throws -> Double {
             let verdicts = try #require(try outcomeJSON()["verdicts"] as? [[String: Any]])
-            let verdict = try #require(verdicts.first {
-                let series = $0["series"] as? [String: Any]
-                return series?["subject"] as? String == subject && series?["metric"] as? String == metric
-            })
+            let verdict = try #require(
+                verdicts.first {
+                    let series = $0["series"] as? [String: Any]
+                    return series?["subject"] as? String == subject && series?["metric"] as? String == metric
+                })
             return try #require(verdict["newMedian"] as? Double)
         }
 
@@ -188,7 +197,10 @@ extension RealInstances {
             _ = FileManager.default.createFile(atPath: stderrPath.path, contents: nil)
             let process = Process()
             process.executableURL = mvmExecutable
-            process.arguments = ["compare", "-n", "1", "--warmup", "0", "--no-reference", "--accel", "tcg", "--record", "--history", history]
+            process.arguments = [
+                "compare", "-n", "1", "--warmup", "0", "--no-reference", "--accel", "tcg", "--record", "--history",
+                history,
+            ]
             var environment = ProcessInfo.processInfo.environment
             environment["MVM_STATE_DIR"] = Fixtures.state.path
             environment["MVM_TEST_HOLD_RECORD_SECONDS"] = "60"
@@ -198,7 +210,11 @@ extension RealInstances {
             try process.run()
             let deadline = Date().addingTimeInterval(120)
             while Date() < deadline {
-                if (try? String(contentsOf: stderrPath, encoding: .utf8))?.contains("holding the history transaction") == true { break }
+                if (try? String(contentsOf: stderrPath, encoding: .utf8))?.contains("holding the history transaction")
+                    == true
+                {
+                    break
+                }
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(try String(contentsOf: stderrPath, encoding: .utf8).contains("holding the history transaction"))
@@ -210,19 +226,25 @@ extension RealInstances {
             #expect(try await reopened.integrityCheck() == "ok")
             #expect(try await reopened.runs(hostKey: nil, limit: 100).count == runsBefore)
             let list = try await runMVM(["history", "list", "--history", history])
-            #expect(list.exitCode == 0 && list.stdout.split(separator: "\n").count == runsBefore + 1, "\(list.stdout)\n\(list.stderr)")
+            #expect(
+                list.exitCode == 0 && list.stdout.split(separator: "\n").count == runsBefore + 1,
+                "\(list.stdout)\n\(list.stderr)")
         }
 
         func reportOpensInChromium(expecting text: String) async throws {
             let screenshot = directory.appendingPathComponent("report.png").path
             let result = try await runProgram(
                 "/usr/bin/chromium",
-                ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,2000", "--screenshot=\(screenshot)",
-                 "file://\(report)"])
+                [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,2000",
+                    "--screenshot=\(screenshot)",
+                    "file://\(report)",
+                ])
             #expect(result.exitCode == 0, "\(result.stderr)")
             let size = (try? FileManager.default.attributesOfItem(atPath: screenshot)[.size] as? Int) ?? 0
             #expect(size > 20_000, "screenshot of \(size) bytes")
-            let dom = try await runProgram("/usr/bin/chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://\(report)"])
+            let dom = try await runProgram(
+                "/usr/bin/chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://\(report)"])
             #expect(dom.stdout.contains("<svg") && dom.stdout.localizedCaseInsensitiveContains(text))
         }
 
@@ -239,11 +261,17 @@ extension RealInstances {
             exporter.standardOutput = FileHandle.nullDevice
             exporter.standardError = FileHandle.nullDevice
             try exporter.run()
-            defer { exporter.terminate(); exporter.waitUntilExit() }
+            defer {
+                exporter.terminate()
+                exporter.waitUntilExit()
+            }
             var body = ""
             for _ in 0..<50 {
                 try await Task.sleep(for: .milliseconds(200))
-                if let text = try? await fetch("http://127.0.0.1:\(port)/metrics") { body = text; break }
+                if let text = try? await fetch("http://127.0.0.1:\(port)/metrics") {
+                    body = text
+                    break
+                }
             }
             #expect(body.contains("node_textfile_scrape_error 0"), "\(body.suffix(2000))")
             #expect(body.contains("mvm_boot_seconds{"))
@@ -252,7 +280,8 @@ extension RealInstances {
             // Each regressed series is 1; vm pss, which did not move, is 0.
             func regressionLine(_ subject: Substring, _ metric: Substring) -> Substring? {
                 body.split(separator: "\n").first {
-                    $0.hasPrefix("mvm_regression{") && $0.contains("subject=\"\(subject)\"") && $0.contains("metric=\"\(metric)\"")
+                    $0.hasPrefix("mvm_regression{") && $0.contains("subject=\"\(subject)\"")
+                        && $0.contains("metric=\"\(metric)\"")
                 }
             }
             for series in regressed {

@@ -18,19 +18,28 @@ extension RealInstances {
         /// files in the state directory, cgroups.
         func expectNothingLeft(_ context: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
             #expect(Fixtures.allQEMUProcesses().isEmpty, "\(context): QEMU left", sourceLocation: sourceLocation)
-            #expect(ownerRecords().isEmpty, "\(context): owner records \(ownerRecords())", sourceLocation: sourceLocation)
-            #expect(Fixtures.consoleFiles().isEmpty, "\(context): consoles \(Fixtures.consoleFiles())", sourceLocation: sourceLocation)
+            #expect(
+                ownerRecords().isEmpty, "\(context): owner records \(ownerRecords())", sourceLocation: sourceLocation)
+            #expect(
+                Fixtures.consoleFiles().isEmpty, "\(context): consoles \(Fixtures.consoleFiles())",
+                sourceLocation: sourceLocation)
             #expect(bundles().isEmpty, "\(context): bundles \(bundles())", sourceLocation: sourceLocation)
-            #expect(Fixtures.mvmDomainCgroups().isEmpty, "\(context): cgroups \(Fixtures.mvmDomainCgroups())", sourceLocation: sourceLocation)
+            #expect(
+                Fixtures.mvmDomainCgroups().isEmpty, "\(context): cgroups \(Fixtures.mvmDomainCgroups())",
+                sourceLocation: sourceLocation)
             let list = try await runMVM(["list"])
-            #expect(list.exitCode == 0 && list.stdout.isEmpty && list.stderr.isEmpty, "\(context): \(list.stdout)\(list.stderr)", sourceLocation: sourceLocation)
+            #expect(
+                list.exitCode == 0 && list.stdout.isEmpty && list.stderr.isEmpty,
+                "\(context): \(list.stdout)\(list.stderr)", sourceLocation: sourceLocation)
         }
 
         func startMVM(_ arguments: [String], stdout: URL? = nil) throws -> (Process, Pipe) {
             let process = Process()
             process.executableURL = mvmExecutable
             process.arguments = arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(["MVM_STATE_DIR": Fixtures.state.path]) { $1 }
+            process.environment = ProcessInfo.processInfo.environment.merging(["MVM_STATE_DIR": Fixtures.state.path]) {
+                $1
+            }
             let errors = Pipe()
             process.standardError = errors
             process.standardOutput = try stdout.map { try FileHandle(forWritingTo: $0) } ?? FileHandle.nullDevice
@@ -64,7 +73,9 @@ extension RealInstances {
             let file = try Fixtures.temporaryFile(named: "partial.json", contents: [])
             defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
             try FileManager.default.removeItem(at: file)
-            let (process, errors) = try startMVM(["compare", "-n", "20", "--warmup", "0", "--accel", "tcg", "--export-json", file.path])
+            let (process, errors) = try startMVM([
+                "compare", "-n", "20", "--warmup", "0", "--accel", "tcg", "--export-json", file.path,
+            ])
             let stderr = try await interruptAfterTwoInstances(process, errors: errors)
             #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(stderr)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
@@ -81,7 +92,9 @@ extension RealInstances {
         /// `gc --dry-run` lists and removes nothing, `gc` removes all of it.
         @Test func gcRemovesWhatAKilledBootLeft() async throws {
             try Fixtures.requireImages()
-            let (process, _) = try startMVM(["boot", "--append", "rdinit=/bin/sh", "--timeout", "120", "--accel", "tcg"])
+            let (process, _) = try startMVM([
+                "boot", "--append", "rdinit=/bin/sh", "--timeout", "120", "--accel", "tcg",
+            ])
             try await waitFor { !Fixtures.mvmQEMUProcesses().isEmpty }
             #expect(!Fixtures.mvmQEMUProcesses().isEmpty, "QEMU never started")
             try await Task.sleep(for: .milliseconds(500))
@@ -94,7 +107,9 @@ extension RealInstances {
             let list = try await runMVM(["list"])
             #expect(list.stderr.contains("left by an mvm that is gone"), "\(list.stderr)")
             let dryRun = try await runMVM(["gc", "--dry-run"])
-            #expect(dryRun.exitCode == 0 && dryRun.stdout.contains("would remove owner record"), "\(dryRun.stdout)\(dryRun.stderr)")
+            #expect(
+                dryRun.exitCode == 0 && dryRun.stdout.contains("would remove owner record"),
+                "\(dryRun.stdout)\(dryRun.stderr)")
             #expect(ownerRecords() == left)
             let collected = try await runMVM(["gc"])
             #expect(collected.exitCode == 0, "\(collected.stdout)\(collected.stderr)")
@@ -110,7 +125,9 @@ extension RealInstances {
             try Fixtures.requireImages()
             let boot = try await runMVM(["boot", "--keep", "--json", "--accel", "tcg", "--timeout", "90"])
             #expect(boot.exitCode == 0, "\(boot.stderr)")
-            let name = try #require(try JSONSerialization.jsonObject(with: Data(boot.stdout.utf8)) as? [String: Any])["name"] as? String
+            let name =
+                try #require(try JSONSerialization.jsonObject(with: Data(boot.stdout.utf8)) as? [String: Any])["name"]
+                as? String
             let collected = try await runMVM(["gc"])
             #expect(collected.stdout == "nothing to remove\n", "\(collected.stdout)")
             #expect(try await runMVM(["list"]).stdout.contains(try #require(name)))
@@ -128,7 +145,9 @@ extension RealInstances {
             let (reaper, _) = try startMVM(["boot", "--accel", "tcg", "--keep", "--timeout", "90"])
             func parent(of pid: Int32) -> Int32? {
                 (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))
-                    .flatMap { $0.split(separator: ")").last?.split(separator: " ").dropFirst().first.flatMap { Int32($0) } }
+                    .flatMap {
+                        $0.split(separator: ")").last?.split(separator: " ").dropFirst().first.flatMap { Int32($0) }
+                    }
             }
             try await waitFor { !Fixtures.mvmQEMUProcesses().isEmpty }
             let qemu = try #require(Fixtures.mvmQEMUProcesses().first)
@@ -136,7 +155,9 @@ extension RealInstances {
             reaper.waitUntilExit()
             #expect(reaper.terminationStatus == 0)
             // --keep: the domain outlives mvm; remove it.
-            let names = try await runMVM(["list"]).stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first }
+            let names = try await runMVM(["list"]).stdout.split(separator: "\n").compactMap {
+                $0.split(separator: " ").first
+            }
             for name in names where name.hasPrefix("mvm-") { _ = try await runMVM(["destroy", String(name)]) }
 
             let (second, _) = try startMVM(["compare", "-n", "3", "--warmup", "0", "--no-reference", "--accel", "tcg"])
@@ -161,7 +182,8 @@ extension RealInstances {
             try Fixtures.requireImages()
             let output = try Fixtures.temporaryFile(named: "first.txt", contents: [])
             defer { try? FileManager.default.removeItem(at: output.deletingLastPathComponent()) }
-            let (first, _) = try startMVM(["compare", "-n", "2", "--warmup", "0", "--no-reference", "--accel", "tcg"], stdout: output)
+            let (first, _) = try startMVM(
+                ["compare", "-n", "2", "--warmup", "0", "--no-reference", "--accel", "tcg"], stdout: output)
             try await waitFor { !ownerRecords().isEmpty }
             let second = try await runMVM(["compare", "-n", "1", "--no-reference", "--accel", "tcg"])
             #expect(second.exitCode == 1)
@@ -173,7 +195,9 @@ extension RealInstances {
             }
             let holderParent = holder.flatMap { pid in
                 (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))
-                    .flatMap { $0.split(separator: ")").last?.split(separator: " ").dropFirst().first.flatMap { Int32($0) } }
+                    .flatMap {
+                        $0.split(separator: ")").last?.split(separator: " ").dropFirst().first.flatMap { Int32($0) }
+                    }
             }
             #expect(holder == first.processIdentifier || holderParent == first.processIdentifier, "\(second.stderr)")
             #expect(second.stderr.split(separator: "\n").count == 1)
@@ -187,7 +211,9 @@ extension RealInstances {
         /// and nothing left.
         @Test func qemuKilledDuringTheBootIsAClearFailure() async throws {
             try Fixtures.requireImages()
-            let (process, errors) = try startMVM(["boot", "--append", "rdinit=/bin/sh", "--timeout", "120", "--accel", "tcg"])
+            let (process, errors) = try startMVM([
+                "boot", "--append", "rdinit=/bin/sh", "--timeout", "120", "--accel", "tcg",
+            ])
             try await waitFor { !Fixtures.mvmQEMUProcesses().isEmpty }
             for pid in Fixtures.mvmQEMUProcesses() { kill(pid, SIGKILL) }
             process.waitUntilExit()
@@ -206,7 +232,8 @@ extension RealInstances {
             let console = Fixtures.state.subdirectory("consoles/mvm-0badc0de.sock")
             try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true)
             try Data("{}".utf8).write(to: URL(fileURLWithPath: bundle + "/config.json"))
-            try FileManager.default.createDirectory(atPath: Fixtures.state.subdirectory("consoles"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: Fixtures.state.subdirectory("consoles"), withIntermediateDirectories: true)
             #expect(FileManager.default.createFile(atPath: console, contents: nil))
             let list = try await runMVM(["list"])
             #expect(list.stderr.contains("mvm-0badc0de"), "\(list.stderr)")
@@ -222,7 +249,10 @@ extension RealInstances {
             (["compare", "--memory", "999999999"], "--memory 999999999"),
             (["boot", "--vcpus", "4096"], "--vcpus 4096"),
             (["boot", "--connect", "not a uri"], "not a uri"),
-            (["boot", "--connect", "qemu+unix:///system?socket=/nonexistent/libvirt-sock"], "/nonexistent/libvirt-sock"),
+            (
+                ["boot", "--connect", "qemu+unix:///system?socket=/nonexistent/libvirt-sock"],
+                "/nonexistent/libvirt-sock"
+            ),
             (["boot", "--append", "quiet init=/bin/sh"], "kernel argument"),
             (["run", "--runtime", "/nonexistent/runc"], "/nonexistent/runc"),
             (["compare", "--export-json", "/proc/mvm/r.json"], "/proc/mvm"),
@@ -232,7 +262,9 @@ extension RealInstances {
             #expect(result.exitCode != 0)
             #expect(result.stderr.contains(mention), "\(result.stderr)")
             #expect(result.stderr.hasPrefix("Error: "), "\(result.stderr)")
-            let lines = result.stderr.split(separator: "\n").filter { !$0.hasPrefix("Usage:") && !$0.hasPrefix("  See 'mvm") }
+            let lines = result.stderr.split(separator: "\n").filter {
+                !$0.hasPrefix("Usage:") && !$0.hasPrefix("  See 'mvm")
+            }
             #expect(lines.count == 1, "\(result.stderr)")
             try await expectNothingLeft(arguments.joined(separator: " "))
         }
@@ -240,7 +272,8 @@ extension RealInstances {
         /// A runtime that fails: its own message reaches the user, and the
         /// bundle goes.
         @Test func aRuntimeThatFailsIsNamedAndLeavesNothing() async throws {
-            let script = try Fixtures.temporaryFile(named: "failing-runtime", contents: Array("#!/bin/sh\necho 'runtime exploded' >&2\nexit 3\n".utf8))
+            let script = try Fixtures.temporaryFile(
+                named: "failing-runtime", contents: Array("#!/bin/sh\necho 'runtime exploded' >&2\nexit 3\n".utf8))
             defer { try? FileManager.default.removeItem(at: script.deletingLastPathComponent()) }
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
             let result = try await runMVM(["run", "--runtime", script.path])
@@ -254,10 +287,13 @@ extension RealInstances {
         /// left beside it, and nothing runs on.
         @Test func aFailedExportKeepsThePreviousFile() async throws {
             try Fixtures.requireImages()
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-full-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mvm-full-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             // Two pages: the previous file takes one, the new JSON needs more.
-            #expect(try await runProgram("/bin/mount", ["-t", "tmpfs", "-o", "size=8k,mode=0755", "tmpfs", directory.path]).exitCode == 0)
+            #expect(
+                try await runProgram("/bin/mount", ["-t", "tmpfs", "-o", "size=8k,mode=0755", "tmpfs", directory.path])
+                    .exitCode == 0)
             defer {
                 _ = try? FileManager.default.removeItem(at: directory.appendingPathComponent("unused"))
                 umount(directory.path)
@@ -265,7 +301,9 @@ extension RealInstances {
             }
             let json = directory.appendingPathComponent("r.json")
             try Data("previous".utf8).write(to: json)
-            let arguments = ["compare", "-n", "1", "--warmup", "0", "--no-reference", "--accel", "tcg", "--export-json", json.path]
+            let arguments = [
+                "compare", "-n", "1", "--warmup", "0", "--no-reference", "--accel", "tcg", "--export-json", json.path,
+            ]
             let full = try await runMVM(arguments)
             #expect(full.exitCode == 1, "\(full.stderr)")
             #expect(full.stderr.hasPrefix("Error: cannot write \(json.path): "), "\(full.stderr)")
@@ -284,8 +322,10 @@ extension RealInstances {
         /// Empty images: each refused in one line before anything starts.
         @Test(arguments: ["kernel", "initrd", "rootfs"])
         func emptyImagesAreRefused(role: String) async throws {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-empty-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory.appendingPathComponent("rootfs"), withIntermediateDirectories: true)
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mvm-empty-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(
+                at: directory.appendingPathComponent("rootfs"), withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             let empty = directory.appendingPathComponent("empty").path
             #expect(FileManager.default.createFile(atPath: empty, contents: nil))
@@ -297,7 +337,9 @@ extension RealInstances {
                 }
             let result = try await runMVM(arguments)
             #expect(result.exitCode == 1, "\(result.stderr)")
-            #expect(result.stderr.hasPrefix("Error: ") && result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+            #expect(
+                result.stderr.hasPrefix("Error: ") && result.stderr.split(separator: "\n").count == 1,
+                "\(result.stderr)")
             try await expectNothingLeft("empty \(role)")
         }
 
@@ -305,14 +347,17 @@ extension RealInstances {
         /// seccomp sandbox, not as root.
         @Test func systemDaemonRunsQEMUUnprivilegedAndSandboxed() async throws {
             try Fixtures.requireImages()
-            let boot = try await runMVM(["boot", "--connect", "qemu:///system", "--keep", "--json", "--accel", "tcg", "--timeout", "90"])
+            let boot = try await runMVM([
+                "boot", "--connect", "qemu:///system", "--keep", "--json", "--accel", "tcg", "--timeout", "90",
+            ])
             #expect(boot.exitCode == 0, "\(boot.stderr)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(boot.stdout.utf8)) as? [String: Any])
             let name = try #require(object["name"] as? String)
             defer { _ = Task { try? await runMVM(["destroy", "--connect", "qemu:///system", name]) } }
             let pid = try #require(Fixtures.mvmQEMUProcesses().first)
             let status = try #require(readSmallFile("/proc/\(pid)/status"))
-            let uid = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?.split(separator: "\t").dropFirst().first
+            let uid = status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?.split(separator: "\t").dropFirst()
+                .first
             #expect(uid != nil && uid != "0", "\(status)")
             #expect(status.contains("Seccomp:\t2"), "\(status)")
             let commandLine = try #require(FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"))
@@ -326,13 +371,15 @@ extension RealInstances {
         /// in the history, which no baseline will use.
         @Test func interruptedNightlyIsRecordedAsPartial() async throws {
             try Fixtures.requireImages()
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-partial-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mvm-partial-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             let history = directory.appendingPathComponent("history.sqlite").path
             let (process, errors) = try startMVM([
                 "nightly", "-n", "20", "--warmup", "0", "--no-reference", "--accel", "tcg", "--history", history,
-                "--report", directory.appendingPathComponent("r.html").path, "--export-prometheus", directory.appendingPathComponent("m.prom").path,
+                "--report", directory.appendingPathComponent("r.html").path, "--export-prometheus",
+                directory.appendingPathComponent("m.prom").path,
             ])
             let stderr = try await interruptAfterTwoInstances(process, errors: errors)
             #expect(process.terminationStatus == 130, "\(stderr)")
@@ -347,7 +394,9 @@ extension RealInstances {
         /// Ctrl-C, and status 143.
         @Test func sigtermDuringABootExits143AndLeavesNothing() async throws {
             try Fixtures.requireImages()
-            let (process, errors) = try startMVM(["boot", "--append", "rdinit=/bin/sh", "--timeout", "120", "--accel", "tcg"])
+            let (process, errors) = try startMVM([
+                "boot", "--append", "rdinit=/bin/sh", "--timeout", "120", "--accel", "tcg",
+            ])
             try await waitFor { !Fixtures.mvmQEMUProcesses().isEmpty }
             try await Task.sleep(for: .milliseconds(500))
             process.terminate()
@@ -360,7 +409,8 @@ extension RealInstances {
         /// Another QEMU on the host during a nightly job: the job refuses to
         /// measure, says why, and exits 2.
         @Test func aNightlyJobSharingTheHostFailsWithStatus2() async throws {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-intruder-\(UUID().uuidString)")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "mvm-intruder-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
             // A process the kernel calls qemu-system-x86 (a copy of sleep).
@@ -374,15 +424,21 @@ extension RealInstances {
             let history = directory.appendingPathComponent("history.sqlite").path
             let result = try await runMVM([
                 "nightly", "-n", "1", "--warmup", "0", "--no-reference", "--accel", "tcg", "--history", history,
-                "--report", directory.appendingPathComponent("r.html").path, "--export-prometheus", directory.appendingPathComponent("m.prom").path,
+                "--report", directory.appendingPathComponent("r.html").path, "--export-prometheus",
+                directory.appendingPathComponent("m.prom").path,
             ])
             #expect(result.exitCode == 2, "\(result.stdout)\(result.stderr)")
             #expect(result.stdout.contains("JOB FAILED"), "\(result.stdout)")
-            #expect(result.stdout.contains("other measurement processes were running: qemu-system-x86 (pid \(other.processIdentifier))"), "\(result.stdout)")
+            #expect(
+                result.stdout.contains(
+                    "other measurement processes were running: qemu-system-x86 (pid \(other.processIdentifier))"),
+                "\(result.stdout)")
             #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("r.html").path))
             let textfile = try String(contentsOf: directory.appendingPathComponent("m.prom"), encoding: .utf8)
             #expect(textfile.contains("mvm_last_run_success{"), "\(textfile)")
-            #expect(textfile.split(separator: "\n").contains { $0.hasPrefix("mvm_last_run_success{") && $0.hasSuffix(" 0") })
+            #expect(
+                textfile.split(separator: "\n").contains { $0.hasPrefix("mvm_last_run_success{") && $0.hasSuffix(" 0") }
+            )
             kill(other.processIdentifier, SIGKILL)
             other.waitUntilExit()
             try await expectNothingLeft("after a refused nightly job")

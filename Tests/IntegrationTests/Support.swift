@@ -5,7 +5,7 @@ import SystemPackage
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Every test that starts a real instance lives under this suite: TCG boots
@@ -80,7 +80,8 @@ enum Fixtures {
     /// in every hierarchy: a destroyed domain must leave none.
     static func mvmDomainCgroups() -> [String] {
         let root = "/sys/fs/cgroup"
-        let hierarchies = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).map { root + "/" + $0 } + [root]
+        let hierarchies =
+            ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).map { root + "/" + $0 } + [root]
         return hierarchies.flatMap { hierarchy in
             ((try? FileManager.default.contentsOfDirectory(atPath: hierarchy + "/machine")) ?? [])
                 .filter { $0.contains("-mvm-") }.map { hierarchy + "/machine/" + $0 }
@@ -94,7 +95,8 @@ enum Fixtures {
     /// Copies of images in a directory only root can enter (mode 0700, as
     /// /root is on Debian), as when the checkout lives in root's home.
     static func privateCopies(of paths: [String]) throws -> (directory: URL, copies: [String]) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-private-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mvm-private-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
         var copies: [String] = []

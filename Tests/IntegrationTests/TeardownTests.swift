@@ -21,7 +21,8 @@ extension RealInstances {
         }
 
         func containerConfiguration() throws -> ContainerConfiguration {
-            var configuration = ContainerConfiguration(stateDirectory: Fixtures.state, rootfsPath: Fixtures.images.rootfs)
+            var configuration = ContainerConfiguration(
+                stateDirectory: Fixtures.state, rootfsPath: Fixtures.images.rootfs)
             configuration.limits = try Fixtures.limits(timeoutSeconds: 30)
             return configuration
         }
@@ -59,11 +60,14 @@ extension RealInstances {
             var lines = [
                 "teardown \(name): stop returned \(ms(sample.stopReturnedSeconds)), all released \(ms(sample.allReleasedSeconds)), last release \(ms(sample.lastReleaseSeconds)), slowest kind \(sample.slowestKind?.rawValue ?? "-")"
             ]
-            for kind in sample.kinds { lines.append("  \(kind.kind.rawValue) x\(kind.count): \(ms(kind.releasedSeconds))") }
+            for kind in sample.kinds {
+                lines.append("  \(kind.kind.rawValue) x\(kind.count): \(ms(kind.releasedSeconds))")
+            }
             for resource in sample.resources {
                 let zombie = resource.zombieSeconds.map { ", zombie from \(ms($0))" } ?? ""
                 lines.append(
-                    "    \(resource.kind.rawValue) \(resource.description): last held \(ms(resource.lastHeldSeconds)), released \(ms(resource.releasedSeconds))\(zombie)")
+                    "    \(resource.kind.rawValue) \(resource.description): last held \(ms(resource.lastHeldSeconds)), released \(ms(resource.releasedSeconds))\(zombie)"
+                )
             }
             return lines.joined(separator: "\n")
         }
@@ -102,13 +106,16 @@ extension RealInstances {
             try Fixtures.requireImages()
             let launcher = try ContainerLauncher(try containerConfiguration(), host: .probe())
             let container = try await launcher.launch()
-            let (probe, _) = try await measure(container, expecting: [.process, .cgroup, .runtimeState, .directory, .file])
+            let (probe, _) = try await measure(
+                container, expecting: [.process, .cgroup, .runtimeState, .directory, .file])
             let pids = probe.resources.filter { $0.kind == .process }
             #expect(pids.first?.description == "container init pid \(container.initPID)")
             #expect(!FileManager.default.fileExists(atPath: "/proc/\(container.initPID)"))
             let cgroups = probe.resources.filter { $0.kind == .cgroup }.map(\.description)
             // Every hierarchy runc manages here, the memory one among them.
-            #expect(cgroups.contains { $0.hasPrefix("/sys/fs/cgroup/memory/") && $0.hasSuffix("/" + container.name) }, "\(cgroups)")
+            #expect(
+                cgroups.contains { $0.hasPrefix("/sys/fs/cgroup/memory/") && $0.hasSuffix("/" + container.name) },
+                "\(cgroups)")
             #expect(cgroups.allSatisfy { !FileManager.default.fileExists(atPath: $0) })
             #expect(try await runtimeContainers().isEmpty)
             #expect(!FileManager.default.fileExists(atPath: container.runtimeStateRoot + "/" + container.name))
@@ -123,7 +130,9 @@ extension RealInstances {
             _ = try await measure(qemu, expecting: [.process, .file])
             #expect(Fixtures.allQEMUProcesses().isEmpty)
 
-            let runc = try await DirectRuncLauncher(matching: try ContainerLauncher(try containerConfiguration(), host: .probe())).launch()
+            let runc = try await DirectRuncLauncher(
+                matching: try ContainerLauncher(try containerConfiguration(), host: .probe())
+            ).launch()
             let (probe, _) = try await measure(runc, expecting: [.process, .cgroup, .runtimeState, .directory, .file])
             #expect(probe.resources.first?.description.hasPrefix("container runc run pid") == true)
             #expect(probe.resources.filter { $0.kind == .process }.count >= 2)

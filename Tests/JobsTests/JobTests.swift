@@ -11,7 +11,8 @@ import Testing
 /// The jobs with fake contenders and an in-memory history: what they
 /// measure, record and judge, without a hypervisor.
 @Suite struct JobTests {
-    let state = StateDirectory(path: FileManager.default.temporaryDirectory.appendingPathComponent("mvm-jobs-\(UUID().uuidString)").path)
+    let state = StateDirectory(
+        path: FileManager.default.temporaryDirectory.appendingPathComponent("mvm-jobs-\(UUID().uuidString)").path)
 
     func comparisonRequest(runs: Int = 3, dimensions: [ComparisonDimension] = [.boot]) throws -> ComparisonRequest {
         var settings = ComparisonSettings(stateDirectory: state, images: ImageSet(directory: "/nonexistent/images"))
@@ -78,7 +79,8 @@ import Testing
         let store = try SQLiteHistoryStore.inMemory()
         let container = FakeLauncher(name: "container", readySeconds: Self.steady(0.045))
         for _ in 0..<8 {
-            let quiet = try await nightly(vm: FakeLauncher(name: "vm", readySeconds: Self.steady(0.9)), container: container, store: store)
+            let quiet = try await nightly(
+                vm: FakeLauncher(name: "vm", readySeconds: Self.steady(0.9)), container: container, store: store)
             let outcome = await quiet.run()
             #expect(outcome.failures.isEmpty, "\(outcome.failures)")
         }
@@ -98,7 +100,9 @@ import Testing
         let store = try SQLiteHistoryStore.inMemory()
         let container = FakeLauncher(name: "container", readySeconds: Self.steady(0.045))
         for _ in 0..<8 {
-            _ = try await nightly(vm: FakeLauncher(name: "vm", readySeconds: Self.steady(0.9)), container: container, store: store).run()
+            _ = try await nightly(
+                vm: FakeLauncher(name: "vm", readySeconds: Self.steady(0.9)), container: container, store: store
+            ).run()
         }
         let vm = FakeLauncher(name: "vm", readySeconds: Self.steady(0.9))
         let outcome = try await nightly(vm: vm, container: container, store: store).run()
@@ -118,7 +122,9 @@ import Testing
         let outcome = await job.run()
         let local = NightlyRequest.defaultHistoryPath(in: state)
         #expect(outcome.exitStatus == 2)
-        #expect(outcome.failures.contains { $0.contains("this run is kept in \(local) (`mvm history merge` uploads it)") }, "\(outcome.failures)")
+        #expect(
+            outcome.failures.contains { $0.contains("this run is kept in \(local) (`mvm history merge` uploads it)") },
+            "\(outcome.failures)")
         let kept = try await SQLiteHistoryStore.open(path: local).runs(hostKey: nil, limit: 10)
         #expect(kept.map(\.id) == [outcome.run.id])
     }

@@ -11,7 +11,8 @@ import Testing
     let containerHost = ContainerHost(cgroups: .hybrid, swapAccounting: false, userNamespacesAllowed: true)
 
     func settings(_ change: (inout ComparisonSettings) -> Void = { _ in }) -> ComparisonSettings {
-        var settings = ComparisonSettings(stateDirectory: StateDirectory(path: "/state"), images: ImageSet(directory: "/images"))
+        var settings = ComparisonSettings(
+            stateDirectory: StateDirectory(path: "/state"), images: ImageSet(directory: "/images"))
         change(&settings)
         return settings
     }
@@ -38,7 +39,10 @@ import Testing
             $0.plan.concurrency = 3
         }
         #expect(error?.given.map(\.setting) == [.memory, .concurrency])
-        #expect(error?.description == "memory 2048 times concurrency 3 is more than this host's memory (4096 MiB): ask for at most 1365 MiB")
+        #expect(
+            error?.description
+                == "memory 2048 times concurrency 3 is more than this host's memory (4096 MiB): ask for at most 1365 MiB"
+        )
     }
 
     @Test func thePlanAndTheDimensionsAreCheckedInTheSamePlace() {
@@ -59,7 +63,8 @@ import Testing
     }
 
     @Test func aNightlyJobRecordsJudgesAndReportsByDefault() throws {
-        let request = NightlyRequest(comparison: try comparison(), history: HistorySettings(), nightly: true, environment: [:])
+        let request = NightlyRequest(
+            comparison: try comparison(), history: HistorySettings(), nightly: true, environment: [:])
         #expect(request.record && request.preflight)
         #expect(request.baseline == .automatic)
         #expect(request.history == .file("/var/lib/mvm-test/history.sqlite"))
@@ -71,7 +76,8 @@ import Testing
         var history = HistorySettings()
         history.baseline = "before-upgrade"
         let request = NightlyRequest(
-            comparison: try comparison(), history: history, nightly: false, environment: ["MVM_HISTORY": "postgresql://mvm@db/mvm"])
+            comparison: try comparison(), history: history, nightly: false,
+            environment: ["MVM_HISTORY": "postgresql://mvm@db/mvm"])
         #expect(!request.record && !request.preflight)
         #expect(request.baseline == .label("before-upgrade"))
         #expect(request.history == .server("postgresql://mvm@db/mvm"))

@@ -7,11 +7,14 @@ import Testing
     func privateImages() throws -> URL {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-staging-\(UUID().uuidString)")
         let images = base.appendingPathComponent("private")
-        try FileManager.default.createDirectory(at: images.appendingPathComponent("rootfs/bin"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: images.appendingPathComponent("rootfs/bin"), withIntermediateDirectories: true)
         try Data("kernel".utf8).write(to: images.appendingPathComponent("vmlinux"))
         try Data("#!/bin/sh\n".utf8).write(to: images.appendingPathComponent("rootfs/init"))
-        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: images.appendingPathComponent("rootfs/init").path)
-        try FileManager.default.createSymbolicLink(atPath: images.appendingPathComponent("rootfs/bin/sh").path, withDestinationPath: "busybox")
+        try FileManager.default.setAttributes(
+            [.posixPermissions: 0o700], ofItemAtPath: images.appendingPathComponent("rootfs/init").path)
+        try FileManager.default.createSymbolicLink(
+            atPath: images.appendingPathComponent("rootfs/bin/sh").path, withDestinationPath: "busybox")
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: images.path)
         return base
     }

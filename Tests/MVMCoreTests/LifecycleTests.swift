@@ -6,7 +6,7 @@ import Testing
 @testable import MVMCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct TeardownTests {
@@ -55,7 +55,8 @@ import Glibc
         let registry = TeardownRegistry()
         let tornDown = Mutex<[String]>([])
         await #expect(throws: Refused.self) {
-            _ = try await withLaunchScope(timeout: .seconds(1), registry: registry) { (scope) async throws(Refused) -> Int in
+            _ = try await withLaunchScope(timeout: .seconds(1), registry: registry) {
+                (scope) async throws(Refused) -> Int in
                 _ = scope.onTeardown { tornDown.withLock { $0.append(scope.id) } }
                 #expect(registry.registeredKeys == [scope.id])
                 throw Refused()

@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct OwnershipTests {
     func temporaryState() -> StateDirectory {
-        StateDirectory(path: FileManager.default.temporaryDirectory.appendingPathComponent("mvm-owners-\(UUID().uuidString)").path)
+        StateDirectory(
+            path: FileManager.default.temporaryDirectory.appendingPathComponent("mvm-owners-\(UUID().uuidString)").path)
     }
 
     @Test func aProcessIsKnownByItsStartTime() {
@@ -46,7 +47,8 @@ import Testing
             ("mvm-0000000d", getpid(), UInt64(1), false),
         ] {
             let owner = InstanceOwner(
-                name: name, kind: "container", pid: pid, startTime: startTime, connectURI: nil, childPID: nil, childStartTime: nil,
+                name: name, kind: "container", pid: pid, startTime: startTime, connectURI: nil, childPID: nil,
+                childStartTime: nil,
                 kept: kept, createdAt: Date())
             try mvmJSONData(owner).write(to: URL(fileURLWithPath: records.directory + "/" + name + ".json"))
         }

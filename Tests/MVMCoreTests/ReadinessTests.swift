@@ -1,13 +1,16 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import MVMCore
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite struct ReadinessLineTests {
     @Test func parsesAllFacts() throws {
         let facts = try #require(
-            GuestFacts(readinessLine: "mvm-ready uptime=0.54 release=6.1.192 cpus=2 mem_total_kb=118236 mem_available_kb=101112"))
+            GuestFacts(
+                readinessLine:
+                    "mvm-ready uptime=0.54 release=6.1.192 cpus=2 mem_total_kb=118236 mem_available_kb=101112"))
         #expect(facts.uptimeSeconds == 0.54)
         #expect(facts.kernelRelease == "6.1.192")
         #expect(facts.cpus == 2)

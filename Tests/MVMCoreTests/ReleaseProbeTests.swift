@@ -5,12 +5,13 @@ import Testing
 @testable import MVMCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct ReleaseProbeTests {
     @Test func statParsingSurvivesParenthesesInTheCommandAndReadsZombies() {
-        let running = "1234 (qemu) (x) R 1 1234 1234 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 4 0 98765 1000 200 18446744073709551615"
+        let running =
+            "1234 (qemu) (x) R 1 1234 1234 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 4 0 98765 1000 200 18446744073709551615"
         #expect(ProcessStatus.parse(stat: running) == ProcessStatus(state: "R", startTime: 98765))
         let zombie = "77 (sh) Z 1 77 77 0 -1 4227084 0 0 0 0 0 0 0 0 20 0 1 0 4242 0 0 18446744073709551615"
         #expect(ProcessStatus.parse(stat: zombie) == ProcessStatus(state: "Z", startTime: 4242))
@@ -23,7 +24,7 @@ import Glibc
         var pid: pid_t = 0
         let arguments = ["/bin/sleep", "30"]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         #expect(posix_spawn(&pid, "/bin/sleep", nil, nil, &argv, environ) == 0)
         let resource = try #require(HostResource.process(pid: pid, description: "sleep pid \(pid)"))
         #expect(resource.kind == .process)
@@ -44,7 +45,8 @@ import Glibc
     }
 
     @Test func aPathIsHeldWhileItExistsADanglingLinkIncluded() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-probe-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-probe-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let link = directory + "/link"
@@ -116,15 +118,17 @@ import Glibc
         #expect(mounts.count == 6)
         #expect(mounts.filter(\.isVersion2).map(\.mountPoint) == ["/sys/fs/cgroup/unified"])
         let memberships = CgroupMembership.parse(procCgroup: Self.mvm, mounts: mounts)
-        #expect(memberships.map(\.directory) == [
-            "/sys/fs/cgroup/pids", "/sys/fs/cgroup/memory/process_api/3023", "/sys/fs/cgroup/cpuset",
-            "/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified",
-        ])
-        #expect(CgroupMembership.directories(forPath: "/mvm/mvm-1a2b", mounts: mounts) == [
-            "/sys/fs/cgroup/cpu,cpuacct/mvm/mvm-1a2b", "/sys/fs/cgroup/cpuset/mvm/mvm-1a2b",
-            "/sys/fs/cgroup/memory/mvm/mvm-1a2b", "/sys/fs/cgroup/systemd/mvm/mvm-1a2b",
-            "/sys/fs/cgroup/unified/mvm/mvm-1a2b",
-        ])
+        #expect(
+            memberships.map(\.directory) == [
+                "/sys/fs/cgroup/pids", "/sys/fs/cgroup/memory/process_api/3023", "/sys/fs/cgroup/cpuset",
+                "/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified",
+            ])
+        #expect(
+            CgroupMembership.directories(forPath: "/mvm/mvm-1a2b", mounts: mounts) == [
+                "/sys/fs/cgroup/cpu,cpuacct/mvm/mvm-1a2b", "/sys/fs/cgroup/cpuset/mvm/mvm-1a2b",
+                "/sys/fs/cgroup/memory/mvm/mvm-1a2b", "/sys/fs/cgroup/systemd/mvm/mvm-1a2b",
+                "/sys/fs/cgroup/unified/mvm/mvm-1a2b",
+            ])
     }
 
     /// libvirt's embedded driver moves QEMU into machine/...-NAME.libvirt-qemu
@@ -144,21 +148,23 @@ import Glibc
         let directories = CgroupMembership.instanceDirectories(
             instance: CgroupMembership.parse(procCgroup: qemu, mounts: mounts),
             reference: CgroupMembership.parse(procCgroup: Self.mvm, mounts: mounts), named: "mvm-1a2b")
-        #expect(directories == [
-            "/sys/fs/cgroup/cpuset/machine/qemu-embed-6e1f-1-mvm-1a2b.libvirt-qemu",
-            "/sys/fs/cgroup/cpu,cpuacct/machine/qemu-embed-6e1f-1-mvm-1a2b.libvirt-qemu",
-            "/sys/fs/cgroup/unified/machine/qemu-embed-6e1f-1-mvm-1a2b.libvirt-qemu",
-        ])
+        #expect(
+            directories == [
+                "/sys/fs/cgroup/cpuset/machine/qemu-embed-6e1f-1-mvm-1a2b.libvirt-qemu",
+                "/sys/fs/cgroup/cpu,cpuacct/machine/qemu-embed-6e1f-1-mvm-1a2b.libvirt-qemu",
+                "/sys/fs/cgroup/unified/machine/qemu-embed-6e1f-1-mvm-1a2b.libvirt-qemu",
+            ])
         // systemd escapes '-' in unit names; a daemon without cgroups leaves
         // QEMU in its own cgroup, which is not the domain's.
         let systemd = """
             3:cpuset:/machine.slice/machine-qemu\\x2d1\\x2dmvm\\x2d1a2b.scope/libvirt/emulator
             2:cpu,cpuacct:/system.slice/libvirtd.service
             """
-        #expect(CgroupMembership.instanceDirectories(
-            instance: CgroupMembership.parse(procCgroup: systemd, mounts: mounts),
-            reference: CgroupMembership.parse(procCgroup: Self.mvm, mounts: mounts), named: "mvm-1a2b")
-            == ["/sys/fs/cgroup/cpuset/machine.slice/machine-qemu\\x2d1\\x2dmvm\\x2d1a2b.scope"])
+        #expect(
+            CgroupMembership.instanceDirectories(
+                instance: CgroupMembership.parse(procCgroup: systemd, mounts: mounts),
+                reference: CgroupMembership.parse(procCgroup: Self.mvm, mounts: mounts), named: "mvm-1a2b")
+                == ["/sys/fs/cgroup/cpuset/machine.slice/machine-qemu\\x2d1\\x2dmvm\\x2d1a2b.scope"])
     }
 
     @Test func thisProcessHasMemberships() {
@@ -195,7 +201,8 @@ final class SwitchInstance: RunningInstance {
     let slowCheck: Duration?
 
     init(
-        atOnce: [String], later: [(String, Duration)] = [], never: [String] = [], stopTakes: Duration = .milliseconds(20),
+        atOnce: [String], later: [(String, Duration)] = [], never: [String] = [],
+        stopTakes: Duration = .milliseconds(20),
         failure: (any Error & Sendable)? = nil, slowCheck: Duration? = nil
     ) {
         var held: [String: Bool] = [:]
@@ -229,7 +236,8 @@ final class SwitchInstance: RunningInstance {
         return ReleaseProbe(
             names.map { name in
                 let kind: HostResource.Kind =
-                    name.hasPrefix("pid") ? .process : name.hasPrefix("cg") ? .cgroup : name.hasPrefix("slow") ? .domain : .file
+                    name.hasPrefix("pid")
+                    ? .process : name.hasPrefix("cg") ? .cgroup : name.hasPrefix("slow") ? .domain : .file
                 return HostResource(kind: kind, description: name) {
                     if name.hasPrefix("slow"), let slowCheck { Thread.sleep(forTimeInterval: slowCheck.seconds) }
                     return switches.isHeld(name)
@@ -251,7 +259,9 @@ final class SwitchInstance: RunningInstance {
         #expect(sample.stopReturnedSeconds >= 0.02)
         let all = try #require(sample.allReleasedSeconds)
         #expect(all >= sample.stopReturnedSeconds + 0.15)
-        #expect(sample.kinds.map(\.kind) == [.process, .cgroup, .file] || sample.kinds.map(\.kind) == [.process, .file, .cgroup])
+        #expect(
+            sample.kinds.map(\.kind) == [.process, .cgroup, .file]
+                || sample.kinds.map(\.kind) == [.process, .file, .cgroup])
         #expect(sample.slowestKind == .process)
         let process = try #require(sample.resources.first { $0.description == "pid-1" })
         let releasedAt = try #require(process.releasedSeconds)
@@ -307,7 +317,8 @@ final class SwitchInstance: RunningInstance {
     }
 
     @Test func aSampleRoundTripsThroughJSON() async throws {
-        let sample = await measureTeardown(of: SwitchInstance(atOnce: ["pid-1"], never: ["cg-x"]), limit: .milliseconds(50))
+        let sample = await measureTeardown(
+            of: SwitchInstance(atOnce: ["pid-1"], never: ["cg-x"]), limit: .milliseconds(50))
         let decoded = try JSONDecoder().decode(TeardownSample.self, from: JSONEncoder().encode(sample))
         #expect(decoded == sample)
         let json = String(decoding: try JSONEncoder().encode(sample.kinds), as: UTF8.self)

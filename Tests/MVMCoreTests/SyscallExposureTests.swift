@@ -4,7 +4,7 @@ import Testing
 @testable import MVMCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Hand-assembled classic BPF, spelled as in linux/filter.h.
@@ -55,12 +55,16 @@ private let smallTable = HostSyscallTable(syscalls: [
     .init(name: "mount", number: 165), .init(name: "reboot", number: 169), .init(name: "openat", number: 257),
 ])
 
-private func verdict(_ filter: SeccompFilter, nr: Int32, arch: UInt32 = SeccompData.auditArchX86_64, args: [UInt64] = []) throws -> UInt32 {
+private func verdict(
+    _ filter: SeccompFilter, nr: Int32, arch: UInt32 = SeccompData.auditArchX86_64, args: [UInt64] = []
+) throws -> UInt32 {
     try filter.evaluate(SeccompData(nr: nr, arch: arch, args: args))
 }
 
 private func exposure(_ filters: [SeccompFilter]) throws -> SyscallExposure {
-    try SyscallExposure(status: ProcessSeccompStatus(mode: .filter, filterCount: filters.count, noNewPrivileges: true), filters: filters, table: smallTable)
+    try SyscallExposure(
+        status: ProcessSeccompStatus(mode: .filter, filterCount: filters.count, noNewPrivileges: true),
+        filters: filters, table: smallTable)
 }
 
 @Suite struct SeccompInterpreterTests {
@@ -112,7 +116,9 @@ private func exposure(_ filters: [SeccompFilter]) throws -> SyscallExposure {
         ])
         #expect(try verdict(filter, nr: 1) == Asm.allow)
         #expect(try verdict(filter, nr: 0x4000_0001) == Asm.errno(38))
-        let withX = SeccompFilter([Asm.ldxImm(0x2), Asm.loadNumber(), Asm.jsetX(1, 0), Asm.ret(Asm.allow), Asm.ret(Asm.killProcess)])
+        let withX = SeccompFilter([
+            Asm.ldxImm(0x2), Asm.loadNumber(), Asm.jsetX(1, 0), Asm.ret(Asm.allow), Asm.ret(Asm.killProcess),
+        ])
         #expect(try verdict(withX, nr: 2) == Asm.killProcess)
         #expect(try verdict(withX, nr: 1) == Asm.allow)
     }
@@ -153,7 +159,8 @@ private func exposure(_ filters: [SeccompFilter]) throws -> SyscallExposure {
         #expect(try verdict(filter, nr: 101) == 2)
         #expect(try verdict(filter, nr: 300) == 3)
         let withX = SeccompFilter([
-            Asm.ldxImm(10), Asm.loadNumber(), Asm.jgtX(2, 0), Asm.jeqX(0, 2), Asm.ret(0), Asm.ret(1), Asm.ja(1), Asm.ret(99), Asm.ret(2),
+            Asm.ldxImm(10), Asm.loadNumber(), Asm.jgtX(2, 0), Asm.jeqX(0, 2), Asm.ret(0), Asm.ret(1), Asm.ja(1),
+            Asm.ret(99), Asm.ret(2),
         ])
         #expect(try verdict(withX, nr: 11) == 1)
         #expect(try verdict(withX, nr: 10) == 0)
@@ -190,10 +197,22 @@ private func exposure(_ filters: [SeccompFilter]) throws -> SyscallExposure {
 
     @Test func refusesWhatSeccompWouldNotLoad() {
         let cases: [(SeccompFilter, SeccompFilterError)] = [
-            (SeccompFilter([SeccompFilter.Instruction(code: 0x28, k: 0), Asm.retA]), .unsupportedInstruction(index: 0, code: 0x28)),  // LD H ABS
-            (SeccompFilter([SeccompFilter.Instruction(code: 0x40, k: 0), Asm.retA]), .unsupportedInstruction(index: 0, code: 0x40)),  // LD W IND
-            (SeccompFilter([SeccompFilter.Instruction(code: 0x94, k: 3), Asm.retA]), .unsupportedInstruction(index: 0, code: 0x94)),  // ALU MOD
-            (SeccompFilter([SeccompFilter.Instruction(code: 0x0e), Asm.retA]), .unsupportedInstruction(index: 0, code: 0x0e)),  // RET X
+            (
+                SeccompFilter([SeccompFilter.Instruction(code: 0x28, k: 0), Asm.retA]),
+                .unsupportedInstruction(index: 0, code: 0x28)
+            ),  // LD H ABS
+            (
+                SeccompFilter([SeccompFilter.Instruction(code: 0x40, k: 0), Asm.retA]),
+                .unsupportedInstruction(index: 0, code: 0x40)
+            ),  // LD W IND
+            (
+                SeccompFilter([SeccompFilter.Instruction(code: 0x94, k: 3), Asm.retA]),
+                .unsupportedInstruction(index: 0, code: 0x94)
+            ),  // ALU MOD
+            (
+                SeccompFilter([SeccompFilter.Instruction(code: 0x0e), Asm.retA]),
+                .unsupportedInstruction(index: 0, code: 0x0e)
+            ),  // RET X
             (SeccompFilter([Asm.loadWord(2), Asm.retA]), .loadOutOfRange(index: 0, offset: 2)),
             (SeccompFilter([Asm.loadWord(64), Asm.retA]), .loadOutOfRange(index: 0, offset: 64)),
             (SeccompFilter([Asm.ldMem(16), Asm.retA]), .scratchOutOfRange(index: 0, slot: 16)),
@@ -209,10 +228,15 @@ private func exposure(_ filters: [SeccompFilter]) throws -> SyscallExposure {
 
 @Suite struct SyscallExposureParsingTests {
     @Test func parsesProcStatus() throws {
-        let text = "Name:\tqemu\nNoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t3\nSpeculation_Store_Bypass:\tthread vulnerable\n"
-        #expect(ProcessSeccompStatus(procStatus: text) == ProcessSeccompStatus(mode: .filter, filterCount: 3, noNewPrivileges: true))
+        let text =
+            "Name:\tqemu\nNoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t3\nSpeculation_Store_Bypass:\tthread vulnerable\n"
+        #expect(
+            ProcessSeccompStatus(procStatus: text)
+                == ProcessSeccompStatus(mode: .filter, filterCount: 3, noNewPrivileges: true))
         // Kernels before 5.9 have no filter count.
-        #expect(ProcessSeccompStatus(procStatus: "NoNewPrivs:\t0\nSeccomp:\t0\n") == ProcessSeccompStatus(mode: .disabled, filterCount: nil, noNewPrivileges: false))
+        #expect(
+            ProcessSeccompStatus(procStatus: "NoNewPrivs:\t0\nSeccomp:\t0\n")
+                == ProcessSeccompStatus(mode: .disabled, filterCount: nil, noNewPrivileges: false))
         #expect(ProcessSeccompStatus(procStatus: "Name:\tx\n") == nil)
         #expect(ProcessSeccompStatus(procStatus: "Seccomp:\t7\n") == nil)
     }
@@ -227,11 +251,17 @@ private func exposure(_ filters: [SeccompFilter]) throws -> SyscallExposure {
 
             #endif /* _ASM_UNISTD_64_H */
             """
-        #expect(HostSyscallTable(header: header).syscalls == [.init(name: "read", number: 0), .init(name: "write", number: 1), .init(name: "memfd_secret", number: 447)])
+        #expect(
+            HostSyscallTable(header: header).syscalls == [
+                .init(name: "read", number: 0), .init(name: "write", number: 1),
+                .init(name: "memfd_secret", number: 447),
+            ])
     }
 
     @Test func strictModeAllowsFourCalls() throws {
-        let result = try SyscallExposure(status: ProcessSeccompStatus(mode: .strict, filterCount: 0, noNewPrivileges: false), filters: [], table: smallTable)
+        let result = try SyscallExposure(
+            status: ProcessSeccompStatus(mode: .strict, filterCount: 0, noNewPrivileges: false), filters: [],
+            table: smallTable)
         #expect(result.allowedSyscallCount == 4)
         #expect(result.deniedSyscalls == ["open", "close", "mount", "reboot", "openat"])
     }
@@ -244,7 +274,9 @@ private func exposure(_ filters: [SeccompFilter]) throws -> SyscallExposure {
     }
 
     @Test func encodesItsFigures() throws {
-        let value = SyscallExposure(mode: .filter, filterCount: 1, noNewPrivileges: false, hostSyscallCount: 10, allowedSyscallCount: 8, deniedSyscalls: ["mount", "reboot"])
+        let value = SyscallExposure(
+            mode: .filter, filterCount: 1, noNewPrivileges: false, hostSyscallCount: 10, allowedSyscallCount: 8,
+            deniedSyscalls: ["mount", "reboot"])
         let data = try JSONEncoder().encode(value)
         #expect(try JSONDecoder().decode(SyscallExposure.self, from: data) == value)
         #expect(String(decoding: data, as: UTF8.self).contains("\"mode\":2"))
@@ -259,7 +291,9 @@ private func exposure(_ filters: [SeccompFilter]) throws -> SyscallExposure {
     func waitForMode(_ mode: SyscallExposure.Mode, pid: Int32) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
-            if let text = readSmallFile("/proc/\(pid)/status"), ProcessSeccompStatus(procStatus: text)?.mode == mode { return }
+            if let text = readSmallFile("/proc/\(pid)/status"), ProcessSeccompStatus(procStatus: text)?.mode == mode {
+                return
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         Issue.record("process \(pid) did not reach seccomp mode \(mode) within 10 s")
@@ -289,11 +323,14 @@ private func exposure(_ filters: [SeccompFilter]) throws -> SyscallExposure {
         try #require(FileManager.default.isExecutableFile(atPath: qemu), "needs qemu-system-x86")
         try #require(getuid() == 0, "reading seccomp filters needs root")
         let process = try await SupervisedProcess.start(
-            executable: qemu, arguments: ["-machine", "none", "-sandbox", "on", "-display", "none", "-S", "-nodefaults"])
+            executable: qemu,
+            arguments: ["-machine", "none", "-sandbox", "on", "-display", "none", "-S", "-nodefaults"])
         do {
             try await waitForMode(.filter, pid: process.pid)
             let exposure = try SyscallExposure.read(pid: process.pid)
-            print("QEMU -sandbox on: \(exposure.filterCount) filter(s), \(exposure.allowedSyscallCount) of \(exposure.hostSyscallCount) calls allowed; denied: \(exposure.deniedSyscalls.joined(separator: " "))")
+            print(
+                "QEMU -sandbox on: \(exposure.filterCount) filter(s), \(exposure.allowedSyscallCount) of \(exposure.hostSyscallCount) calls allowed; denied: \(exposure.deniedSyscalls.joined(separator: " "))"
+            )
             #expect(exposure.mode == .filter)
             #expect(exposure.filterCount >= 1)
             #expect(exposure.allowedSyscallCount > 250)

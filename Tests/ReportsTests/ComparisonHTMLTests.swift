@@ -13,7 +13,8 @@ struct ComparisonHTMLTests {
         var report = ComparisonReport(
             environment: EnvironmentFingerprint(
                 hostKernel: "6.1.0", cpuModel: "Test <CPU>", cores: 2, memoryBytes: 1 << 30, accelerator: "tcg",
-                acceleratorReason: "because", versions: ["qemu": "7.2.0"], images: [:], mvmVersion: "0.1.0", gitCommit: "deadbeef",
+                acceleratorReason: "because", versions: ["qemu": "7.2.0"], images: [:], mvmVersion: "0.1.0",
+                gitCommit: "deadbeef",
                 startedAt: Date(timeIntervalSince1970: 0), finishedAt: Date(timeIntervalSince1970: 60)),
             plan: ComparisonPlan(runs: 2, warmup: 0), contenders: ["vm", "container"],
             roles: ["vm": .microVM, "container": .container], caveats: [], samples: [])
@@ -34,8 +35,11 @@ struct ComparisonHTMLTests {
         let scaling = ScalingResult(
             sides: ["vm"], sweep: [1, 2], runsPerLevel: 1, memoryCapBytes: nil,
             samples: [
-                ScalingSample(side: "vm", level: 1, run: 0, allReadySeconds: 1, totalPSSBytes: 80 << 20, started: 1, failures: []),
-                ScalingSample(side: "vm", level: 2, run: 0, allReadySeconds: nil, totalPSSBytes: nil, started: 1, failures: ["panic"]),
+                ScalingSample(
+                    side: "vm", level: 1, run: 0, allReadySeconds: 1, totalPSSBytes: 80 << 20, started: 1, failures: []),
+                ScalingSample(
+                    side: "vm", level: 2, run: 0, allReadySeconds: nil, totalPSSBytes: nil, started: 1,
+                    failures: ["panic"]),
             ], stopped: ["vm": "2 at once failed: panic"])
         let html = renderComparisonHTML(Self.report(dimensions: DimensionResults(workload: workload, scaling: scaling)))
         #expect(html.contains("<section class=\"dimension\" id=\"workload\">"))
@@ -59,12 +63,14 @@ extension ComparisonHTMLTests {
         report.roles = ["vm": .container, "container": .microVM]
         let html = renderComparisonHTML(report)
         let bar = { (side: String) in
-            html.range(of: "<rect [^>]*><title>cpu · \(side):", options: .regularExpression).map { String(html[$0]) } ?? ""
+            html.range(of: "<rect [^>]*><title>cpu · \(side):", options: .regularExpression).map { String(html[$0]) }
+                ?? ""
         }
         #expect(bar("vm").contains("fill=\"\(Palette.colour(of: .container))\""))
         #expect(bar("container").contains("fill=\"\(Palette.colour(of: .microVM))\""))
         #expect(bar("host").isEmpty)
-        let scalingLine = try #require(html.range(of: "<text [^>]*>vm</text>", options: .regularExpression).map { String(html[$0]) })
+        let scalingLine = try #require(
+            html.range(of: "<text [^>]*>vm</text>", options: .regularExpression).map { String(html[$0]) })
         #expect(scalingLine.contains("fill=\"\(Palette.colour(of: .container))\""))
     }
 
@@ -79,11 +85,14 @@ extension ComparisonHTMLTests {
             for run in 0..<3 {
                 let wobble = Double(run) * 0.05
                 workloadSamples.append(
-                    WorkloadSample(side: side, run: run, warmup: false, seconds: ["cpu": cpu + wobble, "memory": memory + wobble], failure: nil))
+                    WorkloadSample(
+                        side: side, run: run, warmup: false, seconds: ["cpu": cpu + wobble, "memory": memory + wobble],
+                        failure: nil))
             }
         }
         let workload = WorkloadResult(
-            workloads: ["cpu", "memory"], descriptions: ["cpu": "hashing", "memory": "touching pages"], sides: sides, runs: 3,
+            workloads: ["cpu", "memory"], descriptions: ["cpu": "hashing", "memory": "touching pages"], sides: sides,
+            runs: 3,
             samples: workloadSamples, caveats: [])
         var scalingSamples: [ScalingSample] = []
         for side in ["vm", "container"] {
@@ -91,14 +100,17 @@ extension ComparisonHTMLTests {
             let pss: UInt64 = side == "vm" ? 70 << 20 : 4 << 20
             for level in [1, 2, 4, 8] {
                 for run in 0..<2 {
-                    scalingSamples.append(ScalingSample(
-                        side: side, level: level, run: run, allReadySeconds: ready * Double(level).squareRoot() + Double(run) * 0.02,
-                        totalPSSBytes: pss * UInt64(level), started: level, failures: []))
+                    scalingSamples.append(
+                        ScalingSample(
+                            side: side, level: level, run: run,
+                            allReadySeconds: ready * Double(level).squareRoot() + Double(run) * 0.02,
+                            totalPSSBytes: pss * UInt64(level), started: level, failures: []))
                 }
             }
         }
         let scaling = ScalingResult(
-            sides: ["vm", "container"], sweep: [1, 2, 4, 8], runsPerLevel: 2, memoryCapBytes: nil, samples: scalingSamples, stopped: [:])
+            sides: ["vm", "container"], sweep: [1, 2, 4, 8], runsPerLevel: 2, memoryCapBytes: nil,
+            samples: scalingSamples, stopped: [:])
         return DimensionResults(workload: workload, scaling: scaling)
     }
 
@@ -106,6 +118,7 @@ extension ComparisonHTMLTests {
     /// a browser; does nothing otherwise.
     @Test func writesAPreviewWhenAsked() throws {
         guard let path = ProcessInfo.processInfo.environment["MVM_COMPARISON_PREVIEW"], !path.isEmpty else { return }
-        try renderComparisonHTML(Self.report(dimensions: Self.measuredDimensions())).write(toFile: path, atomically: true, encoding: .utf8)
+        try renderComparisonHTML(Self.report(dimensions: Self.measuredDimensions())).write(
+            toFile: path, atomically: true, encoding: .utf8)
     }
 }

@@ -16,7 +16,9 @@ struct ExpositionError: Error, CustomStringConvertible {
 
 enum ExpositionParser {
     static func parse(_ text: String) throws(ExpositionError) -> [ExpositionSample] {
-        guard text.hasSuffix("\n") else { throw ExpositionError(line: 0, message: "the file must end with a line feed") }
+        guard text.hasSuffix("\n") else {
+            throw ExpositionError(line: 0, message: "the file must end with a line feed")
+        }
         var help: Set<String> = []
         var types: [String: String] = [:]
         var closed: Set<String> = []
@@ -39,7 +41,9 @@ enum ExpositionParser {
                 } else {
                     guard types[name] == nil else { throw fail("second TYPE for \(name)") }
                     let kind = parts.count > 3 ? parts[3] : ""
-                    guard ["counter", "gauge", "histogram", "summary", "untyped"].contains(kind) else { throw fail("bad type \(kind)") }
+                    guard ["counter", "gauge", "histogram", "summary", "untyped"].contains(kind) else {
+                        throw fail("bad type \(kind)")
+                    }
                     types[name] = kind
                 }
                 continue
@@ -51,14 +55,18 @@ enum ExpositionParser {
                 guard !closed.contains(sample.name) else { throw fail("samples of \(sample.name) are not together") }
                 current = sample.name
             }
-            let key = sample.name + "{" + sample.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            let key =
+                sample.name + "{"
+                + sample.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
             guard seen.insert(key).inserted else { throw fail("duplicate series \(key)") }
             samples.append(sample)
         }
         return samples
     }
 
-    private static func parseSample(_ line: String, fail: (String) -> ExpositionError) throws(ExpositionError) -> ExpositionSample {
+    private static func parseSample(_ line: String, fail: (String) -> ExpositionError) throws(ExpositionError)
+        -> ExpositionSample
+    {
         var characters = Array(line)
         var index = 0
         var name = ""
@@ -72,9 +80,14 @@ enum ExpositionParser {
             index += 1
             while index < characters.count, characters[index] != "}" {
                 var label = ""
-                while index < characters.count, characters[index] != "=" { label.append(characters[index]); index += 1 }
+                while index < characters.count, characters[index] != "=" {
+                    label.append(characters[index])
+                    index += 1
+                }
                 guard isLabelName(label) else { throw fail("bad label name \(label)") }
-                guard index + 1 < characters.count, characters[index + 1] == "\"" else { throw fail("label \(label) has no quoted value") }
+                guard index + 1 < characters.count, characters[index + 1] == "\"" else {
+                    throw fail("label \(label) has no quoted value")
+                }
                 index += 2
                 var value = ""
                 while true {
@@ -107,13 +120,16 @@ enum ExpositionParser {
         let fields = String(characters).split(separator: " ")
         guard fields.count == 1 || fields.count == 2 else { throw fail("expected a value and an optional timestamp") }
         let text = String(fields[0])
-        let value: Double? = ["+Inf": Double.infinity, "-Inf": -Double.infinity, "NaN": Double.nan][text] ?? Double(text)
+        let value: Double? =
+            ["+Inf": Double.infinity, "-Inf": -Double.infinity, "NaN": Double.nan][text] ?? Double(text)
         guard let value else { throw fail("bad value \(text)") }
         return ExpositionSample(name: name, labels: labels, value: value)
     }
 
     private static func isMetricName(_ name: String) -> Bool {
-        guard let first = name.first, first.isASCII, first.isLetter || first == "_" || first == ":" else { return false }
+        guard let first = name.first, first.isASCII, first.isLetter || first == "_" || first == ":" else {
+            return false
+        }
         return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == ":") }
     }
 

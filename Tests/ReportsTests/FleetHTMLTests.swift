@@ -1,9 +1,9 @@
 import Compare
 import Foundation
 import History
+import MVMTesting
 import Testing
 
-import MVMTesting
 @testable import Reports
 
 /// The fleet page drawn from HistoryTests' synthetic fleet.
@@ -41,7 +41,9 @@ import MVMTesting
     @Test func loadsNothingRunsNoScriptAndEscapesHostileNames() async throws {
         let html = renderFleetHTML(try await X.report())
         let lower = html.lowercased()
-        for banned in ["<script", "http://", "https://", "<link", "url(", "@import", "<img", "]]>", "src=\"", "test cpu</td>"] {
+        for banned in [
+            "<script", "http://", "https://", "<link", "url(", "@import", "<img", "]]>", "src=\"", "test cpu</td>",
+        ] {
             #expect(!lower.contains(banned), "\(banned)")
         }
         #expect(html.contains("&lt;img src=x onerror=alert(1)&gt;]]&gt;&amp;&quot;&#39;"))
@@ -63,8 +65,13 @@ import MVMTesting
     /// A run that measured no container (or nothing at all) leaves gaps, not a crash.
     @Test func aLaneWithoutValuesStillRenders() async throws {
         let group = try #require(try await X.report().groups.first)
-        let lanes = [FleetTrendChart.Lane(name: "container ready", colour: Palette.colour(of: .container), unit: .seconds, values: group.points.map { _ in nil })]
-        let svg = FleetTrendChart(title: "gaps", points: group.points, lanes: lanes, changes: group.stackChanges).render()
+        let lanes = [
+            FleetTrendChart.Lane(
+                name: "container ready", colour: Palette.colour(of: .container), unit: .seconds,
+                values: group.points.map { _ in nil })
+        ]
+        let svg = FleetTrendChart(title: "gaps", points: group.points, lanes: lanes, changes: group.stackChanges)
+            .render()
         #expect(svg.contains("container ready") && !svg.contains("<circle"))
     }
 

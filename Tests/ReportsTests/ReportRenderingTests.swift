@@ -1,8 +1,9 @@
 import Compare
 import Foundation
+import Testing
+
 @testable import History
 @testable import Reports
-import Testing
 
 @Suite struct HTMLReportTests {
     static let outcome = SyntheticOutcome().make()
@@ -104,12 +105,17 @@ import Testing
         let start = Date(timeIntervalSince1970: 1_795_312_800)
         trend.points = (0..<40).map { index in
             TrendPoint(
-                runID: "run-\(index)", startedAt: start.addingTimeInterval(Double(index) * 86_400), median: 1.2, low: 1.18, high: 1.22,
+                runID: "run-\(index)", startedAt: start.addingTimeInterval(Double(index) * 86_400), median: 1.2,
+                low: 1.18, high: 1.22,
                 isNew: index == 39, inBaseline: index >= 29, good: true)
         }
-        trend.stackChanges = stride(from: 10, to: 40, by: 2).map { StackChangeMarker(runID: "run-\($0)", changes: ["qemu change number \($0)"]) }
+        trend.stackChanges = stride(from: 10, to: 40, by: 2).map {
+            StackChangeMarker(runID: "run-\($0)", changes: ["qemu change number \($0)"])
+        }
         let svg = TrendChart(trend: trend, decision: .ok, colour: Palette.colour(of: .microVM)).render()
-        for index in stride(from: 10, to: 40, by: 2) { #expect(svg.contains("<title>qemu change number \(index)</title>")) }
+        for index in stride(from: 10, to: 40, by: 2) {
+            #expect(svg.contains("<title>qemu change number \(index)</title>"))
+        }
         let labelled = svg.components(separatedBy: "font-size=\"11.0\" fill=\"#222222\">").count - 1
         #expect(labelled >= 3 && labelled < 15)
         expectWellFormedXML([svg])
@@ -152,25 +158,39 @@ import Testing
         let outcome = HTMLReportTests.outcome
         let samples = try ExpositionParser.parse(renderPrometheusTextfile(outcome))
         let names = Set(samples.map(\.name))
-        #expect(names == [
-            "mvm_boot_seconds", "mvm_footprint_bytes", "mvm_ratio", "mvm_regression", "mvm_verdict_change_ratio",
-            "mvm_last_run_timestamp_seconds", "mvm_last_run_success", "mvm_unexplained_step", "mvm_verdict",
-        ])
+        #expect(
+            names == [
+                "mvm_boot_seconds", "mvm_footprint_bytes", "mvm_ratio", "mvm_regression", "mvm_verdict_change_ratio",
+                "mvm_last_run_timestamp_seconds", "mvm_last_run_success", "mvm_unexplained_step", "mvm_verdict",
+            ])
         #expect(samples.allSatisfy { $0.value.isFinite })
-        #expect(samples.allSatisfy { $0.labels["host"] == "ci-runner-02" && $0.labels["host_key"] == outcome.run.hostKey })
-        let regressions = samples.filter { $0.name == "mvm_regression" && $0.value == 1 }.map { $0.labels["subject"] ?? "" }
+        #expect(
+            samples.allSatisfy { $0.labels["host"] == "ci-runner-02" && $0.labels["host_key"] == outcome.run.hostKey })
+        let regressions = samples.filter { $0.name == "mvm_regression" && $0.value == 1 }.map {
+            $0.labels["subject"] ?? ""
+        }
         // The ratio moved with the VM: changed, not a regression of its own.
         #expect(regressions.sorted() == ["vm"])
         let rules = samples.filter { $0.name == "mvm_verdict" }
         #expect(rules.count == outcome.verdicts.count)
-        #expect(rules.contains { $0.labels["subject"] == "vm/container" && $0.labels["decision"] == "changed" && $0.labels["rule"] == "night" })
+        #expect(
+            rules.contains {
+                $0.labels["subject"] == "vm/container" && $0.labels["decision"] == "changed"
+                    && $0.labels["rule"] == "night"
+            })
         #expect(samples.filter { $0.name == "mvm_regression" }.count == outcome.verdicts.count)
-        let ready = samples.first { $0.name == "mvm_boot_seconds" && $0.labels == [
-            "host": "ci-runner-02", "host_key": outcome.run.hostKey, "contender": "container", "phase": "ready", "stat": "median",
-        ] }
+        let ready = samples.first {
+            $0.name == "mvm_boot_seconds"
+                && $0.labels == [
+                    "host": "ci-runner-02", "host_key": outcome.run.hostKey, "contender": "container", "phase": "ready",
+                    "stat": "median",
+                ]
+        }
         #expect(ready.map { (0.1...0.14).contains($0.value) } == true)
         #expect(samples.first { $0.name == "mvm_last_run_success" }?.value == 1)
-        #expect(samples.first { $0.name == "mvm_last_run_timestamp_seconds" }?.value == outcome.run.startedAt.timeIntervalSince1970)
+        #expect(
+            samples.first { $0.name == "mvm_last_run_timestamp_seconds" }?.value
+                == outcome.run.startedAt.timeIntervalSince1970)
         let stats = Set(samples.filter { $0.name == "mvm_footprint_bytes" }.compactMap { $0.labels["stat"] })
         #expect(stats == ["median", "p5", "p95", "ci_low", "ci_high"])
     }

@@ -21,7 +21,8 @@ import Testing
 
     @Test(arguments: devices, flags)
     func tcgIsAlwaysGranted(device: HostVirtualization.KVMDevice, flag: String?) throws {
-        let choice = try AcceleratorChoice.choose(.tcg, host: HostVirtualization(kvmDevice: device, cpuVirtualizationFlag: flag))
+        let choice = try AcceleratorChoice.choose(
+            .tcg, host: HostVirtualization(kvmDevice: device, cpuVirtualizationFlag: flag))
         #expect(choice == AcceleratorChoice(accelerator: .tcg, reason: "requested with --accel tcg"))
     }
 
@@ -53,7 +54,8 @@ import Testing
     }
 
     @Test func readsRemoteCapabilities() {
-        let xml = "<capabilities><host><cpu><feature name='vmx'/></cpu></host><guest><arch name='x86_64'><domain type='qemu'/><domain type='kvm'/></arch></guest></capabilities>"
+        let xml =
+            "<capabilities><host><cpu><feature name='vmx'/></cpu></host><guest><arch name='x86_64'><domain type='qemu'/><domain type='kvm'/></arch></guest></capabilities>"
         let host = HostVirtualization.probe(capabilitiesXML: xml)
         #expect(host == HostVirtualization(kvmDevice: .usable, cpuVirtualizationFlag: "vmx"))
         let tcgOnly = HostVirtualization.probe(capabilitiesXML: "<guest><domain type='qemu'/></guest>")

@@ -9,7 +9,9 @@ import Testing
     /// to connect: the waiting thread wakes at once with a clear error, and
     /// the socket file is gone.
     @Test func closingWakesAThreadWaitingForQEMU() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-console-\(UUID().uuidString.prefix(8)).sock").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mvm-console-\(UUID().uuidString.prefix(8)).sock"
+        ).path
         let socket = try ConsoleSocket(path: path)
         #expect(FileManager.default.fileExists(atPath: path))
         let clock = ContinuousClock()

@@ -1,11 +1,12 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import MVMCore
 import Testing
 
 @testable import VMM
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 @Suite struct DomainXMLTests {
     func description(
@@ -56,7 +57,10 @@ import Testing
     /// Paths that try to close the element, open a CDATA section's end, add
     /// an entity or an attribute: each comes back out of the parsed XML
     /// exactly as it went in, and adds no element.
-    @Test(arguments: ["/tmp/x]]>y", "/tmp/</kernel><cmdline>init=/bin/sh</cmdline><kernel>", "/tmp/a&amp;b", "/tmp/q\"'<>&", "/tmp/with space/é"])
+    @Test(arguments: [
+        "/tmp/x]]>y", "/tmp/</kernel><cmdline>init=/bin/sh</cmdline><kernel>", "/tmp/a&amp;b", "/tmp/q\"'<>&",
+        "/tmp/with space/é",
+    ])
     func hostilePathsStayOneValue(path: String) throws {
         let document = try XMLDocument(xmlString: description(kernel: path).xml())
         let os = try #require(document.rootElement()?.elements(forName: "os").first)
@@ -66,10 +70,12 @@ import Testing
 
     /// What XML cannot carry, or what would become several kernel
     /// arguments, is refused before anything starts.
-    @Test(arguments: [
-        (["quiet panic=1"], nil), (["init=\"/bin/sh\""], nil), (["a\nb"], nil), ([""], nil), (["ok=1"], "/tmp/k\u{1}ernel"),
-        (["ok=1"], "/tmp/new\nline"),
-    ] as [([String], String?)])
+    @Test(
+        arguments: [
+            (["quiet panic=1"], nil), (["init=\"/bin/sh\""], nil), (["a\nb"], nil), ([""], nil),
+            (["ok=1"], "/tmp/k\u{1}ernel"),
+            (["ok=1"], "/tmp/new\nline"),
+        ] as [([String], String?)])
     func injectionIsRefused(arguments: [String], kernel: String?) {
         var configuration = MicroVMConfiguration(
             connectURI: nil, stateDirectory: .init(path: "/tmp/mvm-none"), kernelPath: kernel ?? "/images/vmlinux",
@@ -95,7 +101,9 @@ import Testing
         let xml = description(kernel: "/a&b", machine: machine).xml()
         let document = try XMLDocument(xmlString: xml)
         #expect(document.rootElement()?.name == "domain")
-        #expect(document.rootElement()?.elements(forName: "os").first?.elements(forName: "kernel").first?.stringValue == "/a&b")
+        #expect(
+            document.rootElement()?.elements(forName: "os").first?.elements(forName: "kernel").first?.stringValue
+                == "/a&b")
     }
 
     /// libvirt's own schema accepts the XML (virt-xml-validate ships with

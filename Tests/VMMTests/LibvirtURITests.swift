@@ -41,7 +41,9 @@ import Testing
     }
 
     @Test func onlyTheEmbeddedDriversQEMULogIsMvms() throws {
-        #expect(try LibvirtURI(parsing: "qemu:///embed?root=/s/libvirt").embeddedQEMULogPath(domain: "mvm-1") == "/s/libvirt/log/qemu/mvm-1.log")
+        #expect(
+            try LibvirtURI(parsing: "qemu:///embed?root=/s/libvirt").embeddedQEMULogPath(domain: "mvm-1")
+                == "/s/libvirt/log/qemu/mvm-1.log")
         #expect(try LibvirtURI(parsing: "qemu:///system").embeddedQEMULogPath(domain: "mvm-1") == nil)
     }
 
@@ -60,10 +62,14 @@ import Testing
         #expect(try LibvirtURI(parsing: text).qemuRunDirectory() == nil)
     }
 
-    @Test(arguments: ["", "system", "qemu:/system", "://host/system", "qemu+://h/system", "qemu :///system", "qe/mu:///system"])
+    @Test(arguments: [
+        "", "system", "qemu:/system", "://host/system", "qemu+://h/system", "qemu :///system", "qe/mu:///system",
+    ])
     func notAURI(text: String) {
         let error = #expect(throws: VMMError.self) { try LibvirtURI(parsing: text) }
-        #expect(error?.description == "--connect \(text) is not a libvirt URI: use driver[+transport]://[host]/path, e.g. qemu:///system")
+        #expect(
+            error?.description
+                == "--connect \(text) is not a libvirt URI: use driver[+transport]://[host]/path, e.g. qemu:///system")
     }
 
     @Test(arguments: [
@@ -83,7 +89,9 @@ import Testing
     }
 
     @Test func modularDaemonSocketWinsWhereItExists() throws {
-        let routed = try LibvirtURI(parsing: "qemu:///system").routedThroughDaemon(socketExists: { $0 == "/run/libvirt/virtqemud-sock" })
+        let routed = try LibvirtURI(parsing: "qemu:///system").routedThroughDaemon(socketExists: {
+            $0 == "/run/libvirt/virtqemud-sock"
+        })
         #expect(routed.text == "qemu+unix:///system?socket=/run/libvirt/virtqemud-sock")
     }
 

@@ -6,9 +6,12 @@ import SystemPackage
 /// disk, and is renamed over `path`. A full disk, a read-only directory or a
 /// crash leaves the previous file as it was. The temporary name does not end
 /// like the target's (node_exporter reads every `*.prom` in its directory).
-public func writeFileAtomically(_ data: Data, to path: String, permissions: FilePermissions = [.ownerReadWrite]) throws(SystemFailure) {
+public func writeFileAtomically(_ data: Data, to path: String, permissions: FilePermissions = [.ownerReadWrite])
+    throws(SystemFailure)
+{
     let url = URL(fileURLWithPath: path)
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp").path
+    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+        .path
     do {
         let descriptor = try FileDescriptor.open(
             FilePath(temporary), .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: permissions)
@@ -27,6 +30,7 @@ public func writeFileAtomically(_ data: Data, to path: String, permissions: File
             throw failure
         }
     } catch {
-        throw SystemFailure("cannot write \(path)", underlying: error, advice: "the previous file, if any, is unchanged")
+        throw SystemFailure(
+            "cannot write \(path)", underlying: error, advice: "the previous file, if any, is unchanged")
     }
 }

@@ -16,7 +16,8 @@ public struct HostFacts: Sendable, Codable, Equatable {
     }
 
     public static func probe() -> HostFacts {
-        let release = readSmallFile("/proc/sys/kernel/osrelease")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
+        let release =
+            readSmallFile("/proc/sys/kernel/osrelease")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
         let cpuinfo = readSmallFile("/proc/cpuinfo") ?? ""
         let model =
             cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }

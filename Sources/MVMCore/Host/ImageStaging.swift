@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Makes an image reachable by processes that run as another user: QEMU under
@@ -35,7 +35,8 @@ public struct ImageStaging: Sendable {
         } catch {
             try? FileManager.default.removeItem(atPath: partial)
             throw SystemFailure(
-                "cannot copy \(path) to \(directory), where QEMU's and the container's users can reach it", underlying: error,
+                "cannot copy \(path) to \(directory), where QEMU's and the container's users can reach it",
+                underlying: error,
                 advice: "pass a writable --state-dir")
         }
         return staged
@@ -84,7 +85,8 @@ public struct ImageStaging: Sendable {
         return entries.map { entry in
             var info = stat()
             guard lstat(entry, &info) == 0 else { return entry }
-            return "\(entry) \(info.st_ino) \(info.st_size) \(info.st_mode) \(info.st_ctim.tv_sec).\(info.st_ctim.tv_nsec)"
+            return
+                "\(entry) \(info.st_ino) \(info.st_size) \(info.st_mode) \(info.st_ctim.tv_sec).\(info.st_ctim.tv_nsec)"
         }.joined(separator: "\n")
     }
 

@@ -11,7 +11,9 @@ public struct StateDirectory: Sendable, Hashable {
 
     /// `MVM_STATE_DIR`, else /var/lib/mvm for root, else
     /// `$XDG_STATE_HOME/mvm` (or ~/.local/state/mvm).
-    public static func defaultLocation(environment: [String: String] = ProcessInfo.processInfo.environment) -> StateDirectory {
+    public static func defaultLocation(environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> StateDirectory
+    {
         if let explicit = environment["MVM_STATE_DIR"], !explicit.isEmpty {
             return StateDirectory(path: explicit)
         }
@@ -46,10 +48,12 @@ public struct StateDirectory: Sendable, Hashable {
     public func ensureExists() throws(SystemFailure) {
         do {
             if !FileManager.default.fileExists(atPath: path) {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
+                try FileManager.default.createDirectory(
+                    atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
             }
         } catch {
-            throw SystemFailure("cannot create state directory \(path)", underlying: error, advice: "pass a writable --state-dir")
+            throw SystemFailure(
+                "cannot create state directory \(path)", underlying: error, advice: "pass a writable --state-dir")
         }
     }
 }
@@ -84,7 +88,8 @@ public struct ImageSet: Sendable, Hashable {
             return ImageSet(directory: explicit)
         }
         let binary = URL(fileURLWithPath: executable).resolvingSymlinksInPath()
-        let installed = binary.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/mvm/images")
+        let installed = binary.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "share/mvm/images")
         var folder = binary.deletingLastPathComponent()
         while folder.path != "/" {
             let candidate = folder.appendingPathComponent("images/out")

@@ -31,9 +31,10 @@ public struct Footprint: Sendable, Hashable {
     public init(orderedFrom readings: [String: UInt64]) {
         let order = [Metric.pss.name, Metric.rss.name]
         let rank = { (name: String) in order.firstIndex(of: name) ?? order.count }
-        self.init(readings: readings.sorted { (rank($0.key), $0.key) < (rank($1.key), $1.key) }.map {
-            MemoryReading(Metric($0.key, unit: .bytes), bytes: $0.value)
-        })
+        self.init(
+            readings: readings.sorted { (rank($0.key), $0.key) < (rank($1.key), $1.key) }.map {
+                MemoryReading(Metric($0.key, unit: .bytes), bytes: $0.value)
+            })
     }
 
     /// PSS and RSS of one process (QEMU), plus what the workload's kernel

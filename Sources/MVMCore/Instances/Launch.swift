@@ -11,7 +11,8 @@ package final class LaunchScope: Sendable {
     package let stopwatch: PhaseStopwatch
     package let timeout: Duration
     private let registry: TeardownRegistry
-    private let state = Mutex<(timeline: BootTimeline, teardown: InstanceTeardown?, owner: OwnerRecord?)>((BootTimeline(), nil, nil))
+    private let state = Mutex<(timeline: BootTimeline, teardown: InstanceTeardown?, owner: OwnerRecord?)>(
+        (BootTimeline(), nil, nil))
 
     init(timeout: Duration, registry: TeardownRegistry) {
         id = newInstanceName()
@@ -31,7 +32,8 @@ package final class LaunchScope: Sendable {
     /// Records in the state directory that this process owns the instance,
     /// before anything of it exists, so that `mvm gc` can tell it from an
     /// orphan if this process dies. The teardown removes the record.
-    package func claimOwnership(in records: OwnerRecords, kind: String, connectURI: String? = nil) throws(SystemFailure) {
+    package func claimOwnership(in records: OwnerRecords, kind: String, connectURI: String? = nil) throws(SystemFailure)
+    {
         let record = try records.claim(id, kind: kind, connectURI: connectURI)
         state.withLock { $0.owner = record }
     }
@@ -127,8 +129,9 @@ public let instanceNamePrefix = "mvm-"
 
 /// `mvm-` and 8 random hex digits: the name of a domain or container.
 package func newInstanceName() -> String {
-    instanceNamePrefix + (0..<4).map { _ in
-        let byte = UInt8.random(in: 0...255)
-        return (byte < 16 ? "0" : "") + String(byte, radix: 16)
-    }.joined()
+    instanceNamePrefix
+        + (0..<4).map { _ in
+            let byte = UInt8.random(in: 0...255)
+            return (byte < 16 ? "0" : "") + String(byte, radix: 16)
+        }.joined()
 }

@@ -59,12 +59,6 @@ public struct InstanceLimits: Sendable, Hashable {
     public let vcpus: Int
     public let timeout: Duration
 
-    init(memoryMiB: Int, vcpus: Int, timeout: Duration) {
-        self.memoryMiB = memoryMiB
-        self.vcpus = vcpus
-        self.timeout = timeout
-    }
-
     /// 128 MiB, one vCPU, a minute: what mvm asks for unless told
     /// otherwise, and what fits any host that can run a guest at all.
     public static let standard = InstanceLimits(memoryMiB: 128, vcpus: 1, timeout: .seconds(60))
@@ -82,7 +76,8 @@ public struct InstanceLimits: Sendable, Hashable {
     ) throws(LimitViolation) -> InstanceLimits {
         guard timeoutSeconds > 0, timeoutSeconds <= maximumTimeoutSeconds else {
             throw LimitViolation(
-                .timeout, timeoutSeconds, "is invalid: give a positive number of seconds, at most \(Int(maximumTimeoutSeconds))")
+                .timeout, timeoutSeconds,
+                "is invalid: give a positive number of seconds, at most \(Int(maximumTimeoutSeconds))")
         }
         guard memoryMiB > 0 else {
             throw LimitViolation(.memory, memoryMiB, "is invalid: give a size in MiB, at least \(minimumMemoryMiB)")
@@ -105,7 +100,9 @@ public struct InstanceLimits: Sendable, Hashable {
             var given: [(Setting, String)] = [(.memory, "\(memoryMiB)")]
             if instancesAtOnce > 1 { given.append((.concurrency, "\(instancesAtOnce)")) }
             throw LimitViolation(
-                given, "is more than this host's memory (\(hostMiB) MiB): ask for at most \(hostMiB / max(1, instancesAtOnce)) MiB")
+                given,
+                "is more than this host's memory (\(hostMiB) MiB): ask for at most \(hostMiB / max(1, instancesAtOnce)) MiB"
+            )
         }
         let cores = max(1, host.cores)
         guard vcpus >= 1 else {

@@ -72,8 +72,9 @@ package func waitForReadiness(
         for event in scanner.feed(bytes) {
             switch event {
             case .ready(let facts):
-                return .success(ReadinessObservation(
-                    facts: facts, firstOutput: firstOutput ?? now, ready: now, marks: marks, reported: reported))
+                return .success(
+                    ReadinessObservation(
+                        facts: facts, firstOutput: firstOutput ?? now, ready: now, marks: marks, reported: reported))
             case .kernelPanic(let line):
                 return .failure(.kernelPanic(line: line))
             case .mark(let name):

@@ -48,12 +48,14 @@ package struct InstanceSummary: Sendable {
             rows.append((mark.phase.name, formatMilliseconds(mark.offset)))
         }
         let facts = boot.facts
-        rows.append((
-            "guest",
-            "kernel \(facts.kernelRelease), uptime \(facts.uptimeSeconds) s, \(facts.cpus) CPU\(facts.cpus == 1 ? "" : "s"), "
-                + "MemTotal \(formatBytes(facts.memTotalKiB * 1024)), MemAvailable \(formatBytes(facts.memAvailableKiB * 1024))"
-        ))
-        rows.append(("memory", footprint.readings.map { "\($0.metric.name) \(formatBytes($0.bytes))" }.joined(separator: ", ")))
+        rows.append(
+            (
+                "guest",
+                "kernel \(facts.kernelRelease), uptime \(facts.uptimeSeconds) s, \(facts.cpus) CPU\(facts.cpus == 1 ? "" : "s"), "
+                    + "MemTotal \(formatBytes(facts.memTotalKiB * 1024)), MemAvailable \(formatBytes(facts.memAvailableKiB * 1024))"
+            ))
+        rows.append(
+            ("memory", footprint.readings.map { "\($0.metric.name) \(formatBytes($0.bytes))" }.joined(separator: ", ")))
         let width = rows.map(\.0.count).max() ?? 0
         let body = rows.map { "  " + $0.0.paddedRight(to: width) + "  " + $0.1 }
         return ([title] + body).joined(separator: "\n")

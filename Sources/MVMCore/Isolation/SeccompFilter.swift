@@ -88,12 +88,13 @@ public struct SeccompFilter: Sendable, Equatable {
                 pc += Int(k)
             case _ where code & 0xff07 == BPF.jmp && BPF.conditionalJumps.contains(code & 0xf0):
                 let operand = code & BPF.x != 0 ? x : k
-                let taken = switch code & 0xf0 {
-                case BPF.jeq: a == operand
-                case BPF.jgt: a > operand
-                case BPF.jge: a >= operand
-                default: a & operand != 0  // BPF_JSET
-                }
+                let taken =
+                    switch code & 0xf0 {
+                    case BPF.jeq: a == operand
+                    case BPF.jgt: a > operand
+                    case BPF.jge: a >= operand
+                    default: a & operand != 0  // BPF_JSET
+                    }
                 pc += Int(taken ? instruction.jt : instruction.jf)
             default:
                 throw .unsupportedInstruction(index: pc - 1, code: code)
@@ -104,7 +105,8 @@ public struct SeccompFilter: Sendable, Equatable {
         throw .ranPastTheEnd(length: instructions.count)
     }
 
-    private func alu(operation: UInt16, a: UInt32, operand: UInt32, at index: Int) throws(SeccompFilterError) -> UInt32 {
+    private func alu(operation: UInt16, a: UInt32, operand: UInt32, at index: Int) throws(SeccompFilterError) -> UInt32
+    {
         switch operation {
         case BPF.add: return a &+ operand
         case BPF.sub: return a &- operand
@@ -135,7 +137,9 @@ public struct SeccompData: Sendable, Equatable {
     /// Six arguments; missing ones are zero.
     public var args: [UInt64]
 
-    public init(nr: Int32, arch: UInt32 = SeccompData.auditArchX86_64, instructionPointer: UInt64 = 0, args: [UInt64] = []) {
+    public init(
+        nr: Int32, arch: UInt32 = SeccompData.auditArchX86_64, instructionPointer: UInt64 = 0, args: [UInt64] = []
+    ) {
         self.nr = nr
         self.arch = arch
         self.instructionPointer = instructionPointer
@@ -143,6 +147,8 @@ public struct SeccompData: Sendable, Equatable {
     }
 
     /// `AUDIT_ARCH_X86_64`: `EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE`.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
+    // Named after the kernel's constant, whose architecture name has an underscore.
     public static let auditArchX86_64: UInt32 = 0xC000_003E
 
     /// The 32-bit word at byte `offset`, as the kernel's seccomp loads it:

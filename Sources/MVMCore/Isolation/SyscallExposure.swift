@@ -2,7 +2,7 @@ import CSyscallProbe
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How much of the host kernel's system call interface one process can
@@ -76,12 +76,15 @@ public struct SyscallExposure: Sendable, Codable, Equatable {
             if !allowed { denied.append(syscall.name) }
         }
         self.init(
-            mode: status.mode, filterCount: status.filterCount ?? filters.count, noNewPrivileges: status.noNewPrivileges,
+            mode: status.mode, filterCount: status.filterCount ?? filters.count,
+            noNewPrivileges: status.noNewPrivileges,
             hostSyscallCount: table.syscalls.count, allowedSyscallCount: table.syscalls.count - denied.count,
             deniedSyscalls: denied)
     }
 
-    private static func everyFilterAllows(_ filters: [SeccompFilter], _ data: SeccompData) throws(SeccompFilterError) -> Bool {
+    private static func everyFilterAllows(_ filters: [SeccompFilter], _ data: SeccompData) throws(SeccompFilterError)
+        -> Bool
+    {
         for filter in filters where !SeccompAction(verdict: try filter.evaluate(data)).allowsTheCall { return false }
         return true
     }
@@ -94,7 +97,8 @@ public struct SyscallExposure: Sendable, Codable, Equatable {
     /// whose id is `pid` is read: filters are per thread, and a process
     /// whose threads differ (installed without TSYNC) is judged by its main
     /// thread.
-    public static func read(pid: Int32, table: HostSyscallTable? = nil) throws(SyscallExposureError) -> SyscallExposure {
+    public static func read(pid: Int32, table: HostSyscallTable? = nil) throws(SyscallExposureError) -> SyscallExposure
+    {
         let table = if let table { table } else { try HostSyscallTable.load() }
         let path = "/proc/\(pid)/status"
         guard let text = readSmallFile(path) else { throw .statusUnreadable(pid: pid, path: path) }
@@ -199,7 +203,8 @@ public enum SyscallExposureError: Error, CustomStringConvertible, Equatable, Sen
         case .ptrace(let pid, let request, let errno):
             var text = "reading the seccomp filters of process \(pid): \(request) failed: \(errno)"
             if errno == .notPermitted || errno == .permissionDenied {
-                text += "; it needs root (CAP_SYS_ADMIN and CAP_SYS_PTRACE), a caller not under seccomp itself, and a process no other tracer holds"
+                text +=
+                    "; it needs root (CAP_SYS_ADMIN and CAP_SYS_PTRACE), a caller not under seccomp itself, and a process no other tracer holds"
             }
             return text
         case .processExited(let pid):
@@ -228,7 +233,9 @@ enum SeccompFilterReader {
         // Detach on every path, errors included: a tracee left attached
         // stays with this thread until it exits.
         defer { _ = mvm_ptrace_detach(pid, pendingSignal) }
-        guard mvm_ptrace_interrupt(pid) == 0 else { throw .ptrace(pid: pid, request: "PTRACE_INTERRUPT", errno: .current) }
+        guard mvm_ptrace_interrupt(pid) == 0 else {
+            throw .ptrace(pid: pid, request: "PTRACE_INTERRUPT", errno: .current)
+        }
         pendingSignal = try waitForStop(pid: pid)
         var filters: [SeccompFilter] = []
         var index = 0
@@ -262,7 +269,9 @@ enum SeccompFilterReader {
         return event == 0 ? signal : 0
     }
 
-    private static func readFilter(pid: Int32, index: Int, isLastAllowed: Bool) throws(SyscallExposureError) -> SeccompFilter? {
+    private static func readFilter(pid: Int32, index: Int, isLastAllowed: Bool) throws(SyscallExposureError)
+        -> SeccompFilter?
+    {
         let length = mvm_ptrace_get_seccomp_filter(pid, UInt(index), nil, 0)
         if length < 0 {
             let failure = Errno.current
@@ -277,7 +286,9 @@ enum SeccompFilterReader {
         // A filter never changes once installed, so the second call returns
         // the same length.
         guard copied == length else {
-            throw .ptrace(pid: pid, request: "PTRACE_SECCOMP_GET_FILTER for filter \(index)", errno: copied < 0 ? .current : .ioError)
+            throw .ptrace(
+                pid: pid, request: "PTRACE_SECCOMP_GET_FILTER for filter \(index)",
+                errno: copied < 0 ? .current : .ioError)
         }
         return SeccompFilter(buffer.map { SeccompFilter.Instruction(code: $0.code, jt: $0.jt, jf: $0.jf, k: $0.k) })
     }

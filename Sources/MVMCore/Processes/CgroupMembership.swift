@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The cgroup directories a process is in, one per hierarchy, as paths under
@@ -40,7 +40,8 @@ public struct CgroupMembership: Sendable, Equatable {
 
     /// The cgroups of `pid` now; empty when it is gone.
     public static func of(pid: Int32) -> [CgroupMembership] {
-        guard let text = readSmallFile("/proc/\(pid)/cgroup"), let mountinfo = readSmallFile("/proc/self/mountinfo") else {
+        guard let text = readSmallFile("/proc/\(pid)/cgroup"), let mountinfo = readSmallFile("/proc/self/mountinfo")
+        else {
             return []
         }
         return parse(procCgroup: text, mounts: mounts(mountinfo: mountinfo))
@@ -64,8 +65,12 @@ public struct CgroupMembership: Sendable, Equatable {
         let shared = Dictionary(reference.map { ($0.controllers, $0.path) }, uniquingKeysWith: { first, _ in first })
         var directories: [String] = []
         for membership in instance {
-            guard let directory = membership.directory, shared[membership.controllers] != membership.path else { continue }
-            guard let named = trimmed(directory: directory, path: membership.path, toComponentNaming: name) else { continue }
+            guard let directory = membership.directory, shared[membership.controllers] != membership.path else {
+                continue
+            }
+            guard let named = trimmed(directory: directory, path: membership.path, toComponentNaming: name) else {
+                continue
+            }
             if !directories.contains(named) { directories.append(named) }
         }
         return directories
@@ -108,7 +113,9 @@ public struct CgroupMembership: Sendable, Equatable {
     public static func mounts(mountinfo text: String) -> [Mount] {
         text.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ")
-            guard let separator = fields.firstIndex(of: "-"), separator >= 5, fields.count > separator + 3 else { return nil }
+            guard let separator = fields.firstIndex(of: "-"), separator >= 5, fields.count > separator + 3 else {
+                return nil
+            }
             let type = fields[separator + 1]
             guard type == "cgroup" || type == "cgroup2" else { return nil }
             // A v1 hierarchy's super options name its controllers among
@@ -132,7 +139,8 @@ public struct CgroupMembership: Sendable, Equatable {
             let mount = mounts.first { mount in
                 controllers.isEmpty ? mount.isVersion2 : !mount.isVersion2 && wanted.isSubset(of: mount.controllers)
             }
-            return CgroupMembership(controllers: controllers, path: path, directory: mount.flatMap { directory(of: path, in: $0) })
+            return CgroupMembership(
+                controllers: controllers, path: path, directory: mount.flatMap { directory(of: path, in: $0) })
         }
     }
 

@@ -2,15 +2,17 @@ import Synchronization
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Calls a C function that returns -1 and sets errno on failure, again for
 /// as long as it fails with EINTR. (swift-system's own calls retry by
 /// themselves: this is for the ones it does not wrap, such as poll(2).)
-package func retryingOnInterrupt<Result: FixedWidthInteger & SignedInteger>(_ call: () -> Result) throws(Errno) -> Result {
+package func retryingOnInterrupt<Result: FixedWidthInteger & SignedInteger>(_ call: () -> Result) throws(Errno)
+    -> Result
+{
     while true {
         let result = call()
         if result != -1 { return result }
@@ -26,7 +28,9 @@ package enum PollOutcome: Equatable, Sendable {
 
 /// Waits until `descriptor` is readable (data, end of file, a hang-up, or a
 /// pending connection) or the deadline passes.
-package func pollReadable(_ descriptor: FileDescriptor, until deadline: ContinuousClock.Instant) throws(Errno) -> PollOutcome {
+package func pollReadable(_ descriptor: FileDescriptor, until deadline: ContinuousClock.Instant) throws(Errno)
+    -> PollOutcome
+{
     let clock = ContinuousClock()
     while true {
         let remaining = deadline - clock.now
@@ -110,7 +114,9 @@ package final class SharedDescriptor: Sendable {
 /// Reads a small text file (procfs, sysfs, pid files) whole; nil when it
 /// cannot be opened or read. Procfs files report size 0, so read until EOF.
 package func readSmallFile(_ path: String) -> String? {
-    guard let descriptor = try? FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec]) else { return nil }
+    guard let descriptor = try? FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec]) else {
+        return nil
+    }
     return try? descriptor.closeAfter {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)

@@ -23,12 +23,14 @@ public struct HostProcessLauncher: InstanceLauncher {
         let executable = self.executable
         let arguments = self.arguments
         let environment = self.environment
-        return try await withLaunchScope(timeout: timeout) { (scope) async throws(SystemFailure) -> HostProcessInstance in
+        return try await withLaunchScope(timeout: timeout) {
+            (scope) async throws(SystemFailure) -> HostProcessInstance in
             let started = Mutex<SupervisedProcess?>(nil)
             let handle = scope.onTeardown { await started.withLock { $0 }?.stop() }
             let process: SupervisedProcess
             do {
-                process = try await SupervisedProcess.start(executable: executable, arguments: arguments, environment: environment)
+                process = try await SupervisedProcess.start(
+                    executable: executable, arguments: arguments, environment: environment)
             } catch {
                 throw SystemFailure("cannot start \(executable)", underlying: error)
             }
@@ -64,7 +66,9 @@ public final class HostProcessInstance: RunningInstance {
     /// run of the workloads exits as soon as it has reported).
     public func footprint() async throws -> Footprint {
         guard let memory = try? ProcessMemory.read(pid: pid) else { return Footprint(readings: []) }
-        return Footprint(readings: [MemoryReading(.pss, bytes: memory.pssBytes), MemoryReading(.rss, bytes: memory.rssBytes)])
+        return Footprint(readings: [
+            MemoryReading(.pss, bytes: memory.pssBytes), MemoryReading(.rss, bytes: memory.rssBytes),
+        ])
     }
 
     public func stop() async throws {

@@ -13,7 +13,9 @@ package final class SupervisedProcess: Sendable {
     private let stopRequest: AsyncStream<Void>.Continuation
     private let supervisor: Task<Void, Never>
 
-    private init(pid: Int32, output: SharedDescriptor, stopRequest: AsyncStream<Void>.Continuation, supervisor: Task<Void, Never>) {
+    private init(
+        pid: Int32, output: SharedDescriptor, stopRequest: AsyncStream<Void>.Continuation, supervisor: Task<Void, Never>
+    ) {
         self.pid = pid
         self.output = output
         self.stopRequest = stopRequest
@@ -62,7 +64,8 @@ package final class SupervisedProcess: Sendable {
         }
         do {
             for try await pid in started {
-                return SupervisedProcess(pid: pid, output: SharedDescriptor(pipe.readEnd), stopRequest: stopRequest, supervisor: supervisor)
+                return SupervisedProcess(
+                    pid: pid, output: SharedDescriptor(pipe.readEnd), stopRequest: stopRequest, supervisor: supervisor)
             }
             throw SystemFailure("\(executable) did not start")
         } catch {
@@ -76,7 +79,8 @@ package final class SupervisedProcess: Sendable {
     private static func environment(_ entries: [String]) -> Environment {
         var values: [Environment.Key: String] = [:]
         for entry in entries {
-            guard let equals = entry.firstIndex(of: "="), let key = Environment.Key(rawValue: String(entry[..<equals])) else { continue }
+            guard let equals = entry.firstIndex(of: "="), let key = Environment.Key(rawValue: String(entry[..<equals]))
+            else { continue }
             values[key] = String(entry[entry.index(after: equals)...])
         }
         return .custom(values)

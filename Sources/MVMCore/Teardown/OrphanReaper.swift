@@ -49,8 +49,7 @@ public enum OrphanReaper {
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
+            for pointer in argv + envp { free(pointer) }
         }
         // The child starts with no signal blocked, whatever this process
         // inherited (a test harness may block some): mvm's interrupt
@@ -65,7 +64,8 @@ public enum OrphanReaper {
         // The executable's own path, not /proc/self/exe: the child's process
         // name (comm) is the file's name, and `mvm` is what people and the
         // embedded driver's "in use by" message look for.
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
         var pid: pid_t = 0
         let status = posix_spawn(&pid, executable, nil, &attributes, argv, envp)
         return status == 0 ? pid : nil

@@ -37,7 +37,9 @@ public struct InstanceOwner: Sendable, Codable, Equatable {
 
 /// The start time of a running process, or nil when there is none.
 public func processStartTime(_ pid: Int32) -> UInt64? {
-    guard pid > 0, let stat = readSmallFile("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
+    guard pid > 0, let stat = readSmallFile("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else {
+        return nil
+    }
     // After "pid (comm)": state is field 3, so starttime (22) is the 20th.
     let fields = stat[stat.index(after: close)...].split(separator: " ")
     guard fields.count > 19, !fields[0].hasPrefix("Z") else { return nil }
@@ -60,7 +62,8 @@ public struct OwnerRecords: Sendable {
     package func claim(_ name: String, kind: String, connectURI: String?) throws(SystemFailure) -> OwnerRecord {
         let pid = getpid()
         let owner = InstanceOwner(
-            name: name, kind: kind, pid: pid, startTime: processStartTime(pid) ?? 0, connectURI: connectURI, childPID: nil,
+            name: name, kind: kind, pid: pid, startTime: processStartTime(pid) ?? 0, connectURI: connectURI,
+            childPID: nil,
             childStartTime: nil, kept: false, createdAt: Date())
         let record = OwnerRecord(path: path(of: name), owner: owner)
         // The state directory first, with its own mode (QEMU must pass

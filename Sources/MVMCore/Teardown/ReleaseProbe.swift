@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One thing on the host that an instance holds while it exists: a process,
@@ -108,7 +108,9 @@ public struct HostResource: Sendable, CustomStringConvertible {
         kind: Kind, description: String, patience: Duration = .milliseconds(10), isHeld: @escaping @Sendable () -> Bool
     ) -> HostResource {
         let lookup = PatientLookup(isHeld)
-        return HostResource(kind: kind, description: description) { lookup.isHeld(waitingAtMost: patience) ? .held : .released }
+        return HostResource(kind: kind, description: description) {
+            lookup.isHeld(waitingAtMost: patience) ? .held : .released
+        }
     }
 
     public var descriptionWithKind: String { "\(kind.rawValue) \(description)" }

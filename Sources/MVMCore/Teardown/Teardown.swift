@@ -27,7 +27,8 @@ public final class InstanceTeardown: Sendable {
     package var ownerRecordPath: String? { owner?.path }
 
     package init(
-        key: String, registry: TeardownRegistry, owner: OwnerRecord? = nil, action: @escaping @Sendable () async throws -> Void
+        key: String, registry: TeardownRegistry, owner: OwnerRecord? = nil,
+        action: @escaping @Sendable () async throws -> Void
     ) {
         self.key = key
         self.registry = registry

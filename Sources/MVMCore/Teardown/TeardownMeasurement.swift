@@ -141,7 +141,8 @@ extension TeardownSample {
             let ofKind = releases.filter { $0.kind == kind }
             let times = ofKind.compactMap(\.releasedSeconds)
             kinds.append(
-                KindRelease(kind: kind, count: ofKind.count, releasedSeconds: times.count == ofKind.count ? times.max() : nil))
+                KindRelease(
+                    kind: kind, count: ofKind.count, releasedSeconds: times.count == ofKind.count ? times.max() : nil))
         }
         // Slowest first; a kind still held at the limit is the slowest of all.
         kinds.sort { ($0.releasedSeconds ?? .infinity, $1.kind) > ($1.releasedSeconds ?? .infinity, $0.kind) }
@@ -195,7 +196,10 @@ private final class ReleaseWatch: Sendable {
         }
         return releases.withLock { releases in
             zip(resources, releases).map { resource, release in
-                release ?? ResourceRelease(kind: resource.kind, description: resource.description, lastHeldSeconds: nil, releasedSeconds: nil)
+                release
+                    ?? ResourceRelease(
+                        kind: resource.kind, description: resource.description, lastHeldSeconds: nil,
+                        releasedSeconds: nil)
             }
         }
     }
@@ -205,7 +209,8 @@ private final class ReleaseWatch: Sendable {
     private func watch(_ resource: HostResource) -> ResourceRelease {
         let origin = self.origin.withLock { $0 } ?? ContinuousClock.now
         let deadline = origin + limit
-        var release = ResourceRelease(kind: resource.kind, description: resource.description, lastHeldSeconds: nil, releasedSeconds: nil)
+        var release = ResourceRelease(
+            kind: resource.kind, description: resource.description, lastHeldSeconds: nil, releasedSeconds: nil)
         while true {
             let before = ContinuousClock.now
             let state = resource.state()

@@ -1,7 +1,8 @@
 import CLibvirt
 import MVMCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A connection to a libvirt hypervisor driver (`virConnectPtr`), closed when
@@ -96,7 +97,8 @@ final class Connection: @unchecked Sendable {
             throw .takeLast(context: "reading the host's memory and CPUs on \(uri)")
         }
         let model = withUnsafeBytes(of: info.model) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        return HostFacts(kernelRelease: "unknown", cpuModel: model, cores: Int(info.cpus), memoryBytes: UInt64(info.memory) * 1024)
+        return HostFacts(
+            kernelRelease: "unknown", cpuModel: model, cores: Int(info.cpus), memoryBytes: UInt64(info.memory) * 1024)
     }
 
     /// The host capabilities XML (`virConnectGetCapabilities`).

@@ -1,6 +1,7 @@
 import CLibvirt
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A libvirt domain handle (`virDomainPtr`), freed exactly once when the
@@ -35,7 +36,8 @@ final class Domain: @unchecked Sendable {
     /// Connects `stream` to the domain's first console (a pty serial port),
     /// taking it over from any other client (`VIR_DOMAIN_CONSOLE_FORCE`).
     func openConsole(into stream: Stream) throws(LibvirtError) {
-        guard virDomainOpenConsole(pointer, nil, stream.rawPointer, UInt32(VIR_DOMAIN_CONSOLE_FORCE.rawValue)) == 0 else {
+        guard virDomainOpenConsole(pointer, nil, stream.rawPointer, UInt32(VIR_DOMAIN_CONSOLE_FORCE.rawValue)) == 0
+        else {
             throw .takeLast(context: "opening the console of the domain")
         }
     }
@@ -48,7 +50,9 @@ final class Domain: @unchecked Sendable {
             repeating: virDomainMemoryStatStruct(), count: Int(VIR_DOMAIN_MEMORY_STAT_NR.rawValue))
         let count = virDomainMemoryStats(pointer, &stats, UInt32(stats.count), 0)
         guard count >= 0 else { throw .takeLast(context: "reading the domain's memory statistics") }
-        return stats.prefix(Int(count)).first { $0.tag == Int32(VIR_DOMAIN_MEMORY_STAT_RSS.rawValue) }.map { $0.val * 1024 }
+        return stats.prefix(Int(count)).first { $0.tag == Int32(VIR_DOMAIN_MEMORY_STAT_RSS.rawValue) }.map {
+            $0.val * 1024
+        }
     }
 
     /// The live domain XML (`virDomainGetXMLDesc`, no flags): what libvirt

@@ -25,7 +25,8 @@ enum LibvirtRuntime {
     static let logLimit = 1 << 20
 
     static func rotate(_ logFile: String) {
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: logFile))?[.size] as? Int, size > logLimit else { return }
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: logFile))?[.size] as? Int, size > logLimit
+        else { return }
         rename(logFile, logFile + ".1")
     }
 

@@ -45,7 +45,8 @@ final class Stream: @unchecked Sendable {
     /// `stopWatching()` (libvirt then releases it).
     func watch(onReadable: @escaping @Sendable (Stream) -> Void) throws(LibvirtError) {
         let box = Unmanaged.passRetained(StreamWatch(stream: self, onReadable: onReadable)).toOpaque()
-        let events = Int32(VIR_STREAM_EVENT_READABLE.rawValue | VIR_STREAM_EVENT_ERROR.rawValue | VIR_STREAM_EVENT_HANGUP.rawValue)
+        let events = Int32(
+            VIR_STREAM_EVENT_READABLE.rawValue | VIR_STREAM_EVENT_ERROR.rawValue | VIR_STREAM_EVENT_HANGUP.rawValue)
         let added = virStreamEventAddCallback(
             pointer, events,
             { _, _, opaque in
