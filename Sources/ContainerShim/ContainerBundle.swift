@@ -22,7 +22,7 @@ struct ContainerBundle: Sendable {
             remove()
             throw .system(
                 SystemFailure(
-                    "cannot write the bundle \(path)", underlying: error, advice: "pass a writable --state-dir"))
+                    "cannot write the bundle \(path)", underlying: error, advice: "use a writable state directory"))
         }
     }
 

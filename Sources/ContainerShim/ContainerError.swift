@@ -34,10 +34,10 @@ public enum ContainerError: Error, CustomStringConvertible {
             switch runtime {
             case .runc, .crun:
                 return
-                    "OCI runtime \(runtime) is not installed; install it (apt-get install \(runtime)) or pass --runtime PATH"
+                    "OCI runtime \(runtime) is not installed; install it (apt-get install \(runtime)) or name the path of another OCI runtime"
             case .path(let path):
                 return
-                    "OCI runtime \(path) does not exist or is not executable; pass --runtime runc, crun or the path of an OCI runtime"
+                    "OCI runtime \(path) does not exist or is not executable; use runc, crun or the path of an OCI runtime"
             }
         case .runtimeUnsupported(let runtime, let reason, let alternative):
             return "\(runtime) cannot run containers on this host: \(reason); \(alternative)"
@@ -50,7 +50,7 @@ public enum ContainerError: Error, CustomStringConvertible {
             return "\(command) failed: \(message)"
         case .readinessTimeout(let after, let tail):
             return
-                "the container printed no readiness line within \(formatDecimal(after.seconds, places: 1)) s; raise --timeout if the host is busy"
+                "the container printed no readiness line within \(formatDecimal(after.seconds, places: 1)) s; raise the timeout if the host is busy"
                 + Self.excerpt(tail)
         case .exitedEarly(let tail, let log):
             var text = "the container's init exited before printing its readiness line" + Self.excerpt(tail)

@@ -25,7 +25,8 @@ public final class ContainerLauncher: InstanceLauncher {
         case .on:
             guard host.userNamespacesAllowed else {
                 throw .invalidConfiguration(
-                    "this host allows no user namespaces (user.max_user_namespaces is 0); use --userns off or auto")
+                    "this host allows no user namespaces (user.max_user_namespaces is 0); turn the user namespace off, or leave it to auto"
+                )
             }
             usesUserNamespace = true
         }
@@ -55,7 +56,7 @@ public final class ContainerLauncher: InstanceLauncher {
                 runtime: runtime.executable,
                 reason:
                     "cgroups are in hybrid mode (v1 controllers with a v2 hierarchy beside them), which crun does not support",
-                alternative: "use --runtime runc, or a host with cgroup v2 only")
+                alternative: "use runc, or a host with cgroup v2 only")
         }
         return runtime
     }

@@ -76,7 +76,7 @@ public struct Doctor: Sendable {
         if uri?.isEmbedded == true, parts.lexicographicallyPrecedes([6, 1]) {
             return .problem(
                 name, "libvirt \(version) has no embedded QEMU driver (it came with 6.1.0)",
-                fix: "install libvirt 6.1 or later, or run libvirtd and pass --connect qemu:///system")
+                fix: "install libvirt 6.1 or later, or run libvirtd and connect to qemu:///system")
         }
         return .passed(name, "libvirt \(version)")
     }
@@ -111,12 +111,12 @@ public struct Doctor: Sendable {
     private func connectionFix(for error: VMMError) -> String {
         guard case .libvirt(let failure) = error, let uri else {
             return
-                "pass a libvirt URI of the form driver[+transport]://[host]/path, e.g. qemu:///system, or leave --connect out"
+                "pass a libvirt URI of the form driver[+transport]://[host]/path, e.g. qemu:///system, or use the default embedded driver"
         }
         if uri.isEmbedded {
             if failure.message.contains("pid file") {
                 return
-                    "another process (a running mvm?) holds the embedded driver of this state directory: wait for it, or pass another --state-dir"
+                    "another process (a running mvm?) holds the embedded driver of this state directory: wait for it, or use another state directory"
             }
             return
                 "install libvirt's QEMU driver: apt-get install libvirt-daemon-system (package libvirt-daemon-driver-qemu)"
@@ -124,7 +124,7 @@ public struct Doctor: Sendable {
         if uri.isLocal {
             return
                 "start libvirt's daemon (bash scripts/libvirt-daemons.sh where there is no systemd, else systemctl start libvirtd), "
-                + "check the URI, or leave --connect out to use the embedded driver"
+                + "check the URI, or use the default embedded driver"
         }
         return "check that the host is reachable and runs libvirtd: virsh -c '\(uri.text)' version"
     }
@@ -155,7 +155,8 @@ public struct Doctor: Sendable {
         guard machines.contains("pc") else {
             return DoctorCheck(
                 name: name, status: .warn, required: true,
-                detail: "\(emulator) lists microvm but no pc machine type: --stock and bzImage kernels cannot boot",
+                detail:
+                    "\(emulator) lists microvm but no pc machine type: the stock VM and bzImage kernels cannot boot",
                 fix: "install a QEMU with the pc machine: \(install)")
         }
         return .passed(name, "\(emulator) lists the microvm and pc machine types")
@@ -195,7 +196,7 @@ public struct Doctor: Sendable {
             return (.passed(name, "\(choice.accelerator.rawValue): \(choice.reason)"), choice)
         } catch {
             // `auto` falls back to TCG rather than throwing; kept for the typed throw.
-            return (.problem(name, error.description, fix: "pass --accel tcg"), nil)
+            return (.problem(name, error.description, fix: "use the tcg accelerator"), nil)
         }
     }
 

@@ -12,7 +12,8 @@ extension Doctor {
     /// A runtime as the container launcher finds and checks it.
     func checkRuntime(_ selection: RuntimeSelection, required: Bool, host: ContainerHost) async -> DoctorCheck {
         let name = selection.description
-        let otherwise = required ? "" : "; only --runtime \(selection) needs it, runc is the default"
+        let otherwise =
+            required ? "" : "; only comparisons with \(selection) as the runtime need it, runc is the default"
         do {
             let found = try await ContainerLauncher.checkRuntime(selection, host: host, stateDirectory: stateDirectory)
             guard let version = found.version else {
@@ -94,8 +95,8 @@ extension Doctor {
             ("vmlinux", images.minimalVmlinux, nil),
             ("initramfs.cpio", images.initramfs, nil),
             ("rootfs", images.rootfs, nil),
-            ("bzImage", images.minimalBzImage, "--machine pc"),
-            ("stock-vmlinuz", images.stockKernel, "--stock"),
+            ("bzImage", images.minimalBzImage, "the pc machine"),
+            ("stock-vmlinuz", images.stockKernel, "the stock VM"),
         ]
         let digests = await onDedicatedThreadTyped { () -> [String: Result<String, SystemFailure>] in
             var digests: [String: Result<String, SystemFailure>] = [:]
@@ -145,7 +146,7 @@ extension Doctor {
     func checkStateDirectory() -> (DoctorCheck, writable: Bool) {
         let name = "state directory"
         let path = stateDirectory.path
-        let fix = "pass a writable --state-dir (or set MVM_STATE_DIR)"
+        let fix = "use a writable state directory (MVM_STATE_DIR)"
         guard path.hasPrefix("/") else {
             return (
                 .problem(name, "\(path) is not an absolute path, which libvirt's embedded driver needs", fix: fix),
@@ -186,7 +187,7 @@ extension Doctor {
                 name,
                 "\(path) is writable, but \(qemuUser), QEMU's user, cannot enter \(barrier.directory) "
                     + "(\(permissionsDescription(of: barrier.directory, barrier.info))), so QEMU cannot reach its files there",
-                fix: "chmod a+x \(barrier.directory), or pass a --state-dir QEMU's user can reach")
+                fix: "chmod a+x \(barrier.directory), or use a state directory QEMU's user can reach")
             return (check, true)
         }
         return (.passed(name, "\(path) is writable" + (created ? " (created, as mvm compare would)" : "")), true)

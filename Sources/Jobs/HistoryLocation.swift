@@ -50,7 +50,8 @@ public enum HistoryLocation: Sendable, Equatable, CustomStringConvertible {
     public func openExisting() async throws -> any HistoryStore {
         if case .file(let path) = self, !FileManager.default.fileExists(atPath: path) {
             throw NightlyError(
-                "no history at \(path): record runs with `mvm nightly` or `mvm compare --record`, or pass --history")
+                "no history at \(path): record runs with `mvm nightly` or `mvm compare --record`, or name another history"
+            )
         }
         return try await open()
     }

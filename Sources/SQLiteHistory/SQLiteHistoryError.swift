@@ -41,12 +41,12 @@ extension SQLiteHistoryError {
         case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_AUTH:
             return SQLiteHistoryError(
                 .readOnly,
-                "\(action) in \(path): this user may not write the file; run mvm as its owner, or pass --history with another file"
+                "\(action) in \(path): this user may not write the file; run mvm as its owner, or use another history file"
             )
         case .SQLITE_NOTADB, .SQLITE_CORRUPT:
             return SQLiteHistoryError(
                 .damaged,
-                "\(path) is not a sound history file (\(reason)); move it aside to start a new history, or pass --history with another file"
+                "\(path) is not a sound history file (\(reason)); move it aside to start a new history, or use another history file"
             )
         case .SQLITE_BUSY:
             return SQLiteHistoryError(
@@ -65,7 +65,7 @@ extension SQLiteHistoryError {
         SQLiteHistoryError(
             .cannotOpen,
             "cannot open the history file \(path) (\(oneLine(reason))); check that this user may create and write it there, "
-                + "or pass --history with another file")
+                + "or use another history file")
     }
 
     static func newerSchema(_ path: String, unknownMigrations: [String]) -> SQLiteHistoryError {

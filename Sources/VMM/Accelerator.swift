@@ -120,13 +120,13 @@ public struct AcceleratorChoice: Sendable, Codable, Hashable {
             }
         switch request {
         case .tcg:
-            return AcceleratorChoice(accelerator: .tcg, reason: "requested with --accel tcg")
+            return AcceleratorChoice(accelerator: .tcg, reason: "requested: tcg")
         case .kvm:
             if let kvmProblem { throw AcceleratorUnavailable(problem: kvmProblem) }
             return AcceleratorChoice(
                 accelerator: .kvm,
                 reason:
-                    "requested with --accel kvm; /dev/kvm is usable and the CPU exposes \(host.cpuVirtualizationFlag ?? "")"
+                    "requested: kvm; /dev/kvm is usable and the CPU exposes \(host.cpuVirtualizationFlag ?? "")"
             )
         case .auto:
             if let kvmProblem {
@@ -143,7 +143,7 @@ public struct AcceleratorUnavailable: Error, CustomStringConvertible, Equatable 
     public var problem: String
 
     public var description: String {
-        "KVM is not available on this host: \(problem); use --accel tcg (or auto)"
+        "KVM is not available on this host: \(problem); use the tcg accelerator (or auto)"
     }
 }
 

@@ -41,7 +41,7 @@ extension Connection {
             } ?? "another process"
         return SystemFailure(
             "the embedded libvirt driver at \(root) is in use by \(who)",
-            advice: "wait until it is done, or give this run its own --state-dir (or --connect qemu:///system)")
+            advice: "wait until it is done, or give this run its own state directory (or use qemu:///system)")
     }
 
     /// Where libvirt's own log messages go (see `LibvirtRuntime.ensureReady`).

@@ -26,7 +26,8 @@ final class ConsoleSocket: Sendable {
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
         guard path.utf8.count < capacity else {
             throw .invalidConfiguration(
-                "console socket path \(path) is longer than \(capacity - 1) bytes; use a shorter --state-dir")
+                "console socket path \(path) is longer than \(capacity - 1) bytes; use a state directory with a shorter path"
+            )
         }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {

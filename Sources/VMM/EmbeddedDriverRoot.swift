@@ -67,7 +67,7 @@ struct EmbeddedDriverRoot {
             throw .system(
                 SystemFailure(
                     "cannot prepare libvirt's embedded root \(path)", underlying: error,
-                    advice: "pass a writable --state-dir"))
+                    advice: "use a writable state directory"))
         }
     }
 }

@@ -21,7 +21,7 @@ public struct LibvirtURI: Sendable, Hashable, CustomStringConvertible {
     public init(parsing text: String) throws(VMMError) {
         guard let schemeEnd = text.range(of: "://") else {
             throw .invalidConfiguration(
-                "--connect \(text) is not a libvirt URI: use driver[+transport]://[host]/path, e.g. qemu:///system")
+                "\(text) is not a libvirt URI: use driver[+transport]://[host]/path, e.g. qemu:///system")
         }
         let scheme = text[..<schemeEnd.lowerBound]
         let parts = scheme.split(separator: "+", maxSplits: 1, omittingEmptySubsequences: false)
@@ -33,7 +33,7 @@ public struct LibvirtURI: Sendable, Hashable, CustomStringConvertible {
             parts.count == 1 || !parts[1].isEmpty, !text.contains(where: { $0.isWhitespace || $0.isNewline })
         else {
             throw .invalidConfiguration(
-                "--connect \(text) is not a libvirt URI: use driver[+transport]://[host]/path, e.g. qemu:///system")
+                "\(text) is not a libvirt URI: use driver[+transport]://[host]/path, e.g. qemu:///system")
         }
         self.text = text
         self.driver = String(driver)

@@ -59,7 +59,7 @@ extension MicroVMConfiguration {
             let printable = argument.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" }
             guard !argument.isEmpty, printable else {
                 throw .invalidConfiguration(
-                    "kernel argument \(argument.debugDescription) is invalid: give one argument per --append, printable ASCII without spaces or quotes"
+                    "kernel argument \(argument.debugDescription) is invalid: give one argument at a time, printable ASCII without spaces or quotes"
                 )
             }
         }

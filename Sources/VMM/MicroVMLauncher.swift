@@ -58,7 +58,7 @@ public final class MicroVMLauncher: InstanceLauncher {
         case (.auto, false): consoleTransport = .stream
         case (.socket, false):
             throw .invalidConfiguration(
-                "--console-transport socket needs a domain on this machine; \(connection.uri) is remote: use stream or auto"
+                "a socket console needs a domain on this machine; \(connection.uri) is remote: use the stream console or auto"
             )
         case (.socket, true), (.stream, _): consoleTransport = configuration.consoleTransport
         }

@@ -43,8 +43,8 @@ public enum VMMError: Error, CustomStringConvertible {
             var text = "the guest printed no readiness line within \(formatSeconds(after))"
             text +=
                 accelerator == .kvm
-                ? "; KVM may not be able to run this guest here: try --accel tcg"
-                : "; raise --timeout if the host is busy"
+                ? "; KVM may not be able to run this guest here: try the tcg accelerator"
+                : "; raise the timeout if the host is busy"
             return text + Self.excerpt(tail)
         case .kernelPanic(let line, let tail):
             return "the guest kernel panicked: \(line.drop { $0 == " " })" + Self.excerpt(tail)

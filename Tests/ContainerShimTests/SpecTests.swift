@@ -141,7 +141,7 @@ import Testing
         configuration.runtime = .crun
         let error = #expect(throws: ContainerError.self) { try ContainerLauncher(configuration, host: host) }
         #expect(error?.description.contains("hybrid mode") == true)
-        #expect(error?.description.contains("use --runtime runc") == true)
+        #expect(error?.description.contains("use runc, or a host with cgroup v2 only") == true)
     }
 
     @Test func missingRuntimeIsClear() {

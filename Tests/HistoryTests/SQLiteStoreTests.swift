@@ -28,7 +28,7 @@ import Testing
             guard let error = error as? SQLiteHistoryError else { return false }
             return error.kind == .cannotOpen
                 && error.description.hasPrefix("cannot open the history file /proc/mvm-no/history.sqlite (")
-                && error.description.hasSuffix("or pass --history with another file")
+                && error.description.hasSuffix("or use another history file")
                 && !error.description.contains("\n")
         }
     }

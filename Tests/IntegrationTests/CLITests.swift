@@ -122,7 +122,7 @@ extension RealInstances {
             let result = try await runMVM(["boot", "--accel", "kvm"])
             #expect(result.exitCode == 1)
             #expect(result.stderr.hasPrefix("Error: KVM is not available on this host: "))
-            #expect(result.stderr.hasSuffix("; use --accel tcg (or auto)\n"))
+            #expect(result.stderr.hasSuffix("; use the tcg accelerator (or auto)\n"))
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
         }
 

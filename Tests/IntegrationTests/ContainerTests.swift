@@ -184,7 +184,7 @@ extension RealInstances {
             let result = try await runMVM(["run", "--runtime", "crun"])
             #expect(result.exitCode == 1)
             #expect(result.stderr.contains("hybrid mode"))
-            #expect(result.stderr.hasSuffix("use --runtime runc, or a host with cgroup v2 only\n"))
+            #expect(result.stderr.hasSuffix("use runc, or a host with cgroup v2 only\n"))
             try await expectNothingLeft()
         }
     }

@@ -23,7 +23,7 @@ import Testing
     func tcgIsAlwaysGranted(device: HostVirtualization.KVMDevice, flag: String?) throws {
         let choice = try AcceleratorChoice.choose(
             .tcg, host: HostVirtualization(kvmDevice: device, cpuVirtualizationFlag: flag))
-        #expect(choice == AcceleratorChoice(accelerator: .tcg, reason: "requested with --accel tcg"))
+        #expect(choice == AcceleratorChoice(accelerator: .tcg, reason: "requested: tcg"))
     }
 
     @Test(arguments: devices, flags)
@@ -33,7 +33,7 @@ import Testing
             #expect(try AcceleratorChoice.choose(.kvm, host: host).accelerator == .kvm)
         } else {
             let error = #expect(throws: AcceleratorUnavailable.self) { try AcceleratorChoice.choose(.kvm, host: host) }
-            #expect(error?.description.contains("--accel tcg") == true)
+            #expect(error?.description.contains("use the tcg accelerator") == true)
         }
     }
 

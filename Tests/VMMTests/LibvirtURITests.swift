@@ -69,7 +69,7 @@ import Testing
         let error = #expect(throws: VMMError.self) { try LibvirtURI(parsing: text) }
         #expect(
             error?.description
-                == "--connect \(text) is not a libvirt URI: use driver[+transport]://[host]/path, e.g. qemu:///system")
+                == "\(text) is not a libvirt URI: use driver[+transport]://[host]/path, e.g. qemu:///system")
     }
 
     @Test(arguments: [

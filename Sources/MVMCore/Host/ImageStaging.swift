@@ -37,7 +37,7 @@ public struct ImageStaging: Sendable {
             throw SystemFailure(
                 "cannot copy \(path) to \(directory), where QEMU's and the container's users can reach it",
                 underlying: error,
-                advice: "pass a writable --state-dir")
+                advice: "use a writable state directory")
         }
         return staged
     }

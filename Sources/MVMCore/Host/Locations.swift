@@ -37,7 +37,8 @@ public struct StateDirectory: Sendable, Hashable {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: directory)
         } catch {
-            throw SystemFailure("cannot create \(directory)", underlying: error, advice: "pass a writable --state-dir")
+            throw SystemFailure(
+                "cannot create \(directory)", underlying: error, advice: "use a writable state directory")
         }
         return directory
     }
@@ -53,7 +54,7 @@ public struct StateDirectory: Sendable, Hashable {
             }
         } catch {
             throw SystemFailure(
-                "cannot create state directory \(path)", underlying: error, advice: "pass a writable --state-dir")
+                "cannot create state directory \(path)", underlying: error, advice: "use a writable state directory")
         }
     }
 }
