@@ -49,6 +49,17 @@ public struct ComparisonJob: Sendable {
 
     /// Measures every contender as planned and returns the whole report.
     public func run(observer: MeasurementObserver = MeasurementObserver()) async -> ComparisonReport {
+        await measure(observer: observer, bootOnly: false)
+    }
+
+    /// The boot runs again and no other dimension: a nightly job's
+    /// confirmation batch (verdicts judge the boot figures only).
+    public func confirmationBatch(progress: @escaping @Sendable (ComparisonProgress) -> Void) async -> ComparisonReport
+    {
+        await measure(observer: MeasurementObserver(progress: progress), bootOnly: true)
+    }
+
+    private func measure(observer: MeasurementObserver, bootOnly: Bool) async -> ComparisonReport {
         let startedAt = Date()
         var samples: [InstanceSample] = []
         if request.dimensions.includes(.boot) {
@@ -58,7 +69,7 @@ public struct ComparisonJob: Sendable {
             for case let pool as any PreparedLaunching in contenders.map(\.launcher) { await pool.drain() }
         }
         var report = await report(samples: samples, startedAt: startedAt)
-        if request.dimensions.dimensions != [.boot] {
+        if request.dimensions.dimensions != [.boot] && !bootOnly {
             report.measuredDimensions = request.dimensions.dimensions
             report.dimensions = await measureDimensions(measuring: observer.measuring)
             report.environment.finishedAt = Date()

@@ -184,7 +184,7 @@ public struct NightlyJob: Sendable {
                 if verdicts.contains(where: \.awaitsConfirmation) {
                     // Firecracker's rule: a change stands only if a second
                     // batch, measured at once, shows it too.
-                    let confirmation = await comparison.run(observer: MeasurementObserver(progress: observer.progress))
+                    let confirmation = await comparison.confirmationBatch(progress: observer.progress)
                     let values = Dictionary(
                         confirmation.seriesValues(hostKey: host.key, planKey: plan.key),
                         uniquingKeysWith: { first, _ in first })

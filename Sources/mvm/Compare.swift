@@ -143,8 +143,11 @@ extension MVM {
         func run() async throws {
             common.bootstrapLogging()
             let request = try comparison.request(common: common, connection: connection, limits: limits)
+            // Checked whether or not the run is recorded: a mistyped option
+            // is an error, not an option ignored.
+            let historySettings = try history.settings()
             if history.record || history.baseline != nil {
-                let nightly = NightlyRequest(comparison: request, history: try history.settings(), nightly: false)
+                let nightly = NightlyRequest(comparison: request, history: historySettings, nightly: false)
                 try await runNightly(
                     nightly,
                     files: try comparison.files(htmlReport: nightly.reportPath, prometheus: nightly.prometheusPath))
