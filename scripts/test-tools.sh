@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# What the tests of the nightly jobs read their output with: headless
-# Chromium (opens the HTML report) and Prometheus' node_exporter (scrapes the
-# textfile). Installed without starting node_exporter's service: the test
+# What the tests read mvm's output with: headless Chromium (opens the HTML
+# report), Prometheus' node_exporter (scrapes the textfile) and tmux (a
+# terminal the console tests type into). Installed without starting node_exporter's service: the test
 # starts its own on loopback. Idempotent.
 set -euo pipefail
-packages=(chromium prometheus-node-exporter)
+packages=(chromium prometheus-node-exporter tmux)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -53,7 +53,8 @@ struct DomainBoot: Sendable {
             }
             return MicroVM(
                 description: description, uri: connection.uri, acceleratorChoice: acceleratorChoice, boot: boot,
-                qemuPID: started.qemuPID, teardown: started.teardown, domainTeardown: started.domainTeardown)
+                qemuPID: started.qemuPID, teardown: started.teardown, domainTeardown: started.domainTeardown,
+                console: started.console)
         }
     }
 

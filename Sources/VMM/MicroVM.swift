@@ -1,7 +1,7 @@
 import MVMCore
 
 /// A booted micro-VM whose guest printed its readiness line.
-public final class MicroVM: DetachableInstance {
+public final class MicroVM: DetachableInstance, ConsoleInstance {
     public let description: DomainDescription
     public let boot: BootRecord
     public let uri: LibvirtURI
@@ -13,11 +13,15 @@ public final class MicroVM: DetachableInstance {
     // isolationFacts() (MicroVM+Isolation.swift) reads the domain.
     let teardown: InstanceTeardown
     let domainTeardown: DomainTeardown
+    /// The guest's serial console, after its readiness line: closed with
+    /// the domain, or when mvm detaches.
+    package let consoleConnection: SharedDescriptor?
 
     init(
         description: DomainDescription, uri: LibvirtURI, acceleratorChoice: AcceleratorChoice, boot: BootRecord,
-        qemuPID: Int32?, teardown: InstanceTeardown, domainTeardown: DomainTeardown
+        qemuPID: Int32?, teardown: InstanceTeardown, domainTeardown: DomainTeardown, console: SharedDescriptor? = nil
     ) {
+        consoleConnection = console
         self.description = description
         self.uri = uri
         self.acceleratorChoice = acceleratorChoice

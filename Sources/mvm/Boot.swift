@@ -52,7 +52,7 @@ extension MVM {
             configuration.machine = machine
             configuration.limits = try limits.checked()
             configuration.accelerator = accelerator.accel
-            configuration.extraKernelArguments = kernelArguments
+            configuration.extraKernelArguments = kernelArguments + instance.guestEnvironment
             configuration.translationCacheMiB = tcg.translationCache
             configuration.keep = instance.keep
             configuration.consoleTransport = consoleTransport
@@ -65,6 +65,18 @@ extension MVM {
                 return
             }
             let vm = try await launcher.launch()
+            if instance.isInteractive {
+                let footprint: Footprint
+                do { footprint = try await vm.footprint() } catch {
+                    try? await vm.stop()
+                    throw error
+                }
+                let report = MicroVMReport(vm: vm, footprint: footprint, kept: false)
+                try await attachConsole(to: vm, report: report.summary(), keep: instance.keep) {
+                    keptInstructions(vm: vm)
+                }
+                return
+            }
             let footprint = try await vm.measureThenRelease(keep: instance.keep)
             let report = MicroVMReport(vm: vm, footprint: footprint, kept: instance.keep)
             if instance.json {

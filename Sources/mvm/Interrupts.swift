@@ -25,6 +25,7 @@ enum InterruptHandling {
                 let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
                 source.setEventHandler {
                     interrupted.withLock { $0 = true }
+                    RawTerminal.restore()
                     FileHandle.standardError.write(Data("\ninterrupted: tearing down what mvm started\n".utf8))
                     TeardownRegistry.shared.tearDownAllBlocking()
                     if let save = finalWords.withLock({ $0 }) {

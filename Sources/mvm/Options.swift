@@ -104,8 +104,35 @@ struct InstanceOptions: ParsableArguments {
         name: .customLong("dry-run"), help: "Print what would be started (domain XML, config.json) and start nothing.")
     var dryRun = false
 
+    @Flag(
+        name: [.customShort("i"), .customLong("interactive")],
+        help:
+            "Once ready, hand this terminal to the instance's console, with a shell (Ctrl-] detaches); without a terminal, pipe stdin and stdout."
+    )
+    var interactive = false
+
+    @Flag(
+        name: .customShort("t"),
+        help: ArgumentHelp("The same as -i, so that -it works as in docker.", visibility: .hidden))
+    var terminal = false
+
+    var isInteractive: Bool { interactive || terminal }
+
+    /// What the guest's init reads: a shell after the readiness line, fed
+    /// by a pipe when stdin is not a terminal.
+    var guestEnvironment: [String] {
+        guard isInteractive else { return [] }
+        return isatty(STDIN_FILENO) == 1 ? ["mvm_mode=shell"] : ["mvm_mode=shell", "mvm_input=pipe"]
+    }
+
     func validate() throws {
         if dryRun && keep { throw ValidationError("--dry-run starts nothing, so --keep has nothing to keep.") }
+        if isInteractive && dryRun {
+            throw ValidationError("--dry-run starts nothing, so --interactive has no console to attach.")
+        }
+        if isInteractive && json {
+            throw ValidationError("--interactive hands stdout to the console: leave out --json.")
+        }
     }
 }
 

@@ -136,13 +136,14 @@ let mvmExecutable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPa
 
 func runMVM(
     _ arguments: [String], environment extra: [String: String] = [:], executable: URL = mvmExecutable,
-    workingDirectory: String? = nil
+    workingDirectory: String? = nil, input: String? = nil
 ) async throws -> CommandResult {
     var overrides: [Environment.Key: String?] = ["MVM_STATE_DIR": Fixtures.state.path]
     for (key, value) in extra { overrides[Environment.Key(stringLiteral: key)] = value }
     let result = try await run(
         .path(FilePath(executable.path)), arguments: Arguments(arguments),
         environment: .inherit.updating(overrides), workingDirectory: workingDirectory.map { FilePath($0) },
+        input: .string(input ?? ""),
         output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
     return CommandResult(
         status: result.terminationStatus, stdout: result.standardOutput, stderr: result.standardError)

@@ -75,6 +75,7 @@ package final class LaunchScope: Sendable {
         }
         switch outcome ?? .failure(.endOfOutput) {
         case .success(let observation):
+            output.unread(observation.rest)
             return state.withLock { state in
                 state.timeline.append(.firstOutput, at: stopwatch.offset(of: observation.firstOutput))
                 // Workload marks (`mvm-mark`) come between first output and ready.

@@ -36,6 +36,9 @@ package struct ReadinessObservation: Sendable {
     package var marks: [(name: String, at: ContinuousClock.Instant)] = []
     /// `mvm-fact` lines before the readiness line (a repeated key keeps the last).
     package var reported: [String: String] = [:]
+    /// What came after the readiness line in the read that brought it: the
+    /// start of what the workload prints next.
+    package var rest: [UInt8] = []
 }
 
 /// Reads a console or stdout as data arrives (poll(2), no sleeping) until
@@ -69,19 +72,26 @@ package func waitForReadiness(
         if firstOutput == nil { firstOutput = now }
         let bytes = Array(buffer[0..<count])
         echo?(bytes)
-        for event in scanner.feed(bytes) {
-            switch event {
-            case .ready(let facts):
-                return .success(
-                    ReadinessObservation(
-                        facts: facts, firstOutput: firstOutput ?? now, ready: now, marks: marks, reported: reported))
-            case .kernelPanic(let line):
-                return .failure(.kernelPanic(line: line))
-            case .mark(let name):
-                marks.append((name, now))
-            case .fact(let key, let value):
-                reported[key] = value
+        // Line by line, so that what follows the readiness line is known.
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? bytes.count
+            for event in scanner.feed(bytes[start..<end]) {
+                switch event {
+                case .ready(let facts):
+                    return .success(
+                        ReadinessObservation(
+                            facts: facts, firstOutput: firstOutput ?? now, ready: now, marks: marks, reported: reported,
+                            rest: Array(bytes[end...])))
+                case .kernelPanic(let line):
+                    return .failure(.kernelPanic(line: line))
+                case .mark(let name):
+                    marks.append((name, now))
+                case .fact(let key, let value):
+                    reported[key] = value
+                }
             }
+            start = end
         }
     }
 }

@@ -57,6 +57,9 @@ package final class SharedDescriptor: Sendable {
         var descriptor: FileDescriptor?
         var users = 0
         var closeRequested = false
+        /// Read already, by a reader that stopped at a line in the middle
+        /// of what it read, for the next reader.
+        var unread: [UInt8] = []
     }
 
     private let state: Mutex<State>
@@ -83,6 +86,20 @@ package final class SharedDescriptor: Sendable {
             }
         }
         return try body(descriptor)
+    }
+
+    /// Keeps `bytes` for the next reader (`takeUnread`): what came after
+    /// the readiness line in the read that brought it.
+    package func unread(_ bytes: [UInt8]) {
+        state.withLock { $0.unread = bytes + $0.unread }
+    }
+
+    /// What an earlier reader left unread, once.
+    package func takeUnread() -> [UInt8] {
+        state.withLock { state in
+            defer { state.unread = [] }
+            return state.unread
+        }
     }
 
     /// True once `close()` was called.
