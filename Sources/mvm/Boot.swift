@@ -24,6 +24,7 @@ extension MVM {
 
         @OptionGroup var limits: LimitOptions
         @OptionGroup var instance: InstanceOptions
+        @OptionGroup var interactive: InteractiveOptions
         @OptionGroup var tcg: TCGOptions
         @OptionGroup var accelerator: AcceleratorOption
 
@@ -42,6 +43,10 @@ extension MVM {
         @Flag(help: "Stream the guest console to stderr while it boots.")
         var console = false
 
+        func validate() throws {
+            try interactive.check(instance)
+        }
+
         func run() async throws {
             common.bootstrapLogging()
             let images = ImageSet.defaultLocation()
@@ -52,7 +57,7 @@ extension MVM {
             configuration.machine = machine
             configuration.limits = try limits.checked()
             configuration.accelerator = accelerator.accel
-            configuration.extraKernelArguments = kernelArguments + instance.guestEnvironment
+            configuration.extraKernelArguments = kernelArguments + interactive.guestEnvironment
             configuration.translationCacheMiB = tcg.translationCache
             configuration.keep = instance.keep
             configuration.consoleTransport = consoleTransport
@@ -65,7 +70,7 @@ extension MVM {
                 return
             }
             let vm = try await launcher.launch()
-            if instance.isInteractive {
+            if interactive.isInteractive {
                 let footprint: Footprint
                 do { footprint = try await vm.footprint() } catch {
                     try? await vm.stop()

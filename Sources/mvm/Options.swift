@@ -104,10 +104,17 @@ struct InstanceOptions: ParsableArguments {
         name: .customLong("dry-run"), help: "Print what would be started (domain XML, config.json) and start nothing.")
     var dryRun = false
 
+    func validate() throws {
+        if dryRun && keep { throw ValidationError("--dry-run starts nothing, so --keep has nothing to keep.") }
+    }
+}
+
+/// `mvm boot -it`: the guest's console on this terminal.
+struct InteractiveOptions: ParsableArguments {
     @Flag(
         name: [.customShort("i"), .customLong("interactive")],
         help:
-            "Once ready, hand this terminal to the instance's console, with a shell (Ctrl-] detaches); without a terminal, pipe stdin and stdout."
+            "Once ready, hand this terminal to a shell on the guest's console (Ctrl-] detaches); without a terminal, pipe stdin and stdout."
     )
     var interactive = false
 
@@ -125,12 +132,12 @@ struct InstanceOptions: ParsableArguments {
         return isatty(STDIN_FILENO) == 1 ? ["mvm_mode=shell"] : ["mvm_mode=shell", "mvm_input=pipe"]
     }
 
-    func validate() throws {
-        if dryRun && keep { throw ValidationError("--dry-run starts nothing, so --keep has nothing to keep.") }
-        if isInteractive && dryRun {
+    /// Checked against the instance's own output options.
+    func check(_ instance: InstanceOptions) throws {
+        if isInteractive && instance.dryRun {
             throw ValidationError("--dry-run starts nothing, so --interactive has no console to attach.")
         }
-        if isInteractive && json {
+        if isInteractive && instance.json {
             throw ValidationError("--interactive hands stdout to the console: leave out --json.")
         }
     }
