@@ -20,7 +20,7 @@ struct OCIRuntime: Sendable {
             let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
             candidates = path.split(separator: ":").map { "\($0)/\(selection)" }
         case .path(let path):
-            candidates = [path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path]
+            candidates = [absolutePath(path)]
         }
         guard
             let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) && !isDirectory($0) }

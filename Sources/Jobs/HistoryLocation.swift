@@ -16,7 +16,7 @@ public enum HistoryLocation: Sendable, Equatable, CustomStringConvertible {
         if text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") {
             self = .server(text)
         } else {
-            self = .file(text.hasPrefix("/") ? text : FileManager.default.currentDirectoryPath + "/" + text)
+            self = .file(absolutePath(text))
         }
     }
 

@@ -32,7 +32,7 @@ public struct ResultFiles: Sendable {
     /// directory.
     public func checkDirectories() throws(ResultFileError) {
         for path in paths {
-            let directory = URL(fileURLWithPath: Self.absolute(path)).deletingLastPathComponent().path
+            let directory = URL(fileURLWithPath: absolutePath(path)).deletingLastPathComponent().path
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
             else {
@@ -70,11 +70,7 @@ public struct ResultFiles: Sendable {
     /// Readable by its owner only: results name the host, its kernel and
     /// its CPU.
     private static func write(_ data: Data, to path: String) throws {
-        try writeFileAtomically(data, to: absolute(path))
-    }
-
-    static func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        try writeFileAtomically(data, to: absolutePath(path))
     }
 }
 

@@ -52,8 +52,8 @@ extension MVM {
             let images = ImageSet.defaultLocation()
             var configuration = MicroVMConfiguration(
                 connectURI: connection.uri, stateDirectory: common.state,
-                kernelPath: absolute(kernel ?? images.minimalVmlinux),
-                initrdPath: absolute(initrd ?? images.initramfs))
+                kernelPath: absolutePath(kernel ?? images.minimalVmlinux),
+                initrdPath: absolutePath(initrd ?? images.initramfs))
             configuration.machine = machine
             configuration.limits = try limits.checked()
             configuration.accelerator = accelerator.accel

@@ -102,7 +102,7 @@ extension MVM.HistoryCommand {
             let outcome = recorded.outcome
             let data = try outcome.jsonData()
             if let output {
-                try writeFileAtomically(data, to: absolute(output))
+                try writeFileAtomically(data, to: absolutePath(output))
             } else {
                 FileHandle.standardOutput.write(data)
                 print("")
@@ -191,8 +191,8 @@ extension MVM.HistoryCommand {
 
         func run() async throws {
             let report = try await FleetReport.load(from: try store.open(), runsPerHost: runsPerHost)
-            try writeFileAtomically(Data(renderFleetHTML(report).utf8), to: absolute(output))
-            print(absolute(output))
+            try writeFileAtomically(Data(renderFleetHTML(report).utf8), to: absolutePath(output))
+            print(absolutePath(output))
         }
     }
 }

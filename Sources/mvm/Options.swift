@@ -186,8 +186,3 @@ private func optionName(_ setting: Setting) -> String {
     case .teardownRuns: "--teardown-runs"
     }
 }
-
-/// Makes a path given on the command line absolute (libvirt needs that).
-func absolute(_ path: String) -> String {
-    path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-}

@@ -41,7 +41,7 @@ extension MVM {
         func run() async throws {
             common.bootstrapLogging()
             var configuration = ContainerConfiguration(
-                stateDirectory: common.state, rootfsPath: absolute(rootfs ?? ImageSet.defaultLocation().rootfs))
+                stateDirectory: common.state, rootfsPath: absolutePath(rootfs ?? ImageSet.defaultLocation().rootfs))
             configuration.runtime = runtime.selection
             configuration.limits = try limits.checked()
             configuration.keep = instance.keep

@@ -116,3 +116,9 @@ public struct ImageSet: Sendable, Hashable {
         return hashes
     }
 }
+
+/// `path` made absolute against the current directory: what libvirt and the
+/// runtimes need of a path typed on the command line.
+public func absolutePath(_ path: String) -> String {
+    path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+}
