@@ -23,39 +23,36 @@ public struct InstanceRemoval: Sendable {
         owners = OwnerRecords(stateDirectory: stateDirectory)
     }
 
-    /// Every running mvm- domain and container.
-    public func runningInstances() async throws -> [String] {
-        let running = try await running()
-        return running.domains + running.containers
-    }
-
-    /// Destroys `name`. Another live mvm's instance is left (and said)
-    /// when `leavingInUse`, refused otherwise.
-    public func destroy(_ name: String, leavingInUse: Bool) async throws -> Result {
-        if let owner = owners.owner(of: name), !owner.kept, owner.ownerIsAlive {
-            guard leavingInUse else {
+    /// Destroys `names`, or with nil every running mvm- domain and
+    /// container, in order, reporting each as it goes. Another live mvm's
+    /// instance is left (and reported) for nil, refused for a name. What
+    /// runs is listed once, before the first.
+    public func destroy(_ names: [String]?, each report: (Result) -> Void) async throws {
+        let domains = try self.domains.runningMVMDomains()
+        let containers = try await self.containers.containerIDs()
+        for name in names ?? domains + containers {
+            if let owner = owners.owner(of: name), !owner.kept, owner.ownerIsAlive {
+                guard names == nil else {
+                    throw InstanceRemovalError(
+                        description:
+                            "\(name) is in use by a running mvm (pid \(owner.pid)), which removes it when it is done")
+                }
+                report(.leftInUse(name, pid: owner.pid))
+                continue
+            }
+            if domains.contains(name) {
+                try self.domains.destroyDomain(named: name)
+            } else if containers.contains(name) {
+                try await self.containers.remove(id: name)
+            } else {
                 throw InstanceRemovalError(
                     description:
-                        "\(name) is in use by a running mvm (pid \(owner.pid)), which removes it when it is done")
+                        "\(name) is neither a running mvm domain on \(self.domains.uri) nor an mvm container; see mvm list"
+                )
             }
-            return .leftInUse(name, pid: owner.pid)
+            owners.remove(name)
+            report(.destroyed(name))
         }
-        let running = try await running()
-        if running.domains.contains(name) {
-            try domains.destroyDomain(named: name)
-        } else if running.containers.contains(name) {
-            try await containers.remove(id: name)
-        } else {
-            throw InstanceRemovalError(
-                description:
-                    "\(name) is neither a running mvm domain on \(domains.uri) nor an mvm container; see mvm list")
-        }
-        owners.remove(name)
-        return .destroyed(name)
-    }
-
-    private func running() async throws -> (domains: [String], containers: [String]) {
-        (try domains.runningMVMDomains(), try await containers.containerIDs())
     }
 }
 

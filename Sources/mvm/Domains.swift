@@ -47,17 +47,15 @@ extension MVM {
         func run() async throws {
             common.bootstrapLogging()
             let removal = try await InstanceRemoval(stateDirectory: common.state, connectURI: connection.uri)
-            for name in all ? try await removal.runningInstances() : names {
-                let result: InstanceRemoval.Result
-                do {
-                    result = try await removal.destroy(name, leavingInUse: all)
-                } catch let error as InstanceRemovalError {
-                    throw ValidationError(error.description + ".")
+            do {
+                try await removal.destroy(all ? nil : names) { result in
+                    switch result {
+                    case .destroyed(let name): print("destroyed \(name)")
+                    case .leftInUse(let name, let pid): print("left \(name): in use by mvm (pid \(pid))")
+                    }
                 }
-                switch result {
-                case .destroyed(let name): print("destroyed \(name)")
-                case .leftInUse(let name, let pid): print("left \(name): in use by mvm (pid \(pid))")
-                }
+            } catch let error as InstanceRemovalError {
+                throw ValidationError(error.description + ".")
             }
         }
     }

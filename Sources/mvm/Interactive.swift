@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import MVMCore
 
-/// What `mvm boot -it` and `mvm run -it` do once the instance is ready:
+/// What `mvm boot -it` does once the instance is ready:
 /// the report on stderr, then this terminal (or stdin and stdout) on the
 /// instance's console until the instance stops or Ctrl-] detaches. A
 /// detached instance is kept with `--keep` and stopped otherwise.
