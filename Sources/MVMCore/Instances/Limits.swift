@@ -94,9 +94,8 @@ public struct InstanceLimits: Sendable, Hashable {
     /// Checks that `instancesAtOnce` instances of these limits fit `host`:
     /// for a remote host, whose size is known only once connected.
     public func checkFits(_ host: HostFacts, instancesAtOnce: Int = 1) throws(LimitViolation) {
-        let hostMiB = Int(host.memoryBytes / 1_048_576)
-        let (total, overflow) = memoryMiB.multipliedReportingOverflow(by: max(1, instancesAtOnce))
-        if host.memoryBytes > 0 && (overflow || total > hostMiB) {
+        if max(1, instancesAtOnce) > instancesThatFit(host) {
+            let hostMiB = Int(host.memoryBytes / 1_048_576)
             var given: [(Setting, String)] = [(.memory, "\(memoryMiB)")]
             if instancesAtOnce > 1 { given.append((.concurrency, "\(instancesAtOnce)")) }
             throw LimitViolation(
