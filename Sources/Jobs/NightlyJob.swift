@@ -36,8 +36,7 @@ public struct NightlyJob: Sendable {
                     throw error
                 }
                 store = try SQLiteHistoryStore.open(path: request.fallbackHistoryPath)
-                fallback =
-                    "\(error); this run is kept in \(request.fallbackHistoryPath) (`mvm history merge` uploads it)"
+                fallback = Self.keptLocally(after: error, in: request.fallbackHistoryPath)
             }
         }
         let host = HostIdentity(host: request.comparison.host)
@@ -130,11 +129,17 @@ public struct NightlyJob: Sendable {
             guard case .server = request.history, fallback == nil else { return ["\(error)"] }
             do {
                 try await SQLiteHistoryStore.open(path: request.fallbackHistoryPath).record(run)
-                return ["\(error); this run is kept in \(request.fallbackHistoryPath) (`mvm history merge` uploads it)"]
+                return [Self.keptLocally(after: error, in: request.fallbackHistoryPath)]
             } catch let local {
                 return ["\(error)", "\(local)"]
             }
         }
+    }
+
+    /// The failure of a run that the fleet's database did not take and
+    /// the local file did.
+    private static func keptLocally(after error: any Error, in path: String) -> String {
+        "\(error); this run is kept in \(path) (`mvm history merge` uploads it)"
     }
 
     public func run(observer: MeasurementObserver = MeasurementObserver()) async -> NightlyOutcome {
