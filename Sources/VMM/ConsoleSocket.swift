@@ -21,38 +21,13 @@ final class ConsoleSocket: Sendable {
     private let state = Mutex<(connection: SharedDescriptor?, closed: Bool)>((nil, false))
 
     init(path: String) throws(VMMError) {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.utf8.count < capacity else {
-            throw .invalidConfiguration(
-                "console socket path \(path) is longer than \(capacity - 1) bytes; use a state directory with a shorter path"
-            )
+        do {
+            // QEMU may run as another user (libvirt-qemu under qemu:///system).
+            listener = SharedDescriptor(try UnixSocket.listen(at: path, permissions: 0o666))
+        } catch {
+            throw .system(error)
         }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else {
-            throw .system(SystemFailure("cannot create the console socket", underlying: Errno(rawValue: errno)))
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path.utf8)
-            raw[path.utf8.count] = 0
-        }
-        unlink(path)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard bound == 0, listen(fd, 1) == 0 else {
-            let code = Errno(rawValue: errno)
-            Glibc.close(fd)
-            unlink(path)
-            throw .system(SystemFailure("cannot listen on the console socket \(path)", underlying: code))
-        }
-        // QEMU may run as another user (libvirt-qemu under qemu:///system).
-        chmod(path, 0o666)
         self.path = path
-        listener = SharedDescriptor(FileDescriptor(rawValue: fd))
     }
 
     deinit {
