@@ -2,6 +2,10 @@ import ContainerShim
 import MVMCore
 import VMM
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `mvm destroy`: removes the domains and containers `--keep` left running,
 /// and never an instance that another live mvm is in the middle of
 /// measuring (that mvm tears it down; taking it away would wreck its run).
@@ -16,8 +20,10 @@ public struct InstanceRemoval: Sendable {
     private let domains: DomainManager
     private let containers: ContainerManager
     private let owners: OwnerRecords
+    private let consoles: String
 
     public init(stateDirectory: StateDirectory, connectURI: String?) async throws {
+        consoles = stateDirectory.subdirectory("consoles")
         domains = try await DomainManager(uri: connectURI, stateDirectory: stateDirectory)
         containers = try ContainerManager(stateDirectory: stateDirectory)
         owners = OwnerRecords(stateDirectory: stateDirectory)
@@ -50,6 +56,10 @@ public struct InstanceRemoval: Sendable {
                         "\(name) is neither a running mvm domain on \(self.domains.uri) nor an mvm container; see mvm list"
                 )
             }
+            // The console relay of a `-it --keep` instance ends with the
+            // console; its socket goes now, so that nothing is left once
+            // this returns.
+            unlink(ConsoleRelay.socketPath(consoles: consoles, name: name))
             owners.remove(name)
             report(.destroyed(name))
         }

@@ -8,7 +8,7 @@ import MVMCore
 /// left running, or what a test must prove is gone.
 public final class DomainManager: Sendable {
     private let stateDirectory: StateDirectory
-    private let connection: Connection
+    let connection: Connection
 
     public init(uri: String?, stateDirectory: StateDirectory) async throws(VMMError) {
         var parsed: LibvirtURI?

@@ -17,6 +17,13 @@ public final class MicroVM: DetachableInstance, ConsoleInstance {
     /// the domain, or when mvm detaches.
     package let consoleConnection: SharedDescriptor?
 
+    /// Next to the console socket QEMU connected to: a local domain's only.
+    package var consoleRelaySocket: String? {
+        guard case .unixSocket(let path) = description.console else { return nil }
+        let consoles = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        return ConsoleRelay.socketPath(consoles: consoles, name: name)
+    }
+
     init(
         description: DomainDescription, uri: LibvirtURI, acceleratorChoice: AcceleratorChoice, boot: BootRecord,
         qemuPID: Int32?, teardown: InstanceTeardown, domainTeardown: DomainTeardown, console: SharedDescriptor? = nil

@@ -77,7 +77,9 @@ extension MVM {
                     throw error
                 }
                 let report = MicroVMReport(vm: vm, footprint: footprint, kept: false)
-                try await attachConsole(to: vm, report: report.summary(), keep: instance.keep) {
+                try await attachConsole(
+                    to: vm, report: report.summary(), keep: instance.keep, stateOption: whereOptions
+                ) {
                     keptInstructions(vm: vm)
                 }
                 return
@@ -98,11 +100,16 @@ extension MVM {
             var lines = ["kept running: \(vm.name) on \(vm.uri)"]
             if let log = vm.description.consoleLogPath { lines.append("  console log: tail -f \(log)") }
             lines.append("  inspect:     virsh -c '\(vm.uri)' dominfo \(vm.name)")
-            var destroy = "  destroy:     mvm destroy \(vm.name)"
-            if let uri = connection.uri { destroy += " --connect '\(uri)'" }
-            if let dir = common.stateDirectory { destroy += " --state-dir '\(dir)'" }
-            lines.append(destroy)
+            lines.append("  destroy:     mvm destroy \(vm.name)\(whereOptions)")
             return lines.joined(separator: "\n")
+        }
+
+        /// The options that find the instance again, as given.
+        private var whereOptions: String {
+            var options = ""
+            if let uri = connection.uri { options += " --connect '\(uri)'" }
+            if let dir = common.stateDirectory { options += " --state-dir '\(dir)'" }
+            return options
         }
     }
 }

@@ -6,7 +6,11 @@ import MVMCore
 /// the report on stderr, then this terminal (or stdin and stdout) on the
 /// instance's console until the instance stops or Ctrl-] detaches. A
 /// detached instance is kept with `--keep` and stopped otherwise.
-func attachConsole(to instance: some ConsoleInstance, report: String, keep: Bool, kept: () -> String) async throws {
+/// `stateOption` is how the user named the state directory, for the
+/// command that attaches again.
+func attachConsole(
+    to instance: some ConsoleInstance, report: String, keep: Bool, stateOption: String = "", kept: () -> String
+) async throws {
     let stderr = FileHandle.standardError
     stderr.write(Data((report + "\n").utf8))
     guard let console = instance.consoleConnection else {
@@ -19,10 +23,27 @@ func attachConsole(to instance: some ConsoleInstance, report: String, keep: Bool
     }
     let end = await onDedicatedThreadTyped { () throws(Never) in ConsoleAttachment.run(console: console) }
     if end == .detached && keep {
+        let relayed = handOver(console, of: instance)
         instance.detach()
-        stderr.write(Data(("\n" + kept() + "\n").utf8))
+        var lines = ["", kept()]
+        if relayed { lines.append("  console:     mvm console \(instance.name)\(stateOption)") }
+        stderr.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     } else {
         try await instance.stop()
         if end == .detached { stderr.write(Data("\ndetached: \(instance.name) destroyed\n".utf8)) }
+    }
+}
+
+/// Starts the relay that keeps a detached instance's console for
+/// `mvm console`; false (and a warning) when there is none.
+private func handOver(_ console: SharedDescriptor, of instance: some ConsoleInstance) -> Bool {
+    guard let socket = instance.consoleRelaySocket else { return false }
+    do {
+        _ = try ConsoleRelay.start(
+            console: console, socketPath: socket, command: MVM.ConsoleRelayCommand.command(socket: socket))
+        return true
+    } catch {
+        FileHandle.standardError.write(Data("warning: \(instance.name) runs on without its console: \(error)\n".utf8))
+        return false
     }
 }

@@ -14,7 +14,7 @@ struct MVM: AsyncParsableCommand {
         version: "\(mvmVersion) (commit \(mvmCommit))",
         subcommands: [
             Compare.self, Nightly.self, HistoryCommand.self, Boot.self, Run.self, List.self, Destroy.self, GC.self,
-            Doctor.self,
+            Doctor.self, Console.self, ConsoleRelayCommand.self,
         ]
     )
 
@@ -23,7 +23,11 @@ struct MVM: AsyncParsableCommand {
     static func main() async {
         // Before anything starts: QEMU and containers' inits are reaped by
         // mvm's own reaper process, not by a PID 1 that may reap late.
-        OrphanReaper.becomeReapedChild()
+        // Except a console relay: it must outlive the mvm that starts it,
+        // which a reaped child does not (its reaper's death ends it).
+        if CommandLine.arguments.dropFirst().first != MVM.ConsoleRelayCommand._commandName {
+            OrphanReaper.becomeReapedChild()
+        }
         var command: any ParsableCommand
         do {
             command = try parseAsRoot()

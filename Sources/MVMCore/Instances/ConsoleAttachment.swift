@@ -10,6 +10,10 @@ import SystemPackage
 /// guest's serial port, the container's terminal).
 package protocol ConsoleInstance: DetachableInstance {
     var consoleConnection: SharedDescriptor? { get }
+    /// Where a relay listens once the console is handed over on a detach
+    /// with `--keep` (`ConsoleRelay`); nil when the console cannot outlive
+    /// this process (a libvirt stream: `mvm console` reopens it instead).
+    var consoleRelaySocket: String? { get }
 }
 
 /// Connects this process's standard input and output to an instance's

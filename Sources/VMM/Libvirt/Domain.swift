@@ -26,6 +26,13 @@ final class Domain: @unchecked Sendable {
         return String(cString: raw)
     }
 
+    /// True while the domain runs (or is paused); false once defined only.
+    func isActive() throws(LibvirtError) -> Bool {
+        let active = virDomainIsActive(pointer)
+        guard active >= 0 else { throw .takeLast(context: "asking whether the domain runs") }
+        return active == 1
+    }
+
     /// Resumes a domain started paused.
     func resume() throws(LibvirtError) {
         guard virDomainResume(pointer) == 0 else {
@@ -33,11 +40,12 @@ final class Domain: @unchecked Sendable {
         }
     }
 
-    /// Connects `stream` to the domain's first console (a pty serial port),
-    /// taking it over from any other client (`VIR_DOMAIN_CONSOLE_FORCE`).
-    func openConsole(into stream: Stream) throws(LibvirtError) {
-        guard virDomainOpenConsole(pointer, nil, stream.rawPointer, UInt32(VIR_DOMAIN_CONSOLE_FORCE.rawValue)) == 0
-        else {
+    /// Connects `stream` to the domain's first console (a pty serial port).
+    /// `takeOver` takes it from any other client (`VIR_DOMAIN_CONSOLE_FORCE`);
+    /// otherwise libvirt refuses while another client has it.
+    func openConsole(into stream: Stream, takeOver: Bool = true) throws(LibvirtError) {
+        let flags = takeOver ? UInt32(VIR_DOMAIN_CONSOLE_FORCE.rawValue) : 0
+        guard virDomainOpenConsole(pointer, nil, stream.rawPointer, flags) == 0 else {
             throw .takeLast(context: "opening the console of the domain")
         }
     }

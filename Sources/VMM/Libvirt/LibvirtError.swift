@@ -18,6 +18,9 @@ public struct LibvirtError: Error, CustomStringConvertible, Sendable, Equatable 
     /// libvirt refuses the operation in the object's current state
     /// (for example destroying a domain that already stopped).
     public var isOperationInvalid: Bool { code == Int32(VIR_ERR_OPERATION_INVALID.rawValue) }
+    /// libvirt tried and failed (for example: another client has the
+    /// domain's console).
+    public var isOperationFailed: Bool { code == Int32(VIR_ERR_OPERATION_FAILED.rawValue) }
 
     /// Takes libvirt's last error of this thread and resets it. Must be called
     /// right after the failing call, on the same thread: libvirt keeps the
