@@ -1,3 +1,4 @@
+import Foundation
 import MVMCore
 import Synchronization
 import SystemPackage
@@ -41,6 +42,43 @@ final class StreamConsole: Sendable {
             forwarder.finish()
             console.close()
             throw .libvirt(error)
+        }
+        // What mvm writes to its end (keys typed into `mvm boot -it` or
+        // `mvm console`) goes the other way, on a thread of its own, from a
+        // copy of the socket pair's other end: it reads end of file once mvm
+        // closed its end, and then stops.
+        let input = dup(descriptors[1])
+        if input >= 0 {
+            let thread = Thread { Self.sendTyped(from: FileDescriptor(rawValue: input), to: stream) }
+            thread.name = "mvm-console-input"
+            thread.start()
+        }
+    }
+
+    /// Copies what mvm writes into the stream until mvm's end closes.
+    private static func sendTyped(from input: FileDescriptor, to stream: Stream) {
+        defer { try? input.close() }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            var entry = pollfd(fd: input.rawValue, events: Int16(POLLIN), revents: 0)
+            guard (try? retryingOnInterrupt({ poll(&entry, 1, -1) })) != nil else { return }
+            let count: Int
+            do {
+                count = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
+            } catch Errno.wouldBlock {
+                continue
+            } catch {
+                return
+            }
+            guard count > 0 else { return }
+            var sent = 0
+            while sent < count {
+                switch buffer[sent..<count].withUnsafeBytes({ stream.send($0) }) {
+                case .count(let more): sent += more
+                case .wouldBlock: usleep(10_000)
+                case .failed: return
+                }
+            }
         }
     }
 
@@ -108,6 +146,9 @@ final class StreamConsole: Sendable {
         }
 
         private static func closeWriteEnd(_ writeEnd: inout FileDescriptor?) {
+            // The input thread's copy keeps the socket open: shut it for
+            // writing, so that mvm's end reads end of file all the same.
+            if let writeEnd { _ = shutdown(writeEnd.rawValue, Int32(SHUT_WR)) }
             try? writeEnd?.close()
             writeEnd = nil
         }

@@ -100,6 +100,9 @@ extension MVM {
             var lines = ["kept running: \(vm.name) on \(vm.uri)"]
             if let log = vm.description.consoleLogPath { lines.append("  console log: tail -f \(log)") }
             lines.append("  inspect:     virsh -c '\(vm.uri)' dominfo \(vm.name)")
+            if case .libvirtStream = vm.description.console, interactive.isInteractive {
+                lines.append("  console:     mvm console \(vm.name)\(whereOptions)")
+            }
             lines.append("  destroy:     mvm destroy \(vm.name)\(whereOptions)")
             return lines.joined(separator: "\n")
         }

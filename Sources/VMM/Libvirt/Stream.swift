@@ -40,6 +40,26 @@ final class Stream: @unchecked Sendable {
         }
     }
 
+    /// What a non-blocking send did.
+    enum Sent {
+        case count(Int)
+        case wouldBlock
+        case failed
+    }
+
+    /// Sends what it can of `bytes` (what is typed into a console).
+    func send(_ bytes: UnsafeRawBufferPointer) -> Sent {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return .count(0) }
+        let count = virStreamSend(pointer, base.assumingMemoryBound(to: CChar.self), bytes.count)
+        switch count {
+        case -2: return .wouldBlock
+        case ..<0:
+            virResetLastError()
+            return .failed
+        default: return .count(Int(count))
+        }
+    }
+
     /// Calls `onReadable` on libvirt's event-loop thread whenever the stream
     /// has data, has ended or has failed. The closure lives until
     /// `stopWatching()` (libvirt then releases it).
