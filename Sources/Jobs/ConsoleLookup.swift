@@ -33,6 +33,7 @@ public enum ConsoleLookup {
     {
         let consoles = stateDirectory.subdirectory("consoles")
         let owner = OwnerRecords(stateDirectory: stateDirectory).owner(of: name)
+        var relayEnded = false
         do throws(ConsoleRelayError) {
             let connection = try ConsoleRelay.attach(
                 socketPath: ConsoleRelay.socketPath(consoles: consoles, name: name))
@@ -47,7 +48,9 @@ public enum ConsoleLookup {
                 throw ConsoleLookupError("cannot reach the console of \(name): \(failure)")
             case .relayGone where owner == nil:
                 throw ConsoleLookupError("\(name) has stopped (its console socket is left over); mvm gc removes it")
-            case .noRelay, .relayGone:
+            case .relayGone:
+                relayEnded = true
+            case .noRelay:
                 break
             }
         }
@@ -59,6 +62,11 @@ public enum ConsoleLookup {
                 }
                 throw ConsoleLookupError(
                     "\(name) was left behind by an mvm that is gone (pid \(owner.pid)): nothing holds its console; mvm gc removes it"
+                )
+            }
+            if relayEnded {
+                throw ConsoleLookupError(
+                    "the console relay of \(name) has ended (killed?): nothing holds its console any more; mvm destroy \(name) removes it"
                 )
             }
             if owner.kind == "container" {
