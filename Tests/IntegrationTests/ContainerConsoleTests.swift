@@ -1,3 +1,4 @@
+import ContainerShim
 import Foundation
 import MVMCore
 import Subprocess
@@ -68,6 +69,51 @@ extension RealInstances {
             #expect(detached.contains("mvm-exit-0"), "\(detached)")
             #expect(detached.contains("detached: mvm-"), "\(detached)")
             #expect(try await terminal.settingsRestored())
+            try await expectNothingLeft()
+        }
+
+        func configuration(command: [String]? = nil) throws -> ContainerConfiguration {
+            var configuration = ContainerConfiguration(
+                stateDirectory: Fixtures.state, rootfsPath: Fixtures.images.rootfs)
+            configuration.limits = try Fixtures.limits(timeoutSeconds: 30)
+            configuration.terminal = true
+            if let command { configuration.command = command }
+            return configuration
+        }
+
+        /// Where descriptor `number` of this process points, nil once closed.
+        func descriptorTarget(_ number: Int32) -> String? {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(number)")
+        }
+
+        /// The readiness line comes through the terminal (with the pty's
+        /// `\r\n`), and stopping the container closes the master.
+        @Test func theReadinessLineComesThroughTheTerminalAndStopClosesIt() async throws {
+            try Fixtures.requireImages()
+            let container = try await ContainerLauncher(try configuration(), host: .probe()).launch()
+            let master = container.consoleConnection?.withDescriptor { $0.rawValue }
+            let target = master.flatMap(descriptorTarget)
+            try await container.stop()
+            let number = try #require(master)
+            #expect(target?.contains("ptmx") == true, "\(target ?? "none")")
+            #expect(
+                container.boot.timeline.marks.map(\.phase) == [.request, .created, .started, .firstOutput, .ready])
+            #expect(container.boot.facts.cpus == 1)
+            #expect(container.consoleConnection?.isClosed == true)
+            #expect(descriptorTarget(number)?.contains("ptmx") != true, "\(descriptorTarget(number) ?? "closed")")
+            try await expectNothingLeft()
+        }
+
+        @Test func anInitThatExitsEarlyOnItsTerminalIsAClearErrorAndLeavesNothing() async throws {
+            try Fixtures.requireImages()
+            let launcher = try ContainerLauncher(
+                try configuration(command: ["/bin/sh", "-c", "echo giving up early; exit 3"]), host: .probe())
+            let error = await #expect(throws: ContainerError.self) { _ = try await launcher.launch() }
+            guard case .exitedEarly(let tail, _) = error else {
+                Issue.record("expected exitedEarly, got \(String(describing: error))")
+                return
+            }
+            #expect(tail == ["giving up early"])
             try await expectNothingLeft()
         }
 
