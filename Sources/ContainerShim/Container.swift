@@ -1,7 +1,7 @@
 import MVMCore
 
 /// A running container whose init printed its readiness line.
-public final class Container: DetachableInstance {
+public final class Container: DetachableInstance, ConsoleInstance {
     public let name: String
     public let boot: BootRecord
     /// The container's init as the host sees it.
@@ -13,11 +13,22 @@ public final class Container: DetachableInstance {
     // Internal, not private: the release probe (Container+Release.swift)
     // reads the owner record's path from it.
     let teardown: InstanceTeardown
+    /// mvm's end of the init's stdout: the pipe's read end, or the pty
+    /// master of its terminal.
     private let output: SharedDescriptor
+    /// The master of the container's terminal (`ContainerConfiguration.terminal`),
+    /// after the readiness line: what the init's shell reads and writes,
+    /// for a console to attach to; nil without a terminal. The container's
+    /// teardown owns it: `stop()`, `detach()` and the container's
+    /// deallocation close it, once. Closing its last copy hangs the
+    /// terminal up, which ends a shell that runs on it: whatever is to keep
+    /// the terminal past `detach()` takes a duplicate first (F_DUPFD_CLOEXEC).
+    package var consoleConnection: SharedDescriptor? { hasTerminal ? output : nil }
+    private let hasTerminal: Bool
 
     init(
         id: String, bundle: ContainerBundle, runtime: OCIRuntime, initPID: Int32, boot: BootRecord, spec: OCISpec,
-        usesUserNamespace: Bool, teardown: InstanceTeardown, output: SharedDescriptor
+        usesUserNamespace: Bool, teardown: InstanceTeardown, output: SharedDescriptor, hasTerminal: Bool = false
     ) {
         self.name = id
         self.bundle = bundle
@@ -28,6 +39,7 @@ public final class Container: DetachableInstance {
         self.usesUserNamespace = usesUserNamespace
         self.teardown = teardown
         self.output = output
+        self.hasTerminal = hasTerminal
     }
 
     /// The runtime binary that runs it and its state root.

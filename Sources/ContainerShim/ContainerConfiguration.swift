@@ -52,6 +52,13 @@ public struct ContainerConfiguration: Sendable {
     public var userNamespace: UserNamespaceMode = .auto
     /// Leave the container running when mvm exits.
     public var keep = false
+    /// Give the container a terminal of its own (`process.terminal`): the
+    /// runtime makes a pty the init's stdio and controlling terminal and
+    /// hands its master to mvm, which reads the readiness line there and
+    /// offers it as the container's console (`mvm run -it`). Off, the init
+    /// writes to a pipe, as measurements want it. What runs on the terminal
+    /// is the environment's business (`mvm_mode=shell`).
+    public var terminal = false
     /// Receives the container's stdout bytes as they arrive.
     public var outputEcho: (@Sendable ([UInt8]) -> Void)?
 

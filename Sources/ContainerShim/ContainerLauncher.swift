@@ -16,6 +16,13 @@ public final class ContainerLauncher: InstanceLauncher {
     /// limits were checked against this host when they were made.
     public init(_ configuration: ContainerConfiguration, host: ContainerHost) throws(ContainerError) {
         guard !configuration.command.isEmpty else { throw .invalidConfiguration("the container needs a command") }
+        if configuration.terminal {
+            // Every id is `mvm-` and 8 hex digits: one of that length stands for all.
+            try TerminalSocket.checkPath(
+                Self.terminalSocketPath(
+                    id: instanceNamePrefix + String(repeating: "x", count: 8),
+                    stateDirectory: configuration.stateDirectory))
+        }
         let runtime = try Self.checkedRuntime(
             configuration.runtime, host: host, stateDirectory: configuration.stateDirectory)
         try Self.checkRootfs(configuration.rootfsPath, command: configuration.command)
@@ -114,40 +121,109 @@ public final class ContainerLauncher: InstanceLauncher {
                 throw .system(error)
             }
             let bundle = ContainerBundle(stateDirectory: configuration.stateDirectory, id: scope.id)
-            let pipe: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
-            do {
-                pipe = try FileDescriptor.pipe()
-            } catch {
-                throw .system(SystemFailure("cannot make a pipe for the container's output", underlying: error))
-            }
-            let output = SharedDescriptor(pipe.readEnd)
-            let teardown = ContainerTeardown(runtime: runtime, id: scope.id, bundle: bundle, output: output)
-            let handle = scope.onTeardown { try await teardown.run() }
-            do throws(ContainerError) {
-                try bundle.write(spec(id: scope.id))
-                let stderrFile = try bundle.openStderr()
-                defer { try? stderrFile.close() }
-                try await runtime.create(id: scope.id, bundle: bundle, stdout: pipe.writeEnd, stderr: stderrFile)
-            } catch {
-                try? pipe.writeEnd.close()
-                throw error
-            }
-            // Only the container's init holds the write end now: when it
-            // exits, reading sees end of file.
-            try? pipe.writeEnd.close()
+            let created =
+                configuration.terminal
+                ? try await createWithTerminal(in: scope, bundle: bundle)
+                : try await createWithPipe(in: scope, bundle: bundle)
             scope.mark(.created)
             try await runtime.run(["start", scope.id])
             scope.mark(.started)
             let boot: BootRecord
             do throws(ReadinessFailure) {
-                boot = try await scope.awaitReadiness(on: output, echo: configuration.outputEcho)
+                boot = try await scope.awaitReadiness(on: created.output, echo: configuration.outputEcho)
             } catch {
                 throw ContainerError(error, runtimeLog: bundle.stderrLog)
             }
             return Container(
                 id: scope.id, bundle: bundle, runtime: runtime, initPID: try await runtime.state(id: scope.id).pid,
-                boot: boot, spec: spec(id: scope.id), usesUserNamespace: usesUserNamespace, teardown: handle,
-                output: output)
+                boot: boot, spec: spec(id: scope.id), usesUserNamespace: usesUserNamespace,
+                teardown: created.teardown, output: created.output, hasTerminal: configuration.terminal)
         }
+    }
+
+    /// What `create` leaves: mvm's end of the init's output, and the
+    /// teardown that removes the container.
+    private struct Created {
+        var output: SharedDescriptor
+        var teardown: InstanceTeardown
+    }
+
+    /// `create` with the init's stdout on a pipe whose read end mvm keeps.
+    private func createWithPipe(in scope: LaunchScope, bundle: ContainerBundle) async throws(ContainerError)
+        -> Created
+    {
+        let pipe: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
+        do {
+            pipe = try FileDescriptor.pipe()
+        } catch {
+            throw .system(SystemFailure("cannot make a pipe for the container's output", underlying: error))
+        }
+        let output = SharedDescriptor(pipe.readEnd)
+        let teardown = ContainerTeardown(runtime: runtime, id: scope.id, bundle: bundle, output: output)
+        let handle = scope.onTeardown { try await teardown.run() }
+        do throws(ContainerError) {
+            try bundle.write(spec(id: scope.id))
+            let stderrFile = try bundle.openStderr()
+            defer { try? stderrFile.close() }
+            try await runtime.create(
+                id: scope.id, bundle: bundle, output: .inherited(stdout: pipe.writeEnd), stderr: stderrFile)
+        } catch {
+            try? pipe.writeEnd.close()
+            throw error
+        }
+        // Only the container's init holds the write end now: when it
+        // exits, reading sees end of file.
+        try? pipe.writeEnd.close()
+        return Created(output: output, teardown: handle)
+    }
+
+    /// `create` with a terminal: mvm listens on a socket first, and takes
+    /// the pty master the runtime sends there while `create` runs (runc
+    /// sends it before `create` returns, from the container's init as it
+    /// sets the terminal up). The socket is gone once the master came.
+    private func createWithTerminal(in scope: LaunchScope, bundle: ContainerBundle) async throws(ContainerError)
+        -> Created
+    {
+        let path = Self.terminalSocketPath(id: scope.id, stateDirectory: configuration.stateDirectory)
+        do throws(SystemFailure) {
+            // As the VM's console sockets: others may pass through, not list.
+            _ = try configuration.stateDirectory.ensureSubdirectory("consoles", permissions: 0o711)
+        } catch {
+            throw .system(error)
+        }
+        let socket = try TerminalSocket(path: path)
+        let teardown = ContainerTeardown(runtime: runtime, id: scope.id, bundle: bundle, output: nil, terminal: socket)
+        let handle = scope.onTeardown { try await teardown.run() }
+        try bundle.write(spec(id: scope.id))
+        let stderrFile = try bundle.openStderr()
+        defer { try? stderrFile.close() }
+        let deadline = scope.deadline
+        let runtimeName = runtime.name
+        async let received = onDedicatedThreadTyped { () throws(ContainerError) in
+            try socket.receiveTerminal(until: deadline, runtime: runtimeName)
+        }
+        do {
+            try await runtime.create(
+                id: scope.id, bundle: bundle, output: .terminal(consoleSocket: path), stderr: stderrFile)
+        } catch {
+            // Wakes the receiving thread (it would wait for the deadline),
+            // and closes a master that came before the failure.
+            socket.close()
+            _ = try? await received
+            throw error
+        }
+        do {
+            return Created(output: try await received, teardown: handle)
+        } catch let error as ContainerError {
+            throw error
+        } catch {
+            throw .system(SystemFailure("receiving the container's terminal", underlying: error))
+        }
+    }
+
+    /// `<state>/consoles/<id>.tty`: beside the VMs' console sockets, where
+    /// `mvm gc` looks for what a crashed mvm left.
+    static func terminalSocketPath(id: String, stateDirectory: StateDirectory) -> String {
+        stateDirectory.subdirectory("consoles/" + id + ".tty")
     }
 }

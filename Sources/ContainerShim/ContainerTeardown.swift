@@ -1,14 +1,18 @@
 import MVMCore
 
 /// Removes one container completely: kill, delete (which also removes its
-/// cgroups), close mvm's end of its output, remove its bundle. Copes with a
-/// launch that got only part of the way (no container, no bundle yet).
+/// cgroups), close mvm's end of its output (and its terminal socket), remove
+/// its bundle. Copes with a launch that got only part of the way (no
+/// container, no bundle, no terminal yet).
 struct ContainerTeardown: Sendable {
     let runtime: OCIRuntime
     let id: String
     let bundle: ContainerBundle
     /// mvm's end of the container's stdout, when mvm holds one.
     let output: SharedDescriptor?
+    /// The socket its terminal comes through, which keeps the pty master
+    /// once it came: a container with a terminal has no `output` until then.
+    var terminal: TerminalSocket? = nil
 
     /// `afterKill` runs once the container was sent SIGKILL, before it is
     /// deleted: `runc run` exits then (killing `runc run` alone would leave
@@ -20,6 +24,7 @@ struct ContainerTeardown: Sendable {
         await afterKill()
         defer {
             output?.close()
+            terminal?.close()
             bundle.remove()
         }
         do {

@@ -49,16 +49,36 @@ struct OCIRuntime: Sendable {
         return result.standardOutput
     }
 
-    /// `create`: sets the container up; its init waits for `start`. The
-    /// init inherits `stdout` and `stderr`, so mvm reads what it prints.
-    func create(id: String, bundle: ContainerBundle, stdout: FileDescriptor, stderr: FileDescriptor)
+    /// What the container's init gets as its stdio.
+    enum InitOutput {
+        /// It inherits the runtime's `stdout` (and `stderr`), so mvm reads
+        /// what it prints.
+        case inherited(stdout: FileDescriptor)
+        /// A new terminal, whose master the runtime sends to the socket at
+        /// this path (`--console-socket`) while `create` runs.
+        case terminal(consoleSocket: String)
+    }
+
+    /// `create`: sets the container up; its init waits for `start`. What
+    /// the runtime itself says goes to `stderr`.
+    func create(id: String, bundle: ContainerBundle, output: InitOutput, stderr: FileDescriptor)
         async throws(ContainerError)
     {
         let command = "\(name) create"
+        var arguments = ["--root", stateRoot, "create", "--bundle", bundle.path]
+        let stdout: FileDescriptor
+        switch output {
+        case .inherited(let descriptor):
+            stdout = descriptor
+        case .terminal(let socket):
+            arguments += ["--console-socket", socket]
+            // The init's stdio is the terminal; anything the runtime
+            // prints on its own stdout belongs with its log.
+            stdout = stderr
+        }
         let result = try await invoke(command) {
             try await Subprocess.run(
-                .path(FilePath(executable)),
-                arguments: Arguments(["--root", stateRoot, "create", "--bundle", bundle.path, id]),
+                .path(FilePath(executable)), arguments: Arguments(arguments + [id]),
                 output: .fileDescriptor(stdout, closeAfterSpawningProcess: false),
                 error: .fileDescriptor(stderr, closeAfterSpawningProcess: false))
         }

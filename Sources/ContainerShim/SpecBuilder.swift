@@ -27,6 +27,7 @@ public enum SpecBuilder {
         let noCapabilities = OCISpec.Capabilities(bounding: [], effective: [], permitted: [], ambient: [])
         return OCISpec(
             process: OCISpec.Process(
+                terminal: configuration.terminal,
                 user: OCISpec.User(uid: 0, gid: 0),
                 args: configuration.command,
                 env: ["PATH=/bin:/sbin"] + configuration.environment,

@@ -109,12 +109,13 @@ struct InstanceOptions: ParsableArguments {
     }
 }
 
-/// `mvm boot -it`: the guest's console on this terminal.
+/// `mvm boot -it` and `mvm run -it`: a shell in the instance on this
+/// terminal (the VM's serial console, the container's own terminal).
 struct InteractiveOptions: ParsableArguments {
     @Flag(
         name: [.customShort("i"), .customLong("interactive")],
         help:
-            "Once ready, hand this terminal to a shell on the guest's console (Ctrl-] detaches); without a terminal, pipe stdin and stdout."
+            "Once ready, hand this terminal to a shell in the instance, on its console (Ctrl-] detaches); without a terminal, pipe stdin and stdout."
     )
     var interactive = false
 
@@ -125,8 +126,9 @@ struct InteractiveOptions: ParsableArguments {
 
     var isInteractive: Bool { interactive || terminal }
 
-    /// What the guest's init reads: a shell after the readiness line, fed
-    /// by a pipe when stdin is not a terminal.
+    /// What the instance's init reads (the VM's kernel arguments, the
+    /// container's environment): a shell after the readiness line, fed by a
+    /// pipe when stdin is not a terminal.
     var guestEnvironment: [String] {
         guard isInteractive else { return [] }
         return isatty(STDIN_FILENO) == 1 ? ["mvm_mode=shell"] : ["mvm_mode=shell", "mvm_input=pipe"]

@@ -15,6 +15,7 @@ extension MVM {
         @OptionGroup var common: CommonOptions
         @OptionGroup var limits: LimitOptions
         @OptionGroup var instance: InstanceOptions
+        @OptionGroup var interactive: InteractiveOptions
 
         @OptionGroup var runtime: RuntimeOption
 
@@ -33,6 +34,7 @@ extension MVM {
         var console = false
 
         func validate() throws {
+            try interactive.check(instance)
             if let bad = environment.first(where: { !$0.contains("=") || $0.hasPrefix("=") }) {
                 throw ValidationError("--env \(bad) is not of the form KEY=value.")
             }
@@ -46,7 +48,8 @@ extension MVM {
             configuration.limits = try limits.checked()
             configuration.keep = instance.keep
             configuration.userNamespace = userns
-            configuration.environment = environment
+            configuration.environment = environment + interactive.guestEnvironment
+            configuration.terminal = interactive.isInteractive
             if console {
                 configuration.outputEcho = { bytes in FileHandle.standardError.write(Data(bytes)) }
             }
@@ -56,6 +59,20 @@ extension MVM {
                 return
             }
             let container = try await launcher.launch()
+            if interactive.isInteractive {
+                let footprint: Footprint
+                do { footprint = try await container.footprint() } catch {
+                    try? await container.stop()
+                    throw error
+                }
+                let report = ContainerReport(
+                    container: container, footprint: footprint, memoryMiB: configuration.limits.memoryMiB,
+                    vcpus: configuration.limits.vcpus, runtimeVersion: await launcher.runtimeVersion(), kept: false)
+                try await attachConsole(to: container, report: report.summary(), keep: instance.keep) {
+                    keptInstructions(container: container)
+                }
+                return
+            }
             let footprint = try await container.measureThenRelease(keep: instance.keep)
             let report = ContainerReport(
                 container: container, footprint: footprint, memoryMiB: configuration.limits.memoryMiB,
@@ -66,15 +83,19 @@ extension MVM {
             } else {
                 print(report.summary())
                 if instance.keep {
-                    print("kept running: \(container.name)")
-                    print(
-                        "  inspect:     \(container.runtimePath) --root \(container.runtimeStateRoot) state \(container.name)"
-                    )
-                    var destroy = "  remove:      mvm destroy \(container.name)"
-                    if let dir = common.stateDirectory { destroy += " --state-dir '\(dir)'" }
-                    print(destroy)
+                    print(keptInstructions(container: container))
                 }
             }
+        }
+
+        private func keptInstructions(container: Container) -> String {
+            var destroy = "  remove:      mvm destroy \(container.name)"
+            if let dir = common.stateDirectory { destroy += " --state-dir '\(dir)'" }
+            return [
+                "kept running: \(container.name)",
+                "  inspect:     \(container.runtimePath) --root \(container.runtimeStateRoot) state \(container.name)",
+                destroy,
+            ].joined(separator: "\n")
         }
     }
 }

@@ -80,50 +80,5 @@ extension RealInstances {
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)
             #expect(try await runMVM(["list"]).stdout.isEmpty)
         }
-
-        /// Runs tmux and returns what it printed. The server that
-        /// `new-session` starts keeps the client's descriptors, so its output
-        /// is discarded: a pipe would never see end of file.
-        @discardableResult
-        func tmux(_ arguments: [String]) async throws -> String {
-            let executable = FilePath("/usr/bin/tmux")
-            if arguments.first == "new-session" {
-                let result = try await run(
-                    .path(executable), arguments: Arguments(arguments), output: .discarded, error: .discarded)
-                guard result.terminationStatus.isSuccess else {
-                    throw TmuxFailure(description: "tmux \(arguments.joined(separator: " ")) failed")
-                }
-                return ""
-            }
-            let result = try await run(
-                .path(executable), arguments: Arguments(arguments), output: .string(limit: 1 << 20),
-                error: .string(limit: 1 << 16))
-            guard result.terminationStatus.isSuccess else {
-                throw TmuxFailure(description: "tmux \(arguments.joined(separator: " ")): \(result.standardError)")
-            }
-            return result.standardOutput
-        }
-
-        /// The pane's text once it shows `text`, within a minute and a half.
-        func waitForPane(_ session: String, toShow text: String) async throws -> String {
-            var pane = ""
-            for _ in 0..<180 {
-                pane = try await tmux(["capture-pane", "-p", "-t", session, "-S", "-100"])
-                if pane.contains(text) { return pane }
-                try await Task.sleep(for: .milliseconds(500))
-            }
-            Issue.record("the pane never showed \(text.debugDescription):\n\(pane)")
-            return pane
-        }
-
-        func waitForFile(_ path: String) async throws {
-            for _ in 0..<20 where !FileManager.default.fileExists(atPath: path) {
-                try await Task.sleep(for: .milliseconds(250))
-            }
-        }
     }
-}
-
-struct TmuxFailure: Error, CustomStringConvertible {
-    var description: String
 }

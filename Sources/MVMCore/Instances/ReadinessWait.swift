@@ -62,6 +62,10 @@ package func waitForReadiness(
             count = try buffer.withUnsafeMutableBytes { try descriptor.read(into: $0) }
         } catch Errno.wouldBlock {
             continue  // a non-blocking descriptor that poll called readable too early
+        } catch Errno.ioError {
+            // A pty master reads EIO once no process holds the terminal
+            // any more (a container's init exited): its end of file.
+            return .failure(.endOfOutput)
         } catch let code as Errno {
             return .failure(.readFailed(code))
         } catch {
