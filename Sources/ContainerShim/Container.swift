@@ -21,14 +21,17 @@ public final class Container: DetachableInstance, ConsoleInstance {
     /// for a console to attach to; nil without a terminal. The container's
     /// teardown owns it: `stop()`, `detach()` and the container's
     /// deallocation close it, once. Closing its last copy hangs the
-    /// terminal up, which ends a shell that runs on it: whatever is to keep
-    /// the terminal past `detach()` takes a duplicate first (F_DUPFD_CLOEXEC).
+    /// terminal up, which ends a shell that runs on it: the console relay
+    /// that keeps it past `detach()` holds a copy of its own.
     package var consoleConnection: SharedDescriptor? { hasTerminal ? output : nil }
     private let hasTerminal: Bool
+    /// With a terminal: where its relay listens once handed over.
+    package let consoleRelaySocket: String?
 
     init(
         id: String, bundle: ContainerBundle, runtime: OCIRuntime, initPID: Int32, boot: BootRecord, spec: OCISpec,
-        usesUserNamespace: Bool, teardown: InstanceTeardown, output: SharedDescriptor, hasTerminal: Bool = false
+        usesUserNamespace: Bool, teardown: InstanceTeardown, output: SharedDescriptor,
+        terminalRelaySocket: String? = nil
     ) {
         self.name = id
         self.bundle = bundle
@@ -39,7 +42,8 @@ public final class Container: DetachableInstance, ConsoleInstance {
         self.usesUserNamespace = usesUserNamespace
         self.teardown = teardown
         self.output = output
-        self.hasTerminal = hasTerminal
+        hasTerminal = terminalRelaySocket != nil
+        consoleRelaySocket = terminalRelaySocket
     }
 
     /// The runtime binary that runs it and its state root.

@@ -137,7 +137,10 @@ public final class ContainerLauncher: InstanceLauncher {
             return Container(
                 id: scope.id, bundle: bundle, runtime: runtime, initPID: try await runtime.state(id: scope.id).pid,
                 boot: boot, spec: spec(id: scope.id), usesUserNamespace: usesUserNamespace,
-                teardown: created.teardown, output: created.output, hasTerminal: configuration.terminal)
+                teardown: created.teardown, output: created.output,
+                terminalRelaySocket: configuration.terminal
+                    ? ConsoleRelay.socketPath(
+                        consoles: configuration.stateDirectory.subdirectory("consoles"), name: scope.id) : nil)
         }
     }
 

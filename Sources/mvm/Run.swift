@@ -68,7 +68,9 @@ extension MVM {
                 let report = ContainerReport(
                     container: container, footprint: footprint, memoryMiB: configuration.limits.memoryMiB,
                     vcpus: configuration.limits.vcpus, runtimeVersion: await launcher.runtimeVersion(), kept: false)
-                try await attachConsole(to: container, report: report.summary(), keep: instance.keep) {
+                try await attachConsole(
+                    to: container, report: report.summary(), keep: instance.keep, stateOption: stateOption
+                ) {
                     keptInstructions(container: container)
                 }
                 return
@@ -89,13 +91,17 @@ extension MVM {
         }
 
         private func keptInstructions(container: Container) -> String {
-            var destroy = "  remove:      mvm destroy \(container.name)"
-            if let dir = common.stateDirectory { destroy += " --state-dir '\(dir)'" }
-            return [
+            [
                 "kept running: \(container.name)",
                 "  inspect:     \(container.runtimePath) --root \(container.runtimeStateRoot) state \(container.name)",
-                destroy,
+                "  remove:      mvm destroy \(container.name)\(stateOption)",
             ].joined(separator: "\n")
+        }
+
+        /// The state directory as given, for the commands that find the
+        /// container again.
+        private var stateOption: String {
+            common.stateDirectory.map { " --state-dir '\($0)'" } ?? ""
         }
     }
 }

@@ -8,12 +8,19 @@ extension RealInstances.InteractiveConsole {
     /// `mvm boot -it --keep`, Ctrl-], then `mvm console` in another
     /// terminal: the same shell (what the first session exported is still
     /// there), one terminal at a time, and `mvm destroy` ends the session
-    /// and leaves nothing behind. On the embedded driver a relay holds the
-    /// console; through libvirtd (scripts/libvirt-daemons.sh starts it),
-    /// libvirt's console stream reopens the pty, as for a remote host.
-    @Test(arguments: [[], ["--connect", "qemu:///system"]])
-    func aKeptVMsConsoleAttachesAgainUntilDestroyEndsIt(connection: [String]) async throws {
+    /// and leaves nothing behind. A relay holds the console of a VM on the
+    /// embedded driver and of a container (its pty master); through
+    /// libvirtd (scripts/libvirt-daemons.sh starts it), libvirt's console
+    /// stream reopens the VM's pty, as for a remote host.
+    @Test(arguments: ["vm", "vm through libvirtd", "container"])
+    func aKeptConsoleAttachesAgainUntilDestroyEndsIt(instance: String) async throws {
         try Fixtures.requireImages()
+        let connection = instance == "vm through libvirtd" ? ["--connect", "qemu:///system"] : []
+        let start =
+            instance == "container"
+            ? "run -it --keep"
+            : "boot -it --keep --timeout 90"
+                + (connection.isEmpty ? "" : " --connect qemu:///system --console-transport stream")
         let first = "mvm-test-\(UUID().uuidString.prefix(8))"
         let second = first + "-again"
         var name: String?
@@ -28,10 +35,9 @@ extension RealInstances.InteractiveConsole {
             if let name { _ = Task { try? await runMVM(["destroy", name] + connection) } }
         }
         let environment = "MVM_STATE_DIR=\(Fixtures.state.path)"
-        let transport = connection.isEmpty ? "" : " --connect qemu:///system --console-transport stream"
         try await tmux([
             "new-session", "-d", "-s", first, "-x", "120", "-y", "40", "sh", "-c",
-            "\(environment) \(mvmExecutable.path) boot -it --keep --timeout 90\(transport); echo mvm-exit-$?; sleep 600",
+            "\(environment) \(mvmExecutable.path) \(start); echo mvm-exit-$?; sleep 600",
         ])
         _ = try await waitForPane(first, toShow: "/ #")
         try await tmux(["send-keys", "-t", first, "export MARK=kept-$((6*7))", "Enter"])

@@ -70,6 +70,13 @@ extension RealInstances {
             let typed = try await waitForPane(session, toShow: "typed-42")
             // The guest's kernel release, on a line of its own.
             #expect(typed.split(separator: "\n").contains { $0.hasPrefix("6.1.") }, "\(typed)")
+            // Ctrl-C reaches the command the guest's shell runs, not init.
+            try await tmux(["send-keys", "-t", session, "sleep 100", "Enter"])
+            try await Task.sleep(for: .milliseconds(500))
+            try await tmux(["send-keys", "-t", session, "C-c"])
+            try await tmux(["send-keys", "-t", session, "echo status-$?", "Enter"])
+            let interrupted = try await waitForPane(session, toShow: "status-")
+            #expect(interrupted.contains("status-130"), "\(interrupted)")
             try await tmux(["send-keys", "-t", session, "C-]"])
             let detached = try await waitForPane(session, toShow: "mvm-exit-")
             #expect(detached.contains("mvm-exit-0"), "\(detached)")
