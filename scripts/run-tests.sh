@@ -47,5 +47,12 @@ for file in bin/mvm share/man/man1/mvm.1 share/bash-completion/completions/mvm s
   [ -s "$prefix/$file" ] || { echo "install check: $prefix/$file is missing or empty" >&2; exit 1; }
 done
 (cd /tmp && "$prefix/bin/mvm" compare -n 2) || { echo "install check: the installed mvm could not compare from /tmp" >&2; exit 1; }
+# A shell in each, as the README's first use has it: the guest's own kernel
+# release from the VM (not the host's), the host's from the container.
+vm_release=$(cd /tmp && echo 'uname -r' | "$prefix/bin/mvm" boot -it 2>/dev/null) || true
+case $vm_release in [0-9]*.*) [ "$vm_release" != "$(uname -r)" ] ;; *) false ;; esac ||
+  { echo "install check: mvm boot -it gave no shell in the guest (got '$vm_release')" >&2; exit 1; }
+container_release=$(cd /tmp && echo 'uname -r' | "$prefix/bin/mvm" run -it 2>/dev/null) || true
+[ "$container_release" = "$(uname -r)" ] || { echo "install check: mvm run -it gave no shell (got '$container_release')" >&2; exit 1; }
 echo "install check: ok"
 exit "$status"
