@@ -31,15 +31,12 @@ final class TerminalSocket: Sendable {
         var unlinked = false
     }
 
-    /// `sun_path`'s size: the longest socket path, with its terminating zero.
-    static let pathCapacity = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
-
     /// Refuses a path that a socket cannot be bound to, before anything
     /// exists, so that the launcher can check it when it is made.
     static func checkPath(_ path: String) throws(ContainerError) {
-        guard path.utf8.count < pathCapacity else {
+        guard path.utf8.count <= UnixSocket.maximumPathLength else {
             throw .invalidConfiguration(
-                "terminal socket path \(path) is longer than \(pathCapacity - 1) bytes; use a state directory with a shorter path"
+                "terminal socket path \(path) is longer than \(UnixSocket.maximumPathLength) bytes; use a state directory with a shorter path"
             )
         }
     }
@@ -47,32 +44,13 @@ final class TerminalSocket: Sendable {
     /// Listens on `path` (whose directory exists). Nothing is left when it throws.
     init(path: String) throws(ContainerError) {
         try Self.checkPath(path)
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else {
-            throw .system(SystemFailure("cannot create the terminal socket", underlying: Errno(rawValue: errno)))
-        }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path.utf8)
-            raw[path.utf8.count] = 0
-        }
-        // A file of a crashed earlier mvm with the same name would make bind fail.
-        unlink(path)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        // One connection: the runtime's.
-        guard bound == 0, listen(fd, 1) == 0 else {
-            let code = Errno(rawValue: errno)
-            Glibc.close(fd)
-            if bound == 0 { unlink(path) }
-            throw .system(SystemFailure("cannot listen on the terminal socket \(path)", underlying: code))
+        do {
+            // One connection: the runtime's.
+            listener = SharedDescriptor(try UnixSocket.listen(at: path, backlog: 1))
+        } catch {
+            throw .system(error)
         }
         self.path = path
-        listener = SharedDescriptor(FileDescriptor(rawValue: fd))
     }
 
     deinit {
@@ -131,32 +109,20 @@ final class TerminalSocket: Sendable {
     private func accept(until deadline: ContinuousClock.Instant, runtime: String) throws(ContainerError)
         -> SharedDescriptor
     {
-        let accepted = try listener.withDescriptor { (listener) throws(ContainerError) -> FileDescriptor in
-            let outcome: PollOutcome
-            do { outcome = try pollReadable(listener, until: deadline) } catch {
-                throw .system(SystemFailure("waiting for \(runtime) on \(path)", underlying: error))
-            }
-            guard outcome == .readable else {
-                throw .system(
-                    SystemFailure(
-                        "\(runtime) did not connect to the terminal socket \(path) in time",
-                        advice: "raise the timeout if the host is busy"))
-            }
-            do {
-                // accept4 is not exported without _GNU_SOURCE. Until
-                // fcntl runs, a child spawned meanwhile could inherit the
-                // connection, but swift-subprocess closes every other
-                // descriptor in the children it starts (closefrom).
-                let fd = try retryingOnInterrupt { Glibc.accept(listener.rawValue, nil, nil) }
-                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-                return FileDescriptor(rawValue: fd)
-            } catch {
-                // close() shut the listener down to wake this thread.
-                if self.listener.isClosed { throw Self.closedWhileWaiting }
-                throw .system(SystemFailure("accepting \(runtime)'s connection on \(path)", underlying: error))
-            }
+        let outcome: UnixSocket.AcceptOutcome
+        do { outcome = try UnixSocket.acceptOne(on: listener, until: deadline) } catch {
+            throw .system(SystemFailure("accepting \(runtime)'s connection on \(path)", underlying: error))
         }
-        guard let accepted else { throw Self.closedWhileWaiting }
+        let accepted: FileDescriptor
+        switch outcome {
+        case .accepted(let connection): accepted = connection
+        case .timedOut:
+            throw .system(
+                SystemFailure(
+                    "\(runtime) did not connect to the terminal socket \(path) in time",
+                    advice: "raise the timeout if the host is busy"))
+        case .closed: throw Self.closedWhileWaiting
+        }
         let connection = SharedDescriptor(accepted)
         let kept = state.withLock { state -> Bool in
             guard !state.closed else { return false }

@@ -40,29 +40,17 @@ final class ConsoleSocket: Sendable {
     func acceptConnection(until deadline: ContinuousClock.Instant) throws(VMMError) -> (
         console: SharedDescriptor, peerPID: Int32?
     ) {
-        let accepted = try listener.withDescriptor { (listener) throws(VMMError) -> FileDescriptor in
-            let outcome: PollOutcome
-            do { outcome = try pollReadable(listener, until: deadline) } catch {
-                throw .system(SystemFailure("waiting for QEMU on \(path)", underlying: error))
-            }
-            guard outcome == .readable else {
-                throw .system(SystemFailure("QEMU did not connect to the console socket \(path) in time"))
-            }
-            do {
-                let fd = try retryingOnInterrupt { accept(listener.rawValue, nil, nil) }
-                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-                return FileDescriptor(rawValue: fd)
-            } catch {
-                // close() shut the listener down to wake this thread.
-                if self.listener.isClosed { throw Self.closedWhileWaiting }
-                throw .system(SystemFailure("accepting QEMU's console connection on \(path)", underlying: error))
-            }
+        let outcome: UnixSocket.AcceptOutcome
+        do { outcome = try UnixSocket.acceptOne(on: listener, until: deadline) } catch {
+            throw .system(SystemFailure("accepting QEMU's console connection on \(path)", underlying: error))
         }
-        guard let accepted else { throw Self.closedWhileWaiting }
-        var credentials = PeerCredentials()
-        var length = socklen_t(MemoryLayout<PeerCredentials>.size)
-        let peer: Int32? =
-            getsockopt(accepted.rawValue, SOL_SOCKET, soPeerCred, &credentials, &length) == 0 ? credentials.pid : nil
+        let accepted: FileDescriptor
+        switch outcome {
+        case .accepted(let connection): accepted = connection
+        case .timedOut: throw .system(SystemFailure("QEMU did not connect to the console socket \(path) in time"))
+        case .closed: throw Self.closedWhileWaiting
+        }
+        let peer = UnixSocket.peerPID(of: accepted)
         let console = SharedDescriptor(accepted)
         let kept = state.withLock { state -> Bool in
             guard !state.closed else { return false }
@@ -92,14 +80,3 @@ final class ConsoleSocket: Sendable {
         unlink(path)
     }
 }
-
-/// Linux's `struct ucred` (pid, uid, gid), which Glibc's Swift module does
-/// not export without _GNU_SOURCE.
-private struct PeerCredentials {
-    var pid: Int32 = 0
-    var uid: UInt32 = 0
-    var gid: UInt32 = 0
-}
-
-/// Linux's `SO_PEERCRED` option number (asm-generic/socket.h).
-private let soPeerCred: Int32 = 17

@@ -77,20 +77,12 @@ extension ConsoleRelay {
                 try? connection.close()
                 return
             }
-            client = (connection, peerPID(connection))
+            client = (connection, UnixSocket.peerPID(of: connection))
         }
 
         private mutating func dropClient() {
             try? client?.descriptor.close()
             client = nil
-        }
-
-        /// The pid of the process at the other end (SO_PEERCRED).
-        private func peerPID(_ connection: FileDescriptor) -> Int32? {
-            var credentials = (pid: Int32(0), uid: UInt32(0), gid: UInt32(0))
-            var length = socklen_t(MemoryLayout.size(ofValue: credentials))
-            let got = getsockopt(connection.rawValue, SOL_SOCKET, 17, &credentials, &length)  // SO_PEERCRED
-            return got == 0 && credentials.pid > 0 ? credentials.pid : nil
         }
     }
 }
