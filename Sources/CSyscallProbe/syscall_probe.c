@@ -2,6 +2,7 @@
 #include "CSyscallProbe.h"
 #include <stddef.h>
 #include <sys/ptrace.h>
+#include <sys/ioctl.h>
 
 long mvm_ptrace_seize(pid_t pid) {
     return ptrace(PTRACE_SEIZE, pid, NULL, NULL);
@@ -33,4 +34,13 @@ int mvm_clear_child_subreaper(void) {
 
 int mvm_set_parent_death_signal(int signal) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0UL, 0UL, 0UL);
+}
+
+int mvm_copy_window_size(int from, int to) {
+    struct winsize source, target;
+    if (ioctl(from, TIOCGWINSZ, &source) != 0) return -1;
+    if (ioctl(to, TIOCGWINSZ, &target) == 0 && source.ws_row == target.ws_row && source.ws_col == target.ws_col) {
+        return 0;
+    }
+    return ioctl(to, TIOCSWINSZ, &source) == 0 ? 1 : -1;
 }

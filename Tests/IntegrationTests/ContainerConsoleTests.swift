@@ -64,6 +64,17 @@ extension RealInstances {
             try await terminal.type("echo interrupted-$?", "Enter")
             let interrupted = try await terminal.waitFor("interrupted-130")
             #expect(interrupted.contains("interrupted-130"), "\(interrupted)")
+            // The container's terminal has this terminal's size, and follows it.
+            try await terminal.type("echo size-$(stty size | tr ' ' x)", "Enter")
+            let sized = try await terminal.waitFor("size-40x120")
+            #expect(sized.contains("size-40x120"), "\(sized)")
+            try await tmux(["resize-window", "-t", terminal.session, "-x", "100", "-y", "30"])
+            try await Task.sleep(for: .seconds(1))
+            try await terminal.type("echo size-$(stty size | tr ' ' x)", "Enter")
+            let resized = try await terminal.waitFor("size-30x100")
+            #expect(resized.contains("size-30x100"), "\(resized)")
+            // Back, so that `stty -a` (which shows the size) can be compared.
+            try await tmux(["resize-window", "-t", terminal.session, "-x", "120", "-y", "40"])
             try await terminal.type("C-]")
             let detached = try await terminal.waitFor("mvm-exit-")
             #expect(detached.contains("mvm-exit-0"), "\(detached)")

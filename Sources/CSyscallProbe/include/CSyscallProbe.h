@@ -39,4 +39,11 @@ int mvm_clear_child_subreaper(void);
    parent dies. Returns 0, or -1 with errno set. */
 int mvm_set_parent_death_signal(int signal);
 
+/* ioctl(2) is variadic too. Gives terminal `to` the window size of
+   terminal `from` (TIOCGWINSZ, TIOCSWINSZ), so that a container's shell
+   lays out its lines for the terminal it is shown in; the kernel then
+   signals SIGWINCH to the foreground of `to`. Returns 1 when the size
+   changed, 0 when it was the same already, -1 with errno set on failure. */
+int mvm_copy_window_size(int from, int to);
+
 #endif

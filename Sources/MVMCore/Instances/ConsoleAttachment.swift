@@ -1,3 +1,4 @@
+import CSyscallProbe
 import Synchronization
 import SystemPackage
 
@@ -94,10 +95,16 @@ package enum ConsoleAttachment {
         }
         // What came with the readiness line, before anyone listened.
         if let end = show(unread) { return end }
+        // A container's terminal (a pty; a VM's serial port has no size)
+        // follows this terminal's size, looked at twice a second.
+        let resizable = detachable && isatty(console.rawValue) == 1
         while true {
+            if resizable { _ = mvm_copy_window_size(input.rawValue, console.rawValue) }
             var entries = [pollfd(fd: console.rawValue, events: Int16(POLLIN), revents: 0)]
             if inputOpen { entries.append(pollfd(fd: input.rawValue, events: Int16(POLLIN), revents: 0)) }
-            let ready = entries.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), -1) }
+            let ready = entries.withUnsafeMutableBufferPointer {
+                poll($0.baseAddress, nfds_t($0.count), resizable ? 500 : -1)
+            }
             if ready < 0 {
                 if errno == EINTR { continue }
                 return .consoleClosed
