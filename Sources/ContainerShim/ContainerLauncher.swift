@@ -121,12 +121,20 @@ public final class ContainerLauncher: InstanceLauncher {
                 throw .system(error)
             }
             let bundle = ContainerBundle(stateDirectory: configuration.stateDirectory, id: scope.id)
-            let created =
-                configuration.terminal
-                ? try await createWithTerminal(in: scope, bundle: bundle)
-                : try await createWithPipe(in: scope, bundle: bundle)
-            scope.mark(.created)
-            try await runtime.run(["start", scope.id])
+            let created: Created
+            do throws(ContainerError) {
+                created =
+                    configuration.terminal
+                    ? try await createWithTerminal(in: scope, bundle: bundle)
+                    : try await createWithPipe(in: scope, bundle: bundle)
+                scope.mark(.created)
+                try await runtime.run(["start", scope.id])
+            } catch  where scope.wasForceStopped {
+                throw .system(
+                    SystemFailure(
+                        "\(runtime.name) did not finish within the timeout (\(formatSeconds(scope.timeout))), so mvm killed it (\(error))",
+                        advice: "raise the timeout if the host is busy, or check the runtime"))
+            }
             scope.mark(.started)
             let boot: BootRecord
             do throws(ReadinessFailure) {
@@ -164,6 +172,7 @@ public final class ContainerLauncher: InstanceLauncher {
         let output = SharedDescriptor(pipe.readEnd)
         let teardown = ContainerTeardown(runtime: runtime, id: scope.id, bundle: bundle, output: output)
         let handle = scope.onTeardown { try await teardown.run() }
+        scope.onForceStop { [runtime, id = scope.id] in runtime.killCommands(for: id) }
         do throws(ContainerError) {
             try bundle.write(spec(id: scope.id))
             let stderrFile = try bundle.openStderr()
@@ -197,6 +206,7 @@ public final class ContainerLauncher: InstanceLauncher {
         let socket = try TerminalSocket(path: path)
         let teardown = ContainerTeardown(runtime: runtime, id: scope.id, bundle: bundle, output: nil, terminal: socket)
         let handle = scope.onTeardown { try await teardown.run() }
+        scope.onForceStop { [runtime, id = scope.id] in runtime.killCommands(for: id) }
         try bundle.write(spec(id: scope.id))
         let stderrFile = try bundle.openStderr()
         defer { try? stderrFile.close() }

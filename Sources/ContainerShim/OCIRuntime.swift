@@ -36,6 +36,21 @@ struct OCIRuntime: Sendable {
         return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
     }
 
+    /// Kills every command of this runtime about container `id` (a hung
+    /// create, start, kill or delete; a stopped runtime holds its state
+    /// lock): what waits on them fails, and `runc delete --force` can then
+    /// remove the container. Found by their arguments: the runtime's path
+    /// or name, and the id.
+    func killCommands(for id: String) {
+        let executable = self.executable
+        let name = self.name
+        ForceStop.kill(
+            ForceStop.processes { arguments in
+                arguments.contains(id)
+                    && arguments.contains { $0 == executable || $0 == name || $0.hasSuffix("/" + name) }
+            })
+    }
+
     /// Runs `runtime --root <stateRoot> arguments...`; returns its stdout.
     @discardableResult
     func run(_ arguments: [String]) async throws(ContainerError) -> String {

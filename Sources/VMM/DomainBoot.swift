@@ -36,8 +36,17 @@ struct DomainBoot: Sendable {
         let teardown = scope.onTeardown {
             try await onDedicatedThreadTyped { () throws(VMMError) in try domainTeardown.run() }
         }
-        return try await onDedicatedThreadTyped { () throws(VMMError) -> StartedDomain in
-            try startBlocking(in: scope, paused: paused, domainTeardown: domainTeardown, teardown: teardown)
+        let (uri, name) = (connection.uri, description.name)
+        scope.onForceStop { Self.killQEMU(uri: uri, name: name) }
+        do {
+            return try await onDedicatedThreadTyped { () throws(VMMError) -> StartedDomain in
+                try startBlocking(in: scope, paused: paused, domainTeardown: domainTeardown, teardown: teardown)
+            }
+        } catch  where scope.wasForceStopped {
+            throw .system(
+                SystemFailure(
+                    "QEMU did not start within the timeout (\(formatSeconds(scope.timeout))): libvirt was still waiting for it, so mvm killed it (libvirt: \(error))",
+                    advice: "raise the timeout if the host is busy, or check the QEMU binary"))
         }
     }
 
@@ -125,6 +134,19 @@ struct DomainBoot: Sendable {
             throw .libvirt(error)
         }
         return streamConsole.console
+    }
+
+    /// Kills the domain's QEMU on this machine (nothing for a remote URI):
+    /// the process of libvirt's pid file, and any process whose `-name` is
+    /// the domain's, which also finds a QEMU stopped before libvirt wrote
+    /// the file. libvirt then sees its monitor close and fails what waited.
+    static func killQEMU(uri: LibvirtURI, name: String) {
+        guard uri.isLocal else { return }
+        var pids = ForceStop.processes { arguments in
+            arguments.contains { $0 == "guest=" + name || $0.hasPrefix("guest=" + name + ",") }
+        }
+        if let pid = qemuPID(uri: uri, name: name) { pids.append(pid) }
+        ForceStop.kill(Array(Set(pids)))
     }
 
     /// The QEMU process of the running domain, from the pid file libvirt's

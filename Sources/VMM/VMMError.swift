@@ -60,8 +60,3 @@ public enum VMMError: Error, CustomStringConvertible {
         return "\n  last console lines:\n" + tail.map { "  | " + $0 }.joined(separator: "\n")
     }
 }
-
-func formatSeconds(_ duration: Duration) -> String {
-    let seconds = duration.seconds
-    return seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
-}

@@ -40,6 +40,12 @@ extension MVM {
         )
         var consoleTransport: ConsoleTransport = .auto
 
+        @Option(
+            help: ArgumentHelp(
+                "The QEMU binary libvirt runs (its <emulator>; default: mvm's choice for the accelerator).",
+                valueName: "path"))
+        var emulator: String?
+
         @Flag(help: "Stream the guest console to stderr while it boots.")
         var console = false
 
@@ -55,6 +61,7 @@ extension MVM {
                 kernelPath: absolutePath(kernel ?? images.minimalVmlinux),
                 initrdPath: absolutePath(initrd ?? images.initramfs))
             configuration.machine = machine
+            configuration.emulator = emulator.map(absolutePath)
             configuration.limits = try limits.checked()
             configuration.accelerator = accelerator.accel
             configuration.extraKernelArguments = kernelArguments + interactive.guestEnvironment

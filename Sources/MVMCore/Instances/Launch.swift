@@ -11,8 +11,9 @@ package final class LaunchScope: Sendable {
     package let stopwatch: PhaseStopwatch
     package let timeout: Duration
     private let registry: TeardownRegistry
-    private let state = Mutex<(timeline: BootTimeline, teardown: InstanceTeardown?, owner: OwnerRecord?)>(
-        (BootTimeline(), nil, nil))
+    private let state = Mutex<
+        (timeline: BootTimeline, teardown: InstanceTeardown?, owner: OwnerRecord?, forceStopped: Bool)
+    >((BootTimeline(), nil, nil, false))
 
     init(timeout: Duration, registry: TeardownRegistry) {
         id = newInstanceName()
@@ -56,6 +57,24 @@ package final class LaunchScope: Sendable {
     }
 
     var teardown: InstanceTeardown? { state.withLock { $0.teardown } }
+
+    /// True once the watchdog killed the launch's processes: the launch was
+    /// blocked past its deadline.
+    package var wasForceStopped: Bool { state.withLock { $0.forceStopped } }
+
+    /// Says how to kill the launch's processes when it hangs (after
+    /// `onTeardown`).
+    package func onForceStop(_ action: @escaping @Sendable () -> Void) {
+        teardown?.onForceStop(action)
+    }
+
+    func forceStop() {
+        let teardown = state.withLock { state in
+            state.forceStopped = true
+            return state.teardown
+        }
+        teardown?.forceStop()
+    }
 
     /// A launch that failed before it made anything to tear down.
     func releaseOwnershipWithoutTeardown() {
@@ -115,14 +134,28 @@ package func withLaunchScope<Instance, Failure: Error>(
     // until then this launch waits rather than make what nobody removes.
     while registry.isClosing { try? await Task.sleep(for: .seconds(1)) }
     let scope = LaunchScope(timeout: timeout, registry: registry)
+    // The timeout bounds the whole launch, the steps that block in libvirt
+    // or the runtime included: a launch still under way a little after its
+    // deadline (the readiness wait, which ends at the deadline, has had its
+    // chance to say so) has its processes killed, which makes the blocked
+    // step fail.
+    let watchdog = Task {
+        try await Task.sleep(until: scope.deadline + launchWatchdogGrace, clock: .continuous)
+        scope.forceStop()
+    }
+    defer { watchdog.cancel() }
     do {
         return try await body(scope)
     } catch {
-        try? await scope.teardown?.run()
+        try? await scope.teardown?.run(forcingAfter: InstanceTeardown.interruptGrace)
         scope.releaseOwnershipWithoutTeardown()
         throw error
     }
 }
+
+/// How long after its deadline a launch may still be blocked before the
+/// watchdog kills its processes.
+let launchWatchdogGrace: Duration = .seconds(1)
 
 /// What every domain and container mvm starts is named with: what `mvm
 /// list` and `mvm destroy` look for.

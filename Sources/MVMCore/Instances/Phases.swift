@@ -125,3 +125,9 @@ extension Duration {
     /// The duration as floating-point milliseconds.
     public var milliseconds: Double { seconds * 1000 }
 }
+
+/// "8 s", "2.5 s": a timeout as messages name it.
+package func formatSeconds(_ duration: Duration) -> String {
+    let seconds = duration.seconds
+    return seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
+}

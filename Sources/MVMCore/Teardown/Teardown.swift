@@ -17,6 +17,9 @@ public final class InstanceTeardown: Sendable {
 
     private let state = Mutex(State.armed)
     private let action: @Sendable () async throws -> Void
+    /// Kills the instance's processes (`ForceStop`), set by the launcher
+    /// once it knows how to find them.
+    private let forceStopAction = Mutex<(@Sendable () -> Void)?>(nil)
     private let registry: TeardownRegistry
     /// The instance's owner record: removed once the teardown succeeded,
     /// marked kept on `detach()`. A teardown that fails leaves it for `mvm gc`.
@@ -35,6 +38,31 @@ public final class InstanceTeardown: Sendable {
         self.owner = owner
         self.action = action
         registry.register(self)
+    }
+
+    /// How a hung hypervisor or runtime is killed; see `forceStop()`.
+    package func onForceStop(_ action: @escaping @Sendable () -> Void) {
+        forceStopAction.withLock { $0 = action }
+    }
+
+    /// Kills the instance's processes, so that what waits on them (libvirt
+    /// on a QEMU that never greets it, a runtime command on a stopped
+    /// runtime) fails at once and the teardown can finish.
+    package func forceStop() {
+        forceStopAction.withLock { $0 }?()
+    }
+
+    /// `run()`, bounded: after `grace`, when the teardown has not finished,
+    /// the instance's processes are killed (`forceStop()`), which unblocks
+    /// it. What an interrupted mvm and a failed launch use, so that neither
+    /// waits on a hung process; a normal `stop()` is not cut short.
+    public func run(forcingAfter grace: Duration) async throws {
+        let watchdog = Task { [weak self] in
+            try await Task.sleep(for: grace)
+            self?.forceStop()
+        }
+        defer { watchdog.cancel() }
+        try await run()
     }
 
     /// Tears the instance down, or waits for the teardown already under way;
@@ -64,6 +92,11 @@ public final class InstanceTeardown: Sendable {
         }
         try await task.value
     }
+
+    /// How long an interrupted mvm or a failed launch lets a teardown run
+    /// before it kills the instance's processes: a domain's destroy takes
+    /// 1.6 s here, and SIGINT must end mvm within 5 s.
+    package static let interruptGrace: Duration = .seconds(2)
 
     /// Hands the instance over (`--keep`): nobody tears it down any more.
     /// Does nothing once a teardown has begun.
@@ -112,7 +145,7 @@ public final class TeardownRegistry: Sendable {
         let pending = teardowns.withLock { Array($0.values) }
         await withTaskGroup(of: Void.self) { group in
             for teardown in pending {
-                group.addTask { try? await teardown.run() }
+                group.addTask { try? await teardown.run(forcingAfter: InstanceTeardown.interruptGrace) }
             }
         }
     }
