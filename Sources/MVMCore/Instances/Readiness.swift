@@ -40,11 +40,13 @@ public struct GuestFacts: Sendable, Codable, Hashable {
             values[field[..<equals]] = field[field.index(after: equals)...]
         }
         guard
-            let uptime = values["uptime"].flatMap({ Double($0) }), uptime >= 0,
+            // A guest is not trusted: no infinity or NaN (JSON cannot hold
+            // them), no memory size whose bytes overflow.
+            let uptime = values["uptime"].flatMap({ Double($0) }), uptime.isFinite, uptime >= 0,
             let release = values["release"], !release.isEmpty,
             let cpus = values["cpus"].flatMap({ Int($0) }), cpus > 0,
-            let total = values["mem_total_kb"].flatMap({ UInt64($0) }),
-            let available = values["mem_available_kb"].flatMap({ UInt64($0) })
+            let total = values["mem_total_kb"].flatMap({ UInt64($0) }), total <= UInt64.max / 1024,
+            let available = values["mem_available_kb"].flatMap({ UInt64($0) }), available <= total
         else { return nil }
         self.init(
             uptimeSeconds: uptime, kernelRelease: String(release), cpus: cpus,
@@ -69,6 +71,9 @@ package struct ConsoleScanner: Sendable {
         /// `mvm-fact KEY=VALUE`: something the workload observed.
         case fact(key: String, value: String)
     }
+
+    /// The longest line kept, in bytes (the readiness line is about 100).
+    package static let maximumLineLength = 64 * 1024
 
     package static let markPrefix = "mvm-mark "
     package static let factPrefix = "mvm-fact "
@@ -102,7 +107,9 @@ package struct ConsoleScanner: Sendable {
                 partialLine.removeAll(keepingCapacity: true)
                 remember(line)
                 if let event = Self.event(in: line) { events.append(event) }
-            } else if byte != UInt8(ascii: "\r") {
+            } else if byte != UInt8(ascii: "\r") && partialLine.count < Self.maximumLineLength {
+                // A guest is not trusted: past the limit a line is cut, so
+                // that one endless line cannot take mvm's memory with it.
                 partialLine.append(byte)
             }
         }

@@ -54,6 +54,7 @@ package func waitForReadiness(
     var firstOutput: ContinuousClock.Instant?
     var marks: [(name: String, at: ContinuousClock.Instant)] = []
     var reported: [String: String] = [:]
+    let maximumReports = 1024
     var buffer = [UInt8](repeating: 0, count: 16 * 1024)
     while true {
         let count: Int
@@ -89,10 +90,12 @@ package func waitForReadiness(
                             rest: Array(bytes[end...])))
                 case .kernelPanic(let line):
                     return .failure(.kernelPanic(line: line))
+                // Bounded, since a guest is not trusted: mvm's own init
+                // prints a few dozen of each.
                 case .mark(let name):
-                    marks.append((name, now))
+                    if marks.count < maximumReports { marks.append((name, now)) }
                 case .fact(let key, let value):
-                    reported[key] = value
+                    if reported.count < maximumReports || reported[key] != nil { reported[key] = value }
                 }
             }
             start = end
