@@ -33,10 +33,14 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
 
     public init(_ text: String) throws(PostgresHistoryError) {
         let redacted = Self.redact(text)
+        // One line whatever the text holds: control characters escaped.
+        let shown = redacted.unicodeScalars.map {
+            $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0)
+        }.joined()
         func bad(_ why: String) -> PostgresHistoryError {
             PostgresHistoryError(
                 .badURL,
-                "not a PostgreSQL URL \(redacted): \(why) (expected postgresql://user[:password]@host[:port]/database)")
+                "not a PostgreSQL URL \(shown): \(why) (expected postgresql://user[:password]@host[:port]/database)")
         }
         guard text.hasPrefix("postgresql://") || text.hasPrefix("postgres://") else {
             throw bad("it must start with postgresql:// or postgres://")
@@ -46,6 +50,9 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         guard let host = components.host, !host.isEmpty else { throw bad("no host") }
         let database = String(components.path.drop { $0 == "/" })
         guard !database.isEmpty, !database.contains("/") else { throw bad("no database") }
+        let port = components.port ?? 5432
+        // A port out of range would reach the network layer's UInt16.
+        guard (1...65535).contains(port) else { throw bad("port \(port) is not between 1 and 65535") }
         var mode = SSLMode.disable
         for item in components.queryItems ?? [] {
             guard item.name == "sslmode" else { throw bad("unknown parameter \(item.name)") }
@@ -57,7 +64,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         self.user = user
         self.password = components.password.flatMap { $0.isEmpty ? nil : $0 }
         self.host = host
-        self.port = components.port ?? 5432
+        self.port = port
         self.database = database.removingPercentEncoding ?? database
         self.sslMode = mode
         self.redacted = redacted
@@ -67,13 +74,25 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     /// not it parses: the user info runs from "://" to the last "@" (a
     /// password may hold an unescaped "/" or "@", a database name rarely
     /// does), and everything from its first ":" on is the password.
+    /// Without a scheme (`user:secret@host/db`, the scheme forgotten) the
+    /// user info runs from the start.
     public static func redact(_ text: String) -> String {
-        guard let scheme = text.range(of: "://"),
-            let at = text.range(of: "@", options: .backwards, range: scheme.upperBound..<text.endIndex)
-        else { return text }
-        let userInfo = text[scheme.upperBound..<at.lowerBound]
+        let start = schemeEnd(of: text) ?? text.startIndex
+        guard let at = text.range(of: "@", options: .backwards, range: start..<text.endIndex) else { return text }
+        let userInfo = text[start..<at.lowerBound]
         guard let colon = userInfo.firstIndex(of: ":") else { return text }
         return String(text[..<colon]) + String(text[at.lowerBound...])
+    }
+
+    /// Where a leading `scheme://` ends; nil when the text has none (a
+    /// "://" further on belongs to something else).
+    private static func schemeEnd(of text: String) -> String.Index? {
+        guard let separator = text.range(of: "://") else { return nil }
+        let scheme = text[..<separator.lowerBound]
+        guard let first = scheme.first, first.isLetter,
+            scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
+        else { return nil }
+        return separator.upperBound
     }
 
     /// This URL with its password: the URL's own, else `PGPASSWORD`, else
