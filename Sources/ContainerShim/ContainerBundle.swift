@@ -22,7 +22,8 @@ struct ContainerBundle: Sendable {
             remove()
             throw .system(
                 SystemFailure(
-                    "cannot write the bundle \(path)", underlying: error, advice: "use a writable state directory"))
+                    "cannot write the bundle \(path)", underlying: error,
+                    advice: "use a writable state directory with free space"))
         }
     }
 

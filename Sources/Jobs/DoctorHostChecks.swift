@@ -146,7 +146,7 @@ extension Doctor {
     func checkStateDirectory() -> (DoctorCheck, writable: Bool) {
         let name = "state directory"
         let path = stateDirectory.path
-        let fix = "use a writable state directory (MVM_STATE_DIR)"
+        let fix = "use a writable state directory with free space (MVM_STATE_DIR)"
         guard path.hasPrefix("/") else {
             return (
                 .problem(name, "\(path) is not an absolute path, which libvirt's embedded driver needs", fix: fix),

@@ -67,7 +67,7 @@ struct EmbeddedDriverRoot {
             throw .system(
                 SystemFailure(
                     "cannot prepare libvirt's embedded root \(path)", underlying: error,
-                    advice: "use a writable state directory"))
+                    advice: "use a writable state directory with free space"))
         }
     }
 }

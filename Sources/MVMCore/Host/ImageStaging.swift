@@ -37,7 +37,7 @@ public struct ImageStaging: Sendable {
             throw SystemFailure(
                 "cannot copy \(path) to \(directory), where QEMU's and the container's users can reach it",
                 underlying: error,
-                advice: "use a writable state directory")
+                advice: "use a writable state directory with free space")
         }
         return staged
     }

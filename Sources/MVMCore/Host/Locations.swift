@@ -38,7 +38,8 @@ public struct StateDirectory: Sendable, Hashable {
             try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: directory)
         } catch {
             throw SystemFailure(
-                "cannot create \(directory)", underlying: error, advice: "use a writable state directory")
+                "cannot create \(directory)", underlying: error,
+                advice: "use a writable state directory with free space")
         }
         return directory
     }
@@ -54,7 +55,8 @@ public struct StateDirectory: Sendable, Hashable {
             }
         } catch {
             throw SystemFailure(
-                "cannot create state directory \(path)", underlying: error, advice: "use a writable state directory")
+                "cannot create state directory \(path)", underlying: error,
+                advice: "use a writable state directory with free space")
         }
     }
 }

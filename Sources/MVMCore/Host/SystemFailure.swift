@@ -8,7 +8,7 @@ public struct SystemFailure: Error, CustomStringConvertible {
     /// What mvm was doing ("creating the console socket /var/lib/mvm/consoles/mvm-1a2b.sock").
     public var action: String
     public var underlying: (any Error)?
-    /// What the user can do ("use a writable state directory").
+    /// What the user can do ("use a writable state directory with free space").
     public var advice: String?
 
     public init(_ action: String, underlying: (any Error)? = nil, advice: String? = nil) {

@@ -113,7 +113,8 @@ package final class OwnerRecord: Sendable {
             let data = try mvmJSONData(owner)
             try data.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw SystemFailure("cannot write \(path)", underlying: error, advice: "use a writable state directory")
+            throw SystemFailure(
+                "cannot write \(path)", underlying: error, advice: "use a writable state directory with free space")
         }
     }
 
