@@ -37,6 +37,7 @@ public final class MicroVMLauncher: InstanceLauncher {
             _ = try Self.checkImage(role: "initrd", path: configuration.initrdPath)
             // An ELF kernel has a PVH entry that microvm boots; a bzImage needs a PC's firmware.
             machine = configuration.machine ?? (kernelHeader.starts(with: [0x7F, 0x45, 0x4C, 0x46]) ? .microvm : .pc)
+            try Self.checkMemoryHolds(configuration)
         }
         // libvirt runs QEMU as its own user (libvirt-qemu), the embedded
         // driver as much as the daemon, and that user must reach the images.
@@ -96,6 +97,22 @@ public final class MicroVMLauncher: InstanceLauncher {
         let header = ((try? handle.read(upToCount: 4)) ?? nil).map { Array($0) } ?? []
         guard !header.isEmpty else { throw .image(role: role, path: path, problem: "is empty") }
         return header
+    }
+
+    /// Refuses a memory size the kernel and the initramfs cannot fit in:
+    /// such a guest never boots and never says why.
+    private static func checkMemoryHolds(_ configuration: MicroVMConfiguration) throws(VMMError) {
+        guard let layout = KernelLayout.read(path: configuration.kernelPath) else { return }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: configuration.initrdPath)
+        let initrd = (attributes?[.size] as? NSNumber)?.uint64Value ?? 0
+        let mebibyte: UInt64 = 1 << 20
+        let needed = layout.end + initrd
+        let memory = UInt64(configuration.limits.memoryMiB) * mebibyte
+        guard memory < needed else { return }
+        func mib(_ bytes: UInt64) -> String { formatDecimal(Double(bytes) / Double(mebibyte), places: 1) }
+        throw .invalidConfiguration(
+            "\(configuration.limits.memoryMiB) MiB of guest memory cannot hold the kernel \(configuration.kernelPath): it is loaded at \(mib(layout.start)) MiB and reaches \(mib(layout.end)) MiB, and the initrd takes \(mib(initrd)) MiB more; give the VM at least \((needed + mebibyte - 1) / mebibyte) MiB"
+        )
     }
 
     /// The domain XML a launch would use (for `--dry-run`), with a fresh name.
