@@ -21,6 +21,24 @@ public struct ContainerCgroup: Sendable {
         (version, directory) = located
     }
 
+    /// How many times the kernel's OOM killer has killed a process in the
+    /// cgroup at `cgroupsPath` (the spec's, e.g. /mvm/<id>): memory.events
+    /// on v2, memory.oom_control on v1 and hybrid hosts; nil when the cgroup
+    /// or the counter is not there. Read before the runtime removes it.
+    public static func outOfMemoryKills(cgroupsPath: String) -> Int? {
+        let candidates = [
+            "/sys/fs/cgroup/memory" + cgroupsPath + "/memory.oom_control", v2Root() + cgroupsPath + "/memory.events",
+        ]
+        for file in candidates {
+            guard let text = readSmallFile(file) else { continue }
+            for line in text.split(separator: "\n") {
+                let fields = line.split(separator: " ")
+                if fields.count == 2, fields[0] == "oom_kill", let kills = Int(fields[1]) { return kills }
+            }
+        }
+        return nil
+    }
+
     /// Where the cgroup2 hierarchy is mounted: /sys/fs/cgroup on v2 hosts,
     /// /sys/fs/cgroup/unified on hybrid ones.
     static func v2Root() -> String {

@@ -14,6 +14,9 @@ public enum ContainerError: Error, CustomStringConvertible {
     case readinessTimeout(after: Duration, outputTail: [String])
     /// The container's init exited before printing its readiness line.
     case exitedEarly(outputTail: [String], runtimeLog: String)
+    /// The kernel's OOM killer, enforcing the container's memory limit,
+    /// killed its init (or what it waited for) before the readiness line.
+    case killedByMemoryLimit(limitMiB: Int, kills: Int, outputTail: [String])
     /// A system call, file operation or process start failed.
     case system(SystemFailure)
 
@@ -51,6 +54,10 @@ public enum ContainerError: Error, CustomStringConvertible {
         case .readinessTimeout(let after, let tail):
             return
                 "the container printed no readiness line within \(formatDecimal(after.seconds, places: 1)) s; raise the timeout if the host is busy"
+                + Self.excerpt(tail)
+        case .killedByMemoryLimit(let limit, let kills, let tail):
+            return
+                "the container's memory limit (\(limit) MiB) killed its workload before the readiness line (\(kills) OOM kill\(kills == 1 ? "" : "s") in its cgroup); give it more memory"
                 + Self.excerpt(tail)
         case .exitedEarly(let tail, let log):
             var text = "the container's init exited before printing its readiness line" + Self.excerpt(tail)

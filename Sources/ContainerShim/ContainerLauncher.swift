@@ -140,6 +140,13 @@ public final class ContainerLauncher: InstanceLauncher {
             do throws(ReadinessFailure) {
                 boot = try await scope.awaitReadiness(on: created.output, echo: configuration.outputEcho)
             } catch {
+                // Read now: the teardown removes the cgroup and its counter.
+                if error.reason == .endOfOutput, let cgroupsPath = spec(id: scope.id).linux.cgroupsPath,
+                    let kills = ContainerCgroup.outOfMemoryKills(cgroupsPath: cgroupsPath), kills > 0
+                {
+                    throw .killedByMemoryLimit(
+                        limitMiB: configuration.limits.memoryMiB, kills: kills, outputTail: error.outputTail)
+                }
                 throw ContainerError(error, runtimeLog: bundle.stderrLog)
             }
             return Container(

@@ -1,0 +1,30 @@
+import ContainerShim
+import Foundation
+import MVMCore
+import Testing
+
+extension RealInstances.Containers {
+    /// A workload that needs more than its memory limit: the kernel's OOM
+    /// killer ends the container's init, and the launch fails at once,
+    /// saying so, instead of waiting for the timeout.
+    @Test func anInitKilledByItsMemoryLimitIsAFailureWithItsReason() async throws {
+        try Fixtures.requireImages()
+        var configuration = try configuration()
+        configuration.limits = try InstanceLimits.checked(
+            memoryMiB: 16, vcpus: 1, timeoutSeconds: 60, host: .probe())
+        // 64 MiB held in one shell variable, before the readiness line.
+        configuration.command = ["/bin/sh", "-c", "x=$(yes | head -c 67108864); echo never"]
+        let launcher = try ContainerLauncher(configuration, host: .probe())
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            let container = try await launcher.launch()
+            try await container.stop()
+            Issue.record("a 64 MiB workload started under a 16 MiB limit")
+        } catch {
+            #expect(clock.now - started < .seconds(30), "it waited \(clock.now - started)")
+            #expect("\(error)".contains("memory limit"), "\(error)")
+        }
+        try await expectNothingLeft()
+    }
+}
