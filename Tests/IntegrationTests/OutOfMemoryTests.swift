@@ -28,3 +28,19 @@ extension RealInstances.Containers {
         try await expectNothingLeft()
     }
 }
+
+extension RealInstances.Reliability {
+    /// A VM given less memory than its kernel and initramfs occupy never
+    /// boots and never says why: refused at once, with the least that fits.
+    @Test func aVMTooSmallForItsKernelIsRefusedAtOnce() async throws {
+        try Fixtures.requireImages()
+        for memory in ["16", "24"] {
+            let result = try await runMVM(["boot", "--memory", memory, "--timeout", "60"])
+            #expect(result.exitCode == 1, "\(result.stderr)")
+            #expect(result.stderr.contains("cannot hold the kernel"), "\(result.stderr)")
+            #expect(result.stderr.contains("give the VM at least"), "\(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        }
+        try await expectNothingLeft("a VM too small for its kernel")
+    }
+}
