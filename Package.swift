@@ -98,7 +98,7 @@ let package = Package(
         .target(
             name: "SQLiteHistory",
             dependencies: [
-                "History", "Compare",
+                "History", "Compare", "MVMCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import History
+import MVMCore
 
 /// A history file that could not be opened, read or written. Its
 /// description is one line: what failed, in which file, and what to do
@@ -29,7 +30,10 @@ public enum SQLiteHistoryErrorKind: Sendable, Equatable {
 extension SQLiteHistoryError {
     /// What went wrong while doing `action` on the file at `path`, with
     /// what to do about it.
-    static func failed(_ action: String, at path: String, _ error: any Error) -> SQLiteHistoryError {
+    static func failed(
+        _ action: String, at path: String, _ error: any Error,
+        busyTimeout: Duration = SQLiteHistoryStore.defaultBusyTimeout
+    ) -> SQLiteHistoryError {
         if let known = error as? SQLiteHistoryError { return known }
         guard let database = error as? DatabaseError else {
             return SQLiteHistoryError(.query, "\(action) in \(path): \(oneLine(error))")
@@ -51,7 +55,7 @@ extension SQLiteHistoryError {
         case .SQLITE_BUSY:
             return SQLiteHistoryError(
                 .busy,
-                "\(action) in \(path): another process held the file's write lock for over \(SQLiteHistoryStore.busyTimeoutSeconds) s; "
+                "\(action) in \(path): another process held the file's write lock for over \(formatSeconds(busyTimeout)); "
                     + "let the other mvm finish (pgrep -a mvm) and run again")
         case .SQLITE_FULL:
             return SQLiteHistoryError(.full, "\(action) in \(path): the disk is full; free space on it and run again")

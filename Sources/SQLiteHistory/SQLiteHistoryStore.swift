@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import History
+import MVMCore
 
 /// The embedded history: one SQLite file, in WAL mode, through GRDB. What
 /// it writes and reads is History's `SQLHistoryStore`; this runs it.
@@ -17,12 +18,14 @@ public final class SQLiteHistoryStore: SQLHistoryStore {
     public let path: String
 
     /// How long a writer waits for another's write lock before giving up.
-    static let busyTimeoutSeconds = 30
+    public static let defaultBusyTimeout: Duration = .seconds(30)
+    let busyTimeout: Duration
 
     /// Opens the history file at `path`, creating it (and its directory)
     /// when missing, and migrating it when older than this mvm.
-    public init(path: String) throws(SQLiteHistoryError) {
+    public init(path: String, busyTimeout: Duration = defaultBusyTimeout) throws(SQLiteHistoryError) {
         self.path = path
+        self.busyTimeout = busyTimeout
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         do {
             // Often the state directory itself: 0711 as mvm makes it (QEMU
@@ -36,10 +39,10 @@ public final class SQLiteHistoryStore: SQLHistoryStore {
                 path, "cannot make its directory: \(SQLiteHistoryError.fileReason(error))")
         }
         do {
-            database = try DatabasePool(path: path, configuration: Self.configuration)
+            database = try DatabasePool(path: path, configuration: Self.configuration(busyTimeout: busyTimeout))
             try Self.migrate(database, path: path)
         } catch {
-            throw SQLiteHistoryError.failed("opening the history", at: path, error)
+            throw SQLiteHistoryError.failed("opening the history", at: path, error, busyTimeout: busyTimeout)
         }
         // The store holds host names and machine ids: readable by its owner only.
         chmod(path, 0o600)
@@ -54,17 +57,18 @@ public final class SQLiteHistoryStore: SQLHistoryStore {
 
     private init(inMemory: ()) throws(SQLiteHistoryError) {
         path = ":memory:"
+        busyTimeout = Self.defaultBusyTimeout
         do {
-            database = try DatabaseQueue(configuration: Self.configuration)
+            database = try DatabaseQueue(configuration: Self.configuration(busyTimeout: busyTimeout))
             try Self.migrate(database, path: path)
         } catch {
             throw SQLiteHistoryError.failed("opening the history", at: path, error)
         }
     }
 
-    private static var configuration: Configuration {
+    private static func configuration(busyTimeout: Duration) -> Configuration {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(TimeInterval(busyTimeoutSeconds))
+        configuration.busyMode = .timeout(busyTimeout.seconds)
         configuration.label = "mvm-history"
         return configuration
     }
@@ -125,7 +129,7 @@ public final class SQLiteHistoryStore: SQLHistoryStore {
     }
 
     package func failure(_ action: String, _ error: any Error) -> any Error {
-        SQLiteHistoryError.failed(action, at: path, error)
+        SQLiteHistoryError.failed(action, at: path, error, busyTimeout: busyTimeout)
     }
 
     /// SQLite's own check of the file: "ok" when sound.
