@@ -58,6 +58,13 @@ struct DomainBoot: Sendable {
             do throws(ReadinessFailure) {
                 boot = try scope.waitForReadiness(on: started.console, echo: configuration.consoleEcho)
             } catch {
+                // A domain started with autodestroy goes with its connection.
+                if error.reason == .endOfOutput, !connection.isAlive {
+                    throw .system(
+                        SystemFailure(
+                            "the connection to libvirt (\(connection.uri)) closed while the guest booted, and the domain went with it",
+                            advice: "libvirtd restarted or stopped; run again once it is up"))
+                }
                 throw VMMError(error, accelerator: description.accelerator)
             }
             return MicroVM(

@@ -54,7 +54,16 @@ final class DomainTeardown: Sendable {
         do {
             try domain?.destroy()
         } catch {
-            throw .libvirt(error)
+            guard !connection.isAlive, connection.uri.isLocal else { throw .libvirt(error) }
+            // libvirtd went away (a restart) with the domain's connection:
+            // QEMU dies by mvm's hand, and libvirt forgets the domain when
+            // it sees that.
+            DomainBoot.killQEMU(uri: connection.uri, name: name)
+        }
+        // A creation cut short by a closed connection may have left a QEMU
+        // that libvirt, restarted, would adopt as a running domain.
+        if domain == nil, !connection.isAlive, connection.uri.isLocal {
+            DomainBoot.killQEMU(uri: connection.uri, name: name)
         }
         // Also when libvirt never started the domain: its error carries what
         // QEMU wrote.

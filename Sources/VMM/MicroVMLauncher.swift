@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MVMCore
+import Synchronization
 
 /// Boots micro-VMs of one configuration through one libvirt connection.
 public final class MicroVMLauncher: InstanceLauncher {
@@ -12,8 +13,13 @@ public final class MicroVMLauncher: InstanceLauncher {
     public let machine: MachineType
     /// The console transport `auto` resolved to.
     public let consoleTransport: ConsoleTransport
-    let connection: Connection
+    private let connectionState: Mutex<Connection>
+    /// The URI as given (nil: the embedded driver), to open it again.
+    private let requestedURI: LibvirtURI?
     private let logger: Logger
+
+    /// The libvirt connection, as last opened.
+    var connection: Connection { connectionState.withLock { $0 } }
 
     /// Checks the images, picks the accelerator, and opens the libvirt
     /// connection (the first connection to a new embedded root probes QEMU,
@@ -52,7 +58,9 @@ public final class MicroVMLauncher: InstanceLauncher {
         }
         self.configuration = effective
         self.logger = logger
-        connection = try await Connection.open(uri: uri, stateDirectory: configuration.stateDirectory)
+        let connection = try await Connection.open(uri: uri, stateDirectory: configuration.stateDirectory)
+        connectionState = Mutex(connection)
+        requestedURI = uri
         self.uri = connection.uri
         switch (configuration.consoleTransport, local) {
         case (.auto, true): consoleTransport = .socket
@@ -146,7 +154,29 @@ public final class MicroVMLauncher: InstanceLauncher {
 
     /// Claims the instance in the state directory's owner records, then
     /// describes how to boot it under the scope's name.
-    func domainBoot(in scope: LaunchScope, kind: String) throws(VMMError) -> DomainBoot {
+    /// The connection, opened again when it has closed: a libvirtd that
+    /// restarts between two launches of a comparison costs the launch under
+    /// way at that moment, not every later one.
+    /// A daemon that is restarting is waited for, until `deadline`.
+    private func liveConnection(until deadline: ContinuousClock.Instant) async throws(VMMError) -> Connection {
+        let current = connection
+        guard !current.isAlive else { return current }
+        logger.warning("the libvirt connection to \(uri) closed; opening it again")
+        while true {
+            do {
+                let reopened = try await Connection.open(
+                    uri: requestedURI, stateDirectory: configuration.stateDirectory)
+                connectionState.withLock { $0 = reopened }
+                return reopened
+            } catch {
+                guard ContinuousClock.now + .milliseconds(500) < deadline else { throw error }
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    func domainBoot(in scope: LaunchScope, kind: String) async throws(VMMError) -> DomainBoot {
+        let connection = try await liveConnection(until: scope.deadline)
         do throws(SystemFailure) {
             try scope.claimOwnership(
                 in: OwnerRecords(stateDirectory: configuration.stateDirectory), kind: kind,

@@ -72,7 +72,7 @@ public final class WarmMicroVMLauncher: PreparedLaunching {
         let base = self.base
         return try await withLaunchScope(timeout: base.configuration.limits.timeout) {
             (scope) async throws(VMMError) -> PausedDomain in
-            let boot = try base.domainBoot(in: scope, kind: "micro-vm-warm")
+            let boot = try await base.domainBoot(in: scope, kind: "micro-vm-warm")
             return PausedDomain(boot: boot, started: try await boot.start(in: scope, paused: true))
         }
     }

@@ -29,6 +29,13 @@ final class Connection: @unchecked Sendable {
         virConnectClose(pointer)
     }
 
+    /// False once the connection is known to be closed: a libvirtd that
+    /// restarted, a remote host that went away (libvirt's event loop sees
+    /// the socket close).
+    var isAlive: Bool {
+        virConnectIsAlive(pointer) == 1
+    }
+
     /// Starts a transient domain from its XML (`virDomainCreateXML`);
     /// `name` only says which domain in an error.
     func createDomain(xml: String, flags: DomainStartFlags, name: String) throws(LibvirtError) -> Domain {
