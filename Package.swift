@@ -154,7 +154,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MVMCoreTests",
-            dependencies: ["MVMCore"],
+            dependencies: ["MVMCore", "Compare"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import Compare
 import Foundation
 import SystemPackage
 import Testing
@@ -51,7 +52,7 @@ import Testing
     /// generator, so that a failure can be replayed.
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
     func randomConsolesNeverCrashTheScanner(seed: UInt64) {
-        var random = SeededGenerator(seed: seed)
+        var random = Xoshiro256StarStar(seed: seed)
         let pieces: [[UInt8]] =
             [
                 "mvm-ready ", "mvm-fact ", "mvm-mark ", "uptime=", "release=", "cpus=", "mem_total_kb=",
@@ -85,20 +86,5 @@ import Testing
             }
             #expect(scanner.lastLines.count <= 5)
         }
-    }
-}
-
-/// SplitMix64, seeded, for replayable random inputs.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
