@@ -178,8 +178,7 @@ public final class ContainerLauncher: InstanceLauncher {
         }
         let output = SharedDescriptor(pipe.readEnd)
         let teardown = ContainerTeardown(runtime: runtime, id: scope.id, bundle: bundle, output: output)
-        let handle = scope.onTeardown { try await teardown.run() }
-        scope.onForceStop { [runtime, id = scope.id] in runtime.killCommands(for: id) }
+        let handle = register(teardown, in: scope)
         do throws(ContainerError) {
             try bundle.write(spec(id: scope.id))
             let stderrFile = try bundle.openStderr()
@@ -212,8 +211,7 @@ public final class ContainerLauncher: InstanceLauncher {
         }
         let socket = try TerminalSocket(path: path)
         let teardown = ContainerTeardown(runtime: runtime, id: scope.id, bundle: bundle, output: nil, terminal: socket)
-        let handle = scope.onTeardown { try await teardown.run() }
-        scope.onForceStop { [runtime, id = scope.id] in runtime.killCommands(for: id) }
+        let handle = register(teardown, in: scope)
         try bundle.write(spec(id: scope.id))
         let stderrFile = try bundle.openStderr()
         defer { try? stderrFile.close() }
@@ -239,6 +237,13 @@ public final class ContainerLauncher: InstanceLauncher {
         } catch {
             throw .system(SystemFailure("receiving the container's terminal", underlying: error))
         }
+    }
+
+    /// Registers the container's teardown with the launch, and how to kill
+    /// its runtime's commands should one hang.
+    private func register(_ teardown: ContainerTeardown, in scope: LaunchScope) -> InstanceTeardown {
+        scope.onTeardown(
+            forceStop: { [runtime, id = scope.id] in runtime.killCommands(for: id) }, { try await teardown.run() })
     }
 
     /// `<state>/consoles/<id>.tty`: beside the VMs' console sockets, where

@@ -18,10 +18,6 @@ struct ContainerTeardown: Sendable {
     /// deleted: `runc run` exits then (killing `runc run` alone would leave
     /// the container running). Throws when something was left behind.
     func run(afterKill: () async -> Void = {}) async throws(ContainerError) {
-        // A runtime command of this container still under way (a create
-        // that an interrupt or a timeout cut short, a stopped runtime) would
-        // outlive it, or hold the runtime's lock on its state: it goes first.
-        runtime.killCommands(for: id)
         // A container that already stopped refuses KILL; delete --force
         // handles every state.
         _ = try? await runtime.run(["kill", id, "KILL"])

@@ -33,11 +33,10 @@ struct DomainBoot: Sendable {
     func start(in scope: LaunchScope, paused: Bool) async throws(VMMError) -> StartedDomain {
         let domainTeardown = DomainTeardown(
             connection: connection, name: description.name, logPath: description.consoleLogPath)
-        let teardown = scope.onTeardown {
-            try await onDedicatedThreadTyped { () throws(VMMError) in try domainTeardown.run() }
-        }
         let (uri, name) = (connection.uri, description.name)
-        scope.onForceStop { Self.killQEMU(uri: uri, name: name) }
+        let teardown = scope.onTeardown(
+            forceStop: { Self.killQEMU(uri: uri, name: name) },
+            { try await onDedicatedThreadTyped { () throws(VMMError) in try domainTeardown.run() } })
         do {
             return try await onDedicatedThreadTyped { () throws(VMMError) -> StartedDomain in
                 try startBlocking(in: scope, paused: paused, domainTeardown: domainTeardown, teardown: teardown)

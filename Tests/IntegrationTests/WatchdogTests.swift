@@ -28,31 +28,64 @@ extension RealInstances.Reliability {
         ForceStop.processes { $0.contains(path) }
     }
 
-    @Test func aQEMUThatHangsBeforeQMPEndsAtTheTimeoutAndLeavesNothing() async throws {
-        try Fixtures.requireImages()
-        let qemu = try Self.hangingWrapper(
-            named: "qemu-stops", stoppingOn: "guest=mvm-", exec: "/usr/bin/qemu-system-x86_64")
-        defer { ForceStop.kill(wrapperProcesses(qemu)) }
-        let clock = ContinuousClock()
-        let started = clock.now
-        let result = try await runMVM(["boot", "--timeout", "8", "--emulator", qemu])
-        let elapsed = clock.now - started
-        #expect(result.exitCode == 1)
-        #expect(result.stderr.contains("did not start within the timeout (8 s)"), "\(result.stderr)")
-        #expect(elapsed < .seconds(13), "mvm took \(elapsed)")
-        #expect(wrapperProcesses(qemu).isEmpty)
-        try await expectNothingLeft("hung QEMU")
+    /// A hypervisor or runtime that hangs where the real one would run,
+    /// and the command that runs into it.
+    enum Hang: String, CaseIterable, Sendable {
+        case qemuBeforeQMP, runcInCreate
+
+        func wrapper() throws -> String {
+            switch self {
+            case .qemuBeforeQMP:
+                try RealInstances.Reliability.hangingWrapper(
+                    named: "qemu-stops", stoppingOn: "guest=mvm-", exec: "/usr/bin/qemu-system-x86_64")
+            case .runcInCreate:
+                try RealInstances.Reliability.hangingWrapper(
+                    named: "runc-stops", stoppingOn: " create ", exec: "/usr/sbin/runc")
+            }
+        }
+
+        func arguments(timeout: Int, wrapper: String) -> [String] {
+            switch self {
+            case .qemuBeforeQMP: ["boot", "--timeout", "\(timeout)", "--emulator", wrapper]
+            case .runcInCreate: ["run", "--timeout", "\(timeout)", "--runtime", wrapper]
+            }
+        }
     }
 
-    @Test func ctrlCWhileQEMUHangsEndsWithinFiveSeconds() async throws {
+    /// The timeout ends the launch (a second later the watchdog kills what
+    /// hangs), it says what hung, and nothing is left.
+    @Test(arguments: [
+        (Hang.qemuBeforeQMP, 8, "did not start within the timeout (8 s)", Duration.seconds(13)),
+        (Hang.runcInCreate, 5, "did not finish within the timeout (5 s)", Duration.seconds(10)),
+    ])
+    func aLaunchThatHangsEndsAtTheTimeoutAndLeavesNothing(
+        hang: Hang, timeout: Int, message: String, limit: Duration
+    ) async throws {
         try Fixtures.requireImages()
-        let qemu = try Self.hangingWrapper(
-            named: "qemu-stops", stoppingOn: "guest=mvm-", exec: "/usr/bin/qemu-system-x86_64")
-        defer { ForceStop.kill(wrapperProcesses(qemu)) }
-        let (process, errors) = try startMVM(["boot", "--timeout", "120", "--emulator", qemu])
+        let wrapper = try hang.wrapper()
+        defer { ForceStop.kill(wrapperProcesses(wrapper)) }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let result = try await runMVM(hang.arguments(timeout: timeout, wrapper: wrapper))
+        let elapsed = clock.now - started
+        #expect(result.exitCode == 1)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(elapsed < limit, "mvm took \(elapsed)")
+        #expect(wrapperProcesses(wrapper).isEmpty)
+        try await expectNothingLeft("\(hang)")
+    }
+
+    /// Ctrl-C while the launch hangs ends mvm within 5 s, and the hung
+    /// process goes with it.
+    @Test(arguments: Hang.allCases)
+    func ctrlCWhileALaunchHangsEndsWithinFiveSeconds(hang: Hang) async throws {
+        try Fixtures.requireImages()
+        let wrapper = try hang.wrapper()
+        defer { ForceStop.kill(wrapperProcesses(wrapper)) }
+        let (process, errors) = try startMVM(hang.arguments(timeout: 120, wrapper: wrapper))
         // The launch is stuck once the wrapper has stopped itself.
-        try await waitFor { !wrapperProcesses(qemu).isEmpty }
-        try #require(!wrapperProcesses(qemu).isEmpty, "the wrapper never ran")
+        try await waitFor { !wrapperProcesses(wrapper).isEmpty }
+        try #require(!wrapperProcesses(wrapper).isEmpty, "the wrapper never ran")
         try await Task.sleep(for: .milliseconds(500))
         let clock = ContinuousClock()
         let interrupted = clock.now
@@ -62,22 +95,7 @@ extension RealInstances.Reliability {
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 130, "\(stderr)")
         #expect(elapsed < .seconds(5), "mvm took \(elapsed) to end after SIGINT")
-        #expect(wrapperProcesses(qemu).isEmpty)
-        try await expectNothingLeft("SIGINT during a hung QEMU")
-    }
-
-    @Test func aRuntimeThatHangsInCreateEndsAtTheTimeoutAndLeavesNothing() async throws {
-        try Fixtures.requireImages()
-        let runc = try Self.hangingWrapper(named: "runc-stops", stoppingOn: " create ", exec: "/usr/sbin/runc")
-        defer { ForceStop.kill(wrapperProcesses(runc)) }
-        let clock = ContinuousClock()
-        let started = clock.now
-        let result = try await runMVM(["run", "--timeout", "5", "--runtime", runc])
-        let elapsed = clock.now - started
-        #expect(result.exitCode == 1)
-        #expect(result.stderr.contains("did not finish within the timeout (5 s)"), "\(result.stderr)")
-        #expect(elapsed < .seconds(10), "mvm took \(elapsed)")
-        #expect(wrapperProcesses(runc).isEmpty)
-        try await expectNothingLeft("hung runc")
+        #expect(wrapperProcesses(wrapper).isEmpty)
+        try await expectNothingLeft("SIGINT during \(hang)")
     }
 }

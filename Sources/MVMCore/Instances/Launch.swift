@@ -48,9 +48,13 @@ package final class LaunchScope: Sendable {
     /// first thing that needs removing exists. `action` must cope with a
     /// launch that got only part of the way. The instance takes the returned
     /// teardown over when the launch succeeds.
-    package func onTeardown(_ action: @escaping @Sendable () async throws -> Void) -> InstanceTeardown {
+    /// `forceStop` kills the launch's processes when it hangs (`ForceStop`).
+    package func onTeardown(
+        forceStop: (@Sendable () -> Void)? = nil, _ action: @escaping @Sendable () async throws -> Void
+    ) -> InstanceTeardown {
         state.withLock { state in
-            let teardown = InstanceTeardown(key: id, registry: registry, owner: state.owner, action: action)
+            let teardown = InstanceTeardown(
+                key: id, registry: registry, owner: state.owner, forceStop: forceStop, action: action)
             state.teardown = teardown
             return teardown
         }
@@ -61,12 +65,6 @@ package final class LaunchScope: Sendable {
     /// True once the watchdog killed the launch's processes: the launch was
     /// blocked past its deadline.
     package var wasForceStopped: Bool { state.withLock { $0.forceStopped } }
-
-    /// Says how to kill the launch's processes when it hangs (after
-    /// `onTeardown`).
-    package func onForceStop(_ action: @escaping @Sendable () -> Void) {
-        teardown?.onForceStop(action)
-    }
 
     func forceStop() {
         let teardown = state.withLock { state in
@@ -145,7 +143,9 @@ package func withLaunchScope<Instance, Failure: Error>(
     }
     defer { watchdog.cancel() }
     do {
-        return try await body(scope)
+        let instance = try await body(scope)
+        scope.teardown?.launchCompleted()
+        return instance
     } catch {
         try? await scope.teardown?.run(forcingAfter: InstanceTeardown.interruptGrace)
         scope.releaseOwnershipWithoutTeardown()

@@ -17,9 +17,13 @@ public final class InstanceTeardown: Sendable {
 
     private let state = Mutex(State.armed)
     private let action: @Sendable () async throws -> Void
-    /// Kills the instance's processes (`ForceStop`), set by the launcher
-    /// once it knows how to find them.
-    private let forceStopAction = Mutex<(@Sendable () -> Void)?>(nil)
+    /// Kills the instance's processes (`ForceStop`): how a hung hypervisor
+    /// or runtime is dealt with.
+    private let forceStopAction: (@Sendable () -> Void)?
+    /// True until the launch that made the instance has returned it: a
+    /// teardown before that ends a launch cut short (a failure, an
+    /// interrupt), whose processes may still be at work or hung.
+    private let launching = Mutex(true)
     private let registry: TeardownRegistry
     /// The instance's owner record: removed once the teardown succeeded,
     /// marked kept on `detach()`. A teardown that fails leaves it for `mvm gc`.
@@ -31,32 +35,36 @@ public final class InstanceTeardown: Sendable {
 
     package init(
         key: String, registry: TeardownRegistry, owner: OwnerRecord? = nil,
-        action: @escaping @Sendable () async throws -> Void
+        forceStop: (@Sendable () -> Void)? = nil, action: @escaping @Sendable () async throws -> Void
     ) {
         self.key = key
         self.registry = registry
         self.owner = owner
+        forceStopAction = forceStop
         self.action = action
         registry.register(self)
-    }
-
-    /// How a hung hypervisor or runtime is killed; see `forceStop()`.
-    package func onForceStop(_ action: @escaping @Sendable () -> Void) {
-        forceStopAction.withLock { $0 = action }
     }
 
     /// Kills the instance's processes, so that what waits on them (libvirt
     /// on a QEMU that never greets it, a runtime command on a stopped
     /// runtime) fails at once and the teardown can finish.
     package func forceStop() {
-        forceStopAction.withLock { $0 }?()
+        forceStopAction?()
     }
 
-    /// `run()`, bounded: after `grace`, when the teardown has not finished,
-    /// the instance's processes are killed (`forceStop()`), which unblocks
-    /// it. What an interrupted mvm and a failed launch use, so that neither
-    /// waits on a hung process; a normal `stop()` is not cut short.
+    /// The launch returned the instance: from now on a teardown is a stop.
+    package func launchCompleted() {
+        launching.withLock { $0 = false }
+    }
+
+    /// `run()` for an interrupted mvm or a failed launch, which must not
+    /// wait on a hung process. A launch cut short has its processes killed
+    /// first: a stopped `runc create` would otherwise outlive it. Any other
+    /// teardown is bounded: after `grace`, when it has not finished, the
+    /// instance's processes are killed, which unblocks it. A normal `stop()`
+    /// is not cut short.
     public func run(forcingAfter grace: Duration) async throws {
+        if launching.withLock({ $0 }) { forceStop() }
         let watchdog = Task { [weak self] in
             try await Task.sleep(for: grace)
             self?.forceStop()
