@@ -51,18 +51,18 @@ final class DomainTeardown: Sendable {
             state.tornDown = true
             return state.domain
         }
+        var destroyed = false
         do {
             try domain?.destroy()
+            destroyed = domain != nil
         } catch {
             guard !connection.isAlive, connection.uri.isLocal else { throw .libvirt(error) }
-            // libvirtd went away (a restart) with the domain's connection:
-            // QEMU dies by mvm's hand, and libvirt forgets the domain when
-            // it sees that.
-            DomainBoot.killQEMU(uri: connection.uri, name: name)
         }
-        // A creation cut short by a closed connection may have left a QEMU
-        // that libvirt, restarted, would adopt as a running domain.
-        if domain == nil, !connection.isAlive, connection.uri.isLocal {
+        // libvirtd went away (a restart) with the domain's connection, before
+        // it could destroy the domain or while it created it: QEMU dies by
+        // mvm's hand, and libvirt, restarted, forgets the domain rather than
+        // adopt it as a running one.
+        if !destroyed, !connection.isAlive, connection.uri.isLocal {
             DomainBoot.killQEMU(uri: connection.uri, name: name)
         }
         // Also when libvirt never started the domain: its error carries what

@@ -152,12 +152,10 @@ public final class MicroVMLauncher: InstanceLauncher {
         }
     }
 
-    /// Claims the instance in the state directory's owner records, then
-    /// describes how to boot it under the scope's name.
     /// The connection, opened again when it has closed: a libvirtd that
     /// restarts between two launches of a comparison costs the launch under
-    /// way at that moment, not every later one.
-    /// A daemon that is restarting is waited for, until `deadline`.
+    /// way at that moment, not every later one. A daemon that is restarting
+    /// is waited for, until `deadline`.
     private func liveConnection(until deadline: ContinuousClock.Instant) async throws(VMMError) -> Connection {
         let current = connection
         guard !current.isAlive else { return current }
@@ -175,6 +173,9 @@ public final class MicroVMLauncher: InstanceLauncher {
         }
     }
 
+    /// Claims the instance in the state directory's owner records, then
+    /// describes how to boot it under the scope's name, through a live
+    /// connection.
     func domainBoot(in scope: LaunchScope, kind: String) async throws(VMMError) -> DomainBoot {
         let connection = try await liveConnection(until: scope.deadline)
         do throws(SystemFailure) {
