@@ -78,17 +78,10 @@ extension MVM {
             }
             let vm = try await launcher.launch()
             if interactive.isInteractive {
-                let footprint: Footprint
-                do { footprint = try await vm.footprint() } catch {
-                    try? await vm.stop()
-                    throw error
-                }
-                let report = MicroVMReport(vm: vm, footprint: footprint, kept: false)
                 try await attachConsole(
-                    to: vm, report: report.summary(), keep: instance.keep, stateOption: whereOptions
-                ) {
-                    keptInstructions(vm: vm)
-                }
+                    to: vm, keep: instance.keep, stateOption: whereOptions,
+                    report: { MicroVMReport(vm: vm, footprint: $0, kept: false).summary() },
+                    kept: { keptInstructions(vm: vm) })
                 return
             }
             let footprint = try await vm.measureThenRelease(keep: instance.keep)

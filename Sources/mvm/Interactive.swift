@@ -2,17 +2,24 @@ import ArgumentParser
 import Foundation
 import MVMCore
 
-/// What `mvm boot -it` does once the instance is ready:
-/// the report on stderr, then this terminal (or stdin and stdout) on the
-/// instance's console until the instance stops or Ctrl-] detaches. A
-/// detached instance is kept with `--keep` and stopped otherwise.
-/// `stateOption` is how the user named the state directory, for the
-/// command that attaches again.
+/// What `mvm boot -it` and `mvm run -it` do once the instance is ready:
+/// its footprint, the report on stderr, then this terminal (or stdin and
+/// stdout) on the instance's console until the instance stops or Ctrl-]
+/// detaches. A detached instance is kept with `--keep` and stopped
+/// otherwise, as is one whose footprint cannot be read. `stateOption` is
+/// how the user named the state directory, for the command that attaches
+/// again.
 func attachConsole(
-    to instance: some ConsoleInstance, report: String, keep: Bool, stateOption: String = "", kept: () -> String
+    to instance: some ConsoleInstance, keep: Bool, stateOption: String = "", report: (Footprint) -> String,
+    kept: () -> String
 ) async throws {
+    let footprint: Footprint
+    do { footprint = try await instance.footprint() } catch {
+        try? await instance.stop()
+        throw error
+    }
     let stderr = FileHandle.standardError
-    stderr.write(Data((report + "\n").utf8))
+    stderr.write(Data((report(footprint) + "\n").utf8))
     guard let console = instance.consoleConnection else {
         try? await instance.stop()
         throw ValidationError("\(instance.name) has no console to attach to.")

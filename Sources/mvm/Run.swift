@@ -60,19 +60,16 @@ extension MVM {
             }
             let container = try await launcher.launch()
             if interactive.isInteractive {
-                let footprint: Footprint
-                do { footprint = try await container.footprint() } catch {
-                    try? await container.stop()
-                    throw error
-                }
-                let report = ContainerReport(
-                    container: container, footprint: footprint, memoryMiB: configuration.limits.memoryMiB,
-                    vcpus: configuration.limits.vcpus, runtimeVersion: await launcher.runtimeVersion(), kept: false)
+                let runtimeVersion = await launcher.runtimeVersion()
                 try await attachConsole(
-                    to: container, report: report.summary(), keep: instance.keep, stateOption: stateOption
-                ) {
-                    keptInstructions(container: container)
-                }
+                    to: container, keep: instance.keep, stateOption: stateOption,
+                    report: {
+                        ContainerReport(
+                            container: container, footprint: $0, memoryMiB: configuration.limits.memoryMiB,
+                            vcpus: configuration.limits.vcpus, runtimeVersion: runtimeVersion, kept: false
+                        ).summary()
+                    },
+                    kept: { keptInstructions(container: container) })
                 return
             }
             let footprint = try await container.measureThenRelease(keep: instance.keep)
