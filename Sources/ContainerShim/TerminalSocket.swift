@@ -92,18 +92,26 @@ final class TerminalSocket: Sendable {
             try? received.descriptor.close()
             throw .system(SystemFailure("\(runtime) sent a descriptor on \(path) that is not a terminal"))
         }
-        let terminal = SharedDescriptor(received.descriptor)
+        let terminal = try keep(SharedDescriptor(received.descriptor), as: \.terminal)
+        closeSockets()
+        return terminal
+    }
+
+    /// Stores `descriptor` in the state for `close()` to find, unless
+    /// `close()` came first: then it is closed and the wait is over.
+    private func keep(_ descriptor: SharedDescriptor, as slot: WritableKeyPath<State, SharedDescriptor?>)
+        throws(ContainerError) -> SharedDescriptor
+    {
         let kept = state.withLock { state -> Bool in
             guard !state.closed else { return false }
-            state.terminal = terminal
+            state[keyPath: slot] = descriptor
             return true
         }
         guard kept else {
-            terminal.close()
+            descriptor.close()
             throw Self.closedWhileWaiting
         }
-        closeSockets()
-        return terminal
+        return descriptor
     }
 
     private func accept(until deadline: ContinuousClock.Instant, runtime: String) throws(ContainerError)
@@ -123,17 +131,7 @@ final class TerminalSocket: Sendable {
                     advice: "raise the timeout if the host is busy"))
         case .closed: throw Self.closedWhileWaiting
         }
-        let connection = SharedDescriptor(accepted)
-        let kept = state.withLock { state -> Bool in
-            guard !state.closed else { return false }
-            state.connection = connection
-            return true
-        }
-        guard kept else {
-            connection.close()
-            throw Self.closedWhileWaiting
-        }
-        return connection
+        return try keep(SharedDescriptor(accepted), as: \.connection)
     }
 
     private static let closedWhileWaiting = ContainerError.system(
