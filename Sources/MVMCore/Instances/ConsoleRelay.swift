@@ -1,3 +1,4 @@
+import Foundation
 import SystemPackage
 
 #if canImport(Glibc)
@@ -89,17 +90,9 @@ package enum ConsoleRelay {
     /// /proc/self/fd (close_range(2) goes through the variadic syscall(2),
     /// which Swift cannot call).
     private static func closeDescriptors(from lowest: Int32) {
-        guard let directory = opendir("/proc/self/fd") else { return }
-        var numbers: [Int32] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if let number = Int32(name), number >= lowest { numbers.append(number) }
-        }
-        closedir(directory)
-        // The directory's own descriptor is among them, closed already.
-        for number in numbers { close(number) }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        // The listing's own descriptor is among them, closed already.
+        for number in entries.compactMap(Int32.init) where number >= lowest { close(number) }
     }
 
     /// glibc's POSIX_SPAWN_SETSID (spawn.h, under _GNU_SOURCE, which the

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -11,20 +13,12 @@ package enum ForceStop {
     /// The processes of this machine whose argument vector `matches` says
     /// yes to, this process excepted.
     package static func processes(where matches: ([String]) -> Bool) -> [Int32] {
-        guard let directory = opendir("/proc") else { return [] }
-        defer { closedir(directory) }
-        var found: [Int32] = []
         let me = getpid()
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            guard let pid = Int32(name), pid != me, let arguments = commandLine(of: pid), matches(arguments) else {
-                continue
-            }
-            found.append(pid)
-        }
-        return found.sorted()
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard pid != me, let arguments = commandLine(of: pid) else { return false }
+            return matches(arguments)
+        }.sorted()
     }
 
     /// SIGKILL to each (a stopped process dies of it too); the pids killed.
