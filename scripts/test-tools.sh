@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # What the tests read mvm's output with, or fault it with: headless
 # Chromium (opens the HTML report), Prometheus' node_exporter (scrapes the
-# textfile), tmux (a terminal the console tests type into) and sqlite3 (holds
-# a history file's write lock). Installed without starting node_exporter's
+# textfile), tmux (a terminal the console tests type into), sqlite3 (holds
+# a history file's write lock), procps and passwd (the ordinary-user tests
+# make a user, then list and kill its processes). Installed without starting node_exporter's
 # service: the test starts its own on loopback. Idempotent.
 set -euo pipefail
-packages=(chromium prometheus-node-exporter tmux sqlite3)
+packages=(chromium prometheus-node-exporter tmux sqlite3 procps passwd)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

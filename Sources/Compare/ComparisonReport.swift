@@ -55,6 +55,9 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
     public var roles: [String: ContenderRole]
     /// What a reader must know to read the figures (from the launchers).
     public var caveats: [String]
+    /// The limits each contender went without (a rootless container without
+    /// delegated cgroups); absent when every contender had its limits.
+    public var unappliedLimits: [String: [String]]?
     public var samples: [InstanceSample]
     public var summary: ComparisonSummary
     /// True when the comparison was interrupted: the samples are those of

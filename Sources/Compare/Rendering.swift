@@ -98,14 +98,31 @@ public struct ComparisonRendering: Sendable {
                 ? (ratio.denominator, ratio.numerator, value, interval.lower, interval.upper)
                 : (ratio.numerator, ratio.denominator, 1 / value, 1 / interval.upper, 1 / interval.lower)
             let range = "[\(formatDecimal(lower, places: 1))x, \(formatDecimal(upper, places: 1))x]"
-            switch ratio.unit {
-            case .seconds:
-                return "\(faster) \(ratio.metric) \(formatDecimal(factor, places: 1))x sooner than \(slower) \(range)"
-            case .bytes:
-                return
+            let sentence =
+                switch ratio.unit {
+                case .seconds:
+                    "\(faster) \(ratio.metric) \(formatDecimal(factor, places: 1))x sooner than \(slower) \(range)"
+                case .bytes:
                     "\(faster) uses \(formatDecimal(factor, places: 1))x less memory (\(ratio.metric)) than \(slower) \(range)"
+                }
+            return sentence + limitsDiffer(ratio.numerator, ratio.denominator)
+        }
+    }
+
+    /// "; limits differ: container had no memory, CPU or pids limit" when
+    /// either side of a ratio went without the limits the other had.
+    private func limitsDiffer(_ sides: String...) -> String {
+        let unapplied = sides.compactMap { side in
+            report.unappliedLimits?[side].map { limits in
+                "\(side) had no \(joinedWithOr(limits)) limit"
             }
         }
+        return unapplied.isEmpty ? "" : "; limits differ: " + unapplied.joined(separator: ", ")
+    }
+
+    private func joinedWithOr(_ items: [String]) -> String {
+        guard let last = items.last, items.count > 1 else { return items.first ?? "" }
+        return items.dropLast().joined(separator: ", ") + " or " + last
     }
 
     private func failureLines() -> [String] {

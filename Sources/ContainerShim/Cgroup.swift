@@ -22,13 +22,23 @@ public struct ContainerCgroup: Sendable {
     }
 
     /// How many times the kernel's OOM killer has killed a process in the
-    /// cgroup at `cgroupsPath` (the spec's, e.g. /mvm/<id>): memory.events
+    /// cgroup at `cgroupsPath` (the spec's, e.g. /mvm/<id>, or a rootless
+    /// container's path relative to mvm's own cgroup): memory.events
     /// on v2, memory.oom_control on v1 and hybrid hosts; nil when the cgroup
     /// or the counter is not there. Read before the runtime removes it.
     public static func outOfMemoryKills(cgroupsPath: String) -> Int? {
-        let candidates = [
+        var candidates = [
             "/sys/fs/cgroup/memory" + cgroupsPath + "/memory.oom_control", v2Root() + cgroupsPath + "/memory.events",
         ]
+        if !cgroupsPath.hasPrefix("/") {
+            // Relative: under mvm's own cgroups, where a rootless runc made it.
+            candidates = CgroupMembership.of(pid: getpid()).compactMap { membership in
+                guard let directory = membership.directory else { return nil }
+                if membership.controllers.isEmpty { return directory + "/" + cgroupsPath + "/memory.events" }
+                let controllers = membership.controllers.split(separator: ",")
+                return controllers.contains("memory") ? directory + "/" + cgroupsPath + "/memory.oom_control" : nil
+            }
+        }
         for file in candidates {
             guard let text = readSmallFile(file) else { continue }
             for line in text.split(separator: "\n") {

@@ -50,15 +50,15 @@ public final class Container: DetachableInstance, ConsoleInstance {
     public var runtimePath: String { runtime.executable }
     public var runtimeStateRoot: String { runtime.stateRoot }
 
-    /// PSS and RSS summed over every process in the container's cgroup, and
-    /// the cgroup's own memory usage.
+    /// PSS and RSS summed over every process of the container, and its
+    /// cgroup's own memory usage when it has a cgroup.
     public func footprint() async throws -> Footprint {
-        try containerFootprint(initPID: initPID)
+        try containerFootprint(initPID: initPID, ownCgroup: spec.linux.cgroupsPath != nil)
     }
 
-    /// The processes of the container, from its cgroup.
+    /// The processes of the container.
     public func processIDs() throws -> [Int32] {
-        try ContainerCgroup(initPID: initPID).processIDs()
+        try containerProcesses(initPID: initPID, ownCgroup: spec.linux.cgroupsPath != nil)
     }
 
     public func stop() async throws {
@@ -72,21 +72,32 @@ public final class Container: DetachableInstance, ConsoleInstance {
     }
 }
 
-/// PSS and RSS summed over every process in the cgroup of the container whose
-/// init is `initPID`, and the cgroup's own memory usage.
-func containerFootprint(initPID: Int32) throws(ContainerError) -> Footprint {
-    let cgroup = try ContainerCgroup(initPID: initPID)
+/// The processes of the container whose init is `initPID`: those of its
+/// cgroup, or without a cgroup of its own (rootless, undelegated) the init
+/// and the processes under it, since the cgroup it sits in is mvm's.
+func containerProcesses(initPID: Int32, ownCgroup: Bool) throws(ContainerError) -> [Int32] {
+    guard ownCgroup else {
+        let processes = ProcessTable().tree(from: initPID)
+        guard !processes.isEmpty else { throw .system(SystemFailure("the container's init (pid \(initPID)) is gone")) }
+        return processes
+    }
+    return try ContainerCgroup(initPID: initPID).processIDs()
+}
+
+/// PSS and RSS summed over every process of the container whose init is
+/// `initPID`, and its cgroup's own memory usage when it has a cgroup.
+func containerFootprint(initPID: Int32, ownCgroup: Bool) throws(ContainerError) -> Footprint {
     var pss: UInt64 = 0
     var rss: UInt64 = 0
-    for pid in try cgroup.processIDs() {
+    for pid in try containerProcesses(initPID: initPID, ownCgroup: ownCgroup) {
         // A process may exit between listing and reading.
         guard let memory = try? ProcessMemory.read(pid: pid) else { continue }
         pss += memory.pssBytes
         rss += memory.rssBytes
     }
-    return Footprint(readings: [
-        MemoryReading(.pss, bytes: pss),
-        MemoryReading(.rss, bytes: rss),
-        MemoryReading(.cgroupUsage, bytes: try cgroup.memoryUsage()),
-    ])
+    var readings = [MemoryReading(.pss, bytes: pss), MemoryReading(.rss, bytes: rss)]
+    if ownCgroup {
+        readings.append(MemoryReading(.cgroupUsage, bytes: try ContainerCgroup(initPID: initPID).memoryUsage()))
+    }
+    return Footprint(readings: readings)
 }

@@ -50,7 +50,8 @@ public enum ContainerError: Error, CustomStringConvertible {
         case .invalidConfiguration(let problem):
             return problem
         case .runtimeFailed(let command, let message):
-            return "\(command) failed: \(message)"
+            // runc's own messages start with "runc create failed: " already.
+            return message.hasPrefix(command + " failed: ") ? message : "\(command) failed: \(message)"
         case .readinessTimeout(let after, let tail):
             return
                 "the container printed no readiness line within \(formatDecimal(after.seconds, places: 1)) s; raise the timeout if the host is busy"

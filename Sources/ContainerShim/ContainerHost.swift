@@ -17,11 +17,17 @@ public struct ContainerHost: Sendable, Hashable {
     public var swapAccounting: Bool
     /// user.max_user_namespaces > 0.
     public var userNamespacesAllowed: Bool
+    /// The non-root user mvm runs as, whose containers are rootless; nil
+    /// for root.
+    public var rootlessUser: RootlessUser?
 
-    public init(cgroups: CgroupLayout, swapAccounting: Bool, userNamespacesAllowed: Bool) {
+    public init(
+        cgroups: CgroupLayout, swapAccounting: Bool, userNamespacesAllowed: Bool, rootlessUser: RootlessUser? = nil
+    ) {
         self.cgroups = cgroups
         self.swapAccounting = swapAccounting
         self.userNamespacesAllowed = userNamespacesAllowed
+        self.rootlessUser = rootlessUser
     }
 
     public static func probe() -> ContainerHost {
@@ -40,7 +46,9 @@ public struct ContainerHost: Sendable, Hashable {
         let userNamespaces =
             readSmallFile("/proc/sys/user/max_user_namespaces")
             .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }.map { $0 > 0 } ?? false
-        return ContainerHost(cgroups: cgroups, swapAccounting: swap, userNamespacesAllowed: userNamespaces)
+        return ContainerHost(
+            cgroups: cgroups, swapAccounting: swap, userNamespacesAllowed: userNamespaces,
+            rootlessUser: RootlessUser.probe())
     }
 
     private static func exists(_ path: String) -> Bool {

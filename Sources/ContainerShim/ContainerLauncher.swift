@@ -26,24 +26,18 @@ public final class ContainerLauncher: InstanceLauncher {
         let runtime = try Self.checkedRuntime(
             configuration.runtime, host: host, stateDirectory: configuration.stateDirectory)
         try Self.checkRootfs(configuration.rootfsPath, command: configuration.command)
-        switch configuration.userNamespace {
-        case .off: usesUserNamespace = false
-        case .auto: usesUserNamespace = host.userNamespacesAllowed
-        case .on:
-            guard host.userNamespacesAllowed else {
-                throw .invalidConfiguration(
-                    "this host allows no user namespaces (user.max_user_namespaces is 0); turn the user namespace off, or leave it to auto"
-                )
-            }
-            usesUserNamespace = true
-        }
+        usesUserNamespace = try Self.userNamespace(configuration.userNamespace, host: host)
         // In a user namespace the container's root is an unprivileged host
-        // uid, which must be able to reach the rootfs.
+        // uid, which must be able to reach the rootfs. Rootless, that uid is
+        // mvm's own user, who reaches it already.
         var effective = configuration
-        if usesUserNamespace {
+        // runc refuses a rootfs path that goes through a symbolic link (an
+        // installed images directory may be one).
+        effective.rootfsPath = URL(fileURLWithPath: configuration.rootfsPath).resolvingSymlinksInPath().path
+        if usesUserNamespace && host.rootlessUser == nil {
             do throws(SystemFailure) {
                 effective.rootfsPath = try ImageStaging(stateDirectory: configuration.stateDirectory)
-                    .reachablePath(for: configuration.rootfsPath)
+                    .reachablePath(for: effective.rootfsPath)
             } catch {
                 throw .system(error)
             }
@@ -51,6 +45,45 @@ public final class ContainerLauncher: InstanceLauncher {
         self.configuration = effective
         self.host = host
         self.runtime = runtime
+    }
+
+    /// Whether containers get a user namespace: a rootless runtime needs one
+    /// (it is what makes the user the container's root).
+    private static func userNamespace(_ mode: UserNamespaceMode, host: ContainerHost) throws(ContainerError) -> Bool {
+        if host.rootlessUser != nil {
+            guard host.userNamespacesAllowed else {
+                throw .invalidConfiguration(
+                    "this host allows no user namespaces (user.max_user_namespaces is 0), which containers started by a non-root user need; run mvm as root, or allow them (sysctl user.max_user_namespaces=15000)"
+                )
+            }
+            guard mode != .off else {
+                throw .invalidConfiguration(
+                    "containers started by a non-root user need a user namespace; leave --userns at auto, or run mvm as root"
+                )
+            }
+            return true
+        }
+        switch mode {
+        case .off: return false
+        case .auto: return host.userNamespacesAllowed
+        case .on:
+            guard host.userNamespacesAllowed else {
+                throw .invalidConfiguration(
+                    "this host allows no user namespaces (user.max_user_namespaces is 0); turn the user namespace off, or leave it to auto"
+                )
+            }
+            return true
+        }
+    }
+
+    /// A rootless container without delegated cgroups runs without limits.
+    public var caveats: [String] {
+        host.rootlessUser?.limitsCaveat.map { [$0] } ?? []
+    }
+
+    /// The limits the containers go without (see `caveats`).
+    public var unappliedLimits: [String] {
+        host.rootlessUser?.unappliedLimits ?? []
     }
 
     /// Finds the runtime binary and checks that it can work on this host.

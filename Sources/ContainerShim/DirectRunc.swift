@@ -12,6 +12,9 @@ public struct DirectRuncLauncher: InstanceLauncher {
         base = launcher
     }
 
+    public var caveats: [String] { base.caveats }
+    public var unappliedLimits: [String] { base.unappliedLimits }
+
     public func launch() async throws(ContainerError) -> DirectRuncInstance {
         let configuration = base.configuration
         let runtime = base.runtime
@@ -89,7 +92,7 @@ public final class DirectRuncInstance: RunningInstance {
     }
 
     public func footprint() async throws -> Footprint {
-        try containerFootprint(initPID: try await runtime.state(id: name).pid)
+        try containerFootprint(initPID: try await runtime.state(id: name).pid, ownCgroup: cgroupsPath != nil)
     }
 
     /// Kills the container, lets `runc run` exit, then deletes the container

@@ -56,7 +56,7 @@ public struct OCISpec: Codable, Sendable, Equatable {
         public var namespaces: [Namespace]
         public var uidMappings: [IDMapping]?
         public var gidMappings: [IDMapping]?
-        public var resources: Resources
+        public var resources: Resources?
         public var cgroupsPath: String?
         public var maskedPaths: [String]
         public var readonlyPaths: [String]

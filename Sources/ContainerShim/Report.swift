@@ -20,16 +20,23 @@ public struct ContainerReport: InstanceReport, Codable {
     public var footprint: [String: UInt64]
     public var initPID: Int32
     public var kept: Bool
+    /// The limits the runtime could not apply (a rootless container without
+    /// delegated cgroups: `memory`, `CPU`, `pids`); absent when all were.
+    public var unappliedLimits: [String]?
+    /// Why, and what to do about it.
+    public var caveats: [String]?
 
     public init(
-        container: Container, footprint: Footprint, memoryMiB: Int, vcpus: Int, runtimeVersion: String?, kept: Bool
+        container: Container, footprint: Footprint, launcher: ContainerLauncher, runtimeVersion: String?, kept: Bool
     ) {
         name = container.name
         runtime = container.runtimePath
         self.runtimeVersion = runtimeVersion
         stateRoot = container.runtimeStateRoot
-        self.memoryMiB = memoryMiB
-        self.vcpus = vcpus
+        memoryMiB = launcher.configuration.limits.memoryMiB
+        vcpus = launcher.configuration.limits.vcpus
+        unappliedLimits = launcher.unappliedLimits.isEmpty ? nil : launcher.unappliedLimits
+        caveats = launcher.caveats.isEmpty ? nil : launcher.caveats
         rootfs = container.spec.root.path
         userNamespace = container.usesUserNamespace
         requestedAt = container.boot.requestedAt
@@ -41,14 +48,17 @@ public struct ContainerReport: InstanceReport, Codable {
     }
 
     public func summary() -> String {
-        render(
-            title: "\(name): container, \(memoryMiB) MiB limit, \(vcpus) CPU\(vcpus == 1 ? "" : "s"), via \(runtime)",
+        let limits =
+            unappliedLimits == nil
+            ? "\(memoryMiB) MiB limit, \(vcpus) CPU\(vcpus == 1 ? "" : "s")" : "rootless, no memory or CPU limit"
+        return render(
+            title: "\(name): container, \(limits), via \(runtime)",
             details: [
                 ("runtime", runtimeVersion ?? runtime),
                 (
                     "isolation",
                     "read-only rootfs, no capabilities, no network" + (userNamespace ? ", user namespace" : "")
                 ),
-            ])
+            ] + (caveats ?? []).map { ("caveat", $0) })
     }
 }

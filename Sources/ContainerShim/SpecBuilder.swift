@@ -23,7 +23,23 @@ public enum SpecBuilder {
         let period: UInt64 = 100_000
         var namespaces = ["pid", "mount", "ipc", "uts", "network", "cgroup"].map(OCISpec.Namespace.init(type:))
         if userNamespace { namespaces.append(OCISpec.Namespace(type: "user")) }
-        let mapping = [OCISpec.IDMapping(containerID: 0, hostID: userNamespaceHostID, size: userNamespaceSize)]
+        // Rootless, the user itself is the container's root: the only ID a
+        // user may map without setuid helpers (newuidmap) and subuid ranges.
+        let rootless = host.rootlessUser
+        let uidMapping = [
+            rootless.map { OCISpec.IDMapping(containerID: 0, hostID: $0.uid, size: 1) }
+                ?? OCISpec.IDMapping(containerID: 0, hostID: userNamespaceHostID, size: userNamespaceSize)
+        ]
+        let gidMapping = [
+            rootless.map { OCISpec.IDMapping(containerID: 0, hostID: $0.gid, size: 1) }
+                ?? OCISpec.IDMapping(containerID: 0, hostID: userNamespaceHostID, size: userNamespaceSize)
+        ]
+        // Root puts every container under /mvm; a rootless runc can make
+        // cgroups only under the user's own, delegated ones (a relative path
+        // is relative to them), and without them no limit at all: runc
+        // refuses limits it cannot apply.
+        let cgroupsPath: String? =
+            if let rootless { rootless.cgroupsDelegated ? id : nil } else { "/mvm/" + id }
         let noCapabilities = OCISpec.Capabilities(bounding: [], effective: [], permitted: [], ambient: [])
         return OCISpec(
             process: OCISpec.Process(
@@ -61,18 +77,20 @@ public enum SpecBuilder {
             ],
             linux: OCISpec.Linux(
                 namespaces: namespaces,
-                uidMappings: userNamespace ? mapping : nil,
-                gidMappings: userNamespace ? mapping : nil,
-                resources: OCISpec.Resources(
-                    devices: [OCISpec.DeviceRule(allow: false, access: "rwm")],
-                    memory: OCISpec.Memory(limit: limit, swap: host.swapAccounting ? limit : nil),
-                    // Both a quota (CPU time) and a cpuset (what nproc sees),
-                    // so the container gets as many CPUs as the VM has vCPUs.
-                    cpu: OCISpec.CPU(
-                        quota: Int64(configuration.limits.vcpus) * Int64(period), period: period,
-                        cpus: configuration.limits.vcpus == 1 ? "0" : "0-\(configuration.limits.vcpus - 1)"),
-                    pids: OCISpec.Pids(limit: Int64(configuration.pidsLimit))),
-                cgroupsPath: "/mvm/" + id,
+                uidMappings: userNamespace ? uidMapping : nil,
+                gidMappings: userNamespace ? gidMapping : nil,
+                resources: cgroupsPath == nil
+                    ? nil
+                    : OCISpec.Resources(
+                        devices: [OCISpec.DeviceRule(allow: false, access: "rwm")],
+                        memory: OCISpec.Memory(limit: limit, swap: host.swapAccounting ? limit : nil),
+                        // Both a quota (CPU time) and a cpuset (what nproc sees),
+                        // so the container gets as many CPUs as the VM has vCPUs.
+                        cpu: OCISpec.CPU(
+                            quota: Int64(configuration.limits.vcpus) * Int64(period), period: period,
+                            cpus: configuration.limits.vcpus == 1 ? "0" : "0-\(configuration.limits.vcpus - 1)"),
+                        pids: OCISpec.Pids(limit: Int64(configuration.pidsLimit))),
+                cgroupsPath: cgroupsPath,
                 maskedPaths: maskedPaths,
                 readonlyPaths: readonlyPaths))
     }

@@ -144,11 +144,17 @@ public struct ComparisonJob: Sendable {
         for caveat in caveats ?? contenders.flatMap(\.launcher.caveats) where !unique.contains(caveat) {
             unique.append(caveat)
         }
-        return ComparisonReport(
+        var report = ComparisonReport(
             environment: await environment(startedAt: startedAt), plan: request.plan,
             contenders: contenders.map(\.name),
             roles: Dictionary(uniqueKeysWithValues: contenders.map { ($0.name, $0.role) }), caveats: unique,
             samples: samples)
+        let unapplied = contenders.filter { !$0.launcher.unappliedLimits.isEmpty }
+        if !unapplied.isEmpty {
+            report.unappliedLimits = Dictionary(
+                uniqueKeysWithValues: unapplied.map { ($0.name, $0.launcher.unappliedLimits) })
+        }
+        return report
     }
 
     private func environment(startedAt: Date) async -> EnvironmentFingerprint {

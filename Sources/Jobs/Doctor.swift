@@ -16,8 +16,9 @@ public struct Doctor: Sendable {
     public var connectURI: String?
     public var images: ImageSet
     /// The user libvirt runs QEMU as: Debian's default, for the embedded
-    /// driver as much as for the daemon.
-    public var qemuUser = "libvirt-qemu"
+    /// driver as much as for the daemon, when mvm runs as root; mvm's own
+    /// user for a non-root embedded driver or session daemon.
+    public var qemuUser: String
     /// The binary the `qemu-direct` row starts.
     public var emulator = DirectQEMULauncher.defaultEmulator
 
@@ -25,6 +26,12 @@ public struct Doctor: Sendable {
         self.stateDirectory = stateDirectory
         self.connectURI = connectURI
         self.images = images
+        qemuUser = "libvirt-qemu"
+        if geteuid() != 0, let uri, uri.isEmbedded || uri.path == "/session",
+            let account = getpwuid(geteuid())
+        {
+            qemuUser = String(cString: account.pointee.pw_name)
+        }
     }
 
     /// Runs every check.
@@ -41,10 +48,13 @@ public struct Doctor: Sendable {
         let runc = await checkRuntime(.runc, required: true, host: containerHost)
         let crun = await checkRuntime(.crun, required: false, host: containerHost)
         let cgroups = checkCgroups(containerHost)
+        let rootless = checkRootless(containerHost).map { [$0] } ?? []
         let images = await checkImages()
         let orphans = checkOrphans()
         return DoctorReport(
-            checks: [library, connection, qemu, accelerator, kvm, runc, crun, cgroups] + images + [state, orphans])
+            checks: [library, connection, qemu, accelerator, kvm, runc, crun, cgroups] + rootless + images + [
+                state, orphans,
+            ])
     }
 
     var uri: LibvirtURI? {
@@ -230,12 +240,18 @@ public struct Doctor: Sendable {
                 fix: "apt-get install libvirt-daemon-system (it creates \(qemuUser))")
         }
         guard account.may([.read, .write], device) else {
+            // QEMU running as mvm's own (non-root) user: the accelerator
+            // check chose TCG for that reason already.
+            let runsAsSelf = geteuid() != 0 && account.uid == geteuid()
             let consequence =
                 usesKVM
-                ? "KVM guests cannot start" : "libvirt re-probes QEMU on every look-up (tens of seconds per domain)"
+                ? "KVM guests cannot start"
+                : runsAsSelf
+                    ? "the VMs run under TCG" : "libvirt re-probes QEMU on every look-up (tens of seconds per domain)"
             return .problem(
                 name, required: required,
-                "\(mode): \(qemuUser), QEMU's user, cannot open it read-write, so \(consequence)", fix: grant)
+                "\(mode): \(qemuUser), QEMU's user, cannot open it read-write, so \(consequence)",
+                fix: runsAsSelf ? "as root: usermod -aG kvm \(qemuUser), then log in again" : grant)
         }
         return .passed(name, required: required, "\(mode): \(qemuUser), QEMU's user, can open it read-write")
     }

@@ -71,6 +71,29 @@ extension Doctor {
         return .passed(name, facts.joined(separator: ", "))
     }
 
+    /// For a non-root user: a rootless runc needs a user namespace, and
+    /// applies the container's limits only in cgroups delegated to the
+    /// user. Nil for root.
+    func checkRootless(_ host: ContainerHost) -> DoctorCheck? {
+        guard let user = host.rootlessUser else { return nil }
+        let name = "rootless"
+        guard host.userNamespacesAllowed else {
+            return .problem(
+                name, "uid \(user.uid): containers need a user namespace and this host allows none",
+                fix: "allow them (sysctl user.max_user_namespaces=15000), or run mvm as root")
+        }
+        guard user.cgroupsDelegated else {
+            let directories = user.undelegatedCgroups.joined(separator: ", ")
+            return .problem(
+                name, required: false,
+                "uid \(user.uid) may not make cgroups under \(directories): containers run without memory, CPU and pids limits",
+                fix:
+                    "delegate those cgroups to the user (chown them to it, as pam_cgfs or systemd's Delegate=yes do), or run mvm as root"
+            )
+        }
+        return .passed(name, "uid \(user.uid): user namespace, and cgroups delegated, so the limits apply")
+    }
+
     // MARK: images
 
     /// manifest.json, then each output: present, and with the sha256 the

@@ -39,29 +39,12 @@ struct HostSnapshot: Sendable {
     /// mvm, a QEMU, an OCI runtime. This process and its descendants are
     /// not intruders.
     static func findIntruders(ownPID: Int32 = getpid()) -> [String] {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
-        var parents: [Int32: Int32] = [:]
-        var names: [Int32: String] = [:]
-        for entry in entries {
-            guard let pid = Int32(entry), let stat = readSmallFile("/proc/\(pid)/stat") else { continue }
-            // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
-            guard let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
-            names[pid] = String(stat[stat.index(after: open)..<close])
-            let rest = stat[stat.index(after: close)...].split(separator: " ")
-            if rest.count > 1, let parent = Int32(rest[1]) { parents[pid] = parent }
-        }
-        func descendsFromSelf(_ pid: Int32) -> Bool {
-            var current = pid
-            for _ in 0..<64 {
-                if current == ownPID { return true }
-                guard let parent = parents[current], parent > 0 else { return false }
-                current = parent
-            }
-            return false
-        }
-        return names.keys.sorted().compactMap { pid in
+        let table = ProcessTable()
+        return table.names.keys.sorted().compactMap { pid in
             // mvm's own reaper (OrphanReaper) is this process's parent.
-            guard let name = names[pid], isMeasurementProcess(name), !descendsFromSelf(pid), pid != getppid() else {
+            guard let name = table.names[pid], isMeasurementProcess(name), !table.descends(pid, from: ownPID),
+                pid != getppid()
+            else {
                 return nil
             }
             return "\(name) (pid \(pid))"

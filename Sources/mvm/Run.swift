@@ -65,8 +65,8 @@ extension MVM {
                     to: container, keep: instance.keep, stateOption: stateOption,
                     report: {
                         ContainerReport(
-                            container: container, footprint: $0, memoryMiB: configuration.limits.memoryMiB,
-                            vcpus: configuration.limits.vcpus, runtimeVersion: runtimeVersion, kept: false
+                            container: container, footprint: $0, launcher: launcher, runtimeVersion: runtimeVersion,
+                            kept: false
                         ).summary()
                     },
                     kept: { keptInstructions(container: container) })
@@ -74,8 +74,7 @@ extension MVM {
             }
             let footprint = try await container.measureThenRelease(keep: instance.keep)
             let report = ContainerReport(
-                container: container, footprint: footprint, memoryMiB: configuration.limits.memoryMiB,
-                vcpus: configuration.limits.vcpus,
+                container: container, footprint: footprint, launcher: launcher,
                 runtimeVersion: await launcher.runtimeVersion(), kept: instance.keep)
             if instance.json {
                 print(try report.jsonText())

@@ -269,6 +269,20 @@ final class LaunchLog: Sendable {
         #expect(lines.contains { $0.hasPrefix("caveat: the VMs ran under TCG") })
     }
 
+    /// A ratio whose side went without its limits says so on its line.
+    @Test func ratioLinesSayWhenLimitsDiffer() {
+        var unbounded = report(samples: threeEach, contenders: ["vm", "container"])
+        unbounded.unappliedLimits = ["container": ["memory", "CPU", "pids"]]
+        let lines = ComparisonRendering(unbounded).table().split(separator: "\n").map(String.init)
+        let ratios = lines.filter { $0.contains(" than vm [") }
+        #expect(ratios.count == 2)
+        for line in ratios {
+            #expect(line.hasSuffix("]; limits differ: container had no memory, CPU or pids limit"), "\(line)")
+        }
+        let bounded = ComparisonRendering(report(samples: threeEach, contenders: ["vm", "container"])).table()
+        #expect(!bounded.contains("limits differ"))
+    }
+
     /// Caveats come from the launchers (through the report); the rendering
     /// does not guess them from names or accelerator strings.
     @Test func caveatsAreTheLaunchersOwn() {

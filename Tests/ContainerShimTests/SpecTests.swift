@@ -22,14 +22,50 @@ import Testing
         try #require(try JSONSerialization.jsonObject(with: spec.jsonData()) as? [String: Any])
     }
 
+    /// Rootless, the user is the container's root (the one ID it may map),
+    /// and the limits go where runc can apply them: under the user's
+    /// delegated cgroups (a relative path), or nowhere.
+    @Test(arguments: [true, false])
+    func rootlessSpecsMapTheUserAndLimitOnlyWhatIsDelegated(delegated: Bool) throws {
+        var host = hybrid
+        host.rootlessUser = RootlessUser(
+            uid: 1001, gid: 1002, undelegatedCgroups: delegated ? [] : ["/sys/fs/cgroup/memory/user"])
+        let spec = SpecBuilder.spec(for: configuration(), id: "mvm-00000001", host: host, userNamespace: true)
+        #expect(spec.linux.uidMappings == [OCISpec.IDMapping(containerID: 0, hostID: 1001, size: 1)])
+        #expect(spec.linux.gidMappings == [OCISpec.IDMapping(containerID: 0, hostID: 1002, size: 1)])
+        #expect(spec.linux.cgroupsPath == (delegated ? "mvm-00000001" : nil))
+        #expect(spec.linux.resources?.memory?.limit == (delegated ? 134_217_728 : nil))
+        #expect(host.rootlessUser?.unappliedLimits == (delegated ? [] : ["memory", "CPU", "pids"]))
+        #expect((host.rootlessUser?.limitsCaveat != nil) == !delegated)
+    }
+
+    /// Where a rootless runc makes the container's cgroups: the caller's own
+    /// cgroup in each v1 hierarchy on a hybrid host (not the cgroup2 one),
+    /// the cgroup2 one on a v2-only host.
+    @Test func rootlessCgroupDirectoriesFollowTheHierarchies() {
+        let hybrid = [
+            CgroupMembership(controllers: "memory", path: "/user/1001", directory: "/sys/fs/cgroup/memory/user/1001"),
+            CgroupMembership(controllers: "cpu,cpuacct", path: "/", directory: "/sys/fs/cgroup/cpu,cpuacct"),
+            CgroupMembership(controllers: "", path: "/", directory: "/sys/fs/cgroup/unified"),
+            CgroupMembership(controllers: "pids", path: "/", directory: nil),
+        ]
+        #expect(
+            RootlessUser.cgroupDirectories(of: hybrid).map(\.directory) == [
+                "/sys/fs/cgroup/memory/user/1001", "/sys/fs/cgroup/cpu,cpuacct",
+            ])
+        let v2 = [CgroupMembership(controllers: "", path: "/user.slice", directory: "/sys/fs/cgroup/user.slice")]
+        #expect(RootlessUser.cgroupDirectories(of: v2).map(\.directory) == ["/sys/fs/cgroup/user.slice"])
+        #expect(RootlessUser.cgroupDirectories(of: v2).map(\.unified) == [true])
+    }
+
     @Test func sameWorkloadAndLimitsAsTheVM() throws {
         let spec = SpecBuilder.spec(
             for: configuration(memory: 256, vcpus: 2), id: "mvm-00000001", host: hybrid, userNamespace: true)
         #expect(spec.process.args == ["/init"])
         #expect(spec.process.env == ["PATH=/bin:/sbin", "mvm_mode=exit"])
-        #expect(spec.linux.resources.memory == OCISpec.Memory(limit: 256 * 1_048_576, swap: nil))
-        #expect(spec.linux.resources.cpu == OCISpec.CPU(quota: 200_000, period: 100_000, cpus: "0-1"))
-        #expect(spec.linux.resources.pids == OCISpec.Pids(limit: 64))
+        #expect(spec.linux.resources?.memory == OCISpec.Memory(limit: 256 * 1_048_576, swap: nil))
+        #expect(spec.linux.resources?.cpu == OCISpec.CPU(quota: 200_000, period: 100_000, cpus: "0-1"))
+        #expect(spec.linux.resources?.pids == OCISpec.Pids(limit: 64))
         #expect(spec.linux.cgroupsPath == "/mvm/mvm-00000001")
         #expect(spec.hostname == "mvm-00000001")
     }
@@ -60,7 +96,7 @@ import Testing
         #expect(spec.linux.uidMappings == [OCISpec.IDMapping(containerID: 0, hostID: 100_000, size: 65_536)])
         #expect(spec.linux.maskedPaths.contains("/proc/kcore"))
         #expect(spec.linux.readonlyPaths.contains("/proc/sys"))
-        #expect(spec.linux.resources.devices == [OCISpec.DeviceRule(allow: false, access: "rwm")])
+        #expect(spec.linux.resources?.devices == [OCISpec.DeviceRule(allow: false, access: "rwm")])
         #expect(spec.mounts.first { $0.destination == "/sys" }?.options?.contains("ro") == true)
     }
 
@@ -75,7 +111,7 @@ import Testing
     @Test func swapIsCappedWhereTheKernelAccountsIt() {
         let host = ContainerHost(cgroups: .v2, swapAccounting: true, userNamespacesAllowed: true)
         let spec = SpecBuilder.spec(for: configuration(), id: "mvm-1", host: host, userNamespace: false)
-        #expect(spec.linux.resources.memory == OCISpec.Memory(limit: 134_217_728, swap: 134_217_728))
+        #expect(spec.linux.resources?.memory == OCISpec.Memory(limit: 134_217_728, swap: 134_217_728))
     }
 
     /// The field names are the OCI spec's (config.md, config-linux.md).

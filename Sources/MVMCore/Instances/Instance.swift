@@ -84,10 +84,16 @@ public protocol InstanceLauncher: Sendable {
     /// What a reader must know to read this launcher's figures (for example
     /// that its VMs ran under software emulation); empty when nothing.
     var caveats: [String] { get }
+
+    /// The limits its instances were asked for and go without (`memory`,
+    /// `CPU`, `pids`), so that figures compared with another's are not
+    /// bounded alike; empty when every limit holds.
+    var unappliedLimits: [String] { get }
 }
 
 extension InstanceLauncher {
     public var caveats: [String] { [] }
+    public var unappliedLimits: [String] { [] }
 }
 
 /// A launcher that makes instances ready ahead of a request, as a warm pool
