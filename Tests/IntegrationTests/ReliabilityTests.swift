@@ -269,6 +269,24 @@ extension RealInstances {
             try await expectNothingLeft(arguments.joined(separator: " "))
         }
 
+        /// A state directory behind a directory that QEMU's user cannot
+        /// enter (mktemp -d makes them 0700): refused before any domain, in
+        /// one line that says what to change, for boot and compare alike.
+        @Test(arguments: [["boot"], ["compare", "-n", "1", "--no-reference"]])
+        func aStateDirectoryQEMUCannotReachIsOneLine(arguments: [String]) async throws {
+            let parent = "/var/tmp/mvm-test-closed-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(
+                atPath: parent, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+            defer { try? FileManager.default.removeItem(atPath: parent) }
+            let result = try await runMVM(arguments + ["--state-dir", parent + "/state"])
+            #expect(result.exitCode == 1, "\(result.stdout)\(result.stderr)")
+            #expect(
+                result.stderr
+                    == "Error: libvirt-qemu, QEMU's user, cannot enter \(parent) (0700 root:root), on the way to the state directory where QEMU reads its files: chmod a+x \(parent), or use a state directory it can reach\n"
+            )
+            #expect(Fixtures.allQEMUProcesses().isEmpty)
+        }
+
         /// A runtime that fails: its own message reaches the user, and the
         /// bundle goes.
         @Test func aRuntimeThatFailsIsNamedAndLeavesNothing() async throws {
