@@ -63,35 +63,19 @@ package enum ConsoleAttachment {
         console: FileDescriptor, unread: [UInt8], input: FileDescriptor, output: FileDescriptor, detachable: Bool
     ) -> End {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        // Without a terminal, input waits for the start marker; output
-        // before it is init's, and after it is held back by less than the
-        // end marker's length, so that a marker split between two reads is
-        // still found.
+        // Without a terminal, input waits for the start marker.
         var inputOpen = detachable
-        var started = detachable
-        var pending: [UInt8] = []
-        let marker = sessionEndMarker
+        var framing = PipedSessionFraming()
         /// Writes what the instance printed; the end when a marker says so.
         func show(_ bytes: [UInt8]) -> End? {
             if detachable {
                 _ = try? output.writeAll(bytes)
                 return nil
             }
-            pending += bytes
-            if !started {
-                guard let start = pending.firstRange(of: sessionStartMarker) else { return nil }
-                pending.removeFirst(start.upperBound)
-                started = true
-                inputOpen = true
-            }
-            if let end = pending.firstRange(of: marker) {
-                _ = try? output.writeAll(pending[..<end.lowerBound])
-                return .sessionEnded
-            }
-            let keep = min(pending.count, marker.count - 1)
-            _ = try? output.writeAll(pending[..<(pending.count - keep)])
-            pending.removeFirst(pending.count - keep)
-            return nil
+            let (shown, ended) = framing.feed(bytes)
+            if framing.started { inputOpen = true }
+            _ = try? output.writeAll(shown)
+            return ended ? .sessionEnded : nil
         }
         // What came with the readiness line, before anyone listened.
         if let end = show(unread) { return end }
@@ -112,7 +96,7 @@ package enum ConsoleAttachment {
             if entries[0].revents != 0 {
                 let count = buffer.withUnsafeMutableBytes { (try? console.read(into: $0)) ?? 0 }
                 if count <= 0 {
-                    if started { _ = try? output.writeAll(pending) }
+                    _ = try? output.writeAll(framing.finish())
                     return .consoleClosed
                 }
                 if let end = show(Array(buffer[0..<count])) { return end }
@@ -133,6 +117,54 @@ package enum ConsoleAttachment {
                 _ = try? console.writeAll(bytes)
             }
         }
+    }
+}
+
+/// The framing of a piped session (`echo 'uname -r' | mvm boot -it`): of
+/// what the instance prints, only what comes between the start marker and
+/// the end marker is the shell's. Before the start marker it is init's and
+/// is dropped; after it, output is held back by less than the end marker's
+/// length, so that a marker split between two reads is still found. What
+/// is held is never more than a marker, whatever a guest prints.
+package struct PipedSessionFraming: Sendable {
+    package private(set) var started = false
+    private var pending: [UInt8] = []
+
+    package init() {}
+
+    /// How many bytes are held back now.
+    package var heldBack: Int { pending.count }
+
+    /// Takes what the instance printed next: what to show of it, and
+    /// whether the session ended (the end marker came; what follows it is
+    /// not the shell's).
+    package mutating func feed(_ bytes: [UInt8]) -> (shown: [UInt8], ended: Bool) {
+        pending += bytes
+        if !started {
+            let marker = ConsoleAttachment.sessionStartMarker
+            guard let start = pending.firstRange(of: marker) else {
+                pending.removeFirst(max(0, pending.count - (marker.count - 1)))
+                return ([], false)
+            }
+            pending.removeFirst(start.upperBound)
+            started = true
+        }
+        let marker = ConsoleAttachment.sessionEndMarker
+        if let end = pending.firstRange(of: marker) {
+            let shown = Array(pending[..<end.lowerBound])
+            pending = []
+            return (shown, true)
+        }
+        let keep = min(pending.count, marker.count - 1)
+        let shown = Array(pending[..<(pending.count - keep)])
+        pending.removeFirst(pending.count - keep)
+        return (shown, false)
+    }
+
+    /// What is left to show when the console closes without an end marker.
+    package mutating func finish() -> [UInt8] {
+        defer { pending = [] }
+        return started ? pending : []
     }
 }
 
