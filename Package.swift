@@ -159,7 +159,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ContainerShimTests",
-            dependencies: ["ContainerShim", "MVMCore"],
+            // Compare for its seeded generator (the spec property tests).
+            dependencies: ["ContainerShim", "MVMCore", "Compare"],
             swiftSettings: strictSettings
         ),
         .testTarget(
