@@ -168,13 +168,19 @@ extension RealInstances {
             configuration.limits = try Fixtures.limits(timeoutSeconds: 8)
             let launcher = try await MicroVMLauncher(configuration)
             let error = await #expect(throws: VMMError.self) { _ = try await launcher.launch() }
-            guard case .readinessTimeout(let after, let accelerator, _) = error else {
+            guard case .readinessTimeout(let after, let accelerator, let tail) = error else {
                 Issue.record("expected a readiness timeout, got \(String(describing: error))")
                 return
             }
             #expect(after == .seconds(8))
             #expect(accelerator == .tcg)
-            #expect(error?.description.hasPrefix("the guest printed no readiness line within 8 s") == true)
+            let description = error?.description ?? ""
+            #expect(description.hasPrefix("the guest printed no readiness line within 8 s"))
+            // The console's last lines say what the guest did instead: here,
+            // busybox's shell started.
+            #expect(description.contains("last console lines:"), "\(description)")
+            #expect(tail.contains { $0.contains("BusyBox") }, "\(tail)")
+            #expect(description.contains("built-in shell (ash)"), "\(description)")
             try await expectNothingLeft(configuration)
         }
 
