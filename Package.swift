@@ -45,6 +45,7 @@ let package = Package(
             name: "MVMCore",
             dependencies: [
                 "CSyscallProbe",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

@@ -62,7 +62,7 @@ public final class Container: DetachableInstance, ConsoleInstance {
     }
 
     public func stop() async throws {
-        try await teardown.run()
+        try await teardown.stop()
     }
 
     /// Lets the container run on after mvm exits (`--keep`).

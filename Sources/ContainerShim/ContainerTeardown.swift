@@ -27,11 +27,18 @@ struct ContainerTeardown: Sendable {
             terminal?.close()
             bundle.remove()
         }
-        do {
-            try await runtime.run(["delete", "--force", id])
-        } catch {
-            // Gone already (never created, or deleted before) is fine.
-            if let ids = try? await runtime.containerIDs(), ids.contains(id) { throw error }
+        // A second try when the first failed and the container is still
+        // there: a delete that hung is killed by the teardown's watchdog
+        // (`InstanceTeardown.stop()`), and a fresh one then finishes it.
+        for attempt in 1...2 {
+            do {
+                try await runtime.run(["delete", "--force", id])
+                return
+            } catch {
+                // Gone already (never created, or deleted before) is fine.
+                guard let ids = try? await runtime.containerIDs(), ids.contains(id) else { return }
+                if attempt == 2 { throw error }
+            }
         }
     }
 }

@@ -98,6 +98,6 @@ public final class DirectRuncInstance: RunningInstance {
     /// Kills the container, lets `runc run` exit, then deletes the container
     /// and its bundle.
     public func stop() async throws {
-        try await teardown.run()
+        try await teardown.stop()
     }
 }

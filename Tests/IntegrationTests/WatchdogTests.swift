@@ -7,14 +7,19 @@ extension RealInstances.Reliability {
     /// (SIGSTOP) where the real binary would run, the way a QEMU stuck
     /// before libvirt's QMP greeting or a stopped runc holds mvm. libvirt
     /// runs the emulator as libvirt-qemu: the wrapper lives where it can.
-    static func hangingWrapper(named name: String, stoppingOn pattern: String, exec binary: String) throws -> String {
+    /// With `unless`, it stops only while that file does not exist, and
+    /// makes it as it stops: it hangs once.
+    static func hangingWrapper(
+        named name: String, stoppingOn pattern: String, exec binary: String, unless marker: String? = nil
+    ) throws -> String {
         let directory = "/var/tmp/mvm-test-wrappers"
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let path = directory + "/" + name
+        let stop = marker.map { "[ -e \($0) ] || { touch \($0); kill -STOP $$; }" } ?? "kill -STOP $$"
         let script = """
             #!/bin/sh
-            case " $* " in *"\(pattern)"*) kill -STOP $$ ;; esac
+            case " $* " in *"\(pattern)"*) \(stop) ;; esac
             exec \(binary) "$@"
 
             """
@@ -97,5 +102,34 @@ extension RealInstances.Reliability {
         #expect(elapsed < .seconds(5), "mvm took \(elapsed) to end after SIGINT")
         #expect(wrapperProcesses(wrapper).isEmpty)
         try await expectNothingLeft("SIGINT during \(hang)")
+    }
+}
+
+extension RealInstances.Reliability {
+    /// A runtime whose `delete` hangs while a finished container is being
+    /// removed (no launch, no interrupt: the normal stop): the stop's
+    /// watchdog kills it after its grace, a second delete removes the
+    /// container, mvm warns and succeeds, and nothing is left.
+    @Test func aDeleteThatHangsDuringTheStopIsKilledAndRetried() async throws {
+        try Fixtures.requireImages()
+        let marker = "/var/tmp/mvm-test-wrappers/delete-stopped-\(UUID().uuidString.prefix(8))"
+        defer { unlink(marker) }
+        // Stops itself on the first delete only: the retry is a plain runc.
+        let wrapper = try Self.hangingWrapper(
+            named: "runc-stops-once-in-delete", stoppingOn: " delete ", exec: "/usr/sbin/runc",
+            unless: marker)
+        defer { ForceStop.kill(wrapperProcesses(wrapper)) }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let result = try await runMVM(["run", "--json", "--runtime", wrapper])
+        let elapsed = clock.now - started
+        #expect(result.exitCode == 0, "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: marker), "the delete never hung")
+        #expect(
+            result.stderr.contains("the teardown did not finish within 10 s, so mvm killed its processes"),
+            "\(result.stderr)")
+        #expect(elapsed < .seconds(20), "mvm took \(elapsed)")
+        #expect(wrapperProcesses(wrapper).isEmpty)
+        try await expectNothingLeft("a delete that hung")
     }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import Logging
 import Synchronization
 
 /// How to remove one instance and everything it made, run at most once,
@@ -57,21 +58,41 @@ public final class InstanceTeardown: Sendable {
         launching.withLock { $0 = false }
     }
 
-    /// `run()` for an interrupted mvm or a failed launch, which must not
-    /// wait on a hung process. A launch cut short has its processes killed
-    /// first: a stopped `runc create` would otherwise outlive it. Any other
-    /// teardown is bounded: after `grace`, when it has not finished, the
-    /// instance's processes are killed, which unblocks it. A normal `stop()`
-    /// is not cut short.
-    public func run(forcingAfter grace: Duration) async throws {
+    /// `run()` that never waits on a hung process for long. A launch cut
+    /// short has its processes killed first: a stopped `runc create` would
+    /// otherwise outlive it. Any other teardown is bounded: every `grace`
+    /// that it has not finished, the instance's processes are killed, which
+    /// unblocks the step that waits on them (and the next one, should it
+    /// hang too), and the teardown goes on to its end. `onForce` hears of
+    /// each kill.
+    public func run(forcingAfter grace: Duration, onForce: @escaping @Sendable () -> Void = {}) async throws {
         if launching.withLock({ $0 }) { forceStop() }
         let watchdog = Task { [weak self] in
-            try await Task.sleep(for: grace)
-            self?.forceStop()
+            while true {
+                try await Task.sleep(for: grace)
+                guard let self else { return }
+                onForce()
+                self.forceStop()
+            }
         }
         defer { watchdog.cancel() }
         try await run()
     }
+
+    /// `stop()` of a running instance: bounded as `run(forcingAfter:)` is,
+    /// with a grace far above a normal teardown's (tens of milliseconds for
+    /// a container, a second or two for a TCG domain), so that only a hung
+    /// runtime or hypervisor meets it; a warning says when it did.
+    public func stop() async throws {
+        let key = self.key
+        try await run(forcingAfter: Self.stopGrace) {
+            Logger(label: "mvm.teardown").warning(
+                "\(key): the teardown did not finish within \(Self.stopGrace.components.seconds) s, so mvm killed its processes")
+        }
+    }
+
+    /// How long a stop may take before its processes are killed.
+    package static let stopGrace: Duration = .seconds(10)
 
     /// Tears the instance down, or waits for the teardown already under way;
     /// returns at once after `detach()` or a finished teardown.
