@@ -30,7 +30,8 @@ public struct CollectionReport: Sendable, Codable, Equatable {
 /// Finds and removes what dead mvm processes left: domains, plain QEMU
 /// processes, containers, bundles, console sockets, cgroup directories and
 /// owner records. An instance whose owner runs, or that was kept, is never
-/// touched, so gc is safe while another mvm measures.
+/// touched, so gc is safe while another mvm measures; a kept instance that
+/// stopped on its own leaves its record and files, which go.
 public struct GarbageCollector: Sendable {
     public let stateDirectory: StateDirectory
     public let connectURI: String?
@@ -60,16 +61,22 @@ public struct GarbageCollector: Sendable {
         let live = Set(owners.filter { !$0.isOrphan }.map(\.name))
         var report = CollectionReport(orphans: [], problems: [], unowned: [])
 
-        // Domains: on each URI an orphan ran on, plus this command's own.
+        // Domains: on each URI an orphan or a kept VM ran on, plus this
+        // command's own.
         var domainURIs: [String?: [String]] = [connectURI: []]
-        for owner in orphanOwners where owner.kind == "micro-vm" {
+        for owner in owners where owner.kind == "micro-vm" && (owner.isOrphan || owner.kept) {
             domainURIs[owner.connectURI, default: []].append(owner.name)
         }
         var runningInstances = Set<String>()
+        // What runs where, for the kept instances: nil where it could not
+        // be checked.
+        var runningDomains: [String?: Set<String>] = [:]
+        var runningContainers: Set<String>?
         for (uri, _) in domainURIs {
             do {
                 let manager = try await DomainManager(uri: uri, stateDirectory: stateDirectory)
                 let running = try manager.runningMVMDomains()
+                runningDomains[uri] = Set(running)
                 for name in running where !live.contains(name) {
                     guard orphanOwners.contains(where: { $0.name == name }) else {
                         runningInstances.insert(name)
@@ -101,6 +108,7 @@ public struct GarbageCollector: Sendable {
         do {
             let containers = try ContainerManager(stateDirectory: stateDirectory)
             let ids = try await containers.containerIDs()
+            runningContainers = Set(ids)
             for id in ids where !live.contains(id) {
                 guard orphanOwners.contains(where: { $0.name == id }) else {
                     runningInstances.insert(id)
@@ -118,14 +126,27 @@ public struct GarbageCollector: Sendable {
             report.problems.append("containers not checked: \(error)")
         }
 
+        // Kept instances that are gone all the same (powered off from
+        // inside, their init exited, the host restarted): nothing is kept
+        // any more, so their records and files go too.
+        let goneKept = owners.filter { owner in
+            guard owner.kept else { return false }
+            switch owner.kind {
+            case "micro-vm": return runningDomains[owner.connectURI].map { !$0.contains(owner.name) } ?? false
+            case "container": return runningContainers.map { !$0.contains(owner.name) } ?? false
+            default: return false
+            }
+        }
+        let finished = orphanOwners + goneKept
+
         // Files and cgroups of instances that belong to nobody alive (those
         // of an unowned domain or container stay with it). The orphans
         // removed above are gone by now: theirs go too.
-        let keep = live.union(runningInstances)
+        let keep = live.subtracting(goneKept.map(\.name)).union(runningInstances)
         // cgroups are the whole host's: only those of instances this state
         // directory knows (an orphan record, a leftover file) are its to take.
         let files = leftoverFiles()
-        let known = Set(orphanOwners.map(\.name)).union(files.map(\.1))
+        let known = Set(finished.map(\.name)).union(files.map(\.1))
         for (path, name) in files + leftoverCgroups().filter({ known.contains($0.1) }) where !keep.contains(name) {
             let kind = path.hasPrefix("/sys/fs/cgroup") ? "cgroup" : path.contains("/bundles/") ? "bundle" : "console"
             report.orphans.append(Orphan(kind: kind, instance: name, location: path))
@@ -135,7 +156,7 @@ public struct GarbageCollector: Sendable {
                 }
             }
         }
-        for owner in orphanOwners {
+        for owner in finished {
             report.orphans.append(
                 Orphan(kind: "owner record", instance: owner.name, location: "\(records.directory)/\(owner.name).json"))
             if !dryRun { records.remove(owner.name) }

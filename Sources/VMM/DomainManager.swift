@@ -22,10 +22,21 @@ public final class DomainManager: Sendable {
     /// Names of the running domains whose names start with `mvm-`.
     public func runningMVMDomains() throws(VMMError) -> [String] {
         do {
-            return try connection.activeDomainNames().filter { $0.hasPrefix(instanceNamePrefix) }.sorted()
+            return try connection.activeDomainNames().filter { name in
+                name.hasPrefix(instanceNamePrefix) && !qemuIsGone(domain: name)
+            }.sorted()
         } catch {
             throw .libvirt(error)
         }
+    }
+
+    /// True when the domain's QEMU is known to be dead (gone, or a zombie
+    /// that its new parent has not reaped yet): a fresh embedded driver
+    /// lists a domain whose QEMU died while nobody watched as active until
+    /// its reconnect thread has found out, a moment after opening.
+    private func qemuIsGone(domain name: String) -> Bool {
+        guard let pid = DomainBoot.qemuPID(uri: connection.uri, name: name) else { return false }
+        return processStartTime(pid) == nil
     }
 
     /// Destroys a running domain by name and removes its console files and

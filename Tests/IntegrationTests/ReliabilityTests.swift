@@ -136,6 +136,29 @@ extension RealInstances {
             try await expectNothingLeft("after destroy")
         }
 
+        /// A kept domain that stopped without `mvm destroy` (here its QEMU
+        /// dies; a guest powered off from inside does the same) is kept no
+        /// more: gc removes its owner record and files, and lists nothing
+        /// after.
+        @Test func aKeptInstanceThatStoppedOnItsOwnIsCollected() async throws {
+            try Fixtures.requireImages()
+            let boot = try await runMVM(["boot", "--keep", "--json", "--accel", "tcg", "--timeout", "90"])
+            #expect(boot.exitCode == 0, "\(boot.stderr)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(boot.stdout.utf8)) as? [String: Any])
+            let name = try #require(report["name"] as? String)
+            let qemu = try #require(report["qemuPID"] as? Int)
+            #expect(ownerRecords() == [name + ".json"])
+            kill(Int32(qemu), SIGKILL)
+            try await waitFor { !Fixtures.processExists(Int32(qemu)) }
+            let collected = try await runMVM(["gc"])
+            #expect(collected.exitCode == 0, "\(collected.stderr)")
+            #expect(collected.stdout.contains("owner record"), "\(collected.stdout)")
+            #expect(collected.stdout.contains(name), "\(collected.stdout)")
+            #expect(ownerRecords().isEmpty)
+            #expect(try await runMVM(["gc"]).stdout == "nothing to remove\n")
+            try await expectNothingLeft("after gc")
+        }
+
         /// mvm runs under its own reaper: the process started is QEMU's
         /// parent (libvirt daemonized QEMU, so without the reaper it would
         /// be PID 1's), its worker is its child, and killing the reaper

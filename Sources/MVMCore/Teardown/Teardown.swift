@@ -87,7 +87,8 @@ public final class InstanceTeardown: Sendable {
         let key = self.key
         try await run(forcingAfter: Self.stopGrace) {
             Logger(label: "mvm.teardown").warning(
-                "\(key): the teardown did not finish within \(Self.stopGrace.components.seconds) s, so mvm killed its processes")
+                "\(key): the teardown did not finish within \(Self.stopGrace.components.seconds) s, so mvm killed its processes"
+            )
         }
     }
 
