@@ -22,7 +22,7 @@ extension MVM {
         @Option(help: ArgumentHelp("Root filesystem (default: the rootfs from images/build.sh).", valueName: "path"))
         var rootfs: String?
 
-        @Option(help: "User namespace: auto (where the host allows one), on or off.")
+        @Option(help: "User namespace: auto (where the host allows one; always for a non-root user), on or off.")
         var userns: UserNamespaceMode = .auto
 
         @Option(
