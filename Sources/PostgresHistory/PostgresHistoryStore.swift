@@ -106,29 +106,63 @@ public final class PostgresHistoryStore: SQLHistoryStore {
     }
 
     /// Ends the pool and its connections. The store answers nothing after.
+    /// How long one read or one run's write may take before mvm gives up
+    /// on the server (a write is one transaction of a few dozen rows).
+    public static let operationLimit: Duration = .seconds(30)
+
+    /// Ends the pool and its connections, waiting for them at most a few
+    /// seconds. The store answers nothing after.
     public func close() async {
         closed.store(true, ordering: .relaxed)
         runTask.cancel()
-        await runTask.value
+        let runTask = runTask
+        _ = try? await bounded(by: .seconds(5), orThrow: { CancellationError() }) { await runTask.value }
     }
 
     package func execute(_ statements: [StoreStatement]) async throws {
         try checkOpen()
         let logger = logger
+        let client = client
         let queries = statements.map(\.postgresQuery)
-        try await client.withTransaction(logger: logger) { connection in
-            for query in queries { try await connection.query(query, logger: logger) }
+        try await bounded(by: Self.operationLimit, orThrow: timedOut) {
+            // postgres-nio's withTransaction, but without its ROLLBACK on a
+            // connection the server has closed: the transaction went with
+            // the connection, and a query written to a closed channel waits
+            // for ever (postgres-nio 1.33 drops that write's failure).
+            try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    for query in queries { try await connection.query(query, logger: logger) }
+                    try await connection.query("COMMIT", logger: logger)
+                } catch {
+                    if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
+                    throw error
+                }
+            }
         }
     }
 
     package func fetch<Result: Sendable>(_ query: StoreQuery<Result>) async throws -> [Result] {
         try checkOpen()
-        var results: [Result] = []
-        for try await row in try await client.query(query.statement.postgresQuery, logger: logger) {
-            let values = try zip(query.columns, row).map { type, cell in try cell.storedValue(as: type) }
-            results.append(try query.decode(StoredRow(values)))
+        let logger = logger
+        let client = client
+        return try await bounded(by: Self.operationLimit, orThrow: timedOut) {
+            var results: [Result] = []
+            for try await row in try await client.query(query.statement.postgresQuery, logger: logger) {
+                let values = try zip(query.columns, row).map { type, cell in try cell.storedValue(as: type) }
+                results.append(try query.decode(StoredRow(values)))
+            }
+            return results
         }
-        return results
+    }
+
+    /// The error of an operation that the server did not finish in time.
+    private var timedOut: @Sendable () -> any Error {
+        { [url] in
+            PostgresHistoryError(
+                .unreachable,
+                "the history database at \(url) did not answer within \(Self.operationLimit.components.seconds) s")
+        }
     }
 
     package func failure(_ action: String, _ error: any Error) -> any Error {

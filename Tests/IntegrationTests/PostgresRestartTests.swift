@@ -67,7 +67,14 @@ extension RealInstances.Fleet {
         try #require(waiting, "the job's recording never waited on the lock")
         try await Self.restartServer()
 
-        while job.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        // Bounded: the database calls give up after 30 s, so 90 s is a hang.
+        let deadline = ContinuousClock.now + .seconds(90)
+        while job.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        if job.isRunning {
+            job.interrupt()
+            Issue.record("mvm nightly still ran 90 s after the restart")
+            while job.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        }
         let text = (try? String(contentsOfFile: printed, encoding: .utf8)) ?? ""
         #expect(job.terminationStatus == 2, "\(text)")
         let local = state + "/history.sqlite"
