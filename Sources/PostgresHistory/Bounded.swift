@@ -1,13 +1,13 @@
 import Synchronization
 
-/// Runs `body`, but gives up on it after `limit` and throws `timeout()`: a
+/// Runs `body`, but gives up on it after `limit` and throws `timeout`: a
 /// connection that the server ends in the middle of a transaction can leave
 /// postgres-nio waiting for ever (seen when PostgreSQL restarts while a run
 /// is written), and a nightly job must not hang on its database. The work
 /// given up on is cancelled and left to end on its own; its result is
 /// dropped.
 func bounded<Value: Sendable>(
-    by limit: Duration, orThrow timeout: @escaping @Sendable () -> any Error,
+    by limit: Duration, orThrow timeout: any Error,
     _ body: @escaping @Sendable () async throws -> Value
 ) async throws -> Value {
     let pending = PendingResult<Value>()
@@ -22,7 +22,7 @@ func bounded<Value: Sendable>(
         }
         let timer = Task {
             try await Task.sleep(for: limit)
-            if pending.resume(with: .failure(timeout())) { work.cancel() }
+            if pending.resume(with: .failure(timeout)) { work.cancel() }
         }
         pending.onResume { timer.cancel() }
     }

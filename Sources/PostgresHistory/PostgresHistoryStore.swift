@@ -116,7 +116,7 @@ public final class PostgresHistoryStore: SQLHistoryStore {
         closed.store(true, ordering: .relaxed)
         runTask.cancel()
         let runTask = runTask
-        _ = try? await bounded(by: .seconds(5), orThrow: { CancellationError() }) { await runTask.value }
+        _ = try? await bounded(by: .seconds(5), orThrow: CancellationError()) { await runTask.value }
     }
 
     package func execute(_ statements: [StoreStatement]) async throws {
@@ -157,12 +157,10 @@ public final class PostgresHistoryStore: SQLHistoryStore {
     }
 
     /// The error of an operation that the server did not finish in time.
-    private var timedOut: @Sendable () -> any Error {
-        { [url] in
-            PostgresHistoryError(
-                .unreachable,
-                "the history database at \(url) did not answer within \(Self.operationLimit.components.seconds) s")
-        }
+    private var timedOut: any Error {
+        PostgresHistoryError(
+            .unreachable,
+            "the history database at \(url) did not answer within \(Self.operationLimit.components.seconds) s")
     }
 
     package func failure(_ action: String, _ error: any Error) -> any Error {

@@ -10,7 +10,7 @@ import Testing
 
     @Test func aCallThatNeverReturnsEndsInTheTimeoutsError() async {
         await #expect(throws: TimedOut.self) {
-            try await bounded(by: .milliseconds(200), orThrow: { TimedOut() }) {
+            try await bounded(by: .milliseconds(200), orThrow: TimedOut()) {
                 // Ignores cancellation, as a call stuck on a dead connection does.
                 await withUnsafeContinuation { (_: UnsafeContinuation<Void, Never>) in }
             }
@@ -18,10 +18,10 @@ import Testing
     }
 
     @Test func aCallThatReturnsGivesItsValueOrItsError() async throws {
-        let value = try await bounded(by: .seconds(60), orThrow: { TimedOut() }) { 42 }
+        let value = try await bounded(by: .seconds(60), orThrow: TimedOut()) { 42 }
         #expect(value == 42)
         await #expect(throws: Failed.self) {
-            try await bounded(by: .seconds(60), orThrow: { TimedOut() }) { () async throws -> Int in throw Failed() }
+            try await bounded(by: .seconds(60), orThrow: TimedOut()) { () async throws -> Int in throw Failed() }
         }
     }
 }
