@@ -195,6 +195,21 @@ public struct GarbageCollector: Sendable {
         return found.sorted { $0.0 < $1.0 }
     }
 
+    /// Removes the cgroup directories libvirt or runc left for `name`: a
+    /// destroy whose QEMU was not reaped at once (its parent gone, this
+    /// machine's pid 1 reaping late) leaves them, as libvirt's rmdir found
+    /// them busy. What could not be removed, with the reason.
+    func removeCgroups(of name: String) -> [String] {
+        leftoverCgroups().filter { $0.1 == name }.compactMap { path, _ in
+            do {
+                try removeTree(path, cgroup: true)
+                return nil
+            } catch {
+                return "removing \(path): \(error)"
+            }
+        }
+    }
+
     /// Removes a file or directory tree; a cgroup tree goes bottom-up with
     /// rmdir (its files are the kernel's, not removable), and only while no
     /// process is in it.

@@ -21,9 +21,11 @@ public struct InstanceRemoval: Sendable {
     private let containers: ContainerManager
     private let owners: OwnerRecords
     private let consoles: String
+    private let collector: GarbageCollector
 
     public init(stateDirectory: StateDirectory, connectURI: String?) async throws {
         consoles = stateDirectory.subdirectory("consoles")
+        collector = GarbageCollector(stateDirectory: stateDirectory, connectURI: connectURI)
         domains = try await DomainManager(uri: connectURI, stateDirectory: stateDirectory)
         containers = try ContainerManager(stateDirectory: stateDirectory)
         owners = OwnerRecords(stateDirectory: stateDirectory)
@@ -48,6 +50,12 @@ public struct InstanceRemoval: Sendable {
             }
             if domains.contains(name) {
                 try self.domains.destroyDomain(named: name)
+                // Local domains only: a remote host's cgroups are not here.
+                if self.domains.uri.isLocal {
+                    for problem in collector.removeCgroups(of: name) {
+                        throw InstanceRemovalError(description: "\(name) is destroyed, but \(problem)")
+                    }
+                }
             } else if containers.contains(name) {
                 try await self.containers.remove(id: name)
             } else {

@@ -1,3 +1,4 @@
+import Dispatch
 import MVMCore
 
 #if canImport(Glibc)
@@ -18,6 +19,10 @@ public final class DomainManager: Sendable {
     }
 
     public var uri: LibvirtURI { connection.uri }
+
+    /// How long a destroy may wait on QEMU before mvm kills it: a healthy
+    /// TCG domain goes in well under a second.
+    static let destroyGrace: DispatchTimeInterval = .seconds(2)
 
     /// Names of the running domains whose names start with `mvm-`.
     public func runningMVMDomains() throws(VMMError) -> [String] {
@@ -42,6 +47,14 @@ public final class DomainManager: Sendable {
     /// Destroys a running domain by name and removes its console files and
     /// the embedded driver's QEMU log.
     public func destroyDomain(named name: String) throws(VMMError) {
+        // libvirt's destroy sends QEMU SIGTERM and waits up to 10 s before
+        // SIGKILL, and a QEMU that hangs (stopped before its QMP greeting)
+        // never takes the SIGTERM: past a grace, mvm kills it, as the
+        // teardown of an interrupted mvm does, and libvirt's wait ends.
+        let uri = connection.uri
+        let watchdog = DispatchWorkItem { DomainBoot.killQEMU(uri: uri, name: name) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + Self.destroyGrace, execute: watchdog)
+        defer { watchdog.cancel() }
         do {
             try connection.lookupDomain(name: name).destroy()
         } catch {

@@ -133,3 +133,32 @@ extension RealInstances.Reliability {
         try await expectNothingLeft("a delete that hung")
     }
 }
+
+extension RealInstances.Reliability {
+    /// `mvm destroy` of a domain whose QEMU hangs before its QMP greeting,
+    /// left by an mvm that was killed: libvirt's destroy would wait 10 s
+    /// on a SIGTERM the stopped QEMU never takes; mvm kills it after its
+    /// grace, and the destroy ends within 5 s, leaving nothing.
+    @Test func destroyingADomainWhoseQEMUHangsEndsWithinFiveSeconds() async throws {
+        try Fixtures.requireImages()
+        let wrapper = try Hang.qemuBeforeQMP.wrapper()
+        defer { ForceStop.kill(wrapperProcesses(wrapper)) }
+        let (mvm, _) = try startMVM(["boot", "--keep", "--timeout", "120", "--emulator", wrapper])
+        // The QEMU (the wrapper, stopped) is the one whose -name is a domain's.
+        try await waitFor { !ForceStop.processes { $0.contains(wrapper) && $0.contains("-name") }.isEmpty }
+        let name = try #require(ownerRecords().first.map { String($0.dropLast(".json".count)) })
+        // mvm dies (its reaper, and with it the worker) and leaves the hung domain.
+        kill(mvm.processIdentifier, SIGKILL)
+        mvm.waitUntilExit()
+        try await Task.sleep(for: .milliseconds(500))
+        let clock = ContinuousClock()
+        let started = clock.now
+        let destroyed = try await runMVM(["destroy", name])
+        let elapsed = clock.now - started
+        #expect(destroyed.exitCode == 0, "\(destroyed.stderr)")
+        #expect(destroyed.stdout == "destroyed \(name)\n")
+        #expect(elapsed < .seconds(5), "destroy took \(elapsed)")
+        #expect(wrapperProcesses(wrapper).isEmpty)
+        try await expectNothingLeft("destroy of a hung domain")
+    }
+}
