@@ -76,28 +76,30 @@ public final class Container: DetachableInstance, ConsoleInstance {
 /// cgroup, or without a cgroup of its own (rootless, undelegated) the init
 /// and the processes under it, since the cgroup it sits in is mvm's.
 func containerProcesses(initPID: Int32, ownCgroup: Bool) throws(ContainerError) -> [Int32] {
-    guard ownCgroup else {
-        let processes = ProcessTable().tree(from: initPID)
-        guard !processes.isEmpty else { throw .system(SystemFailure("the container's init (pid \(initPID)) is gone")) }
-        return processes
-    }
-    return try ContainerCgroup(initPID: initPID).processIDs()
+    try containerProcesses(initPID: initPID, cgroup: ownCgroup ? ContainerCgroup(initPID: initPID) : nil)
+}
+
+private func containerProcesses(initPID: Int32, cgroup: ContainerCgroup?) throws(ContainerError) -> [Int32] {
+    if let cgroup { return try cgroup.processIDs() }
+    let processes = ProcessTable().tree(from: initPID)
+    guard !processes.isEmpty else { throw .system(SystemFailure("the container's init (pid \(initPID)) is gone")) }
+    return processes
 }
 
 /// PSS and RSS summed over every process of the container whose init is
 /// `initPID`, and its cgroup's own memory usage when it has a cgroup.
 func containerFootprint(initPID: Int32, ownCgroup: Bool) throws(ContainerError) -> Footprint {
+    // Found once: it is read for the processes and for its own usage.
+    let cgroup = ownCgroup ? try ContainerCgroup(initPID: initPID) : nil
     var pss: UInt64 = 0
     var rss: UInt64 = 0
-    for pid in try containerProcesses(initPID: initPID, ownCgroup: ownCgroup) {
+    for pid in try containerProcesses(initPID: initPID, cgroup: cgroup) {
         // A process may exit between listing and reading.
         guard let memory = try? ProcessMemory.read(pid: pid) else { continue }
         pss += memory.pssBytes
         rss += memory.rssBytes
     }
     var readings = [MemoryReading(.pss, bytes: pss), MemoryReading(.rss, bytes: rss)]
-    if ownCgroup {
-        readings.append(MemoryReading(.cgroupUsage, bytes: try ContainerCgroup(initPID: initPID).memoryUsage()))
-    }
+    if let cgroup { readings.append(MemoryReading(.cgroupUsage, bytes: try cgroup.memoryUsage())) }
     return Footprint(readings: readings)
 }

@@ -26,14 +26,12 @@ public enum SpecBuilder {
         // Rootless, the user itself is the container's root: the only ID a
         // user may map without setuid helpers (newuidmap) and subuid ranges.
         let rootless = host.rootlessUser
-        let uidMapping = [
-            rootless.map { OCISpec.IDMapping(containerID: 0, hostID: $0.uid, size: 1) }
-                ?? OCISpec.IDMapping(containerID: 0, hostID: userNamespaceHostID, size: userNamespaceSize)
-        ]
-        let gidMapping = [
-            rootless.map { OCISpec.IDMapping(containerID: 0, hostID: $0.gid, size: 1) }
-                ?? OCISpec.IDMapping(containerID: 0, hostID: userNamespaceHostID, size: userNamespaceSize)
-        ]
+        func mapping(rootlessID: UInt32?) -> [OCISpec.IDMapping] {
+            [
+                rootlessID.map { OCISpec.IDMapping(containerID: 0, hostID: $0, size: 1) }
+                    ?? OCISpec.IDMapping(containerID: 0, hostID: userNamespaceHostID, size: userNamespaceSize)
+            ]
+        }
         // Root puts every container under /mvm; a rootless runc can make
         // cgroups only under the user's own, delegated ones (a relative path
         // is relative to them), and without them no limit at all: runc
@@ -77,8 +75,8 @@ public enum SpecBuilder {
             ],
             linux: OCISpec.Linux(
                 namespaces: namespaces,
-                uidMappings: userNamespace ? uidMapping : nil,
-                gidMappings: userNamespace ? gidMapping : nil,
+                uidMappings: userNamespace ? mapping(rootlessID: rootless?.uid) : nil,
+                gidMappings: userNamespace ? mapping(rootlessID: rootless?.gid) : nil,
                 resources: cgroupsPath == nil
                     ? nil
                     : OCISpec.Resources(

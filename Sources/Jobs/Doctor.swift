@@ -26,7 +26,7 @@ public struct Doctor: Sendable {
         self.stateDirectory = stateDirectory
         self.connectURI = connectURI
         self.images = images
-        qemuUser = "libvirt-qemu"
+        qemuUser = LibvirtURI.rootQEMUUser
         if geteuid() != 0, let uri, uri.isEmbedded || uri.path == "/session",
             let account = getpwuid(geteuid())
         {

@@ -51,10 +51,8 @@ public struct InstanceRemoval: Sendable {
             if domains.contains(name) {
                 try self.domains.destroyDomain(named: name)
                 // Local domains only: a remote host's cgroups are not here.
-                if self.domains.uri.isLocal {
-                    for problem in collector.removeCgroups(of: name) {
-                        throw InstanceRemovalError(description: "\(name) is destroyed, but \(problem)")
-                    }
+                if self.domains.uri.isLocal, let problem = collector.removeCgroups(of: name).first {
+                    throw InstanceRemovalError(description: "\(name) is destroyed, but \(problem)")
                 }
             } else if containers.contains(name) {
                 try await self.containers.remove(id: name)

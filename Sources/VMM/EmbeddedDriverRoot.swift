@@ -72,23 +72,19 @@ struct EmbeddedDriverRoot {
         }
     }
 
-    /// The user root's embedded driver runs QEMU as (Debian's build default,
-    /// as for the daemon); a non-root driver runs QEMU as its own user.
-    static let qemuUser = "libvirt-qemu"
-
     /// QEMU reads its domain's files under the root (the master key, the
     /// console socket): a directory on the way that QEMU's user cannot enter
     /// would fail every boot with a long "Permission denied" from QEMU, so
     /// it is refused here in one line.
     private func checkQEMUUserCanEnter() throws(VMMError) {
-        guard geteuid() == 0, let account = UserAccount(named: Self.qemuUser) else { return }
+        guard geteuid() == 0, let account = UserAccount(named: LibvirtURI.rootQEMUUser) else { return }
         var nearest = path
         while !FileManager.default.fileExists(atPath: nearest), nearest != "/" {
             nearest = URL(fileURLWithPath: nearest).deletingLastPathComponent().path
         }
         guard let barrier = account.firstBarrier(toward: nearest) else { return }
         throw .invalidConfiguration(
-            "\(Self.qemuUser), QEMU's user, cannot enter \(barrier.directory) (\(permissionsDescription(of: barrier.directory, barrier.info))), "
+            "\(LibvirtURI.rootQEMUUser), QEMU's user, cannot enter \(barrier.directory) (\(permissionsDescription(of: barrier.directory, barrier.info))), "
                 + "on the way to the state directory where QEMU reads its files: chmod a+x \(barrier.directory), or use a state directory it can reach"
         )
     }

@@ -5,6 +5,11 @@ import Foundation
 /// `qemu+ssh://root@host/system`). What mvm needs to know about a
 /// connection comes from here, never from string prefixes elsewhere.
 public struct LibvirtURI: Sendable, Hashable, CustomStringConvertible {
+    /// The user Debian's libvirt runs QEMU as when it runs as root: the
+    /// system daemon, and root's embedded driver (a non-root driver runs
+    /// QEMU as its own user).
+    public static let rootQEMUUser = "libvirt-qemu"
+
     /// The URI as given.
     public let text: String
     /// `qemu`, `test`, ...

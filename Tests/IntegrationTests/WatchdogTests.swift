@@ -28,6 +28,13 @@ extension RealInstances.Reliability {
         return path
     }
 
+    /// What `body` returned, and how long it took.
+    func timed<Value>(_ body: () async throws -> Value) async rethrows -> (Value, Duration) {
+        let started = ContinuousClock.now
+        let value = try await body()
+        return (value, ContinuousClock.now - started)
+    }
+
     /// Wrappers still alive (stopped), by their path among their arguments.
     func wrapperProcesses(_ path: String) -> [Int32] {
         ForceStop.processes { $0.contains(path) }
@@ -69,10 +76,7 @@ extension RealInstances.Reliability {
         try Fixtures.requireImages()
         let wrapper = try hang.wrapper()
         defer { ForceStop.kill(wrapperProcesses(wrapper)) }
-        let clock = ContinuousClock()
-        let started = clock.now
-        let result = try await runMVM(hang.arguments(timeout: timeout, wrapper: wrapper))
-        let elapsed = clock.now - started
+        let (result, elapsed) = try await timed { try await runMVM(hang.arguments(timeout: timeout, wrapper: wrapper)) }
         #expect(result.exitCode == 1)
         #expect(result.stderr.contains(message), "\(result.stderr)")
         #expect(elapsed < limit, "mvm took \(elapsed)")
@@ -119,10 +123,7 @@ extension RealInstances.Reliability {
             named: "runc-stops-once-in-delete", stoppingOn: " delete ", exec: "/usr/sbin/runc",
             unless: marker)
         defer { ForceStop.kill(wrapperProcesses(wrapper)) }
-        let clock = ContinuousClock()
-        let started = clock.now
-        let result = try await runMVM(["run", "--json", "--runtime", wrapper])
-        let elapsed = clock.now - started
+        let (result, elapsed) = try await timed { try await runMVM(["run", "--json", "--runtime", wrapper]) }
         #expect(result.exitCode == 0, "\(result.stderr)")
         #expect(FileManager.default.fileExists(atPath: marker), "the delete never hung")
         #expect(
@@ -151,10 +152,7 @@ extension RealInstances.Reliability {
         kill(mvm.processIdentifier, SIGKILL)
         mvm.waitUntilExit()
         try await Task.sleep(for: .milliseconds(500))
-        let clock = ContinuousClock()
-        let started = clock.now
-        let destroyed = try await runMVM(["destroy", name])
-        let elapsed = clock.now - started
+        let (destroyed, elapsed) = try await timed { try await runMVM(["destroy", name]) }
         #expect(destroyed.exitCode == 0, "\(destroyed.stderr)")
         #expect(destroyed.stdout == "destroyed \(name)\n")
         #expect(elapsed < .seconds(5), "destroy took \(elapsed)")
