@@ -67,6 +67,9 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
     public var measuredDimensions: [ComparisonDimension]?
     /// The sections beyond boot, when asked for.
     public var dimensions: DimensionResults?
+    /// One traced start per contender (`--trace`, and every nightly run),
+    /// by contender name; never samples.
+    public var traces: [String: ContenderTrace]?
 
     /// Whether the boot table was measured (it is unless `--dimensions`
     /// left it out).
@@ -94,5 +97,30 @@ public struct ComparisonReport: Sendable, Codable, Equatable {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return try decoder.decode(ComparisonReport.self, from: data)
+    }
+}
+
+/// A contender's traced start: when it was asked for, where its time went,
+/// and by how much tracing slowed it against the measured runs' median.
+public struct ContenderTrace: Sendable, Codable, Equatable {
+    public var requestedAt: Date
+    public var trace: BootTrace?
+    /// Why the traced start failed, when it did.
+    public var failure: String?
+    /// The median time to ready of the measured (untraced) runs.
+    public var untracedReadyMedian: Double?
+
+    public init(requestedAt: Date, trace: BootTrace?, failure: String? = nil, untracedReadyMedian: Double? = nil) {
+        self.requestedAt = requestedAt
+        self.trace = trace
+        self.failure = failure
+        self.untracedReadyMedian = untracedReadyMedian
+    }
+
+    /// Seconds tracing added to the time to ready (traced minus the
+    /// untraced median); negative when the traced start was quicker.
+    public var tracingCost: Double? {
+        guard let trace, let untracedReadyMedian else { return nil }
+        return trace.ready - untracedReadyMedian
     }
 }

@@ -130,8 +130,11 @@ public final class ContainerLauncher: InstanceLauncher {
         spec(id: newInstanceName())
     }
 
-    func spec(id: String) -> OCISpec {
-        SpecBuilder.spec(for: configuration, id: id, host: host, userNamespace: usesUserNamespace)
+    /// The container's spec; a traced start's init also marks its steps.
+    func spec(id: String, tracing: Bool = false) -> OCISpec {
+        var configuration = self.configuration
+        if tracing { configuration.environment.append("mvm_trace=1") }
+        return SpecBuilder.spec(for: configuration, id: id, host: host, userNamespace: usesUserNamespace)
     }
 
     /// The runtime's version line ("runc version 1.1.5+ds1").
@@ -147,49 +150,80 @@ public final class ContainerLauncher: InstanceLauncher {
     public func launch() async throws(ContainerError) -> Container {
         try await withLaunchScope(timeout: configuration.limits.timeout) {
             (scope) async throws(ContainerError) -> Container in
+            try await launch(in: scope, runtimeLog: nil)
+        }
+    }
+
+    /// Starts one container whose start is traced: the runtime's debug log
+    /// of `create` and `start`, timed on arrival, and the init's steps.
+    public func launchTraced() async throws(ContainerError) -> Container {
+        try await withLaunchScope(timeout: configuration.limits.timeout, tracing: true) {
+            (scope) async throws(ContainerError) -> Container in
+            let tap: RuntimeLogTap
             do throws(SystemFailure) {
-                try scope.claimOwnership(
-                    in: OwnerRecords(stateDirectory: configuration.stateDirectory), kind: "container")
+                let consoles = try configuration.stateDirectory.ensureSubdirectory("consoles", permissions: 0o711)
+                tap = try RuntimeLogTap(path: consoles + "/" + scope.id + ".runtime-log", stopwatch: scope.stopwatch)
             } catch {
                 throw .system(error)
             }
-            let bundle = ContainerBundle(stateDirectory: configuration.stateDirectory, id: scope.id)
-            let created: Created
             do throws(ContainerError) {
-                created =
-                    configuration.terminal
-                    ? try await createWithTerminal(in: scope, bundle: bundle)
-                    : try await createWithPipe(in: scope, bundle: bundle)
-                scope.mark(.created)
-                try await runtime.run(["start", scope.id])
-            } catch  where scope.wasForceStopped {
-                throw .system(
-                    SystemFailure(
-                        "\(runtime.name) did not finish within the timeout (\(formatSeconds(scope.timeout))), so mvm killed it (\(error))",
-                        advice: "raise the timeout if the host is busy, or check the runtime"))
-            }
-            scope.mark(.started)
-            let boot: BootRecord
-            do throws(ReadinessFailure) {
-                boot = try await scope.awaitReadiness(on: created.output, echo: configuration.outputEcho)
+                return try await launch(in: scope, runtimeLog: tap)
             } catch {
-                // Read now: the teardown removes the cgroup and its counter.
-                if error.reason == .endOfOutput, let cgroupsPath = spec(id: scope.id).linux.cgroupsPath,
-                    let kills = ContainerCgroup.outOfMemoryKills(cgroupsPath: cgroupsPath), kills > 0
-                {
-                    throw .killedByMemoryLimit(
-                        limitMiB: configuration.limits.memoryMiB, kills: kills, outputTail: error.outputTail)
-                }
-                throw ContainerError(error, runtimeLog: bundle.stderrLog)
+                _ = tap.finish()
+                throw error
             }
-            return Container(
-                id: scope.id, bundle: bundle, runtime: runtime, initPID: try await runtime.state(id: scope.id).pid,
-                boot: boot, spec: spec(id: scope.id), usesUserNamespace: usesUserNamespace,
-                teardown: created.teardown, output: created.output,
-                terminalRelaySocket: configuration.terminal
-                    ? ConsoleRelay.socketPath(
-                        consoles: configuration.stateDirectory.subdirectory("consoles"), name: scope.id) : nil)
         }
+    }
+
+    private func launch(in scope: LaunchScope, runtimeLog: RuntimeLogTap?) async throws(ContainerError) -> Container {
+        do throws(SystemFailure) {
+            try scope.claimOwnership(in: OwnerRecords(stateDirectory: configuration.stateDirectory), kind: "container")
+        } catch {
+            throw .system(error)
+        }
+        let bundle = ContainerBundle(stateDirectory: configuration.stateDirectory, id: scope.id)
+        let created: Created
+        do throws(ContainerError) {
+            created =
+                configuration.terminal
+                ? try await createWithTerminal(in: scope, bundle: bundle, runtimeLog: runtimeLog?.path)
+                : try await createWithPipe(in: scope, bundle: bundle, runtimeLog: runtimeLog?.path)
+            scope.mark(.created)
+            try await runtime.run(["start", scope.id], log: runtimeLog?.path)
+        } catch  where scope.wasForceStopped {
+            throw .system(
+                SystemFailure(
+                    "\(runtime.name) did not finish within the timeout (\(formatSeconds(scope.timeout))), so mvm killed it (\(error))",
+                    advice: "raise the timeout if the host is busy, or check the runtime"))
+        }
+        scope.mark(.started)
+        // Every line of the runtime is in the FIFO once `start` has exited.
+        let runtimeLines = runtimeLog?.finish()
+        var boot: BootRecord
+        do throws(ReadinessFailure) {
+            boot = try await scope.awaitReadiness(on: created.output, echo: configuration.outputEcho)
+        } catch {
+            // Read now: the teardown removes the cgroup and its counter.
+            if error.reason == .endOfOutput, let cgroupsPath = spec(id: scope.id).linux.cgroupsPath,
+                let kills = ContainerCgroup.outOfMemoryKills(cgroupsPath: cgroupsPath), kills > 0
+            {
+                throw .killedByMemoryLimit(
+                    limitMiB: configuration.limits.memoryMiB, kills: kills, outputTail: error.outputTail)
+            }
+            throw ContainerError(error, runtimeLog: bundle.stderrLog)
+        }
+        if let runtimeLines {
+            boot.trace = ContainerTrace(
+                runtime: runtime.name, boot: boot, points: scope.traced.points, runtimeLines: runtimeLines
+            ).trace(console: scope.traced.lines)
+        }
+        return Container(
+            id: scope.id, bundle: bundle, runtime: runtime, initPID: try await runtime.state(id: scope.id).pid,
+            boot: boot, spec: spec(id: scope.id), usesUserNamespace: usesUserNamespace,
+            teardown: created.teardown, output: created.output,
+            terminalRelaySocket: configuration.terminal
+                ? ConsoleRelay.socketPath(
+                    consoles: configuration.stateDirectory.subdirectory("consoles"), name: scope.id) : nil)
     }
 
     /// What `create` leaves: mvm's end of the init's output, and the
@@ -200,9 +234,9 @@ public final class ContainerLauncher: InstanceLauncher {
     }
 
     /// `create` with the init's stdout on a pipe whose read end mvm keeps.
-    private func createWithPipe(in scope: LaunchScope, bundle: ContainerBundle) async throws(ContainerError)
-        -> Created
-    {
+    private func createWithPipe(
+        in scope: LaunchScope, bundle: ContainerBundle, runtimeLog: String?
+    ) async throws(ContainerError) -> Created {
         let pipe: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
         do {
             pipe = try FileDescriptor.pipe()
@@ -213,11 +247,13 @@ public final class ContainerLauncher: InstanceLauncher {
         let teardown = ContainerTeardown(runtime: runtime, id: scope.id, bundle: bundle, output: output)
         let handle = register(teardown, in: scope)
         do throws(ContainerError) {
-            try bundle.write(spec(id: scope.id))
+            try bundle.write(spec(id: scope.id, tracing: scope.tracing))
             let stderrFile = try bundle.openStderr()
             defer { try? stderrFile.close() }
+            scope.tracePoint(ContainerTrace.createPoint)
             try await runtime.create(
-                id: scope.id, bundle: bundle, output: .inherited(stdout: pipe.writeEnd), stderr: stderrFile)
+                id: scope.id, bundle: bundle, output: .inherited(stdout: pipe.writeEnd), stderr: stderrFile,
+                log: runtimeLog)
         } catch {
             try? pipe.writeEnd.close()
             throw error
@@ -232,9 +268,9 @@ public final class ContainerLauncher: InstanceLauncher {
     /// the pty master the runtime sends there while `create` runs (runc
     /// sends it before `create` returns, from the container's init as it
     /// sets the terminal up). The socket is gone once the master came.
-    private func createWithTerminal(in scope: LaunchScope, bundle: ContainerBundle) async throws(ContainerError)
-        -> Created
-    {
+    private func createWithTerminal(
+        in scope: LaunchScope, bundle: ContainerBundle, runtimeLog: String?
+    ) async throws(ContainerError) -> Created {
         let path = Self.terminalSocketPath(id: scope.id, stateDirectory: configuration.stateDirectory)
         do throws(SystemFailure) {
             // As the VM's console sockets: others may pass through, not list.
@@ -245,7 +281,7 @@ public final class ContainerLauncher: InstanceLauncher {
         let socket = try TerminalSocket(path: path)
         let teardown = ContainerTeardown(runtime: runtime, id: scope.id, bundle: bundle, output: nil, terminal: socket)
         let handle = register(teardown, in: scope)
-        try bundle.write(spec(id: scope.id))
+        try bundle.write(spec(id: scope.id, tracing: scope.tracing))
         let stderrFile = try bundle.openStderr()
         defer { try? stderrFile.close() }
         let deadline = scope.deadline
@@ -254,8 +290,10 @@ public final class ContainerLauncher: InstanceLauncher {
             try socket.receiveTerminal(until: deadline, runtime: runtimeName)
         }
         do {
+            scope.tracePoint(ContainerTrace.createPoint)
             try await runtime.create(
-                id: scope.id, bundle: bundle, output: .terminal(consoleSocket: path), stderr: stderrFile)
+                id: scope.id, bundle: bundle, output: .terminal(consoleSocket: path), stderr: stderrFile,
+                log: runtimeLog)
         } catch {
             // Wakes the receiving thread (it would wait for the deadline),
             // and closes a master that came before the failure.

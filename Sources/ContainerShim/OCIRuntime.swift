@@ -51,13 +51,21 @@ struct OCIRuntime: Sendable {
             })
     }
 
+    /// The global options that send the runtime's debug log, as JSON, to
+    /// `log` (a traced start).
+    static func logOptions(_ log: String?) -> [String] {
+        log.map { ["--debug", "--log", $0, "--log-format", "json"] } ?? []
+    }
+
     /// Runs `runtime --root <stateRoot> arguments...`; returns its stdout.
+    /// `log`: where the runtime writes its debug log.
     @discardableResult
-    func run(_ arguments: [String]) async throws(ContainerError) -> String {
+    func run(_ arguments: [String], log: String? = nil) async throws(ContainerError) -> String {
         let command = "\(name) \(arguments.first ?? "")"
         let result = try await invoke(command) {
             try await Subprocess.run(
-                .path(FilePath(executable)), arguments: Arguments(["--root", stateRoot] + arguments),
+                .path(FilePath(executable)),
+                arguments: Arguments(["--root", stateRoot] + Self.logOptions(log) + arguments),
                 output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
         }
         try Self.check(result.terminationStatus, command: command, stderr: result.standardError)
@@ -76,11 +84,11 @@ struct OCIRuntime: Sendable {
 
     /// `create`: sets the container up; its init waits for `start`. What
     /// the runtime itself says goes to `stderr`.
-    func create(id: String, bundle: ContainerBundle, output: InitOutput, stderr: FileDescriptor)
+    func create(id: String, bundle: ContainerBundle, output: InitOutput, stderr: FileDescriptor, log: String? = nil)
         async throws(ContainerError)
     {
         let command = "\(name) create"
-        var arguments = ["--root", stateRoot, "create", "--bundle", bundle.path]
+        var arguments = ["--root", stateRoot] + Self.logOptions(log) + ["create", "--bundle", bundle.path]
         let stdout: FileDescriptor
         switch output {
         case .inherited(let descriptor):

@@ -20,6 +20,8 @@ public struct ContainerReport: InstanceReport, Codable {
     public var footprint: [String: UInt64]
     public var initPID: Int32
     public var kept: Bool
+    /// Where the start spent its time (`--trace`).
+    public var trace: BootTrace?
     /// The limits the runtime could not apply (a rootless container without
     /// delegated cgroups: `memory`, `CPU`, `pids`); absent when all were.
     public var unappliedLimits: [String]?
@@ -45,6 +47,7 @@ public struct ContainerReport: InstanceReport, Codable {
         self.footprint = footprint.bytesByName
         initPID = container.initPID
         self.kept = kept
+        trace = container.boot.trace
     }
 
     public func summary() -> String {

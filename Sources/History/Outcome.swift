@@ -1,5 +1,6 @@
 import Compare
 import Foundation
+import MVMCore
 
 /// Everything a nightly job produced, as the terminal table, the JSON
 /// export, the HTML report and the Prometheus textfile show it.
@@ -16,6 +17,9 @@ public struct NightlyOutcome: Sendable, Codable, Equatable {
     /// Why the job failed (exit status 2); empty when it did not.
     public var failures: [String]
     public var exitStatus: Int32
+    /// For each contender a verdict fired on (or a step persists on), the
+    /// step-by-step difference between this run's trace and its baseline's.
+    public var traceDifferences: [TracedDifference]?
 
     public init(
         run: RunHeader, host: HostIdentity, plan: PlanIdentity, conditions: HostConditions, baseline: String,
@@ -35,6 +39,31 @@ public struct NightlyOutcome: Sendable, Codable, Equatable {
     }
 
     public var regressions: [SeriesVerdict] { verdicts.filter(\.isRegression) }
+}
+
+/// Where a contender's time moved between a baseline run's traced start
+/// and this run's: the regression traced to a layer and a step.
+public struct TracedDifference: Sendable, Codable, Equatable {
+    public var contender: String
+    /// The run whose trace is the baseline (the newest of the verdict's baseline runs).
+    public var baselineRunID: String
+    public var difference: TraceDifference
+
+    public init(contender: String, baselineRunID: String, difference: TraceDifference) {
+        self.contender = contender
+        self.baselineRunID = baselineRunID
+        self.difference = difference
+    }
+
+    /// "vm: against run X, libvirt … 150 → 310 ms; kernel gap before … +80 ms".
+    public var sentence: String {
+        var text = "\(contender): against run \(baselineRunID)'s trace, "
+        if let layer = difference.largestLayerChange {
+            text +=
+                "the \(layer.layer.rawValue) layer moved most (\(formatDecimal(layer.baseline * 1000, places: 0)) → \(formatDecimal(layer.current * 1000, places: 0)) ms); "
+        }
+        return text + "steps: " + difference.summary(steps: 3)
+    }
 }
 
 /// A series over time, for the trend chart and the distribution chart.

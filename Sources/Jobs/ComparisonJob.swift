@@ -69,12 +69,39 @@ public struct ComparisonJob: Sendable {
             for case let pool as any PreparedLaunching in contenders.map(\.launcher) { await pool.drain() }
         }
         var report = await report(samples: samples, startedAt: startedAt)
+        if request.settings.trace && request.dimensions.includes(.boot) && !bootOnly {
+            observer.measuring(.boot)
+            report.traces = await traceEachContender(summary: report.summary)
+            report.environment.finishedAt = Date()
+        }
         if request.dimensions.dimensions != [.boot] && !bootOnly {
             report.measuredDimensions = request.dimensions.dimensions
             report.dimensions = await measureDimensions(measuring: observer.measuring)
             report.environment.finishedAt = Date()
         }
         return report
+    }
+
+    /// One traced start per contender, one after the other, after the
+    /// measured runs: tracing perturbs, so these are never samples; each is
+    /// set against its contender's measured median.
+    private func traceEachContender(summary: ComparisonSummary) async -> [String: ContenderTrace] {
+        var traces: [String: ContenderTrace] = [:]
+        for contender in contenders {
+            let median = summary.contenders.first { $0.name == contender.name }?.metric(.ready)?.summary?.median
+            let requestedAt = Date()
+            do {
+                let instance = try await contender.launcher.launchTraced()
+                try? await instance.stop()
+                traces[contender.name] = ContenderTrace(
+                    requestedAt: instance.boot.requestedAt, trace: instance.boot.traceOrPhases,
+                    untracedReadyMedian: median)
+            } catch {
+                traces[contender.name] = ContenderTrace(
+                    requestedAt: requestedAt, trace: nil, failure: firstLine(of: error), untracedReadyMedian: median)
+            }
+        }
+        return traces
     }
 
     /// Each dimension but boot, in order, on instances of its own. A

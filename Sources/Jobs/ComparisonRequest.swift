@@ -27,6 +27,8 @@ public struct ComparisonSettings: Sendable {
     public var plan = ComparisonPlan()
     /// What is measured besides (or instead of) boot.
     public var dimensions = DimensionSettings()
+    /// One traced start per contender after the measured runs (`--trace`).
+    public var trace = false
 
     public init(stateDirectory: StateDirectory, images: ImageSet) {
         self.stateDirectory = stateDirectory

@@ -203,6 +203,7 @@ public struct NightlyJob: Sendable {
             }
         }
 
+        let traceDifferences = await traceDifferences(of: report, verdicts: verdicts)
         let end = HostSnapshot.take()
         let conditions = HostConditions(start: start, end: end)
         if request.preflight, !end.intruders.isEmpty, start.intruders != end.intruders {
@@ -226,11 +227,38 @@ public struct NightlyJob: Sendable {
             failures += problems
             header.failed = header.failed || !problems.isEmpty
         }
-        return NightlyOutcome(
+        var outcome = NightlyOutcome(
             run: header, host: host, plan: plan, conditions: conditions,
             baseline: request.baseline.map(describe) ?? "none",
             verdicts: verdicts, trends: trends, comparison: report, failures: failures,
             exitStatus: nightlyExitStatus(verdicts: verdicts, jobFailed: !failures.isEmpty))
+        if !traceDifferences.isEmpty { outcome.traceDifferences = traceDifferences }
+        return outcome
+    }
+
+    /// For each contender a verdict fired on, or an unexplained step
+    /// persists on: this run's trace against the trace of the newest run of
+    /// the verdict's baseline that kept one.
+    private func traceDifferences(of report: ComparisonReport, verdicts: [SeriesVerdict]) async -> [TracedDifference] {
+        let fired: Set<Decision> = [.regression, .improvement, .unexplainedStep]
+        var differences: [TracedDifference] = []
+        for contender in report.contenders {
+            guard let current = report.traces?[contender]?.trace else { continue }
+            let runIDs = verdicts.filter { $0.series.subject == contender && fired.contains($0.decision) }
+                .flatMap(\.baselineRunIDs)
+            guard !runIDs.isEmpty else { continue }
+            for runID in Array(Set(runIDs)).sorted().reversed() {
+                guard let baseline = try? await store.run(id: runID),
+                    let trace = baseline.report.traces?[contender]?.trace
+                else { continue }
+                differences.append(
+                    TracedDifference(
+                        contender: contender, baselineRunID: runID,
+                        difference: TraceDifference(baseline: trace, current: current)))
+                break
+            }
+        }
+        return differences
     }
 }
 

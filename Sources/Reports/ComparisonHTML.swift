@@ -27,6 +27,7 @@ public func renderComparisonHTML(_ report: ComparisonReport) -> String {
     if report.includesBoot {
         body += "<section id=\"boot\">\n<h2>Boot</h2>\n" + bootComparisonHTML(report) + "</section>\n"
     }
+    body += traceSectionHTML(report)
     body += dimensionSectionsHTML(report)
     let environment = report.environment
     body += "<h2>Host</h2>\n<ul>\n"

@@ -70,6 +70,9 @@ extension NightlyOutcome {
         }
         if rows.dropFirst().allSatisfy({ $0.last == "-" }) { rows = rows.map { Array($0.dropLast()) } }
         lines += alignColumns(rows).map { "  " + $0 }
+        for traced in traceDifferences ?? [] {
+            lines.append("  where the time moved: " + traced.sentence)
+        }
         return lines.joined(separator: "\n")
     }
 }

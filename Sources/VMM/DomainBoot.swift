@@ -9,6 +9,9 @@ struct StartedDomain: Sendable {
     let teardown: InstanceTeardown
     let console: SharedDescriptor
     let qemuPID: Int32?
+    /// libvirt's debug log of the start, for a traced start of the
+    /// embedded driver.
+    var libvirtLog: String?
 }
 
 /// The steps of booting one domain that a `LaunchScope` does not already
@@ -55,7 +58,9 @@ struct DomainBoot: Sendable {
         try await onDedicatedThreadTyped { () throws(VMMError) -> MicroVM in
             let boot: BootRecord
             do throws(ReadinessFailure) {
-                boot = try scope.waitForReadiness(on: started.console, echo: configuration.consoleEcho)
+                var record = try scope.waitForReadiness(on: started.console, echo: configuration.consoleEcho)
+                if scope.tracing { record.trace = trace(of: record, started: started, in: scope) }
+                boot = record
             } catch {
                 // A domain started with autodestroy goes with its connection.
                 if error.reason == .endOfOutput, !connection.isAlive {
@@ -98,7 +103,27 @@ struct DomainBoot: Sendable {
             flags.insert(.paused)
         }
         logger.debug("starting domain", metadata: ["name": "\(description.name)", "uri": "\(uri)"])
-        let domain = try domainTeardown.createDomain(xml: description.xml(), flags: flags)
+        let domain: Domain
+        var libvirtLog: String?
+        if scope.tracing && uri.isEmbedded {
+            // The embedded driver runs in this process: its debug log is
+            // turned on for this one start.
+            let logFile =
+                configuration.stateDirectory.subdirectory("consoles") + "/" + description.name + ".libvirt.log"
+            defer { unlink(logFile) }
+            let xml = description.xml()
+            scope.tracePoint(Self.createPoint)
+            let (created, captured) = try LibvirtDebugLog.capture(into: logFile) { () throws(VMMError) in
+                try domainTeardown.createDomain(xml: xml, flags: flags)
+            }
+            domain = created
+            libvirtLog =
+                captured
+                ? FileManager.default.contents(atPath: logFile).map { String(decoding: $0, as: UTF8.self) } : nil
+        } else {
+            scope.tracePoint(Self.createPoint)
+            domain = try domainTeardown.createDomain(xml: description.xml(), flags: flags)
+        }
         if !paused { scope.mark(.started) }
 
         let console: SharedDescriptor
@@ -111,7 +136,48 @@ struct DomainBoot: Sendable {
         }
         return StartedDomain(
             domainTeardown: domainTeardown, teardown: teardown, console: console,
-            qemuPID: uri.isLocal ? Self.qemuPID(uri: uri, name: description.name) ?? peerPID : nil)
+            qemuPID: uri.isLocal ? Self.qemuPID(uri: uri, name: description.name) ?? peerPID : nil,
+            libvirtLog: libvirtLog)
+    }
+
+    /// The trace point noted as mvm calls `virDomainCreateXML`.
+    static let createPoint = "virDomainCreateXML"
+
+    /// Where a traced start spent its time: mvm's preparation, libvirt's
+    /// steps (from its log, for the embedded driver), QEMU, the kernel and
+    /// the init (from the console).
+    private func trace(of boot: BootRecord, started: StartedDomain, in scope: LaunchScope) -> BootTrace {
+        let timeline = boot.timeline
+        var trace = BootTrace(ready: timeline.offset(of: .ready)?.seconds ?? 0)
+        let traced = scope.traced
+        let returned = timeline.offset(of: .started)?.seconds ?? traced.points[Self.createPoint] ?? 0
+        let libvirt = started.libvirtLog.flatMap {
+            LibvirtStartTrace(lines: LibvirtStartTrace.lines(of: $0, requestedAt: boot.requestedAt))
+        }
+        let createStart = libvirt?.create.at ?? traced.points[Self.createPoint] ?? 0
+        trace.add(
+            TraceSpan(
+                layer: .mvm, name: "prepare: owner record, console, domain XML", start: 0, end: createStart))
+        if let libvirt {
+            libvirt.add(to: &trace, returned: returned)
+        } else {
+            trace.add(TraceSpan(layer: .libvirt, name: "virDomainCreateXML", start: createStart, end: returned))
+            trace.notes.append(
+                connection.uri.isEmbedded
+                    ? "libvirt's debug log could not be turned on in this process: its steps are one span"
+                    : "libvirt's steps are in \(connection.uri)'s daemon log, which mvm does not read: they are one span"
+            )
+        }
+        var guestStart = libvirt?.vcpusStarted ?? returned
+        if let resumed = timeline.offset(of: .resumed)?.seconds {
+            trace.add(
+                TraceSpan(
+                    layer: .mvm, name: "attach libvirt's console stream, then resume the vCPUs", start: returned,
+                    end: resumed, detail: "QEMU's pty drops output until it sees a client"))
+            guestStart = resumed
+        }
+        ConsoleTrace.addGuest(console: traced.lines, guestStart: guestStart, initStart: guestStart, to: &trace)
+        return trace
     }
 
     /// How long a paused domain waits, once libvirt has opened its pty

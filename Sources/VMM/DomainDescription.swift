@@ -67,6 +67,10 @@ public struct DomainDescription: Sendable, Hashable {
         "console=ttyS0", "quiet", "panic=-1", "reboot=t", "no_timer_check", "mvm_vm=1",
     ]
 
+    /// What a traced start adds: the kernel's timestamps on every console
+    /// line, every line (`quiet` is overridden), and the init's step marks.
+    public static let traceKernelArguments = ["printk.time=1", "loglevel=7", "mvm_trace=1"]
+
     public func xml() -> String {
         let serialTarget =
             switch machine {

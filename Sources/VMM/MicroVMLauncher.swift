@@ -152,6 +152,16 @@ public final class MicroVMLauncher: InstanceLauncher {
         }
     }
 
+    /// Boots one micro-VM whose start is traced: libvirt's debug log for
+    /// its `virDomainCreateXML` (the embedded driver), the kernel's
+    /// timestamps on the console, the init's steps.
+    public func launchTraced() async throws(VMMError) -> MicroVM {
+        try await withLaunchScope(timeout: configuration.limits.timeout, tracing: true) {
+            (scope) async throws(VMMError) -> MicroVM in
+            try await domainBoot(in: scope, kind: "micro-vm").run(in: scope)
+        }
+    }
+
     /// The connection, opened again when it has closed: a libvirtd that
     /// restarts between two launches of a comparison costs the launch under
     /// way at that moment, not every later one. A daemon that is restarting
@@ -185,8 +195,10 @@ public final class MicroVMLauncher: InstanceLauncher {
         } catch {
             throw .system(error)
         }
+        var description = describeDomain(name: scope.id)
+        if scope.tracing { description.kernelArguments += DomainDescription.traceKernelArguments }
         return DomainBoot(
-            description: describeDomain(name: scope.id), connection: connection, configuration: configuration,
+            description: description, connection: connection, configuration: configuration,
             acceleratorChoice: acceleratorChoice, logger: logger)
     }
 

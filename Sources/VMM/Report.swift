@@ -23,6 +23,8 @@ public struct MicroVMReport: InstanceReport, Codable {
     public var qemuPID: Int32?
     /// True when the domain was left running (`--keep`).
     public var kept: Bool
+    /// Where the start spent its time (`--trace`).
+    public var trace: BootTrace?
 
     public init(vm: MicroVM, footprint: Footprint, kept: Bool) {
         name = vm.name
@@ -41,6 +43,7 @@ public struct MicroVMReport: InstanceReport, Codable {
         self.footprint = footprint.bytesByName
         qemuPID = vm.qemuPID
         self.kept = kept
+        trace = vm.boot.trace
     }
 
     public func summary() -> String {

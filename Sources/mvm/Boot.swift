@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MVMCore
+import Reports
 import VMM
 
 extension MVM {
@@ -49,8 +50,11 @@ extension MVM {
         @Flag(help: "Stream the guest console to stderr while it boots.")
         var console = false
 
+        @OptionGroup var tracing: TraceOptions
+
         func validate() throws {
             try interactive.check(instance)
+            try tracing.check()
         }
 
         func run() async throws {
@@ -76,7 +80,7 @@ extension MVM {
                 print(launcher.describeDomain().xml(), terminator: "")
                 return
             }
-            let vm = try await launcher.launch()
+            let vm = try await tracing.isOn ? launcher.launchTraced() : launcher.launch()
             if interactive.isInteractive {
                 try await attachConsole(
                     to: vm, keep: instance.keep, stateOption: whereOptions,
@@ -86,10 +90,14 @@ extension MVM {
             }
             let footprint = try await vm.measureThenRelease(keep: instance.keep)
             let report = MicroVMReport(vm: vm, footprint: footprint, kept: instance.keep)
+            if let trace = vm.boot.trace {
+                try tracing.write([TracedStart(contender: "vm", requestedAt: vm.boot.requestedAt, trace: trace)])
+            }
             if instance.json {
                 print(try report.jsonText())
             } else {
                 print(report.summary())
+                if let trace = vm.boot.trace { print(trace.summary()) }
                 if instance.keep {
                     print(keptInstructions(vm: vm))
                 }

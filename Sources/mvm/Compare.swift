@@ -21,6 +21,7 @@ struct ComparisonOptions: ParsableArguments {
     @OptionGroup var accelerator: AcceleratorOption
     @OptionGroup var tcg: TCGOptions
     @OptionGroup var runtime: RuntimeOption
+    @OptionGroup var tracing: TraceOptions
 
     @Flag(name: .customLong("no-reference"), help: "Leave out the qemu-direct and runc-direct rows.")
     var noReference = false
@@ -77,8 +78,11 @@ struct ComparisonOptions: ParsableArguments {
     var exportMarkdown: String?
 
     /// The comparison as asked for, checked against this host (one probe).
-    func request(common: CommonOptions, connection: ConnectionOptions, limits: LimitOptions) throws -> ComparisonRequest
-    {
+    /// `recorded`: the run goes into the history, which keeps one trace per
+    /// contender of every run.
+    func request(
+        common: CommonOptions, connection: ConnectionOptions, limits: LimitOptions, recorded: Bool = false
+    ) throws -> ComparisonRequest {
         var settings = ComparisonSettings(stateDirectory: common.state, images: .defaultLocation())
         settings.connectURI = connection.uri
         settings.memoryMiB = limits.memory
@@ -90,6 +94,7 @@ struct ComparisonOptions: ParsableArguments {
         settings.includeStockVM = stock
         settings.includeWarmVM = warm
         settings.translationCacheMiB = tcg.translationCache
+        settings.trace = tracing.isOn || recorded
         settings.plan = ComparisonPlan(runs: runs, warmup: warmup, concurrency: concurrency, seed: seed)
         do {
             settings.dimensions.dimensions = try ComparisonDimension.parseList(dimensions)
@@ -106,6 +111,7 @@ struct ComparisonOptions: ParsableArguments {
 
     /// The result files, checked to land in existing directories.
     func files(htmlReport: String? = nil, prometheus: String? = nil) throws -> ResultFiles {
+        try tracing.check()
         let files = ResultFiles(
             json: exportJSON, csv: exportCSV, markdown: exportMarkdown, htmlReport: htmlReport, prometheus: prometheus)
         do { try files.checkDirectories() } catch { throw ValidationError(error.description + ".") }
@@ -142,7 +148,9 @@ extension MVM {
 
         func run() async throws {
             common.bootstrapLogging()
-            let request = try comparison.request(common: common, connection: connection, limits: limits)
+            let recorded = history.record || history.baseline != nil
+            let request = try comparison.request(
+                common: common, connection: connection, limits: limits, recorded: recorded)
             // Checked whether or not the run is recorded: a mistyped option
             // is an error, not an option ignored.
             let historySettings = try history.settings()
@@ -150,7 +158,8 @@ extension MVM {
                 let nightly = NightlyRequest(comparison: request, history: historySettings, nightly: false)
                 try await runNightly(
                     nightly,
-                    files: try comparison.files(htmlReport: nightly.reportPath, prometheus: nightly.prometheusPath))
+                    files: try comparison.files(htmlReport: nightly.reportPath, prometheus: nightly.prometheusPath),
+                    tracing: comparison.tracing)
                 return
             }
             let files = try comparison.files(htmlReport: history.reportPath)
@@ -164,10 +173,21 @@ extension MVM {
             }
             print(ComparisonRendering(report).table())
             try files.write(report)
+            try comparison.tracing.write(report.tracedStarts)
             if let path = files.htmlReport { print("report: \(path)") }
             if report.summary.contenders.contains(where: { $0.failed > 0 }) || report.dimensions?.hasFailures == true {
                 throw ExitCode(2)
             }
+        }
+    }
+}
+
+extension ComparisonReport {
+    /// The traced starts, in contender order, for an OTLP file.
+    var tracedStarts: [TracedStart] {
+        contenders.compactMap { name in
+            guard let traced = traces?[name], let trace = traced.trace else { return nil }
+            return TracedStart(contender: name, requestedAt: traced.requestedAt, trace: trace)
         }
     }
 }

@@ -102,7 +102,8 @@ extension MVM {
         func run() async throws {
             common.bootstrapLogging()
             let request = NightlyRequest(
-                comparison: try comparison.request(common: common, connection: connection, limits: limits),
+                comparison: try comparison.request(
+                    common: common, connection: connection, limits: limits, recorded: true),
                 history: try history.settings(), nightly: true)
             // The default report and textfile go to a folder of mvm's own,
             // made here; a folder the user names must exist.
@@ -116,8 +117,9 @@ extension MVM {
                     withIntermediateDirectories: true)
             }
             try await runNightly(
-                request, files: try comparison.files(htmlReport: request.reportPath, prometheus: request.prometheusPath)
-            )
+                request,
+                files: try comparison.files(htmlReport: request.reportPath, prometheus: request.prometheusPath),
+                tracing: comparison.tracing)
         }
     }
 }
@@ -125,7 +127,7 @@ extension MVM {
 /// Runs a recorded and judged comparison and writes everything it owes:
 /// the verdict table and comparison table, the exports, the HTML report and
 /// the textfile, in every case; then exits 0, 1 or 2.
-func runNightly(_ request: NightlyRequest, files: ResultFiles) async throws {
+func runNightly(_ request: NightlyRequest, files: ResultFiles, tracing: TraceOptions) async throws {
     let job: NightlyJob
     do {
         job = try await NightlyJob(request)
@@ -136,19 +138,20 @@ func runNightly(_ request: NightlyRequest, files: ResultFiles) async throws {
     let session = MeasuringSession(announcesDimensions: request.comparison.dimensions.dimensions != [.boot])
     let outcome = await session.run(job.run(observer:)) { samples, startedAt in
         let outcome = await job.interrupted(samples: samples, startedAt: startedAt)
-        _ = finish(outcome, files: files)
+        _ = finish(outcome, files: files, tracing: tracing)
     }
-    let status = finish(outcome, files: files)
+    let status = finish(outcome, files: files, tracing: tracing)
     if status != 0 { throw ExitCode(status) }
 }
 
 /// Prints an outcome and writes every file it owes; returns the exit
 /// status (2 when a file could not be written).
-private func finish(_ outcome: NightlyOutcome, files: ResultFiles) -> Int32 {
+private func finish(_ outcome: NightlyOutcome, files: ResultFiles, tracing: TraceOptions) -> Int32 {
     print(outcome.verdictTable())
     print("")
     print(ComparisonRendering(outcome.comparison).table())
-    let failures = files.write(outcome)
+    var failures = files.write(outcome)
+    do { try tracing.write(outcome.comparison.tracedStarts) } catch { failures.append(error) }
     for failure in failures { printError(failure) }
     if let path = files.htmlReport { print("report: \(path)") }
     return failures.isEmpty ? outcome.exitStatus : 2

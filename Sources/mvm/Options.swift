@@ -3,6 +3,7 @@ import ContainerShim
 import Foundation
 import Logging
 import MVMCore
+import Reports
 import VMM
 
 extension AcceleratorRequest: ExpressibleByArgument {}
@@ -186,5 +187,39 @@ private func optionName(_ setting: Setting) -> String {
     case .sweepRuns: "--sweep-runs"
     case .sweepMemoryCap: "--sweep-memory-cap"
     case .teardownRuns: "--teardown-runs"
+    }
+}
+
+/// `--trace` and `--export-otlp`: `mvm boot`, `mvm run` and `mvm compare`.
+struct TraceOptions: ParsableArguments {
+    @Flag(
+        help: ArgumentHelp(
+            "Trace where a start spends its time: libvirt's steps, QEMU, the guest kernel's console lines (printk.time=1), the init's steps, the OCI runtime's debug log. Add --append initcall_debug for the kernel's initcalls."
+        ))
+    var trace = false
+
+    @Option(
+        name: .customLong("export-otlp"),
+        help: ArgumentHelp(
+            "Write the traces as OpenTelemetry spans (OTLP JSON) to this file; implies --trace.", valueName: "file"))
+    var otlpPath: String?
+
+    var isOn: Bool { trace || otlpPath != nil }
+
+    /// Checks, before anything runs, that the OTLP file lands in an existing directory.
+    func check() throws {
+        guard let otlpPath else { return }
+        let directory = URL(fileURLWithPath: absolutePath(otlpPath)).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("cannot write \(otlpPath): \(directory) is not a directory.")
+        }
+    }
+
+    /// Writes the OTLP file, whole or not at all, when one was asked for.
+    func write(_ starts: [TracedStart]) throws {
+        guard let otlpPath, !starts.isEmpty else { return }
+        try renderOTLPTraces(starts, host: ProcessInfo.processInfo.hostName).write(
+            to: URL(fileURLWithPath: absolutePath(otlpPath)), options: .atomic)
     }
 }

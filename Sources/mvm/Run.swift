@@ -2,6 +2,7 @@ import ArgumentParser
 import ContainerShim
 import Foundation
 import MVMCore
+import Reports
 
 extension UserNamespaceMode: ExpressibleByArgument {}
 
@@ -33,8 +34,11 @@ extension MVM {
         @Flag(help: "Copy the container's stdout to stderr while it starts.")
         var console = false
 
+        @OptionGroup var tracing: TraceOptions
+
         func validate() throws {
             try interactive.check(instance)
+            try tracing.check()
             if let bad = environment.first(where: { !$0.contains("=") || $0.hasPrefix("=") }) {
                 throw ValidationError("--env \(bad) is not of the form KEY=value.")
             }
@@ -58,7 +62,7 @@ extension MVM {
                 print(String(decoding: try launcher.describeSpec().jsonData(), as: UTF8.self))
                 return
             }
-            let container = try await launcher.launch()
+            let container = try await tracing.isOn ? launcher.launchTraced() : launcher.launch()
             if interactive.isInteractive {
                 let runtimeVersion = await launcher.runtimeVersion()
                 try await attachConsole(
@@ -76,10 +80,16 @@ extension MVM {
             let report = ContainerReport(
                 container: container, footprint: footprint, launcher: launcher,
                 runtimeVersion: await launcher.runtimeVersion(), kept: instance.keep)
+            if let trace = container.boot.trace {
+                try tracing.write([
+                    TracedStart(contender: "container", requestedAt: container.boot.requestedAt, trace: trace)
+                ])
+            }
             if instance.json {
                 print(try report.jsonText())
             } else {
                 print(report.summary())
+                if let trace = container.boot.trace { print(trace.summary()) }
                 if instance.keep {
                     print(keptInstructions(container: container))
                 }

@@ -9,12 +9,26 @@ public struct BootRecord: Sendable, Codable, Hashable {
     /// What the workload reported on `mvm-fact` lines before it was ready
     /// (the isolation probe); empty for an ordinary boot.
     public var reported: [String: String]
+    /// Where the start spent its time, layer by layer: set for a traced
+    /// start (`launchTraced`) by launchers that can see inside it.
+    public var trace: BootTrace?
 
-    public init(timeline: BootTimeline, facts: GuestFacts, requestedAt: Date, reported: [String: String] = [:]) {
+    public init(
+        timeline: BootTimeline, facts: GuestFacts, requestedAt: Date, reported: [String: String] = [:],
+        trace: BootTrace? = nil
+    ) {
         self.timeline = timeline
         self.facts = facts
         self.requestedAt = requestedAt
         self.reported = reported
+        self.trace = trace
+    }
+
+    /// The start's trace: the launcher's own, else one made of mvm's phases.
+    public var traceOrPhases: BootTrace {
+        trace
+            ?? BootTrace(
+                phasesOf: timeline, note: "this contender's runtime shows nothing finer than mvm's phases")
     }
 }
 
@@ -81,6 +95,12 @@ public protocol InstanceLauncher: Sendable {
 
     func launch() async throws(Failure) -> Instance
 
+    /// Starts one instance with its start traced (`BootRecord.trace`):
+    /// finer logs are turned on for it alone. Tracing perturbs, so a traced
+    /// instance is never a sample. Launchers that see nothing finer than
+    /// their phases launch as usual.
+    func launchTraced() async throws(Failure) -> Instance
+
     /// What a reader must know to read this launcher's figures (for example
     /// that its VMs ran under software emulation); empty when nothing.
     var caveats: [String] { get }
@@ -92,6 +112,7 @@ public protocol InstanceLauncher: Sendable {
 }
 
 extension InstanceLauncher {
+    public func launchTraced() async throws(Failure) -> Instance { try await launch() }
     public var caveats: [String] { [] }
     public var unappliedLimits: [String] { [] }
 }

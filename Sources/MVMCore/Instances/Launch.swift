@@ -11,16 +11,33 @@ package final class LaunchScope: Sendable {
     package let stopwatch: PhaseStopwatch
     package let timeout: Duration
     private let registry: TeardownRegistry
+    /// True for a traced start: the readiness wait keeps every line with
+    /// its arrival, and launchers note the moments of their own steps.
+    package let tracing: Bool
     private let state = Mutex<
         (timeline: BootTimeline, teardown: InstanceTeardown?, owner: OwnerRecord?, forceStopped: Bool)
     >((BootTimeline(), nil, nil, false))
+    private let traceState = Mutex<(lines: [TimedLine], points: [String: Double])>(([], [:]))
 
-    init(timeout: Duration, registry: TeardownRegistry) {
+    init(timeout: Duration, registry: TeardownRegistry, tracing: Bool) {
         id = newInstanceName()
         stopwatch = PhaseStopwatch()
         self.timeout = timeout
         self.registry = registry
+        self.tracing = tracing
     }
+
+    /// Notes, for a trace, that the launch's own step `name` happened now
+    /// (seconds from the request); nothing when not tracing.
+    package func tracePoint(_ name: String) {
+        guard tracing else { return }
+        let offset = stopwatch.elapsed().seconds
+        traceState.withLock { $0.points[name] = offset }
+    }
+
+    /// The trace points noted so far, and the console or stdout lines up
+    /// to the readiness line with their arrival (seconds from the request).
+    package var traced: (lines: [TimedLine], points: [String: Double]) { traceState.withLock { $0 } }
 
     package var deadline: ContinuousClock.Instant { stopwatch.origin + timeout }
 
@@ -85,7 +102,7 @@ package final class LaunchScope: Sendable {
     package func waitForReadiness(
         on output: SharedDescriptor, echo: (@Sendable ([UInt8]) -> Void)? = nil
     ) throws(ReadinessFailure) -> BootRecord {
-        var scanner = ConsoleScanner()
+        var scanner = ConsoleScanner(logLines: tracing)
         let deadline = self.deadline
         let outcome = output.withDescriptor { descriptor in
             MVMCore.waitForReadiness(on: descriptor, until: deadline, scanner: &scanner, echo: echo)
@@ -93,6 +110,10 @@ package final class LaunchScope: Sendable {
         switch outcome ?? .failure(.endOfOutput) {
         case .success(let observation):
             output.unread(observation.rest)
+            if tracing {
+                let lines = observation.lines.map { TimedLine($0.text, at: stopwatch.offset(of: $0.at).seconds) }
+                traceState.withLock { $0.lines = lines }
+            }
             return state.withLock { state in
                 state.timeline.append(.firstOutput, at: stopwatch.offset(of: observation.firstOutput))
                 // Workload marks (`mvm-mark`) come between first output and ready.
@@ -126,12 +147,13 @@ package final class LaunchScope: Sendable {
 package func withLaunchScope<Instance, Failure: Error>(
     timeout: Duration,
     registry: TeardownRegistry = .shared,
+    tracing: Bool = false,
     _ body: (LaunchScope) async throws(Failure) -> Instance
 ) async throws(Failure) -> Instance {
     // The process is being stopped: start nothing more. It exits shortly;
     // until then this launch waits rather than make what nobody removes.
     while registry.isClosing { try? await Task.sleep(for: .seconds(1)) }
-    let scope = LaunchScope(timeout: timeout, registry: registry)
+    let scope = LaunchScope(timeout: timeout, registry: registry, tracing: tracing)
     // The timeout bounds the whole launch, the steps that block in libvirt
     // or the runtime included: a launch still under way a little after its
     // deadline (the readiness wait, which ends at the deadline, has had its

@@ -80,11 +80,16 @@ package struct ConsoleScanner: Sendable {
 
     package let tailLimit: Int
     package private(set) var tail: [String] = []
+    /// Every complete line, in order, when on (a traced start reads them
+    /// all); nil: off. At most `maximumLoggedLines` are kept.
+    package private(set) var lineLog: [String]?
+    package static let maximumLoggedLines = 20_000
     package private(set) var receivedBytes = 0
     private var partialLine: [UInt8] = []
 
-    package init(tailLimit: Int = 20) {
+    package init(tailLimit: Int = 20, logLines: Bool = false) {
         self.tailLimit = max(1, tailLimit)
+        lineLog = logLines ? [] : nil
     }
 
     /// The last lines seen, including an unterminated last line.
@@ -117,6 +122,7 @@ package struct ConsoleScanner: Sendable {
     }
 
     private mutating func remember(_ line: String) {
+        if lineLog != nil, (lineLog?.count ?? 0) < Self.maximumLoggedLines { lineLog?.append(line) }
         tail.append(line)
         if tail.count > tailLimit { tail.removeFirst(tail.count - tailLimit) }
     }

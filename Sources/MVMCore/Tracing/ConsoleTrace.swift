@@ -1,0 +1,126 @@
+import Foundation
+
+/// A console or stdout line and when it arrived, in seconds from the request.
+public struct TimedLine: Sendable, Hashable, Codable {
+    public var text: String
+    public var at: Double
+
+    public init(_ text: String, at: Double) {
+        self.text = text
+        self.at = at
+    }
+}
+
+/// The guest's own layers of a trace, read from its console: the kernel's
+/// lines (`printk.time=1`), each kernel timestamp placed on mvm's clock by
+/// when its line arrived, and the init's `mvm-trace` marks.
+package enum ConsoleTrace {
+    /// What mvm's init prints after each of its steps when `mvm_trace=1`:
+    /// `mvm-trace <what it just did>`.
+    package static let markPrefix = "mvm-trace "
+
+    /// A kernel console line: "[    0.301234] smpboot: CPU0: ...".
+    package struct KernelLine: Equatable {
+        package var timestamp: Double
+        package var message: String
+        package var arrival: Double
+    }
+
+    package static func kernelLine(_ line: TimedLine) -> KernelLine? {
+        let text = line.text
+        guard let open = text.firstIndex(of: "["), let close = text[open...].firstIndex(of: "]") else { return nil }
+        // Only at the start of the line (after spaces a console may add).
+        guard text[..<open].allSatisfy({ $0 == " " }) else { return nil }
+        let number = text[text.index(after: open)..<close].trimmingCharacters(in: .whitespaces)
+        guard number.contains("."), let timestamp = Double(number), timestamp.isFinite, timestamp >= 0 else {
+            return nil
+        }
+        let message = text[text.index(after: close)...].trimmingCharacters(in: .whitespaces)
+        return KernelLine(timestamp: timestamp, message: message, arrival: line.at)
+    }
+
+    /// Where the kernel's time 0 lies on mvm's clock: a line arrives no
+    /// sooner than it was printed, so the smallest difference between
+    /// arrival and timestamp is the closest bound (lines printed before the
+    /// console was registered arrive late, in one burst, and do not set it).
+    package static func kernelZero(_ lines: [KernelLine]) -> Double? {
+        lines.map { $0.arrival - $0.timestamp }.min()
+    }
+
+    /// The kernel's line that hands over to user space.
+    static func isInitHandover(_ message: String) -> Bool {
+        message.hasPrefix("Run /") && message.hasSuffix(" as init process")
+    }
+
+    /// Adds the guest's layers to `trace`: QEMU's time before the kernel's
+    /// clock starts (from `guestStart`, when the vCPUs were let run), the
+    /// kernel's steps, each gap named by the line that ends it, and the
+    /// init's steps up to the readiness line at `trace.ready`.
+    /// `initStart` is used when the console shows no kernel (a container).
+    package static func addGuest(
+        console: [TimedLine], guestStart: Double?, initStart: Double, to trace: inout BootTrace
+    ) {
+        var kernel: [KernelLine] = []
+        for line in console {
+            guard let parsed = kernelLine(line) else { continue }
+            kernel.append(parsed)
+            if isInitHandover(parsed.message) { break }
+        }
+        var userSpaceStart = initStart
+        if let zero = kernelZero(kernel), let last = kernel.last {
+            if let guestStart, zero > guestStart {
+                trace.add(
+                    TraceSpan(
+                        layer: .qemu, name: "firmware and the kernel's entry, before the kernel's clock starts",
+                        start: guestStart, end: zero))
+            }
+            let parent = trace.add(
+                TraceSpan(layer: .kernel, name: "kernel boot", start: zero, end: zero + last.timestamp))
+            var previous = 0.0
+            for line in kernel where line.timestamp > previous {
+                trace.add(
+                    TraceSpan(
+                        layer: .kernel, name: String(line.message.prefix(120)), start: zero + previous,
+                        end: zero + line.timestamp, parent: parent))
+                previous = line.timestamp
+            }
+            userSpaceStart = zero + last.timestamp
+            if !isInitHandover(last.message) {
+                trace.notes.append("the kernel's console showed no hand-over to init; its last line ends its span")
+            }
+        } else if guestStart != nil {
+            trace.notes.append(
+                "the console showed no kernel timestamps (printk.time): the kernel's boot is one step")
+            if let first = console.first {
+                trace.add(
+                    TraceSpan(
+                        layer: .kernel, name: "guest boot until its first console line", start: guestStart ?? 0,
+                        end: first.at))
+                userSpaceStart = first.at
+            }
+        }
+        addInit(console: console, start: userSpaceStart, to: &trace)
+    }
+
+    /// The init's steps: from `start` to each `mvm-trace` mark, then to the
+    /// readiness line. Without marks (an init not mvm's) it is one step.
+    static func addInit(console: [TimedLine], start: Double, to trace: inout BootTrace) {
+        let parent = trace.add(TraceSpan(layer: .`init`, name: "init", start: start, end: trace.ready))
+        var previous = start
+        for line in console {
+            guard let range = line.text.firstRange(of: markPrefix), line.at >= previous else { continue }
+            let name = line.text[range.upperBound...].trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty else { continue }
+            trace.add(
+                TraceSpan(layer: .`init`, name: String(name.prefix(120)), start: previous, end: line.at, parent: parent)
+            )
+            previous = line.at
+        }
+        if previous > start {
+            trace.add(
+                TraceSpan(
+                    layer: .`init`, name: "print the readiness line", start: previous, end: trace.ready, parent: parent)
+            )
+        }
+    }
+}
