@@ -148,3 +148,11 @@ func runMVM(
     return CommandResult(
         status: result.terminationStatus, stdout: result.standardOutput, stderr: result.standardError)
 }
+
+/// Runs a program (not mvm) to completion: stdout, stderr, exit code.
+func runCommand(_ path: String, _ arguments: [String]) async throws -> CommandResult {
+    let result = try await run(
+        .path(FilePath(path)), arguments: Arguments(arguments), output: .string(limit: 1 << 20),
+        error: .string(limit: 1 << 20))
+    return CommandResult(status: result.terminationStatus, stdout: result.standardOutput, stderr: result.standardError)
+}
