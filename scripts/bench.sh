@@ -95,7 +95,6 @@ levers=(
   "tb-size 8 MiB|--tb-size 8"
   "noapictimer|--tb-size 0 --append noapictimer"
   "noapictimer tsc=reliable|--tb-size 0 --append noapictimer --append tsc=reliable"
-  "lapic_timer_period=4000000 (skips APIC calibration)|--tb-size 0 --append lapic_timer_period=4000000"
   "tsc=reliable lpj=4000000|--tb-size 0 --append tsc=reliable --append lpj=4000000"
 )
 say "levers: ${#levers[@]} settings x $ROUNDS rounds of mvm boot"
@@ -177,27 +176,19 @@ awk -v mem="$((128 * 1024))" '
 ' "/proc/$pid/smaps" | sort -t$'\t' -k2 -g -r >"$work/pss.tsv"
 mvmc destroy "$name" >/dev/null
 
-# --- 9. Where libvirt's domain start goes: its debug log for one boot.
-say "libvirt's debug log of one domain start"
-LIBVIRT_LOG_OUTPUTS="1:file:$work/libvirt.log" LIBVIRT_LOG_FILTERS="1:qemu 1:libvirt 1:util.command 4:*" \
-  "$mvm" boot --json --state-dir "$STATE" >"$work/boot.json"
-# Only the log's own lines (multi-line messages continue without a date).
-grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2} ' "$work/libvirt.log" >"$work/libvirt.lines" || true
-seconds_of() { awk '{ split($2, t, "[:+]"); printf "%.3f\n", t[1] * 3600 + t[2] * 60 + t[3] }'; }
-stamp() { grep -m1 -E "$1" "$work/libvirt.lines" | seconds_of; }
-last_stamp() { grep -E "$1" "$work/libvirt.lines" | tail -1 | seconds_of; }
-t_create=$(stamp ': virDomainCreateXML:')
-t_launch=$(stamp ': qemuProcessLaunch:')
-t_handshake=$(stamp ': virCommandHandshakeNotify:')
-t_capabilities=$(stamp ': qemuMonitorSetCapabilities:')
-t_qmp_ready=$(stamp ': qemuMonitorGetMigrationCapabilities:')
-t_cpu=$(stamp ': qemuMonitorGetGuestCPU:')
-t_after_cpu=$(awk -v from="$t_cpu" '{ split($2, t, "[:+]"); s = t[1] * 3600 + t[2] * 60 + t[3]; if (s > from + 0.0005 && $0 !~ /qemuMonitor(Send|IOWrite|JSONIOProcessLine|JSONCommandWithFd|JSONGetGuestCPU)|qemuDomainObj|QEMU_MONITOR/) { printf "%.3f\n", s; exit } }' "$work/libvirt.lines")
-t_start_cpus=$(stamp ': qemuProcessStartCPUs:')
-t_finished=$(last_stamp ': qemuProcessFinishStartup:')
-qmp_count=$(grep -c 'QEMU_MONITOR_SEND_MSG' "$work/libvirt.lines" || true)
-cpu_qmp_count=$(awk -v from="$t_cpu" -v to="$t_after_cpu" '/QEMU_MONITOR_SEND_MSG/ { split($2, t, "[:+]"); s = t[1] * 3600 + t[2] * 60 + t[3]; if (s >= from && s <= to) n++ } END { print n + 0 }' "$work/libvirt.lines")
-span() { if [ -n "$1" ] && [ -n "$2" ]; then ms "($2 - $1)"; else echo "?"; fi; }
+# --- 9. Where a domain start goes: mvm's own trace of one boot (libvirt's
+# debug log for its steps, the kernel's console timestamps, the init's marks).
+say "mvm boot --trace"
+mvmc boot --trace --json >"$work/trace.json"
+# Step rows: "layer<TAB>name<TAB>detail<TAB>ms", top-level spans first, then
+# the steps of 1 ms or more under them, in time order.
+jq -r '.trace.spans | to_entries | map(.value + {index: .key}) as $spans
+  | $spans[] | select(.parent == null) as $top
+  | ([$top] + [$spans[] | select(.parent == $top.index and (.end - .start) >= 0.001)])[]
+  | [.layer, (if .parent == null then "**" + .name + "**" else .name end), (.detail // ""), ((.end - .start) * 1000 | floor)] | @tsv' \
+  "$work/trace.json" >"$work/trace.tsv"
+trace_ready=$(jq -r '.trace.ready' "$work/trace.json")
+trace_coverage=$(jq -r '.trace.spans | length' "$work/trace.json")
 
 # --- BENCHMARKS.md
 say "writing $OUT"
@@ -270,18 +261,14 @@ commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo "| --- | --- |"
   awk -F'\t' '{ printf "| %s | %s MiB |\n", $1, $2 }' "$work/pss.tsv"
   echo
-  echo "## Where libvirt's domain start goes (its debug log, one boot)"
+  echo "## Where one start goes (\`mvm boot --trace\`, one boot; ready in $(ms "$trace_ready") ms, $trace_coverage spans)"
   echo
-  echo "| step (libvirt 9.0, \`src/qemu/qemu_process.c\`) | time |"
-  echo "| --- | --- |"
-  echo "| \`virDomainCreateXML\` to \`qemuProcessLaunch\`: parse the XML, look the capabilities up, prepare domain and host | $(span "$t_create" "$t_launch") ms |"
-  echo "| \`qemuProcessLaunch\` to the exec handshake: fork, QEMU's private /dev namespace, cgroups, exec | $(span "$t_launch" "$t_handshake") ms |"
-  echo "| to QMP ready: QEMU initialises and greets, \`qmp_capabilities\` | $(span "$t_handshake" "$t_qmp_ready") ms |"
-  echo "| migration capabilities, chardevs, vCPU info | $(span "$t_qmp_ready" "$t_cpu") ms |"
-  echo "| **\`qemuMonitorGetGuestCPU\`: reading the guest CPU's features back, one QMP command each ($cpu_qmp_count commands)** | **$(span "$t_cpu" "$t_after_cpu") ms** |"
-  echo "| I/O threads, block and device state | $(span "$t_after_cpu" "$t_start_cpus") ms |"
-  echo "| \`cont\` and finishing the start-up | $(span "$t_start_cpus" "$t_finished") ms |"
-  echo "| **\`virDomainCreateXML\` in all ($qmp_count QMP commands)** | **$(span "$t_create" "$t_finished") ms** |"
+  echo "Top-level steps in bold, then their steps of 1 ms or more. libvirt's step names are its own (libvirt 9.0,"
+  echo "\`src/qemu/qemu_process.c\`); a kernel step is the gap that ends with the console line it is named by."
+  echo
+  echo "| layer | step | | time |"
+  echo "| --- | --- | --- | --- |"
+  awk -F'\t' '{ printf "| %s | %s | %s | %s ms |\n", $1, $2, $3, $4 }' "$work/trace.tsv"
   echo
   # What the figures above mean and what was tried: written by hand, from
   # the runs of this script.

@@ -69,7 +69,8 @@ extension RealInstances {
             let (current, _) = try await tracedStart(["boot", "--append", "noapictimer"])
             let difference = TraceDifference(baseline: baseline, current: current)
             let largest = try #require(difference.steps.first)
-            #expect(largest.layer == .kernel && largest.name.hasPrefix("smpboot: CPU0"), "\(difference.summary(steps: 5))")
+            #expect(
+                largest.layer == .kernel && largest.name.hasPrefix("smpboot: CPU0"), "\(difference.summary(steps: 5))")
             #expect(largest.delta < -0.1, "\(difference.summary(steps: 5))")
             #expect(difference.largestLayerChange?.layer == .kernel, "\(difference.layers)")
         }
@@ -83,7 +84,8 @@ extension RealInstances {
             let difference = TraceDifference(baseline: baseline, current: current)
             #expect(difference.largestLayerChange?.layer == .`init`, "\(difference.layers)")
             let largest = try #require(difference.steps.first)
-            #expect(largest.layer == .`init` && largest.name.hasPrefix("wait mvm_init_delay="), "\(difference.summary())")
+            #expect(
+                largest.layer == .`init` && largest.name.hasPrefix("wait mvm_init_delay="), "\(difference.summary())")
             #expect(largest.delta > 0.35, "\(difference.summary())")
             expectExplained(current, "vm with a delayed init")
         }

@@ -67,8 +67,10 @@ import Testing
     }
 
     @Test func stepKeysIgnoreNumbers() {
-        let a = TraceSpan(layer: .kernel, name: "Memory: 115400K/130680K available (4096K kernel code)", start: 0, end: 1)
-        let b = TraceSpan(layer: .kernel, name: "Memory: 115396K/130680K available (4096K kernel code)", start: 0, end: 1)
+        let a = TraceSpan(
+            layer: .kernel, name: "Memory: 115400K/130680K available (4096K kernel code)", start: 0, end: 1)
+        let b = TraceSpan(
+            layer: .kernel, name: "Memory: 115396K/130680K available (4096K kernel code)", start: 0, end: 1)
         #expect(a.key == b.key)
         #expect(a.key != TraceSpan(layer: .libvirt, name: a.name, start: 0, end: 1).key)
     }

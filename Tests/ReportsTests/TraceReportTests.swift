@@ -8,7 +8,8 @@ import Testing
     static var trace: BootTrace {
         var trace = BootTrace(ready: 0.9, notes: ["a note"])
         let parent = trace.add(TraceSpan(layer: .libvirt, name: "virDomainCreateXML", start: 0.01, end: 0.4))
-        trace.add(TraceSpan(layer: .libvirt, name: "guest CPU", start: 0.1, end: 0.35, parent: parent, detail: "399 QMP"))
+        trace.add(
+            TraceSpan(layer: .libvirt, name: "guest CPU", start: 0.1, end: 0.35, parent: parent, detail: "399 QMP"))
         trace.add(TraceSpan(layer: .kernel, name: "kernel boot", start: 0.4, end: 0.85))
         return trace
     }
