@@ -181,7 +181,9 @@ let package = Package(
         ),
         .testTarget(
             name: "JobsTests",
-            dependencies: ["Jobs", "MVMTesting", "History", "SQLiteHistory", "Compare", "ContainerShim", "MVMCore"],
+            dependencies: [
+                "Jobs", "MVMTesting", "History", "SQLiteHistory", "Compare", "ContainerShim", "MVMCore", "Reports",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -5,6 +5,7 @@ import History
 import Jobs
 import MVMCore
 import MVMTesting
+import Reports
 import SQLiteHistory
 import Testing
 
@@ -14,8 +15,11 @@ import Testing
     let state = StateDirectory(
         path: FileManager.default.temporaryDirectory.appendingPathComponent("mvm-jobs-\(UUID().uuidString)").path)
 
-    func comparisonRequest(runs: Int = 3, dimensions: [ComparisonDimension] = [.boot]) throws -> ComparisonRequest {
+    func comparisonRequest(
+        runs: Int = 3, dimensions: [ComparisonDimension] = [.boot], trace: Bool = false
+    ) throws -> ComparisonRequest {
         var settings = ComparisonSettings(stateDirectory: state, images: ImageSet(directory: "/nonexistent/images"))
+        settings.trace = trace
         settings.plan = ComparisonPlan(runs: runs, warmup: 1, concurrency: 1, seed: 7)
         settings.dimensions.dimensions = dimensions
         return try ComparisonRequest(
@@ -63,9 +67,10 @@ import Testing
 
     /// A nightly job of these launchers on `store`.
     func nightly(
-        vm: FakeLauncher, container: FakeLauncher, store: any HistoryStore, history: HistoryLocation? = nil
+        vm: FakeLauncher, container: FakeLauncher, store: any HistoryStore, history: HistoryLocation? = nil,
+        trace: Bool = false
     ) async throws -> NightlyJob {
-        let comparison = try comparisonRequest(runs: 5)
+        let comparison = try comparisonRequest(runs: 5, trace: trace)
         var historySettings = HistorySettings()
         historySettings.record = true
         historySettings.baseline = "auto"
@@ -94,6 +99,39 @@ import Testing
         // The measured runs and the confirmation batch, each with its warm-up.
         #expect(slower.launches == 2 * 6)
         #expect(try await store.runs(hostKey: nil, limit: 100).count == 9)
+    }
+
+    /// Every traced run keeps a trace per contender in the history; when a
+    /// verdict fires, the outcome sets this run's trace against the trace of
+    /// a baseline run, step by step.
+    @Test func aRegressionIsTracedToAStepAgainstTheBaselinesTrace() async throws {
+        let store = try SQLiteHistoryStore.inMemory()
+        let container = FakeLauncher(name: "container", readySeconds: Self.steady(0.045))
+        for _ in 0..<8 {
+            let outcome = try await nightly(
+                vm: FakeLauncher(name: "vm", readySeconds: Self.steady(0.9)), container: container, store: store,
+                trace: true
+            ).run()
+            #expect(outcome.comparison.traces?["vm"]?.trace != nil)
+            #expect(outcome.traceDifferences == nil)
+        }
+        let stored = try #require(try await store.runs(hostKey: nil, limit: 100).first)
+        let kept = try #require(try await store.run(id: stored.id))
+        #expect(kept.report.traces?["container"]?.trace != nil)
+        // Traced starts are not samples.
+        #expect(kept.report.samples.filter { $0.contender == "vm" }.count == 6)
+
+        let slower = FakeLauncher(name: "vm", readySeconds: Self.steady(1.3))
+        let outcome = try await nightly(vm: slower, container: container, store: store, trace: true).run()
+        #expect(outcome.exitStatus == 1)
+        let traced = try #require(outcome.traceDifferences?.first { $0.contender == "vm" })
+        let ready = try #require(outcome.verdicts.first { $0.series.subject == "vm" && $0.series.metric == "ready" })
+        #expect(ready.baselineRunIDs.contains(traced.baselineRunID))
+        // A fake's phases scale with its ready time (started at 40 %, first
+        // output at 90 %): 0.4 s more moves started → first-output most.
+        let largest = try #require(traced.difference.steps.first)
+        #expect(largest.name == "started → first-output" && largest.delta > 0.15, "\(traced.difference.summary())")
+        #expect(outcome.verdictTable().contains("where the time moved: vm: against run \(traced.baselineRunID)"))
     }
 
     @Test func aQuietNightNeedsNoConfirmationAndExitsZero() async throws {
