@@ -60,6 +60,7 @@ let package = Package(
                 "CLibvirt",
                 "MVMCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: strictSettings
         ),

@@ -44,6 +44,25 @@ struct ContainerTrace {
         return trace
     }
 
+    /// A plain `runc run`: mvm's spawn, the runtime's steps until its last
+    /// log line (it then execs the init), the init's steps.
+    func traceOfRun(console: [TimedLine]) -> BootTrace {
+        let timeline = boot.timeline
+        var trace = BootTrace(ready: timeline.offset(of: .ready)?.seconds ?? 0)
+        let spawned = timeline.offset(of: .spawned)?.seconds ?? 0
+        trace.add(
+            TraceSpan(layer: .mvm, name: "prepare: owner record, bundle, config.json; spawn", start: 0, end: spawned))
+        // `runc run` stays the container's parent: what it logs once the
+        // init runs is signal forwarding, not start-up.
+        let messages = runtimeLines.compactMap { line in Self.message(of: line.text).map { TimedLine($0, at: line.at) }
+        }
+        .filter { $0.at <= trace.ready && !$0.text.hasPrefix("sending signal") && !$0.text.hasPrefix("process exited") }
+        let lastLine = messages.last?.at ?? spawned
+        addCommand("run", from: spawned, to: lastLine, messages: messages, to: &trace)
+        ConsoleTrace.addGuest(console: console, guestStart: nil, initStart: lastLine, to: &trace)
+        return trace
+    }
+
     /// One runtime command as a span, its log lines as steps: each lasts
     /// from its line to the next (the messages announce what comes next:
     /// "spawn stage-1"), the first from the command's start.

@@ -16,9 +16,19 @@ public struct DirectRuncLauncher: InstanceLauncher {
     public var unappliedLimits: [String] { base.unappliedLimits }
 
     public func launch() async throws(ContainerError) -> DirectRuncInstance {
+        try await launch(tracing: false)
+    }
+
+    /// A plain `runc run` with its debug log read through a FIFO and the
+    /// init marking its steps.
+    public func launchTraced() async throws(ContainerError) -> DirectRuncInstance {
+        try await launch(tracing: true)
+    }
+
+    private func launch(tracing: Bool) async throws(ContainerError) -> DirectRuncInstance {
         let configuration = base.configuration
         let runtime = base.runtime
-        return try await withLaunchScope(timeout: configuration.limits.timeout) {
+        return try await withLaunchScope(timeout: configuration.limits.timeout, tracing: tracing) {
             (scope) async throws(ContainerError) -> DirectRuncInstance in
             do throws(SystemFailure) {
                 try scope.claimOwnership(
@@ -38,13 +48,22 @@ public struct DirectRuncLauncher: InstanceLauncher {
                 let teardown = ContainerTeardown(runtime: runtime, id: scope.id, bundle: bundle, output: process.output)
                 try await teardown.run(afterKill: { await process.stop() })
             }
-            let spec = base.spec(id: scope.id)
+            let spec = base.spec(id: scope.id, tracing: tracing)
             try bundle.write(spec)
+            let tap: RuntimeLogTap?
+            do throws(SystemFailure) {
+                tap = tracing ? try RuntimeLogTap(path: bundle.path + "/runtime-log", stopwatch: scope.stopwatch) : nil
+            } catch {
+                throw .system(error)
+            }
+            // Ends the log's reader however the launch ends.
+            defer { _ = tap?.finish() }
             let process: SupervisedProcess
             do {
                 process = try await SupervisedProcess.start(
                     executable: runtime.executable,
-                    arguments: ["--root", runtime.stateRoot, "run", "--bundle", bundle.path, scope.id],
+                    arguments: ["--root", runtime.stateRoot] + OCIRuntime.logOptions(tap?.path)
+                        + ["run", "--bundle", bundle.path, scope.id],
                     stderrPath: bundle.stderrPath)
             } catch {
                 throw .system(SystemFailure("cannot start \(runtime.name) run", underlying: error))
@@ -52,7 +71,12 @@ public struct DirectRuncLauncher: InstanceLauncher {
             started.withLock { $0 = process }
             scope.mark(.spawned)
             do throws(ReadinessFailure) {
-                let boot = try await scope.awaitReadiness(on: process.output)
+                var boot = try await scope.awaitReadiness(on: process.output)
+                if let tap {
+                    boot.trace = ContainerTrace(
+                        runtime: runtime.name, boot: boot, points: [:], runtimeLines: tap.finish()
+                    ).traceOfRun(console: scope.traced.lines)
+                }
                 return DirectRuncInstance(
                     id: scope.id, runtime: runtime, boot: boot, teardown: handle, runPID: process.pid, bundle: bundle,
                     cgroupsPath: spec.linux.cgroupsPath)

@@ -16,6 +16,8 @@ final class RuntimeLogTap: Sendable {
     private let keeper: FileDescriptor
     private let stopwatch: PhaseStopwatch
     private let state = Mutex<(lines: [TimedLine], partial: [UInt8], stopping: Bool)>(([], [], false))
+    /// What `finish` returned: a second call returns it again.
+    private let result = Mutex<[TimedLine]?>(nil)
     private let finished = DispatchSemaphore(value: 0)
 
     /// The most lines kept: a runtime is trusted less than that.
@@ -67,8 +69,18 @@ final class RuntimeLogTap: Sendable {
         }
     }
 
-    /// Stops reading, removes the FIFO, returns every line with its arrival.
+    /// Stops reading, removes the FIFO, returns every line with its
+    /// arrival. Later calls return the same lines.
     func finish() -> [TimedLine] {
+        result.withLock { result in
+            if let result { return result }
+            let lines = stop()
+            result = lines
+            return lines
+        }
+    }
+
+    private func stop() -> [TimedLine] {
         state.withLock { $0.stopping = true }
         // An empty line wakes the reading thread at once (it is dropped).
         _ = try? keeper.writeAll([UInt8(ascii: "\n")])

@@ -107,9 +107,12 @@ struct TraceWaterfall {
             switch row {
             case .contender(let name, let trace):
                 canvas.text(name, x: 6, y: center + 4, size: labelSize + 2, weight: "bold")
+                // Down through this contender's own rows only.
+                let ownRows = Double(trace.spans.filter { $0.parent == nil }.count)
                 canvas.line(
-                    position(trace.ready), center - rowHeight / 2, position(trace.ready), plotBottom,
-                    stroke: Palette.ink, width: 1, dash: "3 3", tooltip: "\(name) ready")
+                    position(trace.ready), center - rowHeight / 2, position(trace.ready),
+                    top + rowHeight * (Double(index) + 1 + ownRows), stroke: Palette.ink, width: 1, dash: "3 3",
+                    tooltip: "\(name) ready")
                 canvas.text(
                     "ready " + unit.format(trace.ready), x: position(trace.ready) + 4, y: center + 4,
                     size: labelSize, weight: "bold")

@@ -32,7 +32,9 @@ public struct DirectQEMULauncher: InstanceLauncher {
 
     /// QEMU's command line, device for device what libvirt generates for the
     /// domain (libvirt's extras, the monitor and the sandbox, left out).
-    public var arguments: [String] {
+    public var arguments: [String] { arguments(for: description) }
+
+    func arguments(for description: DomainDescription) -> [String] {
         var arguments = [
             "-machine", "\(description.machine.rawValue),usb=off,dump-guest-core=off",
             "-accel",
@@ -58,7 +60,22 @@ public struct DirectQEMULauncher: InstanceLauncher {
     }
 
     public func launch() async throws(VMMError) -> DirectQEMUInstance {
-        try await withLaunchScope(timeout: timeout) { (scope) async throws(VMMError) -> DirectQEMUInstance in
+        try await launch(tracing: false)
+    }
+
+    /// A plain QEMU whose guest marks its boot: the kernel's console
+    /// timestamps and the init's steps (QEMU itself logs nothing of its
+    /// start-up).
+    public func launchTraced() async throws(VMMError) -> DirectQEMUInstance {
+        try await launch(tracing: true)
+    }
+
+    private func launch(tracing: Bool) async throws(VMMError) -> DirectQEMUInstance {
+        var description = self.description
+        if tracing { description.kernelArguments += DomainDescription.traceKernelArguments }
+        let arguments = arguments(for: description)
+        return try await withLaunchScope(timeout: timeout, tracing: tracing) {
+            (scope) async throws(VMMError) -> DirectQEMUInstance in
             do throws(SystemFailure) {
                 try scope.claimOwnership(in: OwnerRecords(stateDirectory: stateDirectory), kind: "qemu-direct")
             } catch {
@@ -75,7 +92,8 @@ public struct DirectQEMULauncher: InstanceLauncher {
             scope.noteChildProcess(process.pid)
             scope.mark(.spawned)
             do throws(ReadinessFailure) {
-                let boot = try await scope.awaitReadiness(on: process.output)
+                var boot = try await scope.awaitReadiness(on: process.output)
+                if tracing { boot.trace = Self.trace(of: boot, console: scope.traced.lines) }
                 return DirectQEMUInstance(name: scope.id, process: process, boot: boot, teardown: teardown)
             } catch {
                 throw VMMError(error, accelerator: description.accelerator)
@@ -85,6 +103,18 @@ public struct DirectQEMULauncher: InstanceLauncher {
 
     public var caveats: [String] {
         description.accelerator.caveat.map { [$0] } ?? []
+    }
+
+    /// mvm's spawn, then QEMU until the kernel's clock starts, the kernel
+    /// and the init, from the serial console.
+    static func trace(of boot: BootRecord, console: [TimedLine]) -> BootTrace {
+        let spawned = boot.timeline.offset(of: .spawned)?.seconds ?? 0
+        var trace = BootTrace(ready: boot.timeline.offset(of: .ready)?.seconds ?? 0)
+        trace.add(TraceSpan(layer: .mvm, name: "spawn qemu-system-x86_64", start: 0, end: spawned))
+        ConsoleTrace.addGuest(
+            console: console, guestStart: spawned, initStart: spawned, to: &trace,
+            beforeKernel: "QEMU starts, its firmware runs, the kernel enters, before the kernel's clock starts")
+        return trace
     }
 }
 

@@ -40,17 +40,45 @@ struct DomainBoot: Sendable {
         let teardown = scope.onTeardown(
             forceStop: { Self.killQEMU(uri: uri, name: name) },
             { try await onDedicatedThreadTyped { () throws(VMMError) in try domainTeardown.run() } })
+        // A local daemon's debug log, for this one start.
+        let daemonLogFile = logFile(name: name)
+        var daemonLog: DaemonDebugLog?
+        if scope.tracing, let adminURI = uri.daemonAdminURIs().first {
+            daemonLog = await DaemonDebugLog.enable(adminURI: adminURI, file: daemonLogFile)
+            scope.tracePoint(Self.daemonLogPoint)
+        }
         do {
-            return try await onDedicatedThreadTyped { () throws(VMMError) -> StartedDomain in
+            var started = try await onDedicatedThreadTyped { () throws(VMMError) -> StartedDomain in
                 try startBlocking(in: scope, paused: paused, domainTeardown: domainTeardown, teardown: teardown)
             }
-        } catch  where scope.wasForceStopped {
+            if let daemonLog {
+                await daemonLog.restore()
+                started.libvirtLog = FileManager.default.contents(atPath: daemonLogFile).map {
+                    String(decoding: $0, as: UTF8.self)
+                }
+                unlink(daemonLogFile)
+            }
+            return started
+        } catch {
+            if daemonLog != nil {
+                await daemonLog?.restore()
+                unlink(daemonLogFile)
+            }
+            guard scope.wasForceStopped else { throw error }
             throw .system(
                 SystemFailure(
                     "QEMU did not start within the timeout (\(formatSeconds(scope.timeout))): libvirt was still waiting for it, so mvm killed it (libvirt: \(error))",
                     advice: "raise the timeout if the host is busy, or check the QEMU binary"))
         }
     }
+
+    /// Where libvirt writes its debug log of a traced start.
+    private func logFile(name: String) -> String {
+        configuration.stateDirectory.subdirectory("consoles") + "/" + name + ".libvirt.log"
+    }
+
+    /// The trace point noted once a daemon's debug log is on.
+    static let daemonLogPoint = "daemon-log-on"
 
     /// Waits for the readiness line of a domain whose vCPUs run, and hands
     /// the domain over as a `MicroVM`.
@@ -108,8 +136,7 @@ struct DomainBoot: Sendable {
         if scope.tracing && uri.isEmbedded {
             // The embedded driver runs in this process: its debug log is
             // turned on for this one start.
-            let logFile =
-                configuration.stateDirectory.subdirectory("consoles") + "/" + description.name + ".libvirt.log"
+            let logFile = logFile(name: description.name)
             defer { unlink(logFile) }
             let xml = description.xml()
             scope.tracePoint(Self.createPoint)
@@ -155,9 +182,17 @@ struct DomainBoot: Sendable {
             LibvirtStartTrace(lines: LibvirtStartTrace.lines(of: $0, requestedAt: boot.requestedAt))
         }
         let createStart = libvirt?.create.at ?? traced.points[Self.createPoint] ?? 0
+        var prepared = 0.0
+        if let logOn = traced.points[Self.daemonLogPoint] {
+            trace.add(
+                TraceSpan(
+                    layer: .mvm, name: "turn the daemon's debug log on (virt-admin; tracing only)", start: 0,
+                    end: logOn))
+            prepared = logOn
+        }
         trace.add(
             TraceSpan(
-                layer: .mvm, name: "prepare: owner record, console, domain XML", start: 0, end: createStart))
+                layer: .mvm, name: "prepare: owner record, console, domain XML", start: prepared, end: createStart))
         if let libvirt {
             libvirt.add(to: &trace, returned: returned)
         } else {
@@ -165,7 +200,9 @@ struct DomainBoot: Sendable {
             trace.notes.append(
                 connection.uri.isEmbedded
                     ? "libvirt's debug log could not be turned on in this process: its steps are one span"
-                    : "libvirt's steps are in \(connection.uri)'s daemon log, which mvm does not read: they are one span"
+                    : connection.uri.daemonAdminURIs().isEmpty
+                        ? "libvirt's steps are in the log of \(connection.uri)'s daemon, which mvm does not read: they are one span"
+                        : "the daemon's debug log could not be turned on (virt-admin needs the daemon's admin socket): libvirt's steps are one span"
             )
         }
         var guestStart = libvirt?.vcpusStarted ?? returned

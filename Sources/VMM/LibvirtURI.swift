@@ -99,6 +99,21 @@ public struct LibvirtURI: Sendable, Hashable, CustomStringConvertible {
     /// A connection to a libvirt daemon (libvirtd, virtqemud), local or remote.
     public var isDaemon: Bool { !isEmbedded }
 
+    /// The administration URIs of the local daemon that serves this URI
+    /// (virtqemud's where the modular daemons run, else libvirtd's), for
+    /// its log settings; empty when no local daemon does.
+    public func daemonAdminURIs(
+        socketExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }
+    ) -> [String] {
+        guard driver == "qemu", isLocal, !isEmbedded, path == "/system" || path == "/session" else { return [] }
+        let directory =
+            path == "/system"
+            ? "/run/libvirt"
+            : (ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"] ?? "/run/user/\(getuid())") + "/libvirt"
+        let modular = socketExists(directory + "/virtqemud-admin-sock")
+        return [(modular ? "virtqemud://" : "libvirtd://") + path]
+    }
+
     /// libvirt destroys a domain started with AUTODESTROY when the
     /// connection closes. The embedded driver cannot ("Domain autodestroy
     /// not supported for embedded drivers yet"); mvm's teardown registry

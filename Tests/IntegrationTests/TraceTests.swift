@@ -47,6 +47,25 @@ extension RealInstances {
             #expect(Fixtures.consoleFiles().isEmpty, "\(Fixtures.consoleFiles())")
         }
 
+        /// Through the system daemon, libvirt's debug log is turned on (and
+        /// off again) through its administration API.
+        @Test func tracedBootThroughTheSystemDaemonHasLibvirtsSteps() async throws {
+            try Fixtures.requireImages()
+            let (trace, _) = try await tracedStart(["boot", "--connect", "qemu:///system"])
+            expectExplained(trace, "vm through libvirtd")
+            #expect(trace.notes.isEmpty, "\(trace.notes)")
+            let readback = trace.spans.first { $0.name == "Verifying and updating provided guest CPU" }
+            #expect(readback != nil, "\(trace.summary())")
+            #expect(Fixtures.consoleFiles().isEmpty, "\(Fixtures.consoleFiles())")
+            // The daemon's own log settings are as they were.
+            let outputs = try await runCommand(
+                "/usr/bin/virt-admin", ["-c", "libvirtd:///system", "daemon-log-outputs"])
+            #expect(!outputs.stdout.contains("mvm-"), "\(outputs.stdout)")
+            let filters = try await runCommand(
+                "/usr/bin/virt-admin", ["-c", "libvirtd:///system", "daemon-log-filters"])
+            #expect(!filters.stdout.contains("util.command"), "\(filters.stdout)")
+        }
+
         @Test func tracedContainerShowsTheRuntimesSteps() async throws {
             try Fixtures.requireImages()
             let (trace, _) = try await tracedStart(["run"])
@@ -114,6 +133,9 @@ extension RealInstances {
                 #expect(traced.untracedReadyMedian != nil)
                 #expect(trace.coverage >= 0.95, "\(contender): \(trace.summary())")
             }
+            // The reference rows' own logs: the plain QEMU's console, runc run's debug log.
+            #expect(report.traces["qemu-direct"]?.trace?.spans.contains { $0.layer == .kernel } == true)
+            #expect(report.traces["runc-direct"]?.trace?.spans.contains { $0.name == "runc run" } == true)
             let page = try String(contentsOfFile: html, encoding: .utf8)
             #expect(page.contains("<h2>Where the time goes</h2>") && page.contains("libvirt: virDomainCreateXML"))
             let parsed = try await runCommand("/usr/bin/env", ["python3", scriptPath("check-otlp.py"), otlp])

@@ -1,4 +1,5 @@
 import Foundation
+import History
 import MVMCore
 import Testing
 
@@ -44,5 +45,34 @@ import Testing
         #expect(svg.contains("kernel: kernel boot"))
         #expect(svg.contains("<title>guest CPU (399 QMP): 250"))
         #expect(svg.contains("ready 900"))
+    }
+}
+
+@Suite struct TraceDifferenceReportTests {
+    /// A regressed night: the verdict table and the HTML report name the
+    /// layer and the step the time moved to.
+    @Test func aFiredVerdictIsTracedToAStepInBothReports() {
+        var outcome = SyntheticOutcome().make()
+        outcome.traceDifferences = [
+            TracedDifference(
+                contender: "vm", baselineRunID: "run-7",
+                difference: TraceDifference(baseline: TraceReportTests.trace, current: Self.slowerReadback))
+        ]
+        let table = outcome.verdictTable()
+        #expect(
+            table.contains(
+                "where the time moved: vm: against run run-7's trace, the libvirt layer moved most (250 → 410 ms)"))
+        #expect(table.contains("libvirt guest CPU 250 → 410 ms"))
+        let html = renderHTMLReport(outcome)
+        #expect(html.contains("<h2>Where the time moved</h2>"))
+        #expect(html.contains("<td>libvirt</td><td>guest CPU</td>"))
+    }
+
+    static var slowerReadback: BootTrace {
+        var trace = BootTrace(ready: 1.06)
+        let parent = trace.add(TraceSpan(layer: .libvirt, name: "virDomainCreateXML", start: 0.01, end: 0.56))
+        trace.add(TraceSpan(layer: .libvirt, name: "guest CPU", start: 0.1, end: 0.51, parent: parent))
+        trace.add(TraceSpan(layer: .kernel, name: "kernel boot", start: 0.56, end: 1.01))
+        return trace
     }
 }

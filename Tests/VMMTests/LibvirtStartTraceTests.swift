@@ -60,3 +60,23 @@ import Testing
         #expect(LibvirtStartTrace(lines: LibvirtStartTrace.lines(of: "garbage\n", requestedAt: Self.origin)) == nil)
     }
 }
+
+@Suite struct DaemonDebugLogTests {
+    @Test func virtAdminsSettingsAreRead() {
+        #expect(
+            DaemonDebugLog.value(of: " Logging outputs: 3:file:/var/log/libvirt/libvirtd.log\n\n")
+                == "3:file:/var/log/libvirt/libvirtd.log")
+        #expect(DaemonDebugLog.value(of: " Logging filters: \n") == "")
+        #expect(DaemonDebugLog.value(of: "error: failed to connect") == nil)
+    }
+
+    /// Only a local daemon's log can be turned on and read.
+    @Test func adminURIsNameTheLocalDaemon() throws {
+        let system = try LibvirtURI(parsing: "qemu:///system")
+        #expect(system.daemonAdminURIs(socketExists: { _ in false }) == ["libvirtd:///system"])
+        #expect(
+            system.daemonAdminURIs(socketExists: { $0.hasSuffix("virtqemud-admin-sock") }) == ["virtqemud:///system"])
+        #expect(try LibvirtURI(parsing: "qemu+ssh://host/system").daemonAdminURIs().isEmpty)
+        #expect(LibvirtURI.embedded(root: "/var/lib/mvm/libvirt").daemonAdminURIs().isEmpty)
+    }
+}

@@ -58,7 +58,8 @@ package enum ConsoleTrace {
     /// init's steps up to the readiness line at `trace.ready`.
     /// `initStart` is used when the console shows no kernel (a container).
     package static func addGuest(
-        console: [TimedLine], guestStart: Double?, initStart: Double, to trace: inout BootTrace
+        console: [TimedLine], guestStart: Double?, initStart: Double, to trace: inout BootTrace,
+        beforeKernel: String = "firmware and the kernel's entry, before the kernel's clock starts"
     ) {
         var kernel: [KernelLine] = []
         for line in console {
@@ -71,8 +72,7 @@ package enum ConsoleTrace {
             if let guestStart, zero > guestStart {
                 trace.add(
                     TraceSpan(
-                        layer: .qemu, name: "firmware and the kernel's entry, before the kernel's clock starts",
-                        start: guestStart, end: zero))
+                        layer: .qemu, name: beforeKernel, start: guestStart, end: zero))
             }
             let parent = trace.add(
                 TraceSpan(layer: .kernel, name: "kernel boot", start: zero, end: zero + last.timestamp))
