@@ -72,7 +72,7 @@ public struct DirectQEMULauncher: InstanceLauncher {
 
     private func launch(tracing: Bool) async throws(VMMError) -> DirectQEMUInstance {
         var description = self.description
-        if tracing { description.kernelArguments += DomainDescription.traceKernelArguments }
+        if tracing { description.addTraceKernelArguments() }
         let arguments = arguments(for: description)
         return try await withLaunchScope(timeout: timeout, tracing: tracing) {
             (scope) async throws(VMMError) -> DirectQEMUInstance in

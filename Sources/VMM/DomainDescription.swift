@@ -68,8 +68,17 @@ public struct DomainDescription: Sendable, Hashable {
     ]
 
     /// What a traced start adds: the kernel's timestamps on every console
-    /// line, every line (`quiet` is overridden), and the init's step marks.
+    /// line, every line but debug ones (`quiet` is overridden), and the
+    /// init's step marks.
     public static let traceKernelArguments = ["printk.time=1", "loglevel=7", "mvm_trace=1"]
+
+    /// Adds `traceKernelArguments` after mvm's own arguments and before the
+    /// user's, so that the user's win (`--append loglevel=8` shows the
+    /// debug lines of `initcall_debug`).
+    public mutating func addTraceKernelArguments() {
+        let position = kernelArguments.starts(with: Self.baseKernelArguments) ? Self.baseKernelArguments.count : 0
+        kernelArguments.insert(contentsOf: Self.traceKernelArguments, at: position)
+    }
 
     public func xml() -> String {
         let serialTarget =

@@ -196,7 +196,7 @@ public final class MicroVMLauncher: InstanceLauncher {
             throw .system(error)
         }
         var description = describeDomain(name: scope.id)
-        if scope.tracing { description.kernelArguments += DomainDescription.traceKernelArguments }
+        if scope.tracing { description.addTraceKernelArguments() }
         return DomainBoot(
             description: description, connection: connection, configuration: configuration,
             acceleratorChoice: acceleratorChoice, logger: logger)

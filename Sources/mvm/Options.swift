@@ -194,7 +194,7 @@ private func optionName(_ setting: Setting) -> String {
 struct TraceOptions: ParsableArguments {
     @Flag(
         help: ArgumentHelp(
-            "Trace where a start spends its time: libvirt's steps, QEMU, the guest kernel's console lines (printk.time=1), the init's steps, the OCI runtime's debug log. Add --append initcall_debug for the kernel's initcalls."
+            "Trace where a start spends its time: libvirt's steps, QEMU, the guest kernel's console lines (printk.time=1), the init's steps, the OCI runtime's debug log. Add --append initcall_debug --append loglevel=8 for the kernel's initcalls."
         ))
     var trace = false
 

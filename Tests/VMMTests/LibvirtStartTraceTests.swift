@@ -80,3 +80,21 @@ import Testing
         #expect(LibvirtURI.embedded(root: "/var/lib/mvm/libvirt").daemonAdminURIs().isEmpty)
     }
 }
+
+@Suite struct TraceKernelArgumentTests {
+    /// The trace's arguments go between mvm's and the user's, so that the
+    /// user's `loglevel=8` (for initcall_debug) wins over the trace's 7.
+    @Test func theUsersArgumentsComeLast() {
+        var description = DomainDescription(
+            name: "mvm-00000000", accelerator: .tcg, machine: .microvm, memoryMiB: 128, vcpus: 1,
+            kernelPath: "/k", initrdPath: "/i",
+            kernelArguments: DomainDescription.baseKernelArguments + ["initcall_debug", "loglevel=8"],
+            console: .libvirtStream, consoleLogPath: nil)
+        description.addTraceKernelArguments()
+        #expect(
+            description.kernelArguments
+                == DomainDescription.baseKernelArguments + DomainDescription.traceKernelArguments + [
+                    "initcall_debug", "loglevel=8",
+                ])
+    }
+}
