@@ -13,7 +13,8 @@ struct MVM: AsyncParsableCommand {
             """,
         version: "\(mvmVersion) (commit \(mvmCommit))",
         subcommands: [
-            Compare.self, Nightly.self, HistoryCommand.self, Boot.self, Run.self, List.self, Destroy.self, GC.self,
+            Compare.self, AB.self, Nightly.self, HistoryCommand.self, Boot.self, Run.self, List.self, Destroy.self,
+            GC.self,
             Doctor.self, Console.self, ConsoleRelayCommand.self,
         ]
     )

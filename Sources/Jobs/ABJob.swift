@@ -1,0 +1,173 @@
+import Compare
+import ContainerShim
+import Foundation
+import MVMCore
+import VMM
+
+/// Which contender `mvm ab` measures in two configurations.
+public enum ABSubject: String, Sendable, CaseIterable {
+    case vm
+    case container
+}
+
+/// One side of an A/B run: what differs from mvm's defaults. Unset fields
+/// take the comparison's (its images, its runtime).
+public struct ABSide: Sendable, Equatable {
+    public var kernel: String?
+    public var initrd: String?
+    public var append: [String] = []
+    public var machine: MachineType?
+    public var emulator: String?
+    public var rootfs: String?
+    public var runtime: String?
+
+    public init() {}
+
+    /// The options given, for people and for the report.
+    public var description: [String: String] {
+        var fields: [String: String] = [:]
+        fields["kernel"] = kernel
+        fields["initrd"] = initrd
+        if !append.isEmpty { fields["append"] = append.joined(separator: " ") }
+        fields["machine"] = machine?.rawValue
+        fields["emulator"] = emulator
+        fields["rootfs"] = rootfs
+        fields["runtime"] = runtime
+        return fields
+    }
+
+    /// The options that belong to the other subject.
+    func foreignOptions(for subject: ABSubject) -> [String] {
+        switch subject {
+        case .vm: [rootfs.map { _ in "rootfs" }, runtime.map { _ in "runtime" }].compactMap { $0 }
+        case .container:
+            [
+                kernel.map { _ in "kernel" }, initrd.map { _ in "initrd" }, append.isEmpty ? nil : "append",
+                machine.map { _ in "machine" }, emulator.map { _ in "emulator" },
+            ].compactMap { $0 }
+        }
+    }
+}
+
+/// Why an A/B request cannot run, in one line.
+public struct ABRequestError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// `mvm ab`: one contender in two configurations, A and B, measured
+/// interleaved in a shuffled order, each metric judged by a permutation
+/// test against a noise threshold.
+public struct ABJob: Sendable {
+    public let request: ComparisonRequest
+    public let subject: ABSubject
+    public let a: ABSide
+    public let b: ABSide
+    public let thresholds: [String: Double]
+    let lineup: ContenderLineup
+
+    /// Checks both sides (images, runtimes) and connects; starts nothing.
+    public init(
+        _ request: ComparisonRequest, subject: ABSubject, a: ABSide, b: ABSide, thresholds: [String: Double] = [:]
+    ) async throws {
+        for (name, side) in [("a", a), ("b", b)] {
+            if let option = side.foreignOptions(for: subject).first {
+                throw ABRequestError(
+                    description:
+                        "--\(name)-\(option) configures a \(subject == .vm ? "container" : "micro-VM"), and this A/B run measures the \(subject.rawValue): \(subject == .vm ? "add --container" : "leave out --container")"
+                )
+            }
+        }
+        guard a != b else {
+            throw ABRequestError(
+                description:
+                    "A and B are the same configuration: give B (or A) another "
+                    + (subject == .vm
+                        ? "--b-kernel, --b-initrd, --b-append, --b-machine or --b-emulator"
+                        : "--b-rootfs or --b-runtime"))
+        }
+        self.request = request
+        self.subject = subject
+        self.a = a
+        self.b = b
+        self.thresholds = thresholds
+        switch subject {
+        case .vm:
+            let launcherA = try await MicroVMLauncher(Self.configuration(request.microVMConfiguration, a))
+            let launcherB = try await MicroVMLauncher(Self.configuration(request.microVMConfiguration, b))
+            lineup = ContenderLineup(
+                contenders: [
+                    Contender(name: "A", role: .microVM, launcher: launcherA),
+                    Contender(name: "B", role: .microVM, launcher: launcherB),
+                ],
+                stack: ABStack(vm: launcherA, container: nil))
+        case .container:
+            let launcherA = try ContainerLauncher(
+                Self.configuration(request.containerConfiguration, a), host: request.containerHost)
+            let launcherB = try ContainerLauncher(
+                Self.configuration(request.containerConfiguration, b), host: request.containerHost)
+            lineup = ContenderLineup(
+                contenders: [
+                    Contender(name: "A", role: .container, launcher: launcherA),
+                    Contender(name: "B", role: .container, launcher: launcherB),
+                ],
+                stack: ABStack(vm: nil, container: launcherA))
+        }
+    }
+
+    static func configuration(_ base: MicroVMConfiguration, _ side: ABSide) -> MicroVMConfiguration {
+        var configuration = base
+        if let kernel = side.kernel { configuration.kernelPath = absolutePath(kernel) }
+        if let initrd = side.initrd { configuration.initrdPath = absolutePath(initrd) }
+        configuration.extraKernelArguments += side.append
+        configuration.machine = side.machine ?? configuration.machine
+        configuration.emulator = side.emulator.map(absolutePath) ?? configuration.emulator
+        return configuration
+    }
+
+    static func configuration(_ base: ContainerConfiguration, _ side: ABSide) -> ContainerConfiguration {
+        var configuration = base
+        if let rootfs = side.rootfs { configuration.rootfsPath = absolutePath(rootfs) }
+        if let runtime = side.runtime { configuration.runtime = RuntimeSelection(argument: runtime) }
+        return configuration
+    }
+
+    /// Measures both sides as planned and judges every metric.
+    public func run(observer: MeasurementObserver = MeasurementObserver()) async -> ABReport {
+        let comparison = await ComparisonJob(request, lineup: lineup).run(observer: observer)
+        return report(comparison)
+    }
+
+    /// The report of the samples an interrupted run completed.
+    public func partialReport(samples: [InstanceSample], startedAt: Date) async -> ABReport {
+        report(await ComparisonJob(request, lineup: lineup).partialReport(samples: samples, startedAt: startedAt))
+    }
+
+    private func report(_ comparison: ComparisonReport) -> ABReport {
+        ABReport(
+            a: a.description, b: b.description, comparison: comparison,
+            results: ABAnalysis.analyze(
+                samples: comparison.samples, a: "A", b: "B", thresholds: thresholds, seed: request.plan.seed))
+    }
+}
+
+/// What an A/B run's report records of the software under it: side A's.
+struct ABStack: ContenderStack {
+    let vm: MicroVMLauncher?
+    let container: ContainerLauncher?
+
+    var accelerator: String { vm?.acceleratorChoice.accelerator.rawValue ?? "none" }
+    var acceleratorReason: String { vm?.acceleratorChoice.reason ?? "containers run on the host's kernel" }
+
+    func versions() async -> [String: String] {
+        var versions: [String: String] = [:]
+        if let vm {
+            let found = vm.versions()
+            versions["qemu"] = found.hypervisor
+            versions["libvirt"] = found.libvirt
+        }
+        if let container { versions["runtime"] = await container.runtimeVersion() }
+        return versions
+    }
+
+    var domainXML: String { vm?.describeDomain(name: "mvm-fingerprint").xml() ?? "" }
+}
