@@ -64,9 +64,15 @@ public struct PlanIdentity: Sendable, Codable, Equatable, Hashable {
     public var runs: Int
     public var warmup: Int
     public var concurrency: Int
+    /// The user's own images and kernel arguments (`--kernel`, `--initrd`,
+    /// `--append`, `--machine`, `--rootfs`), as given; nil: mvm's own.
+    /// Their bytes are stack facts: a kernel rebuilt at the same path is a
+    /// change in the same series, as mvm's own images are.
+    public var workload: String?
 
     public init(
-        contenders: [String], memoryMiB: Int, vcpus: Int, accelerator: String, runs: Int, warmup: Int, concurrency: Int
+        contenders: [String], memoryMiB: Int, vcpus: Int, accelerator: String, runs: Int, warmup: Int, concurrency: Int,
+        workload: String? = nil
     ) {
         self.contenders = contenders
         self.memoryMiB = memoryMiB
@@ -75,19 +81,22 @@ public struct PlanIdentity: Sendable, Codable, Equatable, Hashable {
         self.runs = runs
         self.warmup = warmup
         self.concurrency = concurrency
+        self.workload = workload
     }
 
+    /// mvm's own workload keeps the key it had before plans could name one.
     public var key: String {
-        stableHash([
-            "contenders=\(contenders.sorted().joined(separator: ","))", "memory-mib=\(memoryMiB)", "vcpus=\(vcpus)",
-            "accelerator=\(accelerator)", "runs=\(runs)", "warmup=\(warmup)", "concurrency=\(concurrency)",
-        ])
+        stableHash(
+            [
+                "contenders=\(contenders.sorted().joined(separator: ","))", "memory-mib=\(memoryMiB)", "vcpus=\(vcpus)",
+                "accelerator=\(accelerator)", "runs=\(runs)", "warmup=\(warmup)", "concurrency=\(concurrency)",
+            ] + (workload.map { ["workload=\($0)"] } ?? []))
     }
 
     /// "vm,container · 128 MiB · 1 vCPU · tcg · 10 runs"
     public var description: String {
         "\(contenders.joined(separator: ",")) · \(memoryMiB) MiB · \(vcpus) vCPU · \(accelerator) · \(runs) runs"
-            + (concurrency > 1 ? " ×\(concurrency)" : "")
+            + (concurrency > 1 ? " ×\(concurrency)" : "") + (workload.map { " · \($0)" } ?? "")
     }
 }
 

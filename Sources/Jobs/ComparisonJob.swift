@@ -189,7 +189,7 @@ public struct ComparisonJob: Sendable {
         return EnvironmentFingerprint(
             hostKernel: host.kernelRelease, cpuModel: host.cpuModel, cores: host.cores, memoryBytes: host.memoryBytes,
             accelerator: lineup.stack.accelerator, acceleratorReason: lineup.stack.acceleratorReason,
-            versions: await lineup.stack.versions(), images: request.images.manifestHashes(), mvmVersion: mvmVersion,
+            versions: await lineup.stack.versions(), images: request.imageDigests(), mvmVersion: mvmVersion,
             gitCommit: mvmCommit, startedAt: startedAt, finishedAt: Date())
     }
 }

@@ -29,10 +29,37 @@ public struct ComparisonSettings: Sendable {
     public var dimensions = DimensionSettings()
     /// One traced start per contender after the measured runs (`--trace`).
     public var trace = false
+    /// The user's own images in place of mvm's.
+    public var workload = WorkloadImages()
 
     public init(stateDirectory: StateDirectory, images: ImageSet) {
         self.stateDirectory = stateDirectory
         self.images = images
+    }
+}
+
+/// The user's own images and kernel arguments, for the micro-VM
+/// (`--kernel`, `--initrd`, `--append`, `--machine`) and the container
+/// (`--rootfs`); unset: mvm's from the image set.
+public struct WorkloadImages: Sendable, Equatable {
+    public var kernel: String?
+    public var initrd: String?
+    public var kernelArguments: [String] = []
+    public var machine: MachineType?
+    public var rootfs: String?
+
+    public init() {}
+
+    /// What a plan records of it ("kernel /k/vmlinux, append noapictimer");
+    /// nil for mvm's own.
+    public var planDescription: String? {
+        var parts: [String] = []
+        if let kernel { parts.append("kernel \(absolutePath(kernel))") }
+        if let initrd { parts.append("initrd \(absolutePath(initrd))") }
+        if !kernelArguments.isEmpty { parts.append("append \(kernelArguments.joined(separator: " "))") }
+        if let machine { parts.append("machine \(machine.rawValue)") }
+        if let rootfs { parts.append("rootfs \(absolutePath(rootfs))") }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 }
 
@@ -74,9 +101,13 @@ public struct ComparisonRequest: Sendable {
 
     /// The micro-VM's configuration, kernel and initrd from the image set.
     var microVMConfiguration: MicroVMConfiguration {
+        let workload = settings.workload
         var configuration = MicroVMConfiguration(
             connectURI: settings.connectURI, stateDirectory: settings.stateDirectory,
-            kernelPath: settings.images.minimalVmlinux, initrdPath: settings.images.initramfs)
+            kernelPath: workload.kernel.map(absolutePath) ?? settings.images.minimalVmlinux,
+            initrdPath: workload.initrd.map(absolutePath) ?? settings.images.initramfs)
+        configuration.extraKernelArguments = workload.kernelArguments
+        configuration.machine = workload.machine
         configuration.limits = limits
         configuration.accelerator = settings.accelerator
         configuration.translationCacheMiB = settings.translationCacheMiB
@@ -86,9 +117,27 @@ public struct ComparisonRequest: Sendable {
     /// The container's configuration: the image set's rootfs.
     var containerConfiguration: ContainerConfiguration {
         var configuration = ContainerConfiguration(
-            stateDirectory: settings.stateDirectory, rootfsPath: settings.images.rootfs)
+            stateDirectory: settings.stateDirectory,
+            rootfsPath: settings.workload.rootfs.map(absolutePath) ?? settings.images.rootfs)
         configuration.runtime = settings.runtime
         configuration.limits = limits
         return configuration
+    }
+
+    /// sha256 of each image: mvm's from the image set's manifest, and the
+    /// user's own (`kernel <path>`, `rootfs <path>`: a tree's listing
+    /// digest, as images/build.sh computes it). An image that cannot be
+    /// read is left out; its launcher says why.
+    func imageDigests() -> [String: String] {
+        var digests = images.manifestHashes()
+        let workload = settings.workload
+        for (role, path) in [("kernel", workload.kernel), ("initrd", workload.initrd)] {
+            guard let path = path.map(absolutePath) else { continue }
+            digests["\(role) \(path)"] = try? ImageDigest.file(at: path)
+        }
+        if let rootfs = workload.rootfs.map(absolutePath) {
+            digests["rootfs \(rootfs)"] = try? ImageDigest.tree(at: rootfs)
+        }
+        return digests
     }
 }

@@ -85,7 +85,8 @@ public struct NightlyJob: Sendable {
             vcpus: request.comparison.limits.vcpus,
             accelerator: report.environment.accelerator, runs: request.comparison.plan.runs,
             warmup: request.comparison.plan.warmup,
-            concurrency: request.comparison.plan.concurrency)
+            concurrency: request.comparison.plan.concurrency,
+            workload: request.comparison.settings.workload.planDescription)
         let stack = StackFacts(
             hostKernel: report.environment.hostKernel, versions: report.environment.versions,
             images: report.environment.images,

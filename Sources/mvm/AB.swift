@@ -140,6 +140,11 @@ extension MVM {
                     request, subject: container ? .container : .vm, a: a, b: b, thresholds: try thresholds())
             } catch let error as ABRequestError {
                 throw ValidationError(error.description + ".")
+            } catch {
+                // Exit status 1 means that B regressed: a side that cannot
+                // start is the job's failure, 2.
+                printError(error)
+                throw ExitCode(2)
             }
             let session = MeasuringSession(announcesDimensions: false)
             let outcome = await session.run(job.run(observer:)) { samples, startedAt in

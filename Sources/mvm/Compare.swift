@@ -23,6 +23,28 @@ struct ComparisonOptions: ParsableArguments {
     @OptionGroup var runtime: RuntimeOption
     @OptionGroup var tracing: TraceOptions
 
+    @Option(
+        help: ArgumentHelp(
+            "The micro-VM's kernel, in place of mvm's minimal vmlinux (qemu-direct boots it too).", valueName: "path"))
+    var kernel: String?
+
+    @Option(help: ArgumentHelp("The micro-VM's initramfs, in place of mvm's.", valueName: "path"))
+    var initrd: String?
+
+    @Option(
+        name: .customLong("append"), parsing: .singleValue,
+        help: ArgumentHelp("Extra kernel command-line argument of the VMs (repeatable).", valueName: "arg"))
+    var kernelArguments: [String] = []
+
+    @Option(help: "The micro-VM's QEMU machine type: microvm (ELF kernels) or pc (bzImage); default: from the kernel.")
+    var machine: MachineType?
+
+    @Option(
+        help: ArgumentHelp(
+            "The container's root filesystem, in place of mvm's (runc-direct runs it too); it must hold the command /init.",
+            valueName: "path"))
+    var rootfs: String?
+
     @Flag(name: .customLong("no-reference"), help: "Leave out the qemu-direct and runc-direct rows.")
     var noReference = false
 
@@ -95,6 +117,11 @@ struct ComparisonOptions: ParsableArguments {
         settings.includeWarmVM = warm
         settings.translationCacheMiB = tcg.translationCache
         settings.trace = tracing.isOn || recorded
+        settings.workload.kernel = kernel
+        settings.workload.initrd = initrd
+        settings.workload.kernelArguments = kernelArguments
+        settings.workload.machine = machine
+        settings.workload.rootfs = rootfs
         settings.plan = ComparisonPlan(runs: runs, warmup: warmup, concurrency: concurrency, seed: seed)
         do {
             settings.dimensions.dimensions = try ComparisonDimension.parseList(dimensions)

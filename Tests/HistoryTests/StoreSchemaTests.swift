@@ -111,3 +111,23 @@ import Testing
         #expect(rendered.first?.sql.hasPrefix("INSERT INTO sample (\(columns)) VALUES (?, ?") == true)
     }
 }
+
+@Suite struct PlanWorkloadTests {
+    /// mvm's own workload keeps the plan keys stored before plans named
+    /// one; the user's images make a plan of their own.
+    @Test func theUsersWorkloadMakesAPlanOfItsOwn() {
+        let plan = PlanIdentity(
+            contenders: ["vm", "container"], memoryMiB: 128, vcpus: 1, accelerator: "tcg", runs: 10, warmup: 1,
+            concurrency: 1)
+        #expect(
+            plan.key
+                == stableHash([
+                    "contenders=container,vm", "memory-mib=128", "vcpus=1", "accelerator=tcg", "runs=10", "warmup=1",
+                    "concurrency=1",
+                ]))
+        var own = plan
+        own.workload = "kernel /k/vmlinux, append noapictimer"
+        #expect(own.key != plan.key)
+        #expect(own.description.hasSuffix(" · kernel /k/vmlinux, append noapictimer"))
+    }
+}
