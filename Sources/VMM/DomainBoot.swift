@@ -177,6 +177,13 @@ struct DomainBoot: Sendable {
         let timeline = boot.timeline
         var trace = BootTrace(ready: timeline.offset(of: .ready)?.seconds ?? 0)
         let traced = scope.traced
+        if timeline.offset(of: .started) == nil, let resumed = timeline.offset(of: .resumed)?.seconds {
+            // A prepared domain (a warm pool's): the request was its resume.
+            trace.add(
+                TraceSpan(layer: .mvm, name: "resume the prepared domain (virDomainResume)", start: 0, end: resumed))
+            ConsoleTrace.addGuest(console: traced.lines, guestStart: resumed, initStart: resumed, to: &trace)
+            return trace
+        }
         let returned = timeline.offset(of: .started)?.seconds ?? traced.points[Self.createPoint] ?? 0
         let libvirt = started.libvirtLog.flatMap {
             LibvirtStartTrace(lines: LibvirtStartTrace.lines(of: $0, requestedAt: boot.requestedAt))

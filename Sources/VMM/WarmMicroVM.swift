@@ -34,8 +34,19 @@ public final class WarmMicroVMLauncher: PreparedLaunching {
         } else {
             paused = try await createPaused()
         }
+        return try await resume(paused, tracing: false)
+    }
+
+    /// Prepares a domain whose guest marks its boot (untimed, as a pool
+    /// prepares), then resumes it traced: mvm's resume, then the kernel and
+    /// the init from the console.
+    public func launchTraced() async throws(VMMError) -> MicroVM {
+        try await resume(try await createPaused(tracing: true), tracing: true)
+    }
+
+    private func resume(_ paused: PausedDomain, tracing: Bool) async throws(VMMError) -> MicroVM {
         do throws(VMMError) {
-            return try await withLaunchScope(timeout: base.configuration.limits.timeout) {
+            return try await withLaunchScope(timeout: base.configuration.limits.timeout, tracing: tracing) {
                 (scope) async throws(VMMError) -> MicroVM in
                 try await onDedicatedThreadTyped { () throws(VMMError) in
                     guard let domain = paused.started.domainTeardown.domain else {
@@ -68,9 +79,9 @@ public final class WarmMicroVMLauncher: PreparedLaunching {
 
     /// A domain started paused (`VIR_DOMAIN_START_PAUSED`), whose QEMU has
     /// connected its serial port to mvm's socket: what a resume needs.
-    private func createPaused() async throws(VMMError) -> PausedDomain {
+    private func createPaused(tracing: Bool = false) async throws(VMMError) -> PausedDomain {
         let base = self.base
-        return try await withLaunchScope(timeout: base.configuration.limits.timeout) {
+        return try await withLaunchScope(timeout: base.configuration.limits.timeout, tracing: tracing) {
             (scope) async throws(VMMError) -> PausedDomain in
             let boot = try await base.domainBoot(in: scope, kind: "micro-vm-warm")
             return PausedDomain(boot: boot, started: try await boot.start(in: scope, paused: true))

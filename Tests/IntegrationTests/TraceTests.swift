@@ -118,7 +118,7 @@ extension RealInstances {
             let html = directory.appendingPathComponent("compare.html").path
             let otlp = directory.appendingPathComponent("compare.otlp.json").path
             let result = try await runMVM([
-                "compare", "-n", "2", "--warmup", "0", "--trace", "--export-json", json, "--report", html,
+                "compare", "-n", "2", "--warmup", "0", "--warm", "--trace", "--export-json", json, "--report", html,
                 "--export-otlp", otlp, "--timeout", "90",
             ])
             #expect(result.exitCode == 0, "\(result.stderr)")
@@ -127,7 +127,7 @@ extension RealInstances {
             let report = try ComparisonReportProbe.read(json)
             // Traced starts are not samples: 2 runs per contender, no more.
             #expect(report.samples.filter { $0.contender == "vm" }.count == 2)
-            for contender in ["vm", "container", "qemu-direct", "runc-direct"] {
+            for contender in ["vm", "container", "qemu-direct", "runc-direct", "vm-warm"] {
                 let traced = try #require(report.traces[contender], "\(contender)")
                 let trace = try #require(traced.trace, "\(contender): \(traced.failure ?? "")")
                 #expect(traced.untracedReadyMedian != nil)
@@ -136,10 +136,14 @@ extension RealInstances {
             // The reference rows' own logs: the plain QEMU's console, runc run's debug log.
             #expect(report.traces["qemu-direct"]?.trace?.spans.contains { $0.layer == .kernel } == true)
             #expect(report.traces["runc-direct"]?.trace?.spans.contains { $0.name == "runc run" } == true)
+            // The warm pool's start is its resume, then the guest's boot.
+            let warm = report.traces["vm-warm"]?.trace
+            #expect(warm?.spans.first?.name == "resume the prepared domain (virDomainResume)")
+            #expect(warm?.spans.contains { $0.layer == .kernel } == true)
             let page = try String(contentsOfFile: html, encoding: .utf8)
             #expect(page.contains("<h2>Where the time goes</h2>") && page.contains("libvirt: virDomainCreateXML"))
             let parsed = try await runCommand("/usr/bin/env", ["python3", scriptPath("check-otlp.py"), otlp])
-            #expect(parsed.stdout.hasPrefix("4 traces, "), "\(parsed.stdout)\(parsed.stderr)")
+            #expect(parsed.stdout.hasPrefix("5 traces, "), "\(parsed.stdout)\(parsed.stderr)")
             #expect(Fixtures.allQEMUProcesses().isEmpty)
             #expect(Fixtures.consoleFiles().isEmpty, "\(Fixtures.consoleFiles())")
         }
