@@ -49,6 +49,8 @@ public struct ContainerConfiguration: Sendable {
     /// Extra `KEY=value` environment (the VM gets these on its kernel
     /// command line, e.g. `mvm_mode=exit`).
     public var environment: [String] = []
+    /// What makes the container ready: mvm's readiness line, or `--ready-line`.
+    public var readiness: ReadinessRule = .mvmLine
     public var userNamespace: UserNamespaceMode = .auto
     /// Leave the container running when mvm exits.
     public var keep = false

@@ -201,7 +201,8 @@ public final class ContainerLauncher: InstanceLauncher {
         let runtimeLines = runtimeLog?.finish()
         var boot: BootRecord
         do throws(ReadinessFailure) {
-            boot = try await scope.awaitReadiness(on: created.output, echo: configuration.outputEcho)
+            boot = try await scope.awaitReadiness(
+                on: created.output, rule: configuration.readiness, echo: configuration.outputEcho)
         } catch {
             // Read now: the teardown removes the cgroup and its counter.
             if error.reason == .endOfOutput, let cgroupsPath = spec(id: scope.id).linux.cgroupsPath,

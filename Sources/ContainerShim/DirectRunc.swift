@@ -71,7 +71,7 @@ public struct DirectRuncLauncher: InstanceLauncher {
             started.withLock { $0 = process }
             scope.mark(.spawned)
             do throws(ReadinessFailure) {
-                var boot = try await scope.awaitReadiness(on: process.output)
+                var boot = try await scope.awaitReadiness(on: process.output, rule: configuration.readiness)
                 if let tap {
                     boot.trace = ContainerTrace(
                         runtime: runtime.name, boot: boot, points: [:], runtimeLines: tap.finish()

@@ -16,7 +16,8 @@ public struct ContainerReport: InstanceReport, Codable {
     public var userNamespace: Bool
     public var requestedAt: Date
     public var phases: [PhaseMark]
-    public var guest: GuestFacts
+    /// What the readiness line reported; absent for a `--ready-line` of another workload.
+    public var guest: GuestFacts?
     public var footprint: [String: UInt64]
     public var initPID: Int32
     public var kept: Bool

@@ -47,8 +47,12 @@ public struct WorkloadImages: Sendable, Equatable {
     public var kernelArguments: [String] = []
     public var machine: MachineType?
     public var rootfs: String?
+    /// `--ready-line`: what makes every contender ready; nil: mvm's line.
+    public var readyLine: ReadyLinePattern?
 
     public init() {}
+
+    var readiness: ReadinessRule { readyLine.map { .matching($0) } ?? .mvmLine }
 
     /// What a plan records of it ("kernel /k/vmlinux, append noapictimer");
     /// nil for mvm's own.
@@ -59,6 +63,7 @@ public struct WorkloadImages: Sendable, Equatable {
         if !kernelArguments.isEmpty { parts.append("append \(kernelArguments.joined(separator: " "))") }
         if let machine { parts.append("machine \(machine.rawValue)") }
         if let rootfs { parts.append("rootfs \(absolutePath(rootfs))") }
+        if let readyLine { parts.append("ready-line \(readyLine.source)") }
         return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 }
@@ -108,6 +113,7 @@ public struct ComparisonRequest: Sendable {
             initrdPath: workload.initrd.map(absolutePath) ?? settings.images.initramfs)
         configuration.extraKernelArguments = workload.kernelArguments
         configuration.machine = workload.machine
+        configuration.readiness = workload.readiness
         configuration.limits = limits
         configuration.accelerator = settings.accelerator
         configuration.translationCacheMiB = settings.translationCacheMiB
@@ -120,6 +126,7 @@ public struct ComparisonRequest: Sendable {
             stateDirectory: settings.stateDirectory,
             rootfsPath: settings.workload.rootfs.map(absolutePath) ?? settings.images.rootfs)
         configuration.runtime = settings.runtime
+        configuration.readiness = settings.workload.readiness
         configuration.limits = limits
         return configuration
     }

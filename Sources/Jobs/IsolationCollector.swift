@@ -64,8 +64,8 @@ struct IsolationCollector {
             aspects.append(IsolationAspect(name: name, values: values))
         }
         add(
-            "kernel", vm: vmSide.map { "\($0.boot.facts.kernelRelease): its own" },
-            container: containerSide.map { "\($0.boot.facts.kernelRelease): the host's, shared" })
+            "kernel", vm: vmSide.map { "\($0.boot.facts?.kernelRelease ?? "?"): its own" },
+            container: containerSide.map { "\($0.boot.facts?.kernelRelease ?? "?"): the host's, shared" })
         add(
             "accelerator",
             vm: vmSide.map {
@@ -104,7 +104,7 @@ struct IsolationCollector {
         add(
             "memory limit",
             vm: vmSide.map {
-                "\($0.limits.memoryMiB) MiB of guest RAM (MemTotal \($0.boot.facts.memTotalKiB / 1024) MiB inside)"
+                "\($0.limits.memoryMiB) MiB of guest RAM (MemTotal \(($0.boot.facts?.memTotalKiB ?? 0) / 1024) MiB inside)"
             },
             container: containerSide.map { Self.memoryLimit($0.boot.reported) })
         add(

@@ -11,6 +11,8 @@ public struct DirectQEMULauncher: InstanceLauncher {
     public let timeout: Duration
     /// Where its owner record goes.
     public let stateDirectory: StateDirectory
+    /// The micro-VM's readiness rule.
+    public let readiness: ReadinessRule
 
     /// The QEMU binary the reference row starts (Debian's `qemu-system-x86`).
     public static let defaultEmulator = "/usr/bin/qemu-system-x86_64"
@@ -28,6 +30,7 @@ public struct DirectQEMULauncher: InstanceLauncher {
         self.emulator = emulator
         self.timeout = launcher.configuration.limits.timeout
         self.stateDirectory = launcher.configuration.stateDirectory
+        readiness = launcher.configuration.readiness
     }
 
     /// QEMU's command line, device for device what libvirt generates for the
@@ -92,7 +95,7 @@ public struct DirectQEMULauncher: InstanceLauncher {
             scope.noteChildProcess(process.pid)
             scope.mark(.spawned)
             do throws(ReadinessFailure) {
-                var boot = try await scope.awaitReadiness(on: process.output)
+                var boot = try await scope.awaitReadiness(on: process.output, rule: readiness)
                 if tracing { boot.trace = Self.trace(of: boot, console: scope.traced.lines) }
                 return DirectQEMUInstance(name: scope.id, process: process, boot: boot, teardown: teardown)
             } catch {
@@ -135,7 +138,7 @@ public final class DirectQEMUInstance: RunningInstance {
     }
 
     public func footprint() async throws -> Footprint {
-        Footprint(process: try ProcessMemory.read(pid: process.pid), guestUsedBytes: boot.facts.usedBytes)
+        Footprint(process: try ProcessMemory.read(pid: process.pid), guestUsedBytes: boot.facts?.usedBytes)
     }
 
     public func stop() async throws {

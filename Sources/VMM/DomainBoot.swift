@@ -86,7 +86,8 @@ struct DomainBoot: Sendable {
         try await onDedicatedThreadTyped { () throws(VMMError) -> MicroVM in
             let boot: BootRecord
             do throws(ReadinessFailure) {
-                var record = try scope.waitForReadiness(on: started.console, echo: configuration.consoleEcho)
+                var record = try scope.waitForReadiness(
+                    on: started.console, rule: configuration.readiness, echo: configuration.consoleEcho)
                 if scope.tracing { record.trace = trace(of: record, started: started, in: scope) }
                 boot = record
             } catch {

@@ -47,7 +47,7 @@ public final class MicroVM: DetachableInstance, ConsoleInstance {
     /// PSS and RSS of the QEMU process, plus the memory the guest's kernel
     /// counts as used (from its readiness line).
     public func footprint() async throws -> Footprint {
-        let guestUsed = MemoryReading(.guestUsed, bytes: boot.facts.usedBytes)
+        let guestUsed = boot.facts.map { [MemoryReading(.guestUsed, bytes: $0.usedBytes)] } ?? []
         guard let qemuPID else {
             // QEMU runs on another machine: libvirt reports its RSS; PSS
             // needs /proc of that machine.
@@ -58,9 +58,9 @@ public final class MicroVM: DetachableInstance, ConsoleInstance {
             guard let rss else {
                 throw VMMError.system(SystemFailure("libvirt reports no memory figure for \(name) on \(uri)"))
             }
-            return Footprint(readings: [MemoryReading(.rss, bytes: rss), guestUsed])
+            return Footprint(readings: [MemoryReading(.rss, bytes: rss)] + guestUsed)
         }
-        return Footprint(process: try ProcessMemory.read(pid: qemuPID), guestUsedBytes: boot.facts.usedBytes)
+        return Footprint(process: try ProcessMemory.read(pid: qemuPID), guestUsedBytes: boot.facts?.usedBytes)
     }
 
     /// Destroys the domain and removes its console socket. Safe to call again.

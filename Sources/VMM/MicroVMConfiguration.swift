@@ -14,6 +14,8 @@ public struct MicroVMConfiguration: Sendable {
     public var accelerator: AcceleratorRequest = .auto
     /// Extra kernel command-line arguments, after mvm's own.
     public var extraKernelArguments: [String] = []
+    /// What makes the guest ready: mvm's readiness line, or `--ready-line`.
+    public var readiness: ReadinessRule = .mvmLine
     /// TCG's translation cache in MiB (`--tb-size`); nil: QEMU's default.
     public var translationCacheMiB: Int? = MicroVMConfiguration.defaultTranslationCacheMiB
     /// The QEMU binary; nil: `EmulatorChoice` picks one (the KVM-only

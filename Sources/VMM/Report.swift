@@ -18,7 +18,8 @@ public struct MicroVMReport: InstanceReport, Codable {
     /// Wall-clock time of the request (phase offsets are from this moment).
     public var requestedAt: Date
     public var phases: [PhaseMark]
-    public var guest: GuestFacts
+    /// What the readiness line reported; absent for a `--ready-line` of another workload.
+    public var guest: GuestFacts?
     public var footprint: [String: UInt64]
     public var qemuPID: Int32?
     /// True when the domain was left running (`--keep`).

@@ -26,6 +26,7 @@ extension MVM {
         @OptionGroup var limits: LimitOptions
         @OptionGroup var accelerator: AcceleratorOption
         @OptionGroup var tcg: TCGOptions
+        @OptionGroup var readiness: ReadinessOption
 
         @Flag(help: "Measure the container in two configurations instead of the micro-VM.")
         var container = false
@@ -123,6 +124,7 @@ extension MVM {
             settings.accelerator = accelerator.accel
             settings.translationCacheMiB = tcg.translationCache
             settings.includeReferences = false
+            if case .matching(let pattern) = try readiness.rule() { settings.workload.readyLine = pattern }
             settings.plan = ComparisonPlan(runs: runs, warmup: warmup, concurrency: 1, seed: seed)
             let request: ComparisonRequest
             do { request = try ComparisonRequest(checking: settings) } catch { throw usageError(error) }

@@ -51,6 +51,7 @@ extension MVM {
         var console = false
 
         @OptionGroup var tracing: TraceOptions
+        @OptionGroup var readiness: ReadinessOption
 
         func validate() throws {
             try interactive.check(instance)
@@ -67,6 +68,7 @@ extension MVM {
             configuration.machine = machine
             configuration.emulator = emulator.map(absolutePath)
             configuration.limits = try limits.checked()
+            configuration.readiness = try readiness.rule()
             configuration.accelerator = accelerator.accel
             configuration.extraKernelArguments = kernelArguments + interactive.guestEnvironment
             configuration.translationCacheMiB = tcg.translationCache

@@ -22,6 +22,7 @@ struct ComparisonOptions: ParsableArguments {
     @OptionGroup var tcg: TCGOptions
     @OptionGroup var runtime: RuntimeOption
     @OptionGroup var tracing: TraceOptions
+    @OptionGroup var readiness: ReadinessOption
 
     @Option(
         help: ArgumentHelp(
@@ -122,6 +123,7 @@ struct ComparisonOptions: ParsableArguments {
         settings.workload.kernelArguments = kernelArguments
         settings.workload.machine = machine
         settings.workload.rootfs = rootfs
+        if case .matching(let pattern) = try readiness.rule() { settings.workload.readyLine = pattern }
         settings.plan = ComparisonPlan(runs: runs, warmup: warmup, concurrency: concurrency, seed: seed)
         do {
             settings.dimensions.dimensions = try ComparisonDimension.parseList(dimensions)

@@ -223,3 +223,28 @@ struct TraceOptions: ParsableArguments {
             to: URL(fileURLWithPath: absolutePath(otlpPath)), options: .atomic)
     }
 }
+
+/// `--ready-line`: `mvm boot`, `mvm run`, `mvm compare`, `mvm nightly`, `mvm ab`.
+struct ReadinessOption: ParsableArguments {
+    @Option(
+        name: .customLong("ready-line"),
+        help: ArgumentHelp(
+            "Ready at the first console or stdout line that matches this regular expression, for a workload that does not print mvm's readiness line (its guest facts are then unknown).",
+            valueName: "regex"))
+    var readyLine: String?
+
+    /// The rule, the pattern compiled; a pattern that does not compile is
+    /// a usage error.
+    func rule() throws -> ReadinessRule {
+        guard let readyLine else { return .mvmLine }
+        do {
+            return .matching(try ReadyLinePattern(readyLine))
+        } catch {
+            throw ValidationError(error.description + ".")
+        }
+    }
+
+    func validate() throws {
+        _ = try rule()
+    }
+}

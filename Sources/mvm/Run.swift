@@ -35,6 +35,7 @@ extension MVM {
         var console = false
 
         @OptionGroup var tracing: TraceOptions
+        @OptionGroup var readiness: ReadinessOption
 
         func validate() throws {
             try interactive.check(instance)
@@ -50,6 +51,7 @@ extension MVM {
                 stateDirectory: common.state, rootfsPath: absolutePath(rootfs ?? ImageSet.defaultLocation().rootfs))
             configuration.runtime = runtime.selection
             configuration.limits = try limits.checked()
+            configuration.readiness = try readiness.rule()
             configuration.keep = instance.keep
             configuration.userNamespace = userns
             configuration.environment = environment + interactive.guestEnvironment

@@ -109,7 +109,7 @@ extension RealInstances {
             #expect(target?.contains("ptmx") == true, "\(target ?? "none")")
             #expect(
                 container.boot.timeline.marks.map(\.phase) == [.request, .created, .started, .firstOutput, .ready])
-            #expect(container.boot.facts.cpus == 1)
+            #expect(container.boot.facts?.cpus == 1)
             #expect(container.consoleConnection?.isClosed == true)
             #expect(descriptorTarget(number)?.contains("ptmx") != true, "\(descriptorTarget(number) ?? "closed")")
             try await expectNothingLeft()

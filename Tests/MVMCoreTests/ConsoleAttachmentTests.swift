@@ -37,7 +37,7 @@ import Testing
             return try? waitForReadiness(on: descriptor, until: .now + .seconds(10), scanner: &scanner).get()
         }
         let observation = try #require(result ?? nil)
-        #expect(observation.facts.kernelRelease == "6.1.0")
+        #expect(observation.facts?.kernelRelease == "6.1.0")
         #expect(String(decoding: observation.rest, as: UTF8.self) == "mvm-session-start\nhel")
     }
 

@@ -77,7 +77,7 @@ import Testing
             while offset < bytes.count {
                 let end = min(bytes.count, offset + 1 + Int(random.next() % 17))
                 for event in scanner.feed(bytes[offset..<end]) {
-                    if case .ready(let facts) = event {
+                    if case .ready(let facts?) = event {
                         #expect(facts.cpus > 0 && facts.uptimeSeconds.isFinite, "\(facts)")
                         #expect(facts.usedBytes <= facts.memTotalKiB * 1024, "\(facts)")
                     }

@@ -149,3 +149,19 @@ import Testing
         #expect(scanner.lastLines == ["/ # [6nok"])
     }
 }
+
+@Suite struct ReadyLineRuleTests {
+    @Test func theFirstMatchingLineIsReadyWithFactsOnlyIfItIsMVMs() throws {
+        var scanner = ConsoleScanner(rule: .matching(try ReadyLinePattern("^listening on :[0-9]+$")))
+        #expect(scanner.feed(Array("starting\nlistening on :8080\n".utf8)) == [.ready(nil)])
+        var own = ConsoleScanner(rule: .matching(try ReadyLinePattern("^mvm-ready ")))
+        let events = own.feed(
+            Array("mvm-ready uptime=0.4 release=6.1 cpus=1 mem_total_kb=100 mem_available_kb=50\n".utf8))
+        #expect(events.count == 1)
+        if case .ready(let facts) = events.first { #expect(facts?.kernelRelease == "6.1") }
+    }
+
+    @Test func aPatternThatDoesNotCompileSaysSo() {
+        #expect(throws: ReadyLinePatternError.self) { try ReadyLinePattern("([") }
+    }
+}

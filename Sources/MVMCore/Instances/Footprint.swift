@@ -38,12 +38,12 @@ public struct Footprint: Sendable, Hashable {
     }
 
     /// PSS and RSS of one process (QEMU), plus what the workload's kernel
-    /// counts as used.
-    package init(process memory: ProcessMemory, guestUsedBytes: UInt64) {
-        self.init(readings: [
-            MemoryReading(.pss, bytes: memory.pssBytes),
-            MemoryReading(.rss, bytes: memory.rssBytes),
-            MemoryReading(.guestUsed, bytes: guestUsedBytes),
-        ])
+    /// counts as used, when its readiness line said.
+    package init(process memory: ProcessMemory, guestUsedBytes: UInt64?) {
+        self.init(
+            readings: [
+                MemoryReading(.pss, bytes: memory.pssBytes),
+                MemoryReading(.rss, bytes: memory.rssBytes),
+            ] + (guestUsedBytes.map { [MemoryReading(.guestUsed, bytes: $0)] } ?? []))
     }
 }

@@ -3,7 +3,9 @@ import Foundation
 /// What one start of an instance went through and what its workload reported.
 public struct BootRecord: Sendable, Codable, Hashable {
     public var timeline: BootTimeline
-    public var facts: GuestFacts
+    /// What the workload reported on mvm's readiness line; nil when a
+    /// `--ready-line` of another workload made it ready.
+    public var facts: GuestFacts?
     /// Wall-clock time of the request; the timeline's offsets count from it.
     public var requestedAt: Date
     /// What the workload reported on `mvm-fact` lines before it was ready
@@ -14,7 +16,7 @@ public struct BootRecord: Sendable, Codable, Hashable {
     public var trace: BootTrace?
 
     public init(
-        timeline: BootTimeline, facts: GuestFacts, requestedAt: Date, reported: [String: String] = [:],
+        timeline: BootTimeline, facts: GuestFacts?, requestedAt: Date, reported: [String: String] = [:],
         trace: BootTrace? = nil
     ) {
         self.timeline = timeline

@@ -100,9 +100,9 @@ package final class LaunchScope: Sendable {
     /// Blocks until the workload prints its readiness line on `output`, then
     /// completes the boot record with first-output and ready.
     package func waitForReadiness(
-        on output: SharedDescriptor, echo: (@Sendable ([UInt8]) -> Void)? = nil
+        on output: SharedDescriptor, rule: ReadinessRule = .mvmLine, echo: (@Sendable ([UInt8]) -> Void)? = nil
     ) throws(ReadinessFailure) -> BootRecord {
-        var scanner = ConsoleScanner(logLines: tracing)
+        var scanner = ConsoleScanner(logLines: tracing, rule: rule)
         let deadline = self.deadline
         let outcome = output.withDescriptor { descriptor in
             MVMCore.waitForReadiness(on: descriptor, until: deadline, scanner: &scanner, echo: echo)
@@ -132,10 +132,10 @@ package final class LaunchScope: Sendable {
 
     /// `waitForReadiness` on a dedicated thread (it blocks in poll(2)).
     package func awaitReadiness(
-        on output: SharedDescriptor, echo: (@Sendable ([UInt8]) -> Void)? = nil
+        on output: SharedDescriptor, rule: ReadinessRule = .mvmLine, echo: (@Sendable ([UInt8]) -> Void)? = nil
     ) async throws(ReadinessFailure) -> BootRecord {
         try await onDedicatedThreadTyped { () throws(ReadinessFailure) in
-            try self.waitForReadiness(on: output, echo: echo)
+            try self.waitForReadiness(on: output, rule: rule, echo: echo)
         }
     }
 }

@@ -58,12 +58,56 @@ public struct GuestFacts: Sendable, Codable, Hashable {
     }
 }
 
+/// What makes a workload ready.
+public enum ReadinessRule: Sendable, Equatable {
+    /// mvm's own readiness line, `mvm-ready ...`, with the guest's facts.
+    case mvmLine
+    /// The first line that matches a regular expression (`--ready-line`):
+    /// for workloads that print something else. The guest's facts are
+    /// known only if that line is mvm's own.
+    case matching(ReadyLinePattern)
+}
+
+/// A `--ready-line` regular expression, compiled once.
+public struct ReadyLinePattern: Sendable, Equatable {
+    public let source: String
+    nonisolated(unsafe) let regex: Regex<AnyRegexOutput>
+
+    /// Compiles `source`; a pattern that does not compile is refused with
+    /// the reason.
+    public init(_ source: String) throws(ReadyLinePatternError) {
+        do {
+            regex = try Regex(source)
+        } catch {
+            throw ReadyLinePatternError(pattern: source, reason: "\(error)")
+        }
+        self.source = source
+    }
+
+    public static func == (lhs: ReadyLinePattern, rhs: ReadyLinePattern) -> Bool { lhs.source == rhs.source }
+
+    func matches(_ line: String) -> Bool {
+        (try? regex.firstMatch(in: line)) != nil
+    }
+}
+
+/// A `--ready-line` that is not a regular expression.
+public struct ReadyLinePatternError: Error, CustomStringConvertible {
+    public let pattern: String
+    public let reason: String
+
+    public var description: String {
+        "--ready-line '\(pattern)' is not a regular expression (\(reason.split(separator: "\n").first ?? "")); escape characters such as ( [ { . * + ? with a backslash to match them as they are"
+    }
+}
+
 /// Reads a workload's console output as it arrives and recognises what
 /// matters for a boot: the readiness line, a kernel panic, and the last lines
 /// (shown to the user when something goes wrong).
 package struct ConsoleScanner: Sendable {
     package enum Event: Sendable, Equatable {
-        case ready(GuestFacts)
+        /// The readiness line: the guest's facts when it is mvm's own.
+        case ready(GuestFacts?)
         case kernelPanic(line: String)
         /// `mvm-mark NAME`: the workload reached a named point (the host
         /// timestamps it on arrival, like the readiness line).
@@ -79,6 +123,7 @@ package struct ConsoleScanner: Sendable {
     package static let factPrefix = "mvm-fact "
 
     package let tailLimit: Int
+    package let rule: ReadinessRule
     package private(set) var tail: [String] = []
     /// Every complete line, in order, when on (a traced start reads them
     /// all); nil: off. At most `maximumLoggedLines` are kept.
@@ -87,8 +132,9 @@ package struct ConsoleScanner: Sendable {
     package private(set) var receivedBytes = 0
     private var partialLine: [UInt8] = []
 
-    package init(tailLimit: Int = 20, logLines: Bool = false) {
+    package init(tailLimit: Int = 20, logLines: Bool = false, rule: ReadinessRule = .mvmLine) {
         self.tailLimit = max(1, tailLimit)
+        self.rule = rule
         lineLog = logLines ? [] : nil
     }
 
@@ -111,7 +157,7 @@ package struct ConsoleScanner: Sendable {
                 let line = Self.text(partialLine)
                 partialLine.removeAll(keepingCapacity: true)
                 remember(line)
-                if let event = Self.event(in: line) { events.append(event) }
+                if let event = event(in: line) { events.append(event) }
             } else if byte != UInt8(ascii: "\r") && partialLine.count < Self.maximumLineLength {
                 // A guest is not trusted: past the limit a line is cut, so
                 // that one endless line cannot take mvm's memory with it.
@@ -127,13 +173,21 @@ package struct ConsoleScanner: Sendable {
         if tail.count > tailLimit { tail.removeFirst(tail.count - tailLimit) }
     }
 
-    private static func event(in line: String) -> Event? {
+    private func event(in line: String) -> Event? {
         // The readiness line may share its console line with kernel output
         // that was printed without a newline, so look for it anywhere.
-        if let start = line.firstRange(of: GuestFacts.linePrefix + " ") {
-            if let facts = GuestFacts(readinessLine: line[start.lowerBound...]) { return .ready(facts) }
+        let facts = line.firstRange(of: GuestFacts.linePrefix + " ").flatMap {
+            GuestFacts(readinessLine: line[$0.lowerBound...])
+        }
+        switch rule {
+        case .mvmLine: if let facts { return .ready(facts) }
+        case .matching(let pattern): if pattern.matches(line) { return .ready(facts) }
         }
         if line.contains("Kernel panic - not syncing") { return .kernelPanic(line: line) }
+        return Self.report(in: line)
+    }
+
+    private static func report(in line: String) -> Event? {
         if let start = line.firstRange(of: markPrefix) {
             let words = line[start.upperBound...].split(separator: " ")
             if words.count == 1, let name = words.first { return .mark(String(name)) }

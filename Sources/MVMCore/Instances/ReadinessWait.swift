@@ -29,7 +29,8 @@ public struct ReadinessFailure: Error, Sendable {
 
 /// The moments that waiting for readiness observed.
 package struct ReadinessObservation: Sendable {
-    package var facts: GuestFacts
+    /// The guest's facts: nil when the readiness line was not mvm's own.
+    package var facts: GuestFacts?
     package var firstOutput: ContinuousClock.Instant
     package var ready: ContinuousClock.Instant
     /// `mvm-mark` lines before the readiness line, in order, with when each arrived.

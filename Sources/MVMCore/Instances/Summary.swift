@@ -5,7 +5,7 @@ import Foundation
 public protocol InstanceReport: Encodable, Sendable {
     var requestedAt: Date { get }
     var phases: [PhaseMark] { get }
-    var guest: GuestFacts { get }
+    var guest: GuestFacts? { get }
     var footprint: [String: UInt64] { get }
 }
 
@@ -47,13 +47,16 @@ package struct InstanceSummary: Sendable {
         for mark in boot.timeline.marks where mark.phase != .request {
             rows.append((mark.phase.name, formatMilliseconds(mark.offset)))
         }
-        let facts = boot.facts
-        rows.append(
-            (
-                "guest",
-                "kernel \(facts.kernelRelease), uptime \(facts.uptimeSeconds) s, \(facts.cpus) CPU\(facts.cpus == 1 ? "" : "s"), "
-                    + "MemTotal \(formatBytes(facts.memTotalKiB * 1024)), MemAvailable \(formatBytes(facts.memAvailableKiB * 1024))"
-            ))
+        if let facts = boot.facts {
+            rows.append(
+                (
+                    "guest",
+                    "kernel \(facts.kernelRelease), uptime \(facts.uptimeSeconds) s, \(facts.cpus) CPU\(facts.cpus == 1 ? "" : "s"), "
+                        + "MemTotal \(formatBytes(facts.memTotalKiB * 1024)), MemAvailable \(formatBytes(facts.memAvailableKiB * 1024))"
+                ))
+        } else {
+            rows.append(("guest", "not reported: the readiness line was not mvm's (--ready-line)"))
+        }
         rows.append(
             ("memory", footprint.readings.map { "\($0.metric.name) \(formatBytes($0.bytes))" }.joined(separator: ", ")))
         let width = rows.map(\.0.count).max() ?? 0
