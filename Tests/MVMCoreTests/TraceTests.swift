@@ -101,3 +101,24 @@ import Testing
         #expect(trace.coverage == 1 && trace.notes == ["coarse"])
     }
 }
+
+@Suite struct InterleavedConsoleTests {
+    /// The init's first write can land inside the kernel's hand-over line:
+    /// the kernel still ends there, and the init's mark still counts.
+    @Test func aHandOverLineCutByTheInitsFirstWriteStillEndsTheKernel() {
+        var trace = BootTrace(ready: 1.0)
+        let console = [
+            TimedLine("[    0.300000] smpboot: CPU0: AMD", at: 0.8),
+            TimedLine("[    0.400000] Run /init as imvm-trace the shell runs /init", at: 0.9),
+            TimedLine("nit process", at: 0.9),
+            TimedLine("mvm-trace mount /proc, /dev and /sys", at: 0.95),
+        ]
+        ConsoleTrace.addGuest(console: console, guestStart: 0.4, initStart: 0.4, to: &trace)
+        #expect(trace.notes.isEmpty, "\(trace.notes)")
+        #expect(trace.spans.contains { $0.layer == .kernel && $0.name.hasPrefix("Run /init as i") })
+        #expect(
+            trace.leaves.filter { $0.layer == .`init` }.map(\.name) == [
+                "the shell runs /init", "mount /proc, /dev and /sys", "print the readiness line",
+            ])
+    }
+}
