@@ -10,6 +10,11 @@ import Testing
         #expect(ConsoleTrace.kernelLine(TimedLine("mvm-ready uptime=0.4 [1.0]", at: 1)) == nil)
         #expect(ConsoleTrace.kernelLine(TimedLine("[ nan] x", at: 1)) == nil)
         #expect(ConsoleTrace.kernelLine(TimedLine("[ 12] no fraction", at: 1)) == nil)
+        #expect(ConsoleTrace.kernelLine(TimedLine("[ 1.5] not printk's six digits", at: 1)) == nil)
+        // A kernel line that starts inside the init's output.
+        let inside = ConsoleTrace.kernelLine(
+            TimedLine("mvm-trace the sh[    0.434806] Run /init as init process", at: 1))
+        #expect(inside?.message == "Run /init as init process" && inside?.timestamp == 0.434806)
     }
 
     /// Lines printed before the console existed arrive late in one burst;

@@ -27,16 +27,31 @@ package enum ConsoleTrace {
     }
 
     package static func kernelLine(_ line: TimedLine) -> KernelLine? {
-        let text = line.text
-        guard let open = text.firstIndex(of: "["), let close = text[open...].firstIndex(of: "]") else { return nil }
-        // Only at the start of the line (after spaces a console may add).
-        guard text[..<open].allSatisfy({ $0 == " " }) else { return nil }
-        let number = text[text.index(after: open)..<close].trimmingCharacters(in: .whitespaces)
-        guard number.contains("."), let timestamp = Double(number), timestamp.isFinite, timestamp >= 0 else {
-            return nil
-        }
-        let message = text[text.index(after: close)...].trimmingCharacters(in: .whitespaces)
+        guard let (timestamp, range) = timestamp(in: line.text) else { return nil }
+        let message = line.text[range.upperBound...].trimmingCharacters(in: .whitespaces)
         return KernelLine(timestamp: timestamp, message: message, arrival: line.at)
+    }
+
+    /// The first printk timestamp in `text` ("[%5lu.%06lu]") and where it
+    /// is. Anywhere in the line: the kernel writes its console lines
+    /// straight to the UART while the init's output drains through the
+    /// tty layer, so a kernel line can start in the middle of one of the
+    /// init's.
+    static func timestamp(in text: String) -> (Double, Range<String.Index>)? {
+        var searchStart = text.startIndex
+        while let open = text[searchStart...].firstIndex(of: "[") {
+            guard let close = text[open...].firstIndex(of: "]") else { return nil }
+            let inside = text[text.index(after: open)..<close].drop { $0 == " " }
+            let parts = inside.split(separator: ".", omittingEmptySubsequences: false)
+            if parts.count == 2, !parts[0].isEmpty, parts[1].count == 6,
+                parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+                let value = Double(inside), value.isFinite
+            {
+                return (value, open..<text.index(after: close))
+            }
+            searchStart = text.index(after: open)
+        }
+        return nil
     }
 
     /// Where the kernel's time 0 lies on mvm's clock: a line arrives no
@@ -111,7 +126,9 @@ package enum ConsoleTrace {
         var previous = start
         for line in console {
             guard let range = line.text.firstRange(of: markPrefix), line.at >= previous else { continue }
-            let name = line.text[range.upperBound...].trimmingCharacters(in: .whitespaces)
+            var name = line.text[range.upperBound...].trimmingCharacters(in: .whitespaces)
+            // A kernel line that landed inside the mark is not its name.
+            if let (_, kernel) = timestamp(in: name) { name = String(name[..<kernel.lowerBound]) }
             guard !name.isEmpty else { continue }
             trace.add(
                 TraceSpan(layer: .`init`, name: String(name.prefix(120)), start: previous, end: line.at, parent: parent)
