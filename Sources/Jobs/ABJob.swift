@@ -90,6 +90,7 @@ public struct ABJob: Sendable {
         self.a = a
         self.b = b
         self.thresholds = thresholds
+        // The report's stack facts are side A's.
         switch subject {
         case .vm:
             let launcherA = try await MicroVMLauncher(Self.configuration(request.microVMConfiguration, a))
@@ -99,7 +100,7 @@ public struct ABJob: Sendable {
                     Contender(name: "A", role: .microVM, launcher: launcherA),
                     Contender(name: "B", role: .microVM, launcher: launcherB),
                 ],
-                stack: ABStack(vm: launcherA, container: nil))
+                stack: LauncherStack(vm: launcherA, container: nil))
         case .container:
             let launcherA = try ContainerLauncher(
                 Self.configuration(request.containerConfiguration, a), host: request.containerHost)
@@ -110,7 +111,7 @@ public struct ABJob: Sendable {
                     Contender(name: "A", role: .container, launcher: launcherA),
                     Contender(name: "B", role: .container, launcher: launcherB),
                 ],
-                stack: ABStack(vm: nil, container: launcherA))
+                stack: LauncherStack(vm: nil, container: launcherA))
         }
     }
 
@@ -148,26 +149,4 @@ public struct ABJob: Sendable {
             results: ABAnalysis.analyze(
                 samples: comparison.samples, a: "A", b: "B", thresholds: thresholds, seed: request.plan.seed))
     }
-}
-
-/// What an A/B run's report records of the software under it: side A's.
-struct ABStack: ContenderStack {
-    let vm: MicroVMLauncher?
-    let container: ContainerLauncher?
-
-    var accelerator: String { vm?.acceleratorChoice.accelerator.rawValue ?? "none" }
-    var acceleratorReason: String { vm?.acceleratorChoice.reason ?? "containers run on the host's kernel" }
-
-    func versions() async -> [String: String] {
-        var versions: [String: String] = [:]
-        if let vm {
-            let found = vm.versions()
-            versions["qemu"] = found.hypervisor
-            versions["libvirt"] = found.libvirt
-        }
-        if let container { versions["runtime"] = await container.runtimeVersion() }
-        return versions
-    }
-
-    var domainXML: String { vm?.describeDomain(name: "mvm-fingerprint").xml() ?? "" }
 }

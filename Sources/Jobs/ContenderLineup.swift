@@ -35,7 +35,7 @@ public struct ContenderLineup: Sendable {
 
     private init(contenders: [Contender], pair: LauncherPair) {
         self.contenders = contenders
-        stack = pair
+        stack = LauncherStack(vm: pair.vm, container: pair.container)
         self.pair = pair
     }
 
@@ -71,22 +71,33 @@ public struct ContenderLineup: Sendable {
     }
 }
 
-/// mvm's micro-VM and its container: the stack of mvm's own lineup.
-struct LauncherPair: ContenderStack {
+/// mvm's micro-VM and its container: the launchers of mvm's own lineup,
+/// whose configurations the dimensions beyond boot start instances of.
+struct LauncherPair {
     let vm: MicroVMLauncher
     let container: ContainerLauncher
+}
 
-    var accelerator: String { vm.acceleratorChoice.accelerator.rawValue }
-    var acceleratorReason: String { vm.acceleratorChoice.reason }
+/// The stack under mvm's own launchers: the micro-VM's accelerator, QEMU's
+/// and libvirt's versions and its domain XML, the container's runtime. A
+/// lineup of one kind only (`mvm ab --container`) has no micro-VM.
+struct LauncherStack: ContenderStack {
+    let vm: MicroVMLauncher?
+    let container: ContainerLauncher?
+
+    var accelerator: String { vm?.acceleratorChoice.accelerator.rawValue ?? "none" }
+    var acceleratorReason: String { vm?.acceleratorChoice.reason ?? "containers run on the host's kernel" }
 
     func versions() async -> [String: String] {
-        let versions = vm.versions()
-        var toolVersions: [String: String] = [:]
-        toolVersions["qemu"] = versions.hypervisor
-        toolVersions["libvirt"] = versions.libvirt
-        toolVersions["runtime"] = await container.runtimeVersion()
-        return toolVersions
+        var versions: [String: String] = [:]
+        if let vm {
+            let found = vm.versions()
+            versions["qemu"] = found.hypervisor
+            versions["libvirt"] = found.libvirt
+        }
+        if let container { versions["runtime"] = await container.runtimeVersion() }
+        return versions
     }
 
-    var domainXML: String { vm.describeDomain(name: "mvm-fingerprint").xml() }
+    var domainXML: String { vm?.describeDomain(name: "mvm-fingerprint").xml() ?? "" }
 }
