@@ -31,14 +31,24 @@ public struct ResultFiles: Sendable {
     /// Checks, before anything runs, that each file lands in an existing
     /// directory.
     public func checkDirectories() throws(ResultFileError) {
-        for path in paths {
-            let directory = URL(fileURLWithPath: absolutePath(path)).deletingLastPathComponent().path
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
-            else {
-                throw ResultFileError(description: "cannot write \(path): \(directory) is not a directory")
-            }
+        for path in paths { try Self.checkDirectory(of: path) }
+    }
+
+    /// Checks that one result file lands in an existing directory.
+    public static func checkDirectory(of path: String) throws(ResultFileError) {
+        let directory = URL(fileURLWithPath: absolutePath(path)).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
+            throw ResultFileError(description: "cannot write \(path): \(directory) is not a directory")
         }
+    }
+
+    /// An A/B run's files: JSON, Markdown and its HTML page.
+    public func write(_ report: ABReport) throws {
+        if let json { try Self.write(try report.jsonData(), to: json) }
+        if let markdown { try Self.write(Data(ABRendering(report).markdown().utf8), to: markdown) }
+        if let htmlReport { try Self.write(Data(renderABHTML(report).utf8), to: htmlReport) }
     }
 
     /// A plain comparison's files: the exports and its HTML page.
@@ -67,9 +77,9 @@ public struct ResultFiles: Sendable {
         if let markdown { try Self.write(Data(rendering.markdown().utf8), to: markdown) }
     }
 
-    /// Readable by its owner only: results name the host, its kernel and
-    /// its CPU.
-    private static func write(_ data: Data, to path: String) throws {
+    /// Whole or not at all, and readable by its owner only: results name
+    /// the host, its kernel and its CPU.
+    public static func write(_ data: Data, to path: String) throws {
         try writeFileAtomically(data, to: absolutePath(path))
     }
 }

@@ -108,9 +108,10 @@ extension MVM {
             return thresholds
         }
 
+        var files: ResultFiles { ResultFiles(json: exportJSON, markdown: exportMarkdown, htmlReport: report) }
+
         func validate() throws {
             _ = try thresholds()
-            let files = ResultFiles(json: exportJSON, markdown: exportMarkdown, htmlReport: report)
             do { try files.checkDirectories() } catch { throw ValidationError(error.description + ".") }
         }
 
@@ -155,20 +156,10 @@ extension MVM {
                 print("partial: interrupted; the figures above are those of the runs that completed")
             }
             print(ABRendering(outcome).table())
-            try write(outcome)
+            try files.write(outcome)
             if let report { print("report: \(report)") }
             if outcome.hasFailures { throw ExitCode(2) }
             if outcome.bRegressed { throw ExitCode(1) }
-        }
-
-        private func write(_ outcome: ABReport) throws {
-            func write(_ data: Data, to path: String?) throws {
-                guard let path else { return }
-                try data.write(to: URL(fileURLWithPath: absolutePath(path)), options: .atomic)
-            }
-            try write(try outcome.jsonData(), to: exportJSON)
-            try write(Data(ABRendering(outcome).markdown().utf8), to: exportMarkdown)
-            try write(Data(renderABHTML(outcome).utf8), to: report)
         }
     }
 }

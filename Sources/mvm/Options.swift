@@ -1,6 +1,7 @@
 import ArgumentParser
 import ContainerShim
 import Foundation
+import Jobs
 import Logging
 import MVMCore
 import Reports
@@ -209,18 +210,13 @@ struct TraceOptions: ParsableArguments {
     /// Checks, before anything runs, that the OTLP file lands in an existing directory.
     func check() throws {
         guard let otlpPath else { return }
-        let directory = URL(fileURLWithPath: absolutePath(otlpPath)).deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ValidationError("cannot write \(otlpPath): \(directory) is not a directory.")
-        }
+        do { try ResultFiles.checkDirectory(of: otlpPath) } catch { throw ValidationError(error.description + ".") }
     }
 
     /// Writes the OTLP file, whole or not at all, when one was asked for.
     func write(_ starts: [TracedStart]) throws {
         guard let otlpPath, !starts.isEmpty else { return }
-        try renderOTLPTraces(starts, host: ProcessInfo.processInfo.hostName).write(
-            to: URL(fileURLWithPath: absolutePath(otlpPath)), options: .atomic)
+        try ResultFiles.write(renderOTLPTraces(starts, host: ProcessInfo.processInfo.hostName), to: otlpPath)
     }
 }
 
