@@ -71,16 +71,9 @@ struct ContainerTrace {
     ) {
         let parent = trace.add(TraceSpan(layer: .runtime, name: "\(runtime) \(command)", start: start, end: end))
         guard !messages.isEmpty else { return }
-        var boundaries = [TimedLine("\(runtime) \(command): until its first log line", at: start)]
-        boundaries += messages.map { TimedLine($0.text, at: min(max($0.at, start), end)) }
-        for (index, step) in boundaries.enumerated() {
-            let stepEnd = index + 1 < boundaries.count ? boundaries[index + 1].at : end
-            guard stepEnd > step.at else { continue }
-            let name =
-                index + 1 < boundaries.count ? step.text : "\(step.text) (then until \(runtime) \(command) exits)"
-            trace.add(
-                TraceSpan(layer: .runtime, name: String(name.prefix(120)), start: step.at, end: stepEnd, parent: parent)
-            )
-        }
+        var steps = [(name: "\(runtime) \(command): until its first log line", at: start)]
+        steps += messages.map { (name: $0.text, at: min(max($0.at, start), end)) }
+        steps[steps.count - 1].name += " (then until \(runtime) \(command) exits)"
+        trace.addAnnouncedSteps(steps, until: end, layer: .runtime, parent: parent)
     }
 }

@@ -81,22 +81,19 @@ struct LibvirtStartTrace {
         let end = max(returned, create.at)
         let parent = trace.add(TraceSpan(layer: .libvirt, name: "virDomainCreateXML", start: create.at, end: end))
         let steps = lines.filter { $0.thread == create.thread && $0.at >= create.at && Self.isStep($0) }
-        var boundaries: [(name: String, function: String?, at: Double)] = [
-            ("parse the domain XML, look up QEMU's capabilities", nil, create.at)
-        ]
-        boundaries += steps.map { ($0.message, $0.function, $0.at) }
-        for (index, step) in boundaries.enumerated() {
-            let stepEnd = index + 1 < boundaries.count ? boundaries[index + 1].at : end
-            guard stepEnd > step.at else { continue }
+        let boundaries =
+            [(name: "parse the domain XML, look up QEMU's capabilities", at: create.at, function: nil)]
+            + steps.map { (name: $0.message, at: $0.at, function: Optional($0.function)) }
+        trace.addAnnouncedSteps(boundaries.map { ($0.name, $0.at) }, until: end, layer: .libvirt, parent: parent) {
+            index, start, stepEnd in
             let commands = lines.filter {
-                $0.at >= step.at && $0.at < stepEnd && $0.message.hasPrefix("QEMU_MONITOR_SEND_MSG")
+                $0.at >= start && $0.at < stepEnd && $0.message.hasPrefix("QEMU_MONITOR_SEND_MSG")
             }.count
-            let detail = [commands > 0 ? "\(commands) QMP commands" : nil, step.function.map { "in \($0)" }]
-                .compactMap { $0 }.joined(separator: ", ")
-            trace.add(
-                TraceSpan(
-                    layer: .libvirt, name: step.name, start: step.at, end: min(stepEnd, end), parent: parent,
-                    detail: detail.isEmpty ? nil : detail))
+            let detail = [
+                commands > 0 ? "\(commands) QMP commands" : nil, boundaries[index].function.map { "in \($0)" },
+            ]
+            .compactMap { $0 }.joined(separator: ", ")
+            return detail.isEmpty ? nil : detail
         }
         // QEMU's own start-up: from the handshake that lets it exec until
         // the greeting on its monitor.

@@ -98,6 +98,25 @@ public struct BootTrace: Sendable, Codable, Hashable {
         }
     }
 
+    /// Steps that a log announces before it takes them ("Setting up domain
+    /// cgroup", "spawn stage-1"), under `parent`: each lasts from its
+    /// announcement to the next one, the last until `end`; a step of no
+    /// length is left out. `detail` says what else a step did, given its
+    /// index and its time.
+    public mutating func addAnnouncedSteps(
+        _ steps: [(name: String, at: Double)], until end: Double, layer: TraceLayer, parent: Int,
+        detail: (_ index: Int, _ start: Double, _ end: Double) -> String? = { _, _, _ in nil }
+    ) {
+        for (index, step) in steps.enumerated() {
+            let stepEnd = min(index + 1 < steps.count ? steps[index + 1].at : end, end)
+            guard stepEnd > step.at else { continue }
+            add(
+                TraceSpan(
+                    layer: layer, name: String(step.name.prefix(120)), start: step.at, end: stepEnd, parent: parent,
+                    detail: detail(index, step.at, stepEnd)))
+        }
+    }
+
     /// Spans no other span names as its parent: the finest steps.
     public var leaves: [TraceSpan] {
         let parents = Set(spans.compactMap(\.parent))
