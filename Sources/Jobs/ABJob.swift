@@ -63,7 +63,8 @@ public struct ABJob: Sendable {
     public let a: ABSide
     public let b: ABSide
     public let thresholds: [String: Double]
-    let lineup: ContenderLineup
+    /// Sides A and B as a comparison's two contenders.
+    let comparison: ComparisonJob
 
     /// Checks both sides (images, runtimes) and connects; starts nothing.
     public init(
@@ -95,23 +96,27 @@ public struct ABJob: Sendable {
         case .vm:
             let launcherA = try await MicroVMLauncher(Self.configuration(request.microVMConfiguration, a))
             let launcherB = try await MicroVMLauncher(Self.configuration(request.microVMConfiguration, b))
-            lineup = ContenderLineup(
-                contenders: [
-                    Contender(name: "A", role: .microVM, launcher: launcherA),
-                    Contender(name: "B", role: .microVM, launcher: launcherB),
-                ],
-                stack: LauncherStack(vm: launcherA, container: nil))
+            comparison = ComparisonJob(
+                request,
+                lineup: ContenderLineup(
+                    contenders: [
+                        Contender(name: "A", role: .microVM, launcher: launcherA),
+                        Contender(name: "B", role: .microVM, launcher: launcherB),
+                    ],
+                    stack: LauncherStack(vm: launcherA, container: nil)))
         case .container:
             let launcherA = try ContainerLauncher(
                 Self.configuration(request.containerConfiguration, a), host: request.containerHost)
             let launcherB = try ContainerLauncher(
                 Self.configuration(request.containerConfiguration, b), host: request.containerHost)
-            lineup = ContenderLineup(
-                contenders: [
-                    Contender(name: "A", role: .container, launcher: launcherA),
-                    Contender(name: "B", role: .container, launcher: launcherB),
-                ],
-                stack: LauncherStack(vm: nil, container: launcherA))
+            comparison = ComparisonJob(
+                request,
+                lineup: ContenderLineup(
+                    contenders: [
+                        Contender(name: "A", role: .container, launcher: launcherA),
+                        Contender(name: "B", role: .container, launcher: launcherB),
+                    ],
+                    stack: LauncherStack(vm: nil, container: launcherA)))
         }
     }
 
@@ -134,13 +139,12 @@ public struct ABJob: Sendable {
 
     /// Measures both sides as planned and judges every metric.
     public func run(observer: MeasurementObserver = MeasurementObserver()) async -> ABReport {
-        let comparison = await ComparisonJob(request, lineup: lineup).run(observer: observer)
-        return report(comparison)
+        report(await comparison.run(observer: observer))
     }
 
     /// The report of the samples an interrupted run completed.
     public func partialReport(samples: [InstanceSample], startedAt: Date) async -> ABReport {
-        report(await ComparisonJob(request, lineup: lineup).partialReport(samples: samples, startedAt: startedAt))
+        report(await comparison.partialReport(samples: samples, startedAt: startedAt))
     }
 
     private func report(_ comparison: ComparisonReport) -> ABReport {

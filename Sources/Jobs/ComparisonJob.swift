@@ -29,6 +29,10 @@ public struct ComparisonJob: Sendable {
     public let request: ComparisonRequest
     public let lineup: ContenderLineup
     public var contenders: [Contender] { lineup.contenders }
+    /// The images' digests, read once: a user's rootfs is hashed file by
+    /// file, and a job reports more than once (a confirmation batch, an
+    /// interrupt).
+    let imageDigests: [String: String]
 
     /// mvm's own lineup for a checked request.
     public init(_ request: ComparisonRequest) async throws {
@@ -39,6 +43,7 @@ public struct ComparisonJob: Sendable {
     public init(_ request: ComparisonRequest, lineup: ContenderLineup) {
         self.request = request
         self.lineup = lineup
+        imageDigests = request.imageDigests()
     }
 
     /// The micro-VM's domain XML under a fixed name.
@@ -189,7 +194,7 @@ public struct ComparisonJob: Sendable {
         return EnvironmentFingerprint(
             hostKernel: host.kernelRelease, cpuModel: host.cpuModel, cores: host.cores, memoryBytes: host.memoryBytes,
             accelerator: lineup.stack.accelerator, acceleratorReason: lineup.stack.acceleratorReason,
-            versions: await lineup.stack.versions(), images: request.imageDigests(), mvmVersion: mvmVersion,
+            versions: await lineup.stack.versions(), images: imageDigests, mvmVersion: mvmVersion,
             gitCommit: mvmCommit, startedAt: startedAt, finishedAt: Date())
     }
 }
