@@ -21,8 +21,6 @@ public func renderABHTML(_ report: ABReport) -> String {
         "<div class=\"scroll\"><table>\n<thead><tr><th>metric</th><th class=\"num\">A (mean)</th><th class=\"num\">B (mean)</th>"
         + "<th class=\"num\">change</th><th class=\"num\">p</th><th class=\"num\">threshold</th><th>verdict</th></tr></thead>\n<tbody>\n"
     for result in report.results {
-        let change =
-            (result.relativeChange >= 0 ? "+" : "−") + formatDecimal(abs(result.relativeChange) * 100, places: 1)
         let rowClass: String =
             switch result.outcome {
             case .regression: "regression"
@@ -33,7 +31,7 @@ public func renderABHTML(_ report: ABReport) -> String {
             "<td><b>\(escapeXML(result.metric))</b></td>",
             "<td class=\"num\">\(formatValue(result.meanA, result.unit))</td>",
             "<td class=\"num\">\(formatValue(result.meanB, result.unit))</td>",
-            "<td class=\"num\">\(change) %</td>",
+            "<td class=\"num\">\(formatChange(result.relativeChange))</td>",
             "<td class=\"num\">\(escapeXML(ABAnalysis.formatP(result.pValue)))</td>",
             "<td class=\"num\">\(formatDecimal(result.threshold * 100, places: 1)) %</td>",
             "<td>\(escapeXML(result.sentence))</td>",
