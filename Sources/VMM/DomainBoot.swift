@@ -53,10 +53,7 @@ struct DomainBoot: Sendable {
             }
             if let daemonLog {
                 await daemonLog.restore()
-                started.libvirtLog = FileManager.default.contents(atPath: daemonLogFile).map {
-                    String(decoding: $0, as: UTF8.self)
-                }
-                unlink(daemonLogFile)
+                started.libvirtLog = Self.takeLog(at: daemonLogFile)
             }
             return started
         } catch {
@@ -75,6 +72,12 @@ struct DomainBoot: Sendable {
     /// Where libvirt writes its debug log of a traced start.
     private func logFile(name: String) -> String {
         configuration.stateDirectory.subdirectory("consoles") + "/" + name + ".libvirt.log"
+    }
+
+    /// Reads libvirt's debug log of a traced start, and removes it.
+    private static func takeLog(at path: String) -> String? {
+        defer { unlink(path) }
+        return FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The trace point noted once a daemon's debug log is on.
@@ -134,23 +137,20 @@ struct DomainBoot: Sendable {
         logger.debug("starting domain", metadata: ["name": "\(description.name)", "uri": "\(uri)"])
         let domain: Domain
         var libvirtLog: String?
+        let xml = description.xml()
+        scope.tracePoint(Self.createPoint)
         if scope.tracing && uri.isEmbedded {
             // The embedded driver runs in this process: its debug log is
             // turned on for this one start.
             let logFile = logFile(name: description.name)
             defer { unlink(logFile) }
-            let xml = description.xml()
-            scope.tracePoint(Self.createPoint)
             let (created, captured) = try LibvirtDebugLog.capture(into: logFile) { () throws(VMMError) in
                 try domainTeardown.createDomain(xml: xml, flags: flags)
             }
             domain = created
-            libvirtLog =
-                captured
-                ? FileManager.default.contents(atPath: logFile).map { String(decoding: $0, as: UTF8.self) } : nil
+            libvirtLog = captured ? Self.takeLog(at: logFile) : nil
         } else {
-            scope.tracePoint(Self.createPoint)
-            domain = try domainTeardown.createDomain(xml: description.xml(), flags: flags)
+            domain = try domainTeardown.createDomain(xml: xml, flags: flags)
         }
         if !paused { scope.mark(.started) }
 
