@@ -111,7 +111,9 @@ package final class LaunchScope: Sendable {
         case .success(let observation):
             output.unread(observation.rest)
             if tracing {
-                let lines = observation.lines.map { TimedLine($0.text, at: stopwatch.offset(of: $0.at).seconds) }
+                let lines = zip(scanner.lineLog ?? [], observation.lineArrivals).map {
+                    TimedLine($0, at: stopwatch.offset(of: $1).seconds)
+                }
                 traceState.withLock { $0.lines = lines }
             }
             return state.withLock { state in

@@ -40,9 +40,9 @@ package struct ReadinessObservation: Sendable {
     /// What came after the readiness line in the read that brought it: the
     /// start of what the workload prints next.
     package var rest: [UInt8] = []
-    /// Every line up to the readiness line with when it arrived, when the
-    /// scanner logs lines (a traced start); else empty.
-    package var lines: [(text: String, at: ContinuousClock.Instant)] = []
+    /// When each line of the scanner's `lineLog` arrived, in order, when
+    /// the scanner logs lines (a traced start); else empty.
+    package var lineArrivals: [ContinuousClock.Instant] = []
 }
 
 /// Reads a console or stdout as data arrives (poll(2), no sleeping) until
@@ -58,7 +58,7 @@ package func waitForReadiness(
     var firstOutput: ContinuousClock.Instant?
     var marks: [(name: String, at: ContinuousClock.Instant)] = []
     var reported: [String: String] = [:]
-    var lines: [(text: String, at: ContinuousClock.Instant)] = []
+    var lineArrivals: [ContinuousClock.Instant] = []
     let maximumReports = 1024
     var buffer = [UInt8](repeating: 0, count: 16 * 1024)
     while true {
@@ -87,8 +87,8 @@ package func waitForReadiness(
         while start < bytes.count {
             let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? bytes.count
             let events = scanner.feed(bytes[start..<end])
-            if let log = scanner.lineLog, log.count > lines.count {
-                lines += log[lines.count...].map { ($0, now) }
+            if let logged = scanner.lineLog?.count, logged > lineArrivals.count {
+                lineArrivals += repeatElement(now, count: logged - lineArrivals.count)
             }
             for event in events {
                 switch event {
@@ -96,7 +96,7 @@ package func waitForReadiness(
                     return .success(
                         ReadinessObservation(
                             facts: facts, firstOutput: firstOutput ?? now, ready: now, marks: marks, reported: reported,
-                            rest: Array(bytes[end...]), lines: lines))
+                            rest: Array(bytes[end...]), lineArrivals: lineArrivals))
                 case .kernelPanic(let line):
                     return .failure(.kernelPanic(line: line))
                 // Bounded, since a guest is not trusted: mvm's own init
