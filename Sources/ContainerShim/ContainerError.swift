@@ -17,6 +17,8 @@ public enum ContainerError: Error, CustomStringConvertible {
     /// The kernel's OOM killer, enforcing the container's memory limit,
     /// killed its init (or what it waited for) before the readiness line.
     case killedByMemoryLimit(limitMiB: Int, kills: Int, outputTail: [String])
+    /// The image's workload exited, with this status, without being ready.
+    case workloadExited(status: Int, outputTail: [String])
     /// A system call, file operation or process start failed.
     case system(SystemFailure)
 
@@ -28,6 +30,7 @@ public enum ContainerError: Error, CustomStringConvertible {
         case .endOfOutput, .kernelPanic: self = .exitedEarly(outputTail: failure.outputTail, runtimeLog: runtimeLog())
         case .readFailed(let code):
             self = .system(SystemFailure("reading the container's output failed", underlying: code))
+        case .workloadExited(let status): self = .workloadExited(status: status, outputTail: failure.outputTail)
         }
     }
 
@@ -68,6 +71,8 @@ public enum ContainerError: Error, CustomStringConvertible {
                     + log.split(separator: "\n").suffix(10).map { "  | " + $0 }.joined(separator: "\n")
             }
             return text
+        case .workloadExited(let status, let tail):
+            return workloadExitDescription(status: status, side: "container", outputTail: tail)
         case .system(let failure):
             return failure.description
         }

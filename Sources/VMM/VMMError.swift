@@ -14,6 +14,8 @@ public enum VMMError: Error, CustomStringConvertible {
     case kernelPanic(line: String, consoleTail: [String])
     /// The guest stopped (QEMU exited) before printing its readiness line.
     case guestStopped(consoleTail: [String])
+    /// The image's workload exited, with this status, without being ready.
+    case workloadExited(status: Int, consoleTail: [String])
     /// A system call or file operation failed.
     case system(SystemFailure)
 
@@ -25,6 +27,7 @@ public enum VMMError: Error, CustomStringConvertible {
         case .kernelPanic(let line): self = .kernelPanic(line: line, consoleTail: failure.outputTail)
         case .endOfOutput: self = .guestStopped(consoleTail: failure.outputTail)
         case .readFailed(let code): self = .system(SystemFailure("reading the guest console failed", underlying: code))
+        case .workloadExited(let status): self = .workloadExited(status: status, consoleTail: failure.outputTail)
         }
     }
 
@@ -50,6 +53,8 @@ public enum VMMError: Error, CustomStringConvertible {
             return "the guest kernel panicked: \(line.drop { $0 == " " })" + Self.excerpt(tail)
         case .guestStopped(let tail):
             return "the guest stopped before printing its readiness line" + Self.excerpt(tail)
+        case .workloadExited(let status, let tail):
+            return workloadExitDescription(status: status, side: "micro-VM", outputTail: tail)
         case .system(let failure):
             return failure.description
         }

@@ -81,6 +81,20 @@ import Testing
         #expect(scanner.feed(Array((panic + "\n").utf8)) == [.kernelPanic(line: panic)])
     }
 
+    /// `--ready-exit`: status 0 is ready, even after output without a
+    /// newline; another status, or any exit under another rule, is the
+    /// workload's failure.
+    @Test func anExitIsReadyOnlyWithStatusZeroUnderReadyExit() {
+        var exit = ConsoleScanner(rule: .workloadExit)
+        #expect(exit.feed(Array("no newline heremvm-exit status=0\n".utf8)) == [.ready(nil)])
+        var failed = ConsoleScanner(rule: .workloadExit)
+        #expect(failed.feed(Array("mvm-exit status=127\n".utf8)) == [.workloadExited(status: 127)])
+        var line = ConsoleScanner()
+        #expect(line.feed(Array("mvm-exit status=0\n".utf8)) == [.workloadExited(status: 0)])
+        var noise = ConsoleScanner(rule: .workloadExit)
+        #expect(noise.feed(Array("mvm-exit status=\n".utf8)).isEmpty)
+    }
+
     @Test func keepsOnlyTheLastLines() {
         var scanner = ConsoleScanner(tailLimit: 3)
         for index in 0..<10 { _ = scanner.feed(Array("line \(index)\n".utf8)) }

@@ -66,6 +66,9 @@ public enum ReadinessRule: Sendable, Equatable {
     /// for workloads that print something else. The guest's facts are
     /// known only if that line is mvm's own.
     case matching(ReadyLinePattern)
+    /// The workload ran to completion with status 0 (`--ready-exit`), as
+    /// mvm's image init reports it: `mvm-exit status=0`.
+    case workloadExit
 }
 
 /// A `--ready-line` regular expression, compiled once.
@@ -114,6 +117,9 @@ package struct ConsoleScanner: Sendable {
         case mark(String)
         /// `mvm-fact KEY=VALUE`: something the workload observed.
         case fact(key: String, value: String)
+        /// `mvm-exit status=N`: mvm's image init saw the workload exit with
+        /// a status that does not make it ready.
+        case workloadExited(status: Int)
     }
 
     /// The longest line kept, in bytes (the readiness line is about 100).
@@ -121,6 +127,8 @@ package struct ConsoleScanner: Sendable {
 
     package static let markPrefix = "mvm-mark "
     package static let factPrefix = "mvm-fact "
+    /// What mvm's image init prints when the workload has exited.
+    package static let exitPrefix = "mvm-exit status="
 
     package let tailLimit: Int
     package let rule: ReadinessRule
@@ -182,6 +190,13 @@ package struct ConsoleScanner: Sendable {
         switch rule {
         case .mvmLine: if let facts { return .ready(facts) }
         case .matching(let pattern): if pattern.matches(line) { return .ready(facts) }
+        case .workloadExit: break
+        }
+        // Anywhere in the line: the workload's last line may lack its newline.
+        if let start = line.firstRange(of: Self.exitPrefix),
+            let status = Int(line[start.upperBound...].prefix { $0.isNumber || $0 == "-" })
+        {
+            return rule == .workloadExit && status == 0 ? .ready(nil) : .workloadExited(status: status)
         }
         if line.contains("Kernel panic - not syncing") { return .kernelPanic(line: line) }
         return Self.report(in: line)

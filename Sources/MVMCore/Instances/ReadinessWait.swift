@@ -11,6 +11,9 @@ public enum ReadinessWaitFailure: Error, Equatable, Sendable {
     case kernelPanic(line: String)
     /// read(2) or poll(2) failed.
     case readFailed(Errno)
+    /// The workload under mvm's image init exited, with this status, and
+    /// that did not make it ready (non-zero, or a readiness line expected).
+    case workloadExited(status: Int)
 }
 
 /// A launch that saw no readiness line: why, what the workload printed
@@ -99,6 +102,8 @@ package func waitForReadiness(
                             rest: Array(bytes[end...]), lineArrivals: lineArrivals))
                 case .kernelPanic(let line):
                     return .failure(.kernelPanic(line: line))
+                case .workloadExited(let status):
+                    return .failure(.workloadExited(status: status))
                 // Bounded, since a guest is not trusted: mvm's own init
                 // prints a few dozen of each.
                 case .mark(let name):
@@ -110,4 +115,14 @@ package func waitForReadiness(
             start = end
         }
     }
+}
+
+/// The first line of the error for a workload that exited without being
+/// ready, the same for every side: its status, its last lines of output
+/// (the first line is all a comparison's table shows), what to check.
+public func workloadExitDescription(status: Int, side: String, outputTail: [String]) -> String {
+    let last = outputTail.filter { !$0.hasPrefix("mvm-exit ") && !$0.hasPrefix("mvm-trace ") }.suffix(3)
+    let output =
+        last.isEmpty ? "it printed nothing" : "its last output: " + last.map { "\"\($0)\"" }.joined(separator: ", ")
+    return "the workload in the \(side) exited with status \(status) (\(output)); check the image's entrypoint and cmd"
 }
