@@ -74,6 +74,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // A user's OCI image made into what mvm runs: its tree with mvm's
+        // image init (the container) and an initramfs of it (the micro-VM).
+        .target(
+            name: "OCIImages",
+            dependencies: [
+                "MVMCore",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Measurement statistics and reports: pure, no C, no hypervisor.
         .target(
             name: "Compare",
@@ -122,7 +133,8 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
-                "VMM", "ContainerShim", "Compare", "MVMCore", "History", "Reports", "SQLiteHistory", "PostgresHistory",
+                "VMM", "ContainerShim", "OCIImages", "Compare", "MVMCore", "History", "Reports", "SQLiteHistory",
+                "PostgresHistory",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -140,7 +152,7 @@ let package = Package(
         .executableTarget(
             name: "mvm",
             dependencies: [
-                "VMM", "ContainerShim", "Compare", "Jobs", "MVMCore", "History", "Reports",
+                "VMM", "ContainerShim", "Compare", "Jobs", "OCIImages", "MVMCore", "History", "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -163,6 +175,11 @@ let package = Package(
             name: "ContainerShimTests",
             // Compare for its seeded generator (the spec property tests).
             dependencies: ["ContainerShim", "MVMCore", "Compare"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "OCIImagesTests",
+            dependencies: ["OCIImages"],
             swiftSettings: strictSettings
         ),
         .testTarget(

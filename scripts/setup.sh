@@ -11,13 +11,14 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run this as root (sudo $0): it installs packages and boots VMs"
 
 # Debian packages: libvirt (library, daemon, clients), QEMU, OCI runtimes,
-# image build tools, benchmark tools, SQLite for the history store. With their recommended packages, as
+# image build tools (umoci and skopeo unpack a user's OCI image for --image,
+# debootstrap builds images/build.sh --debian-oci), benchmark tools, SQLite for the history store. With their recommended packages, as
 # apt installs them by default: that is the set-up the tests are run on.
 packages=(
   libvirt-dev libvirt-daemon-system libvirt-clients libxml2-utils libsqlite3-dev
   qemu-system-x86 runc crun busybox-static cpio lz4 xz-utils
   linux-source-6.1 bc flex bison libelf-dev libssl-dev make gcc
-  hyperfine git jq
+  hyperfine git jq umoci skopeo debootstrap
 )
 missing=()
 for package in "${packages[@]}"; do

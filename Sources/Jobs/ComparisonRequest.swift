@@ -1,6 +1,7 @@
 import Compare
 import ContainerShim
 import MVMCore
+import OCIImages
 import VMM
 
 /// What a side-by-side comparison is asked for, as given: nothing is
@@ -49,10 +50,42 @@ public struct WorkloadImages: Sendable, Equatable {
     public var rootfs: String?
     /// `--ready-line`: what makes every contender ready; nil: mvm's line.
     public var readyLine: ReadyLinePattern?
+    /// `--ready-exit`: ready when the image's workload exits with status 0.
+    public var readyExit = false
+    /// `--image`: a user's OCI image, unpacked, as the container's tree and
+    /// the micro-VM's initramfs, both run by mvm's image init.
+    public var image: PreparedImage?
 
     public init() {}
 
-    var readiness: ReadinessRule { readyLine.map { .matching($0) } ?? .mvmLine }
+    public var readiness: ReadinessRule {
+        readyExit ? .workloadExit : readyLine.map { .matching($0) } ?? .mvmLine
+    }
+
+    /// What is wrong with this combination, in one line; nil when nothing.
+    public var conflict: String? {
+        Self.conflict(
+            image: image != nil, initrd: initrd != nil, rootfs: rootfs != nil, readyLine: readyLine != nil,
+            readyExit: readyExit)
+    }
+
+    /// The same, for options not yet made into settings (an image is
+    /// prepared after the options are checked). An image gives both sides
+    /// their tree and runs its own workload, which prints no mvm readiness
+    /// line; only mvm's image init reports an exit status.
+    public static func conflict(image: Bool, initrd: Bool, rootfs: Bool, readyLine: Bool, readyExit: Bool) -> String? {
+        if readyExit && readyLine { return "--ready-exit and --ready-line exclude each other: choose one" }
+        if image {
+            if initrd || rootfs { return "--image gives both sides their tree: leave out --initrd and --rootfs" }
+            if !readyExit && !readyLine {
+                return
+                    "an image's workload prints no mvm readiness line: say when it is ready with --ready-exit (it exits 0) or --ready-line REGEX"
+            }
+        } else if readyExit {
+            return "--ready-exit needs --image: mvm's image init reports the workload's exit status"
+        }
+        return nil
+    }
 
     /// What a plan records of it ("kernel /k/vmlinux, append noapictimer");
     /// nil for mvm's own.
@@ -63,7 +96,9 @@ public struct WorkloadImages: Sendable, Equatable {
         if !kernelArguments.isEmpty { parts.append("append \(kernelArguments.joined(separator: " "))") }
         if let machine { parts.append("machine \(machine.rawValue)") }
         if let rootfs { parts.append("rootfs \(absolutePath(rootfs))") }
+        if let image { parts.append("image \(image.digest)") }
         if let readyLine { parts.append("ready-line \(readyLine.source)") }
+        if readyExit { parts.append("ready-exit") }
         return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 }
@@ -96,6 +131,12 @@ public struct ComparisonRequest: Sendable {
     {
         try settings.plan.check()
         try settings.dimensions.check()
+        if let image = settings.workload.image, settings.memoryMiB < image.minimumMemoryMiB {
+            throw LimitViolation(
+                .memory, settings.memoryMiB,
+                "is too small for image \(image.reference): the micro-VM holds its \(image.initramfsBytes >> 20) MiB initramfs and the tree unpacked from it in memory; use \(image.minimumMemoryMiB) or more"
+            )
+        }
         limits = try InstanceLimits.checked(
             memoryMiB: settings.memoryMiB, vcpus: settings.vcpus, timeoutSeconds: settings.timeoutSeconds, host: host,
             instancesAtOnce: settings.plan.concurrency)
@@ -110,8 +151,8 @@ public struct ComparisonRequest: Sendable {
         var configuration = MicroVMConfiguration(
             connectURI: settings.connectURI, stateDirectory: settings.stateDirectory,
             kernelPath: workload.kernel.map(absolutePath) ?? settings.images.minimalVmlinux,
-            initrdPath: workload.initrd.map(absolutePath) ?? settings.images.initramfs)
-        configuration.extraKernelArguments = workload.kernelArguments
+            initrdPath: workload.image?.initramfs ?? workload.initrd.map(absolutePath) ?? settings.images.initramfs)
+        configuration.extraKernelArguments = (workload.image?.kernelArguments ?? []) + workload.kernelArguments
         configuration.machine = workload.machine
         configuration.readiness = workload.readiness
         configuration.limits = limits
@@ -124,7 +165,9 @@ public struct ComparisonRequest: Sendable {
     var containerConfiguration: ContainerConfiguration {
         var configuration = ContainerConfiguration(
             stateDirectory: settings.stateDirectory,
-            rootfsPath: settings.workload.rootfs.map(absolutePath) ?? settings.images.rootfs)
+            rootfsPath: settings.workload.image?.rootfs ?? settings.workload.rootfs.map(absolutePath)
+                ?? settings.images.rootfs)
+        if let image = settings.workload.image { configuration.command = image.containerCommand }
         configuration.runtime = settings.runtime
         configuration.readiness = settings.workload.readiness
         configuration.limits = limits
@@ -144,6 +187,10 @@ public struct ComparisonRequest: Sendable {
         }
         if let rootfs = workload.rootfs.map(absolutePath) {
             digests["rootfs \(rootfs)"] = try? ImageDigest.tree(at: rootfs)
+        }
+        if let image = workload.image {
+            digests["image \(image.reference)"] = image.digest
+            digests["image initramfs"] = try? ImageDigest.file(at: image.initramfs)
         }
         return digests
     }

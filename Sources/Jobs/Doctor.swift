@@ -53,7 +53,7 @@ public struct Doctor: Sendable {
         let orphans = checkOrphans()
         return DoctorReport(
             checks: [library, connection, qemu, accelerator, kvm, runc, crun, cgroups] + rootless + images + [
-                state, orphans,
+                checkImageTools(), state, orphans,
             ])
     }
 

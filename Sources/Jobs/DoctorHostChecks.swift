@@ -160,6 +160,27 @@ extension Doctor {
         return checks
     }
 
+    /// What `--image` needs: umoci unpacks an image, skopeo reads `docker
+    /// save` archives, cpio packs the micro-VM's initramfs. Not required:
+    /// mvm's own images need none of them.
+    func checkImageTools() -> DoctorCheck {
+        let tools = ["umoci", "skopeo", "cpio"]
+        let missing = tools.filter { tool in
+            !["/usr/bin/", "/bin/", "/usr/local/bin/"].contains {
+                FileManager.default.isExecutableFile(atPath: $0 + tool)
+            }
+        }
+        guard missing.isEmpty else {
+            return .problem(
+                "oci image tools", required: false,
+                "\(missing.joined(separator: ", ")) not installed: --image cannot unpack an OCI image",
+                fix: "apt-get install \(missing.joined(separator: " "))")
+        }
+        return .passed(
+            "oci image tools", required: false,
+            "umoci, skopeo and cpio are installed (--image unpacks images with them)")
+    }
+
     // MARK: the state directory
 
     /// Writable (a file of its own created and removed), as compare writes

@@ -4,6 +4,7 @@ import ContainerShim
 import Foundation
 import Jobs
 import MVMCore
+import OCIImages
 import Reports
 import VMM
 
@@ -45,6 +46,17 @@ struct ComparisonOptions: ParsableArguments {
             "The container's root filesystem, in place of mvm's (runc-direct runs it too); it must hold the command /init.",
             valueName: "path"))
     var rootfs: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "An OCI image (a layout directory, LAYOUT:TAG, or a `docker save` archive) as both the container and the micro-VM, each running its entrypoint and cmd under mvm's image init; never pulled.",
+            valueName: "path"))
+    var image: String?
+
+    @Flag(
+        name: .customLong("ready-exit"),
+        help: "With --image: ready when the image's workload exits with status 0 (a run-to-completion job).")
+    var readyExit = false
 
     @Flag(name: .customLong("no-reference"), help: "Leave out the qemu-direct and runc-direct rows.")
     var noReference = false
@@ -105,7 +117,7 @@ struct ComparisonOptions: ParsableArguments {
     /// contender of every run.
     func request(
         common: CommonOptions, connection: ConnectionOptions, limits: LimitOptions, recorded: Bool = false
-    ) throws -> ComparisonRequest {
+    ) async throws -> ComparisonRequest {
         var settings = ComparisonSettings(stateDirectory: common.state, images: .defaultLocation())
         settings.connectURI = connection.uri
         settings.memoryMiB = limits.memory
@@ -124,6 +136,16 @@ struct ComparisonOptions: ParsableArguments {
         settings.workload.machine = machine
         settings.workload.rootfs = rootfs
         if case .matching(let pattern) = try readiness.rule() { settings.workload.readyLine = pattern }
+        settings.workload.readyExit = readyExit
+        if let image {
+            do {
+                settings.workload.image = try await ImagePreparer(
+                    stateDirectory: common.state, images: settings.images
+                ).prepare(ImageReference(image))
+            } catch {
+                throw ValidationError(error.description + ".")
+            }
+        }
         settings.plan = ComparisonPlan(runs: runs, warmup: warmup, concurrency: concurrency, seed: seed)
         do {
             settings.dimensions.dimensions = try ComparisonDimension.parseList(dimensions)
@@ -135,6 +157,15 @@ struct ComparisonOptions: ParsableArguments {
             return try ComparisonRequest(checking: settings)
         } catch {
             throw usageError(error)
+        }
+    }
+
+    func validate() throws {
+        if let conflict = WorkloadImages.conflict(
+            image: image != nil, initrd: initrd != nil, rootfs: rootfs != nil, readyLine: readiness.readyLine != nil,
+            readyExit: readyExit)
+        {
+            throw ValidationError(conflict + ".")
         }
     }
 
@@ -178,7 +209,7 @@ extension MVM {
         func run() async throws {
             common.bootstrapLogging()
             let recorded = history.record || history.baseline != nil
-            let request = try comparison.request(
+            let request = try await comparison.request(
                 common: common, connection: connection, limits: limits, recorded: recorded)
             // Checked whether or not the run is recorded: a mistyped option
             // is an error, not an option ignored.

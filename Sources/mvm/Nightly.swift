@@ -102,7 +102,7 @@ extension MVM {
         func run() async throws {
             common.bootstrapLogging()
             let request = NightlyRequest(
-                comparison: try comparison.request(
+                comparison: try await comparison.request(
                     common: common, connection: connection, limits: limits, recorded: true),
                 history: try history.settings(), nightly: true)
             // The default report and textfile go to a folder of mvm's own,

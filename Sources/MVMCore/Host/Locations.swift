@@ -79,6 +79,8 @@ public struct ImageSet: Sendable, Hashable {
     /// The same tree as the initramfs, for containers.
     public var rootfs: String { directory + "/rootfs" }
     public var manifest: String { directory + "/manifest.json" }
+    /// mvm's init for a user's OCI image (images/init/image-init).
+    public var imageInit: String { directory + "/image-init" }
 
     /// `MVM_IMAGES`, else the `images/out` folder of the checkout this
     /// executable was built in, else the images installed beside it

@@ -1,0 +1,33 @@
+import Foundation
+import MVMCore
+
+/// An OCI image made ready for both sides: its tree with mvm's image init
+/// under /.mvm, run by the container, and the same tree as an initramfs,
+/// booted by the micro-VM.
+public struct PreparedImage: Sendable, Equatable, Codable {
+    /// What the user named (`layout:tag`, an archive).
+    public var reference: String
+    /// The manifest's digest: what the cache and the plan key use.
+    public var digest: String
+    public var configuration: ImageConfiguration
+    public var rootfs: String
+    public var initramfs: String
+    /// The initramfs's size, about the tree's: the micro-VM holds it in
+    /// memory, and its unpacked copy too.
+    public var initramfsBytes: UInt64
+
+    /// mvm's init inside the tree; the workload file beside it.
+    public static let initPath = "/.mvm/init"
+    static let directory = ".mvm"
+
+    /// What the container runs: mvm's image init, which runs the workload.
+    public var containerCommand: [String] { [Self.initPath] }
+    /// What the micro-VM's kernel needs to run the same init.
+    public var kernelArguments: [String] { ["rdinit=" + Self.initPath] }
+
+    /// The memory a micro-VM needs for this image, in MiB: the initramfs
+    /// and its unpacked copy, and room for the kernel and the workload.
+    public var minimumMemoryMiB: Int {
+        Int((2 * initramfsBytes + (1 << 20) - 1) >> 20) + 64
+    }
+}
