@@ -6,7 +6,21 @@
 #   stock-vmlinuz      the Debian cloud kernel, unpacked from its package
 #   initramfs.cpio     static busybox + init/init (newc cpio, built without root)
 #   rootfs/            the same tree as a directory, for the runc container
+#   image-init         init/image-init: mvm's init inside a user's OCI image
 #   manifest.json      sha256, size and Debian package versions of each output
+# With --debian-oci, only this output (nothing above, no manifest):
+#   debian-oci/        OCI image layout of a slim Debian 12 (bookworm; debootstrap
+#                      minbase + python3-minimal, docs/man/locales removed),
+#                      one layer, two tags: true (cmd /bin/true) and python
+#                      (cmd python3 -c pass). Needs root, debootstrap, umoci,
+#                      debian-archive-keyring and Debian's mirror (the one apt
+#                      uses, else deb.debian.org; the .debs stay in
+#                      out/cache/debootstrap). Its stamp holds the tool
+#                      versions, not the packages': to take newer Debian
+#                      packages, delete out/debian-oci. Same packages, same
+#                      digests: the epoch below is the images' creation time
+#                      and the mtime of whatever the install wrote; files
+#                      from .debs keep their packages' mtimes.
 # Each output has a stamp in out/.stamps holding the sha256 of its inputs: the
 # code of the functions that make it (as `declare -f` prints them, so comments
 # and layout do not count), the config fragment, the init script, package and
@@ -39,27 +53,43 @@ APPLETS="sh mount umount cat echo printf uname nproc sleep reboot ls grep awk dd
 # Both trees hold these directories; /dev nodes only in the initramfs (the VM
 # needs /dev/console before /init runs; an OCI runtime creates /dev itself).
 TREE_DIRS="bin dev etc proc root sbin sys tmp"
+# debian-oci: what debootstrap installs, and the images' fixed config.
+DEBIAN_SUITE=bookworm
+DEBIAN_ARCH=amd64
+DEBIAN_VARIANT=minbase
+DEBIAN_INCLUDE=python3-minimal
+DEBIAN_MIRROR_DEFAULT=http://deb.debian.org/debian
+DEBIAN_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+DEBIAN_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FRAGMENT=$HERE/kernel/minimal.config
 INIT=$HERE/init/init
+IMAGE_INIT=$HERE/init/image-init
 
 usage() {
-	echo "usage: $0 [--out DIR] [--refresh-stock]   (default: \$MVM_IMAGES_OUT or images/out)"
+	echo "usage: $0 [--out DIR] [--refresh-stock | --debian-oci]   (default: \$MVM_IMAGES_OUT or images/out)"
+	echo "  --debian-oci   build only debian-oci/ (Debian $DEBIAN_SUITE as an OCI image layout; as root)"
 }
 
 parse_args() {
 	OUT=${MVM_IMAGES_OUT:-$HERE/out}
 	REFRESH_STOCK=0
+	DEBIAN_OCI=0
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--out) [ $# -ge 2 ] || { usage >&2; exit 2; }; OUT=$2; shift 2 ;;
 		--out=*) OUT=${1#--out=}; shift ;;
 		--refresh-stock) REFRESH_STOCK=1; shift ;;
+		--debian-oci) DEBIAN_OCI=1; shift ;;
 		-h | --help) usage; exit 0 ;;
 		*) usage >&2; exit 2 ;;
 		esac
 	done
+	if [ "$DEBIAN_OCI" = 1 ] && [ "$REFRESH_STOCK" = 1 ]; then
+		echo "$0: --debian-oci builds only debian-oci/: --refresh-stock does not go with it" >&2
+		exit 2
+	fi
 }
 
 say() { printf 'images: %s\n' "$*"; }
@@ -119,6 +149,19 @@ check_prereqs() {
 
 	[ -f "$FRAGMENT" ] || die "missing $FRAGMENT"
 	[ -f "$INIT" ] || die "missing $INIT"
+}
+
+# --debian-oci needs only these (root is checked when it builds).
+check_debian_prereqs() {
+	need_cmd dpkg-query dpkg
+	need_cmd sha256sum coreutils
+	need_cmd flock util-linux
+	need_cmd debootstrap debootstrap
+	need_cmd umoci umoci
+	need_cmd chroot coreutils
+	need_file "$DEBIAN_KEYRING" debian-archive-keyring
+	DBSVER=$(pkg_version debootstrap)
+	UMOCIVER=$(pkg_version umoci)
 }
 
 # Output folder, its subfolders, and the lock against a concurrent build.sh.
@@ -415,6 +458,21 @@ build_rootfs() {
 	stamp rootfs "$hash"
 }
 
+# image-init: mvm's init for a user's OCI image (`mvm compare --image` puts
+# it in the image's tree as /.mvm/init, beside rootfs/bin/busybox). A copy
+# of the script, so that an installed mvm finds it beside the other images.
+image_init_step() {
+	if cmp -s "$IMAGE_INIT" "$OUT/image-init"; then
+		say "image-init: up to date"
+		return
+	fi
+	[ -f "$IMAGE_INIT" ] || die "missing $IMAGE_INIT"
+	install_file "$IMAGE_INIT" image-init
+	chmod 0755 "$OUT/image-init"
+	touch -d "@$TREE_EPOCH" "$OUT/image-init"
+	say "image-init: copied"
+}
+
 # --- 5. manifest.json ---------------------------------------------------------
 # entry NAME SHA BYTES "pkg=ver"... (pkgs sorted): one JSON object, keys sorted.
 entry() {
@@ -435,6 +493,8 @@ manifest() {
 	rootfs_bytes=$(find "$OUT/rootfs" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 	printf '{\n  "outputs": {\n'
 	file_entry bzImage "$KSRC_PKG=$KVER"
+	printf ',\n'
+	file_entry image-init "busybox-static=$BBVER"
 	printf ',\n'
 	file_entry initramfs.cpio "busybox-static=$BBVER" "$KSRC_PKG=$KVER"
 	printf ',\n'
@@ -457,17 +517,213 @@ write_manifest() {
 	fi
 }
 
+# --- 6. debian-oci/ (only with --debian-oci) -----------------------------------
+# debootstrap minbase + python3-minimal, slimmed as Docker's debian:*-slim
+# images are (debuerreotype's .slimify-excludes), packed by umoci into one
+# layer tagged twice. Reproducible for the same Debian packages: see
+# debian_fix_tree.
+debian_oci_step() {
+	local code hash
+	code=$(code_hash debian_oci_step debian_mirror unmount_under build_debian_oci \
+		debian_slim debian_fix_tree debian_check_tree debian_tag)
+	hash=$(inputs_hash "code=$code" "epoch=$TREE_EPOCH" "debootstrap=$DBSVER" "umoci=$UMOCIVER" \
+		"suite=$DEBIAN_SUITE" "arch=$DEBIAN_ARCH" "variant=$DEBIAN_VARIANT" "include=$DEBIAN_INCLUDE" \
+		"path=$DEBIAN_PATH")
+	# umoci rewrites index.json when a tag changes: check it is the one built.
+	if up_to_date debian-oci "$hash" debian-oci/oci-layout debian-oci/index.json &&
+		[ "$(sha "$OUT/debian-oci/index.json")" = "$(cat "$STAMPS/debian-oci.index" 2>/dev/null)" ]; then
+		say "debian-oci: up to date"
+	else
+		build_debian_oci "$hash"
+	fi
+}
+
+# The mirror apt uses for the suite (one-line or deb822 sources), else Debian's
+# own. No network: only the host's configuration is read.
+debian_mirror() {
+	local f uri=''
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		uri=$(awk -v s="$DEBIAN_SUITE" '$1 == "deb" {
+			i = 2
+			if ($i ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
+			if ($(i + 1) == s) { print $i; exit }
+		}' "$f")
+		[ -z "$uri" ] || break
+	done
+	if [ -z "$uri" ]; then
+		for f in /etc/apt/sources.list.d/*.sources; do
+			[ -f "$f" ] || continue
+			uri=$(awk -v s="$DEBIAN_SUITE" 'BEGIN { RS = "" } {
+				types = suites = uris = ""; enabled = "yes"
+				n = split($0, l, "\n")
+				for (j = 1; j <= n; j++) {
+					if (l[j] ~ /^#/ || l[j] !~ /:/) continue
+					k = tolower(l[j]); sub(/:.*/, "", k)
+					v = l[j]; sub(/^[^:]*:[ \t]*/, "", v)
+					if (k == "types") types = " " v " "
+					else if (k == "suites") suites = " " v " "
+					else if (k == "uris") uris = v
+					else if (k == "enabled") enabled = tolower(v)
+				}
+				if (enabled != "no" && types ~ / deb / && index(suites, " " s " ")) {
+					split(uris, u, /[ \t]+/); print u[1]; exit
+				}
+			}' "$f")
+			[ -z "$uri" ] || break
+		done
+	fi
+	case $uri in
+	http://* | https://* | file:/*) printf '%s\n' "${uri%/}" ;;
+	*) printf '%s\n' "$DEBIAN_MIRROR_DEFAULT" ;;
+	esac
+}
+
+# debootstrap mounts /proc and /sys in its target; an interrupted run leaves
+# them there, and rm -rf must not walk into them.
+unmount_under() {
+	local dir=$1 m
+	[ -d "$dir" ] || return 0
+	dir=$(cd "$dir" && pwd -P)
+	awk -v d="$dir/" 'index($2 "/", d) == 1 { print $2 }' /proc/self/mounts | sort -r |
+		while IFS= read -r m; do umount -l "$m" 2>/dev/null || true; done
+}
+
+# debian_slim ROOT: what a slim image leaves out, and what the build wrote
+# that is not the same on every run or host.
+debian_slim() {
+	local r=$1 f
+	# Docker's slim variants (debuerreotype's .slimify-excludes): the dirs stay.
+	for f in usr/share/doc usr/share/man usr/share/locale usr/share/info \
+		usr/share/groff usr/share/linda usr/share/lintian/overrides \
+		var/cache/apt var/lib/apt/lists; do
+		[ ! -d "$r/$f" ] || find "$r/$f" -mindepth 1 -delete
+	done
+	# Logs (dpkg.log, alternatives.log, apt/*: dated lines); dirs stay.
+	find "$r/var/log" -type f -delete
+	# ldconfig's cache of mtimes; backups dpkg and debconf keep of their state.
+	rm -f "$r/var/cache/ldconfig/aux-cache" "$r/run/mount/utab" \
+		"$r"/var/lib/dpkg/*-old "$r"/var/cache/debconf/*-old
+	# Copied from the host by debootstrap; an OCI runtime or the VM's init
+	# provides these.
+	rm -f "$r/etc/hostname" "$r/etc/resolv.conf" "$r/etc/machine-id"
+	# debootstrap writes the mirror it used: name Debian's own, on any host.
+	printf 'deb %s %s main\n' "$DEBIAN_MIRROR_DEFAULT" "$DEBIAN_SUITE" >"$r/etc/apt/sources.list"
+	# Device nodes debootstrap made: runtimes mount their own /dev.
+	find "$r/dev" -mindepth 1 -delete
+	# Last password change is today's date in days (bugs.debian.org/857803):
+	# clamp to the epoch, as debuerreotype does.
+	for f in etc/shadow etc/shadow-; do
+		[ -f "$r/$f" ] || continue
+		awk -F: -v OFS=: -v d=$((TREE_EPOCH / 86400)) '$3 > d { $3 = d } { print }' "$r/$f" >"$r/$f.new"
+		cat "$r/$f.new" >"$r/$f"
+		rm -f "$r/$f.new"
+	done
+}
+
+# debian_fix_tree ROOT MARK: every entry the build wrote or changed (newer
+# than MARK) gets TREE_EPOCH as its mtime. Files unpacked from .debs keep the
+# mtime their package gives them, which is the same on every build of the
+# same version: Python's .pyc files check it against their .py, so setting
+# those to the epoch would leave every cached module stale.
+debian_fix_tree() {
+	local r=$1 mark=$2
+	chown 0:0 "$r"
+	chmod 0755 "$r"
+	find "$r" -newer "$mark" -exec touch -h -d "@$TREE_EPOCH" {} +
+	touch -h -d "@$TREE_EPOCH" "$r"
+}
+
+# The two commands the images run, with nothing from the host's environment.
+# python3 must find every module cached: it writes no .pyc into the tree
+# (none newer than MARK, which this makes).
+debian_check_tree() {
+	local r=$1 log=$2 mark=$3
+	touch "$mark"
+	run "$log" env -i PATH="$DEBIAN_PATH" chroot "$r" /bin/true
+	run "$log" env -i PATH="$DEBIAN_PATH" chroot "$r" python3 -c pass
+	if [ -n "$(find "$r" -newer "$mark" -name '*.pyc' -print -quit)" ]; then
+		die "debian-oci: python3 rewrote cached modules in the tree (stale .pyc files)"
+	fi
+}
+
+# debian_tag LAYOUT FROM TAG CMD...: TAG = FROM with this config and CMD.
+debian_tag() {
+	local layout=$1 from=$2 tag=$3 created a cmd=()
+	shift 3
+	created=$(date -u -d "@$TREE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
+	for a; do cmd+=(--config.cmd "$a"); done
+	run "$LOGS/debian-oci.log" umoci config --image "$layout:$from" --tag "$tag" \
+		--architecture "$DEBIAN_ARCH" --os linux --created "$created" \
+		--clear config.env --config.env "PATH=$DEBIAN_PATH" --config.workingdir / \
+		--clear config.cmd --clear config.entrypoint "${cmd[@]}" \
+		--history.created "$created" --history.created_by "CMD $*"
+}
+
+# build_debian_oci HASH: make debian-oci/ (replaced whole), stamp it with HASH.
+build_debian_oci() {
+	local hash=$1 t0=$SECONDS work=$BUILD/debian-oci log=$LOGS/debian-oci.log
+	local layout bundle root mirror created
+	[ "$(id -u)" = 0 ] || die "--debian-oci must run as root (debootstrap installs packages into a chroot)"
+	: >"$log"
+	layout=$work/layout bundle=$work/bundle root=$work/bundle/rootfs
+	created=$(date -u -d "@$TREE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
+	mirror=$(debian_mirror)
+	unmount_under "$work"
+	rm -rf --one-file-system "$work"
+	mkdir -p "$work" "$CACHE/debootstrap"
+
+	run "$log" umoci init --layout "$layout"
+	run "$log" umoci new --image "$layout:base"
+	run "$log" umoci unpack --image "$layout:base" "$bundle"
+	touch "$work/mark"
+	say "debian-oci: debootstrap $DEBIAN_VARIANT $DEBIAN_SUITE + $DEBIAN_INCLUDE from $mirror (log: ${log#"$OUT"/})"
+	run "$log" env SOURCE_DATE_EPOCH="$TREE_EPOCH" debootstrap --variant="$DEBIAN_VARIANT" \
+		--arch="$DEBIAN_ARCH" --include="$DEBIAN_INCLUDE" --force-check-gpg \
+		--keyring="$DEBIAN_KEYRING" --cache-dir="$CACHE/debootstrap" \
+		"$DEBIAN_SUITE" "$root" "$mirror"
+	unmount_under "$root"
+	debian_slim "$root"
+	debian_check_tree "$root" "$log" "$work/check-mark"
+	debian_fix_tree "$root" "$work/mark"
+	say "debian-oci: packing $(du -sh "$root" | cut -f1) with umoci"
+	run "$log" umoci repack --image "$layout:base" --history.created "$created" --history.created_by \
+		"debootstrap --variant=$DEBIAN_VARIANT --include=$DEBIAN_INCLUDE $DEBIAN_SUITE" "$bundle"
+	debian_tag "$layout" base true /bin/true
+	debian_tag "$layout" base python python3 -c pass
+	run "$log" umoci rm --image "$layout:base"
+	run "$log" umoci gc --layout "$layout"
+	# umoci writes its blobs and index.json 0600: mvm reads them as any user.
+	chmod -R a+rX "$layout"
+
+	rm -rf "$OUT/.debian-oci.old"
+	if [ -e "$OUT/debian-oci" ]; then mv "$OUT/debian-oci" "$OUT/.debian-oci.old"; fi
+	mv "$layout" "$OUT/debian-oci"
+	rm -rf "$OUT/.debian-oci.old"
+	rm -rf --one-file-system "$work"
+	sha "$OUT/debian-oci/index.json" >"$STAMPS/debian-oci.index"
+	stamp debian-oci "$hash"
+	say "debian-oci: built in $((SECONDS - t0)) s ($(du -sh "$OUT/debian-oci" | cut -f1) on disk; tags: $(umoci ls --layout "$OUT/debian-oci" | paste -sd' '))"
+}
+
 main() {
 	parse_args "$@"
 	export LC_ALL=C TZ=UTC
 	umask 022
 	check_epoch
+	if [ "$DEBIAN_OCI" = 1 ]; then
+		check_debian_prereqs
+		setup_out
+		debian_oci_step
+		return
+	fi
 	check_prereqs
 	setup_out
 	kernel_step
 	stock_step
 	initramfs_step
 	rootfs_step
+	image_init_step
 	write_manifest
 }
 
