@@ -49,7 +49,7 @@ else
   say "installing the guest images in $images"
   mkdir -p "$images"
   rm -f "$images/manifest.json"
-  for file in vmlinux bzImage stock-vmlinuz initramfs.cpio; do
+  for file in vmlinux bzImage stock-vmlinuz initramfs.cpio image-init; do
     if [ -e "$repo/images/out/$file" ]; then install -m 0644 "$repo/images/out/$file" "$images/$file"; fi
   done
   rm -rf "$images/rootfs.new"

@@ -120,6 +120,7 @@ extension Doctor {
             ("rootfs", images.rootfs, nil),
             ("bzImage", images.minimalBzImage, "the pc machine"),
             ("stock-vmlinuz", images.stockKernel, "the stock VM"),
+            ("image-init", images.imageInit, "--image"),
         ]
         let digests = await onDedicatedThreadTyped { () -> [String: Result<String, SystemFailure>] in
             var digests: [String: Result<String, SystemFailure>] = [:]
