@@ -53,6 +53,21 @@ public enum ABAnalysis {
     public static let alpha = 0.01
     public static let resamples = 9_999
 
+    /// The smallest p a two-sided permutation test of `runs` samples a side
+    /// can give: 2 of the C(2n, n) ways to split the pooled samples are as
+    /// extreme as the real split, when the sides do not overlap at all.
+    public static func smallestPValue(runs: Int) -> Double {
+        guard runs > 0 else { return 1 }
+        var splits = 1.0
+        for k in 0..<runs { splits = splits * Double(2 * runs - k) / Double(k + 1) }
+        return min(1, 2 / splits)
+    }
+
+    /// The fewest runs a side for which a difference can reach p < alpha.
+    public static var fewestRuns: Int {
+        (1...100).first { smallestPValue(runs: $0) < alpha } ?? 100
+    }
+
     /// Every metric both sides have (successful, measured samples), in the
     /// report's order. `thresholds` overrides the 5 % by metric name.
     public static func analyze(

@@ -2,6 +2,7 @@ import Compare
 import ContainerShim
 import Foundation
 import MVMCore
+import OCIImages
 import VMM
 
 /// Which contender `mvm ab` measures in two configurations.
@@ -20,6 +21,9 @@ public struct ABSide: Sendable, Equatable {
     public var emulator: String?
     public var rootfs: String?
     public var runtime: String?
+    /// A user's OCI image, prepared: the micro-VM's initramfs, or the
+    /// container's tree, run by mvm's image init.
+    public var image: PreparedImage?
 
     public init() {}
 
@@ -33,6 +37,7 @@ public struct ABSide: Sendable, Equatable {
         fields["emulator"] = emulator
         fields["rootfs"] = rootfs
         fields["runtime"] = runtime
+        fields["image"] = image.map { "\($0.reference) (\($0.digest))" }
         return fields
     }
 
@@ -78,13 +83,27 @@ public struct ABJob: Sendable {
                 )
             }
         }
+        if (a.image == nil) != (b.image == nil) {
+            throw ABRequestError(
+                description:
+                    "give both sides an image (--a-image and --b-image) or neither: an image's workload and mvm's own init are not one configuration with a change"
+            )
+        }
+        for (name, side) in [("a", a), ("b", b)] {
+            if let image = side.image, request.limits.memoryMiB < image.minimumMemoryMiB, subject == .vm {
+                throw ABRequestError(
+                    description:
+                        "--memory \(request.limits.memoryMiB) is too small for --\(name)-image \(image.reference): the micro-VM holds its \(image.initramfsBytes >> 20) MiB initramfs and the tree unpacked from it in memory; use \(image.minimumMemoryMiB) or more"
+                )
+            }
+        }
         guard a != b else {
             throw ABRequestError(
                 description:
                     "A and B are the same configuration: give B (or A) another "
                     + (subject == .vm
-                        ? "--b-kernel, --b-initrd, --b-append, --b-machine or --b-emulator"
-                        : "--b-rootfs or --b-runtime"))
+                        ? "--b-kernel, --b-initrd, --b-append, --b-machine, --b-emulator or --b-image"
+                        : "--b-rootfs, --b-runtime or --b-image"))
         }
         self.request = request
         self.subject = subject
@@ -124,6 +143,10 @@ public struct ABJob: Sendable {
         var configuration = base
         if let kernel = side.kernel { configuration.kernelPath = absolutePath(kernel) }
         if let initrd = side.initrd { configuration.initrdPath = absolutePath(initrd) }
+        if let image = side.image {
+            configuration.initrdPath = image.initramfs
+            configuration.extraKernelArguments = image.kernelArguments + configuration.extraKernelArguments
+        }
         configuration.extraKernelArguments += side.append
         configuration.machine = side.machine ?? configuration.machine
         configuration.emulator = side.emulator.map(absolutePath) ?? configuration.emulator
@@ -133,6 +156,10 @@ public struct ABJob: Sendable {
     static func configuration(_ base: ContainerConfiguration, _ side: ABSide) -> ContainerConfiguration {
         var configuration = base
         if let rootfs = side.rootfs { configuration.rootfsPath = absolutePath(rootfs) }
+        if let image = side.image {
+            configuration.rootfsPath = image.rootfs
+            configuration.command = image.containerCommand
+        }
         if let runtime = side.runtime { configuration.runtime = RuntimeSelection(argument: runtime) }
         return configuration
     }

@@ -4,6 +4,7 @@ import ContainerShim
 import Foundation
 import Jobs
 import MVMCore
+import OCIImages
 import Reports
 import VMM
 
@@ -63,6 +64,18 @@ extension MVM {
         var aRuntime: String?
         @Option(name: .customLong("b-runtime"), help: ArgumentHelp("B's OCI runtime.", valueName: "runtime"))
         var bRuntime: String?
+        @Option(
+            name: .customLong("a-image"),
+            help: ArgumentHelp("A's OCI image (a layout, LAYOUT:TAG, or a `docker save` archive).", valueName: "path"))
+        var aImage: String?
+        @Option(
+            name: .customLong("b-image"),
+            help: ArgumentHelp("B's OCI image (a layout, LAYOUT:TAG, or a `docker save` archive).", valueName: "path"))
+        var bImage: String?
+        @Flag(
+            name: .customLong("ready-exit"),
+            help: "With images: ready when the image's workload exits with status 0 (a run-to-completion job).")
+        var readyExit = false
 
         @Option(
             name: .customLong("threshold"), parsing: .singleValue,
@@ -112,6 +125,19 @@ extension MVM {
 
         func validate() throws {
             _ = try thresholds()
+            if runs < ABAnalysis.fewestRuns {
+                throw ValidationError(
+                    "-n \(runs) is too few: with \(runs) runs a side no permutation test reaches p < \(formatDecimal(ABAnalysis.alpha, places: 2)) (its smallest p is \(ABAnalysis.formatP(ABAnalysis.smallestPValue(runs: runs)))); use -n \(ABAnalysis.fewestRuns) or more."
+                )
+            }
+            if let conflict = WorkloadImages.conflict(
+                image: aImage != nil || bImage != nil,
+                initrd: (aImage != nil && aInitrd != nil) || (bImage != nil && bInitrd != nil),
+                rootfs: (aImage != nil && aRootfs != nil) || (bImage != nil && bRootfs != nil),
+                readyLine: readiness.readyLine != nil, readyExit: readyExit)
+            {
+                throw ValidationError(conflict.replacing("--image", with: "an --a-image or --b-image") + ".")
+            }
             do { try files.checkDirectories() } catch { throw ValidationError(error.description + ".") }
         }
 
@@ -126,6 +152,7 @@ extension MVM {
             settings.translationCacheMiB = tcg.translationCache
             settings.includeReferences = false
             if case .matching(let pattern) = try readiness.rule() { settings.workload.readyLine = pattern }
+            settings.workload.readyExit = readyExit
             settings.plan = ComparisonPlan(runs: runs, warmup: warmup, concurrency: 1, seed: seed)
             let request: ComparisonRequest
             do { request = try ComparisonRequest(checking: settings) } catch { throw usageError(error) }
@@ -137,6 +164,13 @@ extension MVM {
             (b.kernel, b.initrd, b.append, b.machine, b.emulator, b.rootfs, b.runtime) = (
                 bKernel, bInitrd, bAppend, bMachine, bEmulator, bRootfs, bRuntime
             )
+            let preparer = ImagePreparer(stateDirectory: common.state, images: settings.images)
+            do {
+                if let aImage { a.image = try await preparer.prepare(ImageReference(aImage)) }
+                if let bImage { b.image = try await preparer.prepare(ImageReference(bImage)) }
+            } catch {
+                throw ValidationError(error.description + ".")
+            }
             let job: ABJob
             do {
                 job = try await ABJob(

@@ -13,6 +13,15 @@ import Testing
 
     static let a = samples("A", [0.85, 0.86, 0.84, 0.87, 0.85, 0.86, 0.84, 0.85])
 
+    /// With n runs a side, the most extreme split is 2 of C(2n, n): four
+    /// runs cannot reach p < 0.01 (2/70), five can (2/252).
+    @Test func fewerThanFiveRunsASideCannotReachTheLevel() {
+        #expect(abs(ABAnalysis.smallestPValue(runs: 4) - 2.0 / 70) < 1e-12)
+        #expect(abs(ABAnalysis.smallestPValue(runs: 5) - 2.0 / 252) < 1e-12)
+        #expect(ABAnalysis.smallestPValue(runs: 1) == 1)
+        #expect(ABAnalysis.fewestRuns == 5)
+    }
+
     @Test func aClearlyFasterBIsAnImprovement() throws {
         let b = Self.samples("B", [0.62, 0.63, 0.61, 0.64, 0.62, 0.63, 0.62, 0.61])
         let ready = try #require(ABAnalysis.analyze(samples: Self.a + b, a: "A", b: "B").first { $0.metric == "ready" })

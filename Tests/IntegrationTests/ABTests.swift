@@ -67,9 +67,13 @@ extension RealInstances {
             (["--threshold", "ready"], "--threshold ready is not of the form metric=percent"),
             (["--threshold", "speed=2"], "--threshold speed=2 names no metric"),
             (["--b-kernel", "/nonexistent/vmlinux"], "/nonexistent/vmlinux"),
+            (
+                ["--b-append", "noapictimer", "-n", "4"],
+                "-n 4 is too few: with 4 runs a side no permutation test reaches p < 0.01 (its smallest p is 0.029); use -n 5 or more"
+            ),
         ])
         func badInputIsOneLineAndStartsNothing(arguments: [String], message: String) async throws {
-            let result = try await runMVM(["ab", "-n", "2"] + arguments)
+            let result = try await runMVM(["ab", "-n", "5"] + arguments)
             #expect(result.exitCode != 0 && result.exitCode != 1, "\(result.stdout)")
             #expect(result.stderr.contains(message), "\(result.stderr)")
             #expect(Fixtures.mvmQEMUProcesses().isEmpty)

@@ -30,6 +30,8 @@ extension RealInstances {
                 try await layout.tag(
                     "fails", "--config.entrypoint", "/bin/sh", "--config.cmd", "-c", "--config.cmd",
                     "echo first; echo last words; exit 3")
+                try await layout.tag(
+                    "sleeps", "--config.entrypoint", "/bin/sh", "--config.cmd", "-c", "--config.cmd", "sleep 1")
                 try await layout.tag("missing", "--config.entrypoint", "/usr/bin/nonexistent")
                 try await layout.tag("arm", "--config.entrypoint", "/bin/true", "--architecture", "arm64")
                 return layout
@@ -125,13 +127,38 @@ extension RealInstances {
             try await expectNothingLeft()
         }
 
+        /// `mvm ab` of two images: B's workload sleeps 1 s more (TCG boots spread by 0.1 s), a
+        /// regression on both sides' subjects; one image alone is refused.
+        @Test func anABRunOfTwoImages() async throws {
+            try Fixtures.requireImages()
+            let layout = try await Layout.make()
+            defer { layout.remove() }
+            for subject in [["--container"], []] {
+                let result = try await runMVM(
+                    [
+                        "ab", "-n", "6", "--a-image", layout.path + ":greets", "--b-image", layout.path + ":sleeps",
+                        "--ready-exit",
+                    ]
+                        + subject)
+                #expect(result.exitCode == 1, "\(result.stdout)\(result.stderr)")
+                #expect(result.stdout.contains("B regressed: first-output, ready"), "\(result.stdout)")
+                #expect(result.stdout.contains("B: image \(layout.path):sleeps (sha256:"), "\(result.stdout)")
+            }
+            let alone = try await runMVM(["ab", "-n", "6", "--b-image", layout.path + ":sleeps", "--ready-exit"])
+            #expect(alone.exitCode == 64)
+            #expect(
+                alone.stderr.contains("give both sides an image (--a-image and --b-image) or neither"),
+                "\(alone.stderr)")
+            try await expectNothingLeft()
+        }
+
         @Test func badImagesAreOneLineAndStartNothing() async throws {
             let layout = try await Layout.make()
             defer { layout.remove() }
             let cases: [([String], String)] = [
                 (
                     ["--image", layout.path, "--ready-exit"],
-                    "holds 5 images (tags: arm, base, fails, greets, missing); choose one with --image \(layout.path):TAG"
+                    "holds 6 images (tags: arm, base, fails, greets, missing, sleeps); choose one with --image \(layout.path):TAG"
                 ),
                 (["--image", layout.path + ":nope", "--ready-exit"], "has no image tagged nope; its tags: arm, base"),
                 (["--image", layout.folder.path, "--ready-exit"], "is not an OCI image layout"),
