@@ -19,6 +19,8 @@ public struct ABSide: Sendable, Equatable {
     public var append: [String] = []
     public var machine: MachineType?
     public var emulator: String?
+    /// TCG's translation cache in MiB; 0: QEMU's default; nil: the run's.
+    public var translationCacheMiB: Int?
     public var rootfs: String?
     public var runtime: String?
     /// A user's OCI image, prepared: the micro-VM's initramfs, or the
@@ -35,6 +37,7 @@ public struct ABSide: Sendable, Equatable {
         if !append.isEmpty { fields["append"] = append.joined(separator: " ") }
         fields["machine"] = machine?.rawValue
         fields["emulator"] = emulator
+        fields["tb-size"] = translationCacheMiB.map { $0 == 0 ? "QEMU's default" : "\($0) MiB" }
         fields["rootfs"] = rootfs
         fields["runtime"] = runtime
         fields["image"] = image.map { "\($0.reference) (\($0.digest))" }
@@ -49,6 +52,7 @@ public struct ABSide: Sendable, Equatable {
             [
                 kernel.map { _ in "kernel" }, initrd.map { _ in "initrd" }, append.isEmpty ? nil : "append",
                 machine.map { _ in "machine" }, emulator.map { _ in "emulator" },
+                translationCacheMiB.map { _ in "tb-size" },
             ].compactMap { $0 }
         }
     }
@@ -102,7 +106,7 @@ public struct ABJob: Sendable {
                 description:
                     "A and B are the same configuration: give B (or A) another "
                     + (subject == .vm
-                        ? "--b-kernel, --b-initrd, --b-append, --b-machine, --b-emulator or --b-image"
+                        ? "--b-kernel, --b-initrd, --b-append, --b-machine, --b-emulator, --b-tb-size or --b-image"
                         : "--b-rootfs, --b-runtime or --b-image"))
         }
         self.request = request
@@ -150,6 +154,7 @@ public struct ABJob: Sendable {
         configuration.extraKernelArguments += side.append
         configuration.machine = side.machine ?? configuration.machine
         configuration.emulator = side.emulator.map(absolutePath) ?? configuration.emulator
+        if let cache = side.translationCacheMiB { configuration.translationCacheMiB = cache == 0 ? nil : cache }
         return configuration
     }
 

@@ -56,6 +56,14 @@ extension MVM {
         var aEmulator: String?
         @Option(name: .customLong("b-emulator"), help: ArgumentHelp("B's QEMU binary.", valueName: "path"))
         var bEmulator: String?
+        @Option(
+            name: .customLong("a-tb-size"),
+            help: ArgumentHelp("A's TCG translation cache (0: QEMU's default).", valueName: "MiB"))
+        var aTBSize: Int?
+        @Option(
+            name: .customLong("b-tb-size"),
+            help: ArgumentHelp("B's TCG translation cache (0: QEMU's default).", valueName: "MiB"))
+        var bTBSize: Int?
         @Option(name: .customLong("a-rootfs"), help: ArgumentHelp("A's container root filesystem.", valueName: "path"))
         var aRootfs: String?
         @Option(name: .customLong("b-rootfs"), help: ArgumentHelp("B's container root filesystem.", valueName: "path"))
@@ -125,6 +133,12 @@ extension MVM {
 
         func validate() throws {
             _ = try thresholds()
+            for (name, size) in [("a", aTBSize), ("b", bTBSize)] {
+                if let size, !(0...4096).contains(size) {
+                    throw ValidationError(
+                        "--\(name)-tb-size \(size) is invalid: give 1 to 4096 MiB, or 0 for QEMU's default.")
+                }
+            }
             if runs < ABAnalysis.fewestRuns {
                 throw ValidationError(
                     "-n \(runs) is too few: with \(runs) runs a side no permutation test reaches p < \(formatDecimal(ABAnalysis.alpha, places: 2)) (its smallest p is \(ABAnalysis.formatP(ABAnalysis.smallestPValue(runs: runs)))); use -n \(ABAnalysis.fewestRuns) or more."
@@ -164,6 +178,7 @@ extension MVM {
             (b.kernel, b.initrd, b.append, b.machine, b.emulator, b.rootfs, b.runtime) = (
                 bKernel, bInitrd, bAppend, bMachine, bEmulator, bRootfs, bRuntime
             )
+            (a.translationCacheMiB, b.translationCacheMiB) = (aTBSize, bTBSize)
             let preparer = ImagePreparer(stateDirectory: common.state, images: settings.images)
             do {
                 if let aImage { a.image = try await preparer.prepare(ImageReference(aImage)) }
