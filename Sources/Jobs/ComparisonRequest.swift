@@ -131,6 +131,12 @@ public struct ComparisonRequest: Sendable {
     {
         try settings.plan.check()
         try settings.dimensions.check()
+        if let image = settings.workload.image, settings.dimensions.dimensions != [.boot] {
+            throw LimitViolation(
+                .dimensions, settings.dimensions.dimensions.map(\.rawValue).joined(separator: ","),
+                "measures mvm's own guest beyond boot (its probes and workloads run in mvm's init, not in image \(image.reference)): measure the image's boot only, or leave out --image"
+            )
+        }
         if let image = settings.workload.image, settings.memoryMiB < image.minimumMemoryMiB {
             throw LimitViolation(
                 .memory, settings.memoryMiB,

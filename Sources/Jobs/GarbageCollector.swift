@@ -1,6 +1,7 @@
 import ContainerShim
 import Foundation
 import MVMCore
+import OCIImages
 import VMM
 
 /// Something an mvm left behind that nobody will remove: its owner process
@@ -152,6 +153,15 @@ public struct GarbageCollector: Sendable {
             report.orphans.append(Orphan(kind: kind, instance: name, location: path))
             if !dryRun {
                 do { try removeTree(path, cgroup: kind == "cgroup") } catch {
+                    report.problems.append("removing \(path): \(error)")
+                }
+            }
+        }
+        // Image folders an mvm killed while unpacking left half made.
+        for path in ImagePreparer.abandonedWork(in: stateDirectory) {
+            report.orphans.append(Orphan(kind: "image unpack", instance: "-", location: path))
+            if !dryRun {
+                do { try FileManager.default.removeItem(atPath: path) } catch {
                     report.problems.append("removing \(path): \(error)")
                 }
             }

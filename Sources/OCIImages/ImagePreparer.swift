@@ -40,7 +40,7 @@ public struct ImagePreparer: Sendable {
         } catch {
             throw .system(error.description)
         }
-        let work = cache + "/.partial-\(UUID().uuidString)"
+        let work = cache + "/" + Self.partialPrefix + "\(getpid())-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: work) }
         do {
             try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: false)
@@ -92,6 +92,22 @@ public struct ImagePreparer: Sendable {
             throw .system("\(error)")
         }
         return prepared
+    }
+
+    /// Where a preparation works until it renames its folder into place;
+    /// named by its process, so that `mvm gc` knows an abandoned one.
+    static let partialPrefix = ".partial-"
+
+    /// Half-made image folders whose mvm is gone (killed while unpacking).
+    public static func abandonedWork(in stateDirectory: StateDirectory) -> [String] {
+        let cache = stateDirectory.subdirectory("oci")
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []
+        return entries.filter { entry in
+            guard entry.hasPrefix(partialPrefix),
+                let pid = Int32(entry.dropFirst(partialPrefix.count).prefix { $0 != "-" })
+            else { return false }
+            return kill(pid, 0) != 0 && errno == ESRCH
+        }.sorted().map { cache + "/" + $0 }
     }
 
     /// FNV-1a of mvm's image init and busybox, in hex.

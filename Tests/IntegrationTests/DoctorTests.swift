@@ -10,7 +10,7 @@ extension RealInstances {
         static let checkNames = [
             "libvirt", "connection", "qemu", "accelerator", "/dev/kvm", "runc", "crun", "cgroups",
             "images", "image vmlinux", "image initramfs.cpio", "image rootfs", "image bzImage", "image stock-vmlinuz",
-            "oci image tools",
+            "image image-init", "oci image tools",
             "state directory", "orphans",
         ]
 

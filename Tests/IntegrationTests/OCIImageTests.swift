@@ -127,6 +127,21 @@ extension RealInstances {
             try await expectNothingLeft()
         }
 
+        /// An mvm killed while it unpacked an image leaves its work folder;
+        /// `mvm gc` knows it by its dead process and removes it.
+        @Test func gcRemovesAnAbandonedUnpack() async throws {
+            let finished = try await runCommand("/bin/sh", ["-c", "echo $$"])
+            let pid = try #require(Int32(finished.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+            let cache = Fixtures.state.subdirectory("oci")
+            let abandoned = cache + "/.partial-\(pid)-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(
+                atPath: abandoned + "/rootfs/usr", withIntermediateDirectories: true)
+            let result = try await runMVM(["gc"])
+            #expect(result.exitCode == 0, "\(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains(abandoned), "\(result.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: abandoned))
+        }
+
         /// `mvm ab` of two images: B's workload sleeps 1 s more (TCG boots spread by 0.1 s), a
         /// regression on both sides' subjects; one image alone is refused.
         @Test func anABRunOfTwoImages() async throws {
@@ -177,6 +192,10 @@ extension RealInstances {
                     "leave out --initrd and --rootfs"
                 ),
                 (["--ready-exit"], "--ready-exit needs --image"),
+                (
+                    ["--image", layout.path + ":greets", "--ready-exit", "--dimensions", "boot,teardown"],
+                    "--dimensions boot,teardown measures mvm's own guest beyond boot"
+                ),
                 (
                     ["--image", layout.path + ":greets", "--ready-exit", "--memory", "32"],
                     "--memory 32 is too small for image"
