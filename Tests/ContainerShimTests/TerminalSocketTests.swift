@@ -44,9 +44,9 @@ import Testing
         let socket = try TerminalSocket(path: socketPath())
         let master = try openPTYMaster()
         defer { try? master.close() }
-        async let sent: Void = send(to: socketPath(), descriptors: [master], message: "/dev/pts/99")
+        let sent = Sending(to: socketPath(), descriptors: [master], message: "/dev/pts/99")
         let terminal = try await receive(socket)
-        try await sent
+        try await sent.finish()
         // What came is a terminal of this process's own.
         #expect(terminal.withDescriptor { isatty($0.rawValue) } == 1)
         // The file was for the handover only.
@@ -93,9 +93,9 @@ import Testing
             try? pipe.readEnd.close()
             try? pipe.writeEnd.close()
         }
-        async let sent: Void = send(to: socketPath(), descriptors: [pipe.readEnd], message: "pipe")
+        let sent = Sending(to: socketPath(), descriptors: [pipe.readEnd], message: "pipe")
         let error = await #expect(throws: ContainerError.self) { _ = try await receive(socket) }
-        try await sent
+        try await sent.finish()
         #expect(error?.description.contains("not a terminal") == true, "\(String(describing: error))")
         socket.close()
         #expect(leftovers().isEmpty)
@@ -110,9 +110,9 @@ import Testing
             try? first.close()
             try? second.close()
         }
-        async let sent: Void = send(to: socketPath(), descriptors: [first, second], message: "two")
+        let sent = Sending(to: socketPath(), descriptors: [first, second], message: "two")
         let error = await #expect(throws: ContainerError.self) { _ = try await receive(socket) }
-        try await sent
+        try await sent.finish()
         #expect(
             error?.description.contains("2 descriptors came instead of one") == true, "\(String(describing: error))")
         socket.close()
@@ -143,10 +143,28 @@ private func openPTYMaster() throws -> FileDescriptor {
 
 /// Connects to `path` and sends `descriptors` with SCM_RIGHTS and `message`
 /// as the data, as runc's `SendFd` does, from a thread of its own.
-private func send(to path: String, descriptors: [FileDescriptor], message: String) async throws(Errno) {
-    let raw = descriptors.map(\.rawValue)
-    try await onDedicatedThreadTyped { () throws(Errno) in
-        try sendDescriptors(to: path, raw, message: message)
+/// A stand-in runtime's send, on a thread started at once: an `async let`
+/// child task waits for a thread of the cooperative pool, which other tests
+/// of the same process may hold for seconds, and the receiver's deadline
+/// ran out first in one CI run.
+private final class Sending: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var failure: Errno?
+
+    init(to path: String, descriptors: [FileDescriptor], message: String) {
+        let raw = descriptors.map(\.rawValue)
+        Thread { [self] in
+            do throws(Errno) { try sendDescriptors(to: path, raw, message: message) } catch { failure = error }
+            done.signal()
+        }.start()
+    }
+
+    /// Waits for the send to end, on a thread of its own; rethrows its error.
+    func finish() async throws(Errno) {
+        try await onDedicatedThreadTyped { () throws(Errno) in
+            self.done.wait()
+            if let failure = self.failure { throw failure }
+        }
     }
 }
 

@@ -50,7 +50,9 @@ extension RealInstances {
             let prompt = try await terminal.waitFor("/ #")
             #expect(prompt.contains("Ctrl-] detaches and destroys it"), "\(prompt)")
             try await terminal.type("uname -r; echo typed-$((6*7)); tty", "Enter")
-            let typed = try await terminal.waitFor("typed-42")
+            // The last command's output: a capture at "typed-42" could come
+            // before `tty` printed (one CI run caught it so).
+            let typed = try await terminal.waitFor("/dev/pts/")
             let release = try String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(typed.split(separator: "\n").contains { $0 == release }, "\(typed)")
