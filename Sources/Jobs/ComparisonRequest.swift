@@ -17,12 +17,11 @@ public struct ComparisonSettings: Sendable {
     public var timeoutSeconds = InstanceLimits.standard.timeout.seconds
     public var accelerator: AcceleratorRequest = .auto
     public var runtime: RuntimeSelection = .runc
-    /// The `-direct` reference rows: plain QEMU and plain `runc run`.
-    public var includeReferences = true
-    /// `vm-stock`: Debian's cloud kernel as an ordinary VM.
-    public var includeStockVM = false
-    /// `vm-warm`: micro-VMs created paused ahead of time, resumed on request.
-    public var includeWarmVM = false
+    /// Which contenders run: vm and container always; `qemu-direct` and
+    /// `runc-direct` (plain QEMU and plain `runc run`), `vm-warm` (micro-VMs
+    /// created paused ahead of time, resumed on request) and `vm-stock`
+    /// (Debian's cloud kernel as an ordinary VM) when selected.
+    public var contenders = ContenderSelection.standard
     /// TCG's translation cache of the VMs in MiB; nil: QEMU's default.
     public var translationCacheMiB: Int? = MicroVMConfiguration.defaultTranslationCacheMiB
     public var plan = ComparisonPlan()

@@ -50,18 +50,20 @@ public struct ContenderLineup: Sendable {
             Contender(name: "vm", role: .microVM, launcher: vm),
             Contender(name: "container", role: .container, launcher: container),
         ]
-        if settings.includeReferences {
+        if settings.contenders.includes(.qemuDirect) {
             contenders.append(
                 Contender(name: "qemu-direct", role: .microVMReference, launcher: try DirectQEMULauncher(matching: vm)))
+        }
+        if settings.contenders.includes(.runcDirect) {
             contenders.append(
                 Contender(
                     name: "runc-direct", role: .containerReference, launcher: DirectRuncLauncher(matching: container)))
         }
-        if settings.includeWarmVM {
+        if settings.contenders.includes(.vmWarm) {
             contenders.append(
                 Contender(name: "vm-warm", role: .warmMicroVM, launcher: WarmMicroVMLauncher(matching: vm)))
         }
-        if settings.includeStockVM {
+        if settings.contenders.includes(.vmStock) {
             var stockConfiguration = vmConfiguration
             stockConfiguration.kernelPath = request.images.stockKernel
             contenders.append(

@@ -164,7 +164,7 @@ extension MVM {
             settings.timeoutSeconds = limits.timeout
             settings.accelerator = accelerator.accel
             settings.translationCacheMiB = tcg.translationCache
-            settings.includeReferences = false
+            settings.contenders = ContenderSelection(names: [.vm, .container])
             if case .matching(let pattern) = try readiness.rule() { settings.workload.readyLine = pattern }
             settings.workload.readyExit = readyExit
             settings.plan = ComparisonPlan(runs: runs, warmup: warmup, concurrency: 1, seed: seed)

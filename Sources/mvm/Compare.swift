@@ -58,7 +58,15 @@ struct ComparisonOptions: ParsableArguments {
         help: "With --image: ready when the image's workload exits with status 0 (a run-to-completion job).")
     var readyExit = false
 
-    @Flag(name: .customLong("no-reference"), help: "Leave out the qemu-direct and runc-direct rows.")
+    @Option(
+        help: ArgumentHelp(
+            "The contenders, as a comma-separated list of vm, container, qemu-direct, runc-direct, vm-warm and vm-stock (vm and container always), or default, or all.",
+            valueName: "list"))
+    var contenders: String?
+
+    @Flag(
+        name: .customLong("no-reference"),
+        help: "Leave out the qemu-direct and runc-direct rows (--contenders vm,container).")
     var noReference = false
 
     @Flag(help: "Add vm-stock: Debian's cloud kernel as an ordinary VM.")
@@ -66,6 +74,17 @@ struct ComparisonOptions: ParsableArguments {
 
     @Flag(help: "Add vm-warm: micro-VMs created paused ahead of each request and resumed on it (a warm pool).")
     var warm = false
+
+    /// `--contenders`, or the shorthands' selection.
+    func contenderSelection(images: ImageSet) throws -> ContenderSelection {
+        guard let contenders else { return ContenderSelection(references: !noReference, stock: stock, warm: warm) }
+        do {
+            return try ContenderSelection(
+                parsing: contenders, stockKernelExists: FileManager.default.fileExists(atPath: images.stockKernel))
+        } catch {
+            throw ValidationError(error.description + ".")
+        }
+    }
 
     @Option(help: "Seed of the run order.")
     var seed: UInt64 = 0x6D_766D
@@ -125,9 +144,7 @@ struct ComparisonOptions: ParsableArguments {
         settings.timeoutSeconds = limits.timeout
         settings.accelerator = accelerator.accel
         settings.runtime = runtime.selection
-        settings.includeReferences = !noReference
-        settings.includeStockVM = stock
-        settings.includeWarmVM = warm
+        settings.contenders = try contenderSelection(images: settings.images)
         settings.translationCacheMiB = tcg.translationCache
         settings.trace = tracing.isOn || recorded
         settings.workload.kernel = kernel
@@ -161,6 +178,12 @@ struct ComparisonOptions: ParsableArguments {
     }
 
     func validate() throws {
+        if contenders != nil && (noReference || stock || warm) {
+            throw ValidationError(
+                "--contenders names every contender: leave out --no-reference, --stock and --warm, which are its shorthands."
+            )
+        }
+        _ = try contenderSelection(images: .defaultLocation())
         if let conflict = WorkloadImages.conflict(
             image: image != nil, initrd: initrd != nil, rootfs: rootfs != nil, readyLine: readiness.readyLine != nil,
             readyExit: readyExit)
@@ -188,7 +211,8 @@ extension MVM {
                 the OCI runtime), and, unless --no-reference, qemu-direct (the same guest as a plain QEMU \
                 process) and runc-direct (a plain `runc run` of the same bundle); --stock adds vm-stock \
                 (Debian's cloud kernel as an ordinary VM) and --warm adds vm-warm (micro-VMs from a warm \
-                pool, resumed on request). Runs are interleaved in a shuffled order. \
+                pool, resumed on request). --contenders LIST names them all at once (default, all). Runs \
+                are interleaved in a shuffled order. \
                 With --record or --baseline the run is kept in, or judged against, the history \
                 (see `mvm nightly`); the exit status is then 0 (ok), 1 (confirmed regression) or 2 (the \
                 job failed).

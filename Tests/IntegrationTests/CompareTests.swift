@@ -122,6 +122,30 @@ extension RealInstances {
             #expect(Fixtures.allQEMUProcesses().isEmpty)
         }
 
+        /// `--contenders` picks the columns: runc-direct without qemu-direct.
+        @Test func theContendersListPicksTheColumns() async throws {
+            try Fixtures.requireImages()
+            let result = try await runMVM([
+                "compare", "-n", "1", "--warmup", "0", "--contenders", "vm,container,runc-direct", "--timeout", "90",
+            ])
+            #expect(result.exitCode == 0, "\(result.stdout)\(result.stderr)")
+            let header = result.stdout.split(separator: "\n").first { $0.contains("container") && $0.hasPrefix(" ") }
+            #expect(header?.split(separator: " ") == ["vm", "container", "runc-direct"], "\(result.stdout)")
+            #expect(Fixtures.allQEMUProcesses().isEmpty)
+        }
+
+        @Test(arguments: [
+            (["--contenders", "vm,container,gvisr"], "--contenders names 'gvisr', which mvm does not know: use vm, "),
+            (["--contenders", "vm,qemu-direct"], "leaves out vm or container, against which every ratio is declared"),
+            (["--contenders", "default", "--stock"], "leave out --no-reference, --stock and --warm"),
+        ])
+        func aBadContendersListIsOneLine(arguments: [String], message: String) async throws {
+            let result = try await runMVM(["compare", "-n", "1"] + arguments)
+            #expect(result.exitCode == 64)
+            #expect(result.stderr.hasPrefix("Error: ") && result.stderr.contains(message), "\(result.stderr)")
+            #expect(Fixtures.allQEMUProcesses().isEmpty)
+        }
+
         @Test func badExportPathFailsBeforeAnythingRuns() async throws {
             let result = try await runMVM(["compare", "--export-json", "/nonexistent/dir/r.json"])
             #expect(result.exitCode == 64)

@@ -86,3 +86,34 @@ import Testing
         #expect(request.fallbackHistoryPath == "/var/lib/mvm-test/history.sqlite")
     }
 }
+
+@Suite struct ContenderSelectionTests {
+    @Test func theShorthandsAndTheListAgree() throws {
+        #expect(ContenderSelection(references: true, stock: false, warm: false) == .standard)
+        #expect(
+            try ContenderSelection(parsing: "vm,container,vm-stock", stockKernelExists: true)
+                == ContenderSelection(references: false, stock: true, warm: false))
+        #expect(try ContenderSelection(parsing: "default", stockKernelExists: true) == .standard)
+        #expect(
+            try ContenderSelection(parsing: "default,vm-warm", stockKernelExists: true).description
+                == "vm,container,qemu-direct,runc-direct,vm-warm")
+    }
+
+    /// `all` is what can run: vm-stock only with Debian's kernel built.
+    @Test func allIsWhatCanRun() throws {
+        #expect(try ContenderSelection(parsing: "all", stockKernelExists: true).names.count == 6)
+        #expect(!(try ContenderSelection(parsing: "all", stockKernelExists: false).includes(.vmStock)))
+    }
+
+    @Test func anUnknownNameOrAMissingPairIsOneLine() {
+        #expect(throws: ContenderSelectionError.unknown("gvisr")) {
+            try ContenderSelection(parsing: "vm,container,gvisr", stockKernelExists: true)
+        }
+        #expect(throws: ContenderSelectionError.unknown("")) {
+            try ContenderSelection(parsing: "vm,,container", stockKernelExists: true)
+        }
+        #expect(throws: ContenderSelectionError.pairMissing("vm,qemu-direct")) {
+            try ContenderSelection(parsing: "vm,qemu-direct", stockKernelExists: true)
+        }
+    }
+}
