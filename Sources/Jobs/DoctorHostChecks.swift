@@ -1,6 +1,7 @@
 import ContainerShim
 import Foundation
 import MVMCore
+import OCIImages
 import Subprocess
 import SystemPackage
 import VMM
@@ -165,12 +166,7 @@ extension Doctor {
     /// save` archives, cpio packs the micro-VM's initramfs. Not required:
     /// mvm's own images need none of them.
     func checkImageTools() -> DoctorCheck {
-        let tools = ["umoci", "skopeo", "cpio"]
-        let missing = tools.filter { tool in
-            !["/usr/bin/", "/bin/", "/usr/local/bin/"].contains {
-                FileManager.default.isExecutableFile(atPath: $0 + tool)
-            }
-        }
+        let missing = ImagePreparer.missingTools()
         guard missing.isEmpty else {
             return .problem(
                 "oci image tools", required: false,

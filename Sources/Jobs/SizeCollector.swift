@@ -108,14 +108,3 @@ struct SizeCollector {
         return names
     }
 }
-
-extension ProcessInfo {
-    /// `uname -m`.
-    fileprivate var machineHardwareName: String? {
-        var name = utsname()
-        guard uname(&name) == 0 else { return nil }
-        return withUnsafeBytes(of: &name.machine) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-    }
-}

@@ -7,8 +7,6 @@ import SystemPackage
 /// digest: unpacks it with umoci, adds mvm's image init, packs the
 /// initramfs. Never pulls: a measurement must not depend on a network.
 public struct ImagePreparer: Sendable {
-    /// `<state>/oci`: one folder per prepared image, named by its digest.
-    public let cacheDirectory: String
     public let stateDirectory: StateDirectory
     /// mvm's image init and the static busybox it runs on.
     public let initScript: String
@@ -16,7 +14,6 @@ public struct ImagePreparer: Sendable {
 
     public init(stateDirectory: StateDirectory, images: ImageSet) {
         self.stateDirectory = stateDirectory
-        cacheDirectory = stateDirectory.subdirectory("oci")
         initScript = images.imageInit
         busybox = images.rootfs + "/bin/busybox"
     }
@@ -36,7 +33,7 @@ public struct ImagePreparer: Sendable {
         }
         let cache: String
         do throws(SystemFailure) {
-            cache = try stateDirectory.ensureSubdirectory("oci", permissions: 0o755)
+            cache = try stateDirectory.ensureSubdirectory(Self.cacheName, permissions: 0o755)
         } catch {
             throw .system(error.description)
         }
@@ -94,13 +91,20 @@ public struct ImagePreparer: Sendable {
         return prepared
     }
 
+    /// `<state>/oci`: one folder per prepared image, named by its digest.
+    static let cacheName = "oci"
+
+    /// The tools `prepare` needs (umoci, skopeo, cpio) that it would not
+    /// find: what `mvm doctor` reports.
+    public static func missingTools() -> [String] { Tools.missing() }
+
     /// Where a preparation works until it renames its folder into place;
     /// named by its process, so that `mvm gc` knows an abandoned one.
     static let partialPrefix = ".partial-"
 
     /// Half-made image folders whose mvm is gone (killed while unpacking).
     public static func abandonedWork(in stateDirectory: StateDirectory) -> [String] {
-        let cache = stateDirectory.subdirectory("oci")
+        let cache = stateDirectory.subdirectory(cacheName)
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []
         return entries.filter { entry in
             guard entry.hasPrefix(partialPrefix),
@@ -110,20 +114,18 @@ public struct ImagePreparer: Sendable {
         }.sorted().map { cache + "/" + $0 }
     }
 
-    /// FNV-1a of mvm's image init and busybox, in hex.
+    /// The version of mvm's image init and busybox, as image staging keys
+    /// its copies: from their inodes, sizes and ctimes, without reading
+    /// 2 MiB of busybox on every run.
     private func initKey() -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for file in [initScript, busybox] {
-            for byte in FileManager.default.contents(atPath: file) ?? Data() {
-                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-            }
-        }
-        return String(hash, radix: 16)
+        String(
+            ImageStaging.fnv1a(ImageStaging.identity(of: initScript) + "\n" + ImageStaging.identity(of: busybox)),
+            radix: 16)
     }
 
     private static func load(_ folder: String) -> PreparedImage? {
         guard let data = FileManager.default.contents(atPath: folder + "/image.json") else { return nil }
-        return try? JSONDecoder().decode(PreparedImage.self, from: data)
+        return try? mvmJSONDecoder().decode(PreparedImage.self, from: data)
     }
 
     /// A `docker save` (or `podman save`, or OCI) archive, copied by skopeo
@@ -197,7 +199,7 @@ public struct ImagePreparer: Sendable {
             try Data(script.utf8).write(to: URL(fileURLWithPath: folder + "/workload"))
             // A fixed time, so that the initramfs of one image is the same
             // bytes on every host.
-            let epoch = Date(timeIntervalSince1970: 1_686_355_200)
+            let epoch = Date(timeIntervalSince1970: TimeInterval(Initramfs.epoch))
             for (name, mode) in [("busybox", 0o755), ("init", 0o755), ("workload", 0o644), ("", 0o755)] {
                 let path = name.isEmpty ? folder : folder + "/" + name
                 try FileManager.default.setAttributes(
@@ -209,9 +211,7 @@ public struct ImagePreparer: Sendable {
     }
 }
 
-/// Writes `value` as JSON, sorted keys.
+/// Writes `value` as mvm writes JSON everywhere.
 func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-    try encoder.encode(value).write(to: URL(fileURLWithPath: path))
+    try mvmJSONData(value).write(to: URL(fileURLWithPath: path))
 }

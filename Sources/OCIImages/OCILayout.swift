@@ -1,4 +1,5 @@
 import Foundation
+import MVMCore
 
 /// What `--image` names: a path, and a tag when the path holds several
 /// images (`layout:TAG`, as umoci and skopeo write it).
@@ -174,16 +175,11 @@ struct OCILayout {
 
 /// The host's architecture as the OCI spec names it (GOARCH).
 func hostOCIArchitecture() -> String {
-    var name = utsname()
-    uname(&name)
-    let machine = withUnsafeBytes(of: &name.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    let machine = ProcessInfo.processInfo.machineHardwareName ?? "unknown"
     switch machine {
     case "x86_64": return "amd64"
     case "aarch64": return "arm64"
     case "i686", "i386": return "386"
-    case "ppc64le": return "ppc64le"
-    case "s390x": return "s390x"
-    case "riscv64": return "riscv64"
     default: return machine
     }
 }

@@ -16,9 +16,9 @@ public struct PreparedImage: Sendable, Equatable, Codable {
     /// memory, and its unpacked copy too.
     public var initramfsBytes: UInt64
 
-    /// mvm's init inside the tree; the workload file beside it.
-    public static let initPath = "/.mvm/init"
+    /// mvm's folder inside the tree: its init, busybox, the workload file.
     static let directory = ".mvm"
+    public static let initPath = "/" + directory + "/init"
 
     /// What the container runs: mvm's image init, which runs the workload.
     public var containerCommand: [String] { [Self.initPath] }

@@ -47,6 +47,11 @@ enum Tools {
         }
     }
 
+    /// Which of the tools an image needs are not installed: for `mvm doctor`.
+    static func missing() -> [String] {
+        ["umoci", "skopeo", "cpio"].filter { find($0) == nil }
+    }
+
     private static func find(_ name: String) -> String? {
         for directory in ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
             let path = directory + "/" + name
@@ -59,6 +64,10 @@ enum Tools {
 /// The initramfs of an image's tree: GNU cpio's newc archive of the tree,
 /// sorted so that one tree gives the same bytes, then mvm's /dev/console.
 enum Initramfs {
+    /// The mtime of what mvm adds (2023-06-10, Debian 12's release, as
+    /// images/build.sh): one image gives the same bytes on every host.
+    static let epoch: UInt32 = 1_686_355_200
+
     static func pack(tree: String, into path: String) async throws(ImageError) -> UInt64 {
         guard FileManager.default.createFile(atPath: path, contents: nil),
             let handle = FileHandle(forWritingAtPath: path)
@@ -75,7 +84,7 @@ enum Initramfs {
                 name: "cpio", problem: "could not pack \(tree) (\(result.lastLine))",
                 advice: "apt-get install cpio, and check free space in the state directory")
         }
-        var console = NewcArchive(mtime: 1_686_355_200)
+        var console = NewcArchive(mtime: epoch)
         console.directory("dev")
         console.characterDevice("dev/console", mode: 0o600, major: 5, minor: 1)
         do {

@@ -32,3 +32,15 @@ public struct HostFacts: Sendable, Codable, Equatable {
             memoryBytes: memTotal * 1024)
     }
 }
+
+extension ProcessInfo {
+    /// `uname -m` ("x86_64"): what the size dimension reports, and what an
+    /// OCI image's architecture is checked against.
+    public var machineHardwareName: String? {
+        var name = utsname()
+        guard uname(&name) == 0 else { return nil }
+        return withUnsafeBytes(of: &name.machine) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+}

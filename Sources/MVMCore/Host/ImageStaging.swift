@@ -77,7 +77,7 @@ public struct ImageStaging: Sendable {
     /// What tells one version of a file or tree from another: for every
     /// entry its path, inode, size, mode and ctime. Reproducible builds fix
     /// mtimes, but a rewrite or rename always moves the ctime.
-    static func identity(of path: String) -> String {
+    package static func identity(of path: String) -> String {
         var entries = [path]
         if let enumerator = FileManager.default.enumerator(atPath: path) {
             entries += enumerator.compactMap { $0 as? String }.sorted().map { path + "/" + $0 }
@@ -91,7 +91,7 @@ public struct ImageStaging: Sendable {
     }
 
     /// 64-bit FNV-1a: a stable short name for a source, not a security hash.
-    static func fnv1a(_ text: String) -> UInt64 {
+    package static func fnv1a(_ text: String) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in text.utf8 {
             hash ^= UInt64(byte)
