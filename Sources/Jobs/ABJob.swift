@@ -93,12 +93,12 @@ public struct ABJob: Sendable {
                     "give both sides an image (--a-image and --b-image) or neither: an image's workload and mvm's own init are not one configuration with a change"
             )
         }
-        for (name, side) in [("a", a), ("b", b)] {
-            if let image = side.image, request.limits.memoryMiB < image.minimumMemoryMiB, subject == .vm {
-                throw ABRequestError(
-                    description:
-                        "--memory \(request.limits.memoryMiB) is too small for --\(name)-image \(image.reference): the micro-VM holds its \(image.initramfsBytes >> 20) MiB initramfs and the tree unpacked from it in memory; use \(image.minimumMemoryMiB) or more"
-                )
+        for (name, side) in [("a", a), ("b", b)] where subject == .vm {
+            let memory = request.limits.memoryMiB
+            if let image = side.image,
+                let problem = image.memoryProblem(memoryMiB: memory, naming: "--\(name)-image \(image.reference)")
+            {
+                throw ABRequestError(description: "--memory \(memory) " + problem)
             }
         }
         guard a != b else {
@@ -115,42 +115,39 @@ public struct ABJob: Sendable {
         self.b = b
         self.thresholds = thresholds
         // The report's stack facts are side A's.
+        let role: ContenderRole
+        let launchers: (a: any InstanceLauncher, b: any InstanceLauncher)
+        let stack: LauncherStack
         switch subject {
         case .vm:
             let launcherA = try await MicroVMLauncher(Self.configuration(request.microVMConfiguration, a))
-            let launcherB = try await MicroVMLauncher(Self.configuration(request.microVMConfiguration, b))
-            comparison = ComparisonJob(
-                request,
-                lineup: ContenderLineup(
-                    contenders: [
-                        Contender(name: "A", role: .microVM, launcher: launcherA),
-                        Contender(name: "B", role: .microVM, launcher: launcherB),
-                    ],
-                    stack: LauncherStack(vm: launcherA, container: nil)))
+            launchers = (launcherA, try await MicroVMLauncher(Self.configuration(request.microVMConfiguration, b)))
+            (role, stack) = (.microVM, LauncherStack(vm: launcherA, container: nil))
         case .container:
             let launcherA = try ContainerLauncher(
                 Self.configuration(request.containerConfiguration, a), host: request.containerHost)
-            let launcherB = try ContainerLauncher(
-                Self.configuration(request.containerConfiguration, b), host: request.containerHost)
-            comparison = ComparisonJob(
-                request,
-                lineup: ContenderLineup(
-                    contenders: [
-                        Contender(name: "A", role: .container, launcher: launcherA),
-                        Contender(name: "B", role: .container, launcher: launcherB),
-                    ],
-                    stack: LauncherStack(vm: nil, container: launcherA)))
+            launchers = (
+                launcherA,
+                try ContainerLauncher(
+                    Self.configuration(request.containerConfiguration, b), host: request.containerHost)
+            )
+            (role, stack) = (.container, LauncherStack(vm: nil, container: launcherA))
         }
+        comparison = ComparisonJob(
+            request,
+            lineup: ContenderLineup(
+                contenders: [
+                    Contender(name: "A", role: role, launcher: launchers.a),
+                    Contender(name: "B", role: role, launcher: launchers.b),
+                ],
+                stack: stack))
     }
 
     static func configuration(_ base: MicroVMConfiguration, _ side: ABSide) -> MicroVMConfiguration {
         var configuration = base
         if let kernel = side.kernel { configuration.kernelPath = absolutePath(kernel) }
         if let initrd = side.initrd { configuration.initrdPath = absolutePath(initrd) }
-        if let image = side.image {
-            configuration.initrdPath = image.initramfs
-            configuration.extraKernelArguments = image.kernelArguments + configuration.extraKernelArguments
-        }
+        if let image = side.image { configuration.boot(image) }
         configuration.extraKernelArguments += side.append
         configuration.machine = side.machine ?? configuration.machine
         configuration.emulator = side.emulator.map(absolutePath) ?? configuration.emulator
@@ -161,10 +158,7 @@ public struct ABJob: Sendable {
     static func configuration(_ base: ContainerConfiguration, _ side: ABSide) -> ContainerConfiguration {
         var configuration = base
         if let rootfs = side.rootfs { configuration.rootfsPath = absolutePath(rootfs) }
-        if let image = side.image {
-            configuration.rootfsPath = image.rootfs
-            configuration.command = image.containerCommand
-        }
+        if let image = side.image { configuration.run(image) }
         if let runtime = side.runtime { configuration.runtime = RuntimeSelection(argument: runtime) }
         return configuration
     }

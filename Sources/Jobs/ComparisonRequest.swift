@@ -130,17 +130,16 @@ public struct ComparisonRequest: Sendable {
     {
         try settings.plan.check()
         try settings.dimensions.check()
-        if let image = settings.workload.image, settings.dimensions.dimensions != [.boot] {
-            throw LimitViolation(
-                .dimensions, settings.dimensions.dimensions.map(\.rawValue).joined(separator: ","),
-                "measures mvm's own guest beyond boot (its probes and workloads run in mvm's init, not in image \(image.reference)): measure the image's boot only, or leave out --image"
-            )
-        }
-        if let image = settings.workload.image, settings.memoryMiB < image.minimumMemoryMiB {
-            throw LimitViolation(
-                .memory, settings.memoryMiB,
-                "is too small for image \(image.reference): the micro-VM holds its \(image.initramfsBytes >> 20) MiB initramfs and the tree unpacked from it in memory; use \(image.minimumMemoryMiB) or more"
-            )
+        if let image = settings.workload.image {
+            if settings.dimensions.dimensions != [.boot] {
+                throw LimitViolation(
+                    .dimensions, settings.dimensions.dimensions.map(\.rawValue).joined(separator: ","),
+                    "measures mvm's own guest beyond boot (its probes and workloads run in mvm's init, not in image \(image.reference)): measure the image's boot only, or leave out --image"
+                )
+            }
+            if let problem = image.memoryProblem(memoryMiB: settings.memoryMiB, naming: "image \(image.reference)") {
+                throw LimitViolation(.memory, settings.memoryMiB, problem)
+            }
         }
         limits = try InstanceLimits.checked(
             memoryMiB: settings.memoryMiB, vcpus: settings.vcpus, timeoutSeconds: settings.timeoutSeconds, host: host,
@@ -156,8 +155,9 @@ public struct ComparisonRequest: Sendable {
         var configuration = MicroVMConfiguration(
             connectURI: settings.connectURI, stateDirectory: settings.stateDirectory,
             kernelPath: workload.kernel.map(absolutePath) ?? settings.images.minimalVmlinux,
-            initrdPath: workload.image?.initramfs ?? workload.initrd.map(absolutePath) ?? settings.images.initramfs)
-        configuration.extraKernelArguments = (workload.image?.kernelArguments ?? []) + workload.kernelArguments
+            initrdPath: workload.initrd.map(absolutePath) ?? settings.images.initramfs)
+        configuration.extraKernelArguments = workload.kernelArguments
+        if let image = workload.image { configuration.boot(image) }
         configuration.machine = workload.machine
         configuration.readiness = workload.readiness
         configuration.limits = limits
@@ -170,9 +170,8 @@ public struct ComparisonRequest: Sendable {
     var containerConfiguration: ContainerConfiguration {
         var configuration = ContainerConfiguration(
             stateDirectory: settings.stateDirectory,
-            rootfsPath: settings.workload.image?.rootfs ?? settings.workload.rootfs.map(absolutePath)
-                ?? settings.images.rootfs)
-        if let image = settings.workload.image { configuration.command = image.containerCommand }
+            rootfsPath: settings.workload.rootfs.map(absolutePath) ?? settings.images.rootfs)
+        if let image = settings.workload.image { configuration.run(image) }
         configuration.runtime = settings.runtime
         configuration.readiness = settings.workload.readiness
         configuration.limits = limits
@@ -198,5 +197,22 @@ public struct ComparisonRequest: Sendable {
             digests["image initramfs"] = try? ImageDigest.file(at: image.initramfs)
         }
         return digests
+    }
+}
+
+extension MicroVMConfiguration {
+    /// Boots a user's image: its initramfs, and the kernel argument that
+    /// makes mvm's image init the first process (before the user's own).
+    mutating func boot(_ image: PreparedImage) {
+        initrdPath = image.initramfs
+        extraKernelArguments = image.kernelArguments + extraKernelArguments
+    }
+}
+
+extension ContainerConfiguration {
+    /// Runs a user's image: its tree, with mvm's image init as the process.
+    mutating func run(_ image: PreparedImage) {
+        rootfsPath = image.rootfs
+        command = image.containerCommand
     }
 }

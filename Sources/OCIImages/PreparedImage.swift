@@ -32,4 +32,12 @@ public struct PreparedImage: Sendable, Equatable, Codable {
     public var minimumMemoryMiB: Int {
         3 * Int((initramfsBytes + (1 << 20) - 1) >> 20) + 32
     }
+
+    /// What is wrong with `memoryMiB` for this image, said of `name` ("is
+    /// too small for image L:python: ..."); nil when it is enough.
+    public func memoryProblem(memoryMiB: Int, naming name: String) -> String? {
+        guard memoryMiB < minimumMemoryMiB else { return nil }
+        return
+            "is too small for \(name): the micro-VM holds its \(initramfsBytes >> 20) MiB initramfs and the tree unpacked from it in memory; use \(minimumMemoryMiB) or more"
+    }
 }
