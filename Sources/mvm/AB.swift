@@ -4,7 +4,6 @@ import ContainerShim
 import Foundation
 import Jobs
 import MVMCore
-import OCIImages
 import Reports
 import VMM
 
@@ -165,7 +164,7 @@ extension MVM {
             settings.accelerator = accelerator.accel
             settings.translationCacheMiB = tcg.translationCache
             settings.contenders = ContenderSelection(names: [.vm, .container])
-            if case .matching(let pattern) = try readiness.rule() { settings.workload.readyLine = pattern }
+            settings.workload.readyLine = try readiness.pattern()
             settings.workload.readyExit = readyExit
             settings.plan = ComparisonPlan(runs: runs, warmup: warmup, concurrency: 1, seed: seed)
             let request: ComparisonRequest
@@ -179,13 +178,8 @@ extension MVM {
                 bKernel, bInitrd, bAppend, bMachine, bEmulator, bRootfs, bRuntime
             )
             (a.translationCacheMiB, b.translationCacheMiB) = (aTBSize, bTBSize)
-            let preparer = ImagePreparer(stateDirectory: common.state, images: settings.images)
-            do {
-                if let aImage { a.image = try await preparer.prepare(ImageReference(aImage)) }
-                if let bImage { b.image = try await preparer.prepare(ImageReference(bImage)) }
-            } catch {
-                throw ValidationError(error.description + ".")
-            }
+            if let aImage { a.image = try await preparedImage(aImage, state: common.state, images: settings.images) }
+            if let bImage { b.image = try await preparedImage(bImage, state: common.state, images: settings.images) }
             let job: ABJob
             do {
                 job = try await ABJob(

@@ -4,7 +4,6 @@ import ContainerShim
 import Foundation
 import Jobs
 import MVMCore
-import OCIImages
 import Reports
 import VMM
 
@@ -152,16 +151,10 @@ struct ComparisonOptions: ParsableArguments {
         settings.workload.kernelArguments = kernelArguments
         settings.workload.machine = machine
         settings.workload.rootfs = rootfs
-        if case .matching(let pattern) = try readiness.rule() { settings.workload.readyLine = pattern }
+        settings.workload.readyLine = try readiness.pattern()
         settings.workload.readyExit = readyExit
         if let image {
-            do {
-                settings.workload.image = try await ImagePreparer(
-                    stateDirectory: common.state, images: settings.images
-                ).prepare(ImageReference(image))
-            } catch {
-                throw ValidationError(error.description + ".")
-            }
+            settings.workload.image = try await preparedImage(image, state: common.state, images: settings.images)
         }
         settings.plan = ComparisonPlan(runs: runs, warmup: warmup, concurrency: concurrency, seed: seed)
         do {

@@ -4,6 +4,7 @@ import Foundation
 import Jobs
 import Logging
 import MVMCore
+import OCIImages
 import Reports
 import VMM
 
@@ -232,9 +233,14 @@ struct ReadinessOption: ParsableArguments {
     /// The rule, the pattern compiled; a pattern that does not compile is
     /// a usage error.
     func rule() throws -> ReadinessRule {
-        guard let readyLine else { return .mvmLine }
+        try pattern().map { .matching($0) } ?? .mvmLine
+    }
+
+    /// The pattern, compiled; nil without `--ready-line`.
+    func pattern() throws -> ReadyLinePattern? {
+        guard let readyLine else { return nil }
         do {
-            return .matching(try ReadyLinePattern(readyLine))
+            return try ReadyLinePattern(readyLine)
         } catch {
             throw ValidationError(error.description + ".")
         }
@@ -242,5 +248,15 @@ struct ReadinessOption: ParsableArguments {
 
     func validate() throws {
         _ = try rule()
+    }
+}
+
+/// `--image`, `--a-image`, `--b-image`: the image read, checked and
+/// unpacked (once per digest); what is wrong with it is a usage error.
+func preparedImage(_ argument: String, state: StateDirectory, images: ImageSet) async throws -> PreparedImage {
+    do {
+        return try await ImagePreparer(stateDirectory: state, images: images).prepare(ImageReference(argument))
+    } catch {
+        throw ValidationError(error.description + ".")
     }
 }

@@ -10,11 +10,21 @@ extension RealInstances {
         /// A layout under a folder of its own, with one tag per case.
         struct Layout {
             let folder: URL
+            /// The prepared images there were before: each layout made here
+            /// has digests of its own (umoci stamps the time), so what mvm
+            /// unpacked of it goes with it, or the cache grows by every run.
+            let cachedBefore: Set<String>
             var path: String { folder.appendingPathComponent("layout").path }
+
+            static var cache: String { Fixtures.state.subdirectory("oci") }
+
+            static func cached() -> Set<String> {
+                Set((try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? [])
+            }
 
             static func make() async throws -> Layout {
                 let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mvm-oci-\(UUID())")
-                let layout = Layout(folder: folder)
+                let layout = Layout(folder: folder, cachedBefore: cached())
                 let bundle = folder.appendingPathComponent("bundle").path
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 try await layout.umoci(["init", "--layout", layout.path])
@@ -48,6 +58,9 @@ extension RealInstances {
 
             func remove() {
                 try? FileManager.default.removeItem(at: folder)
+                for entry in Self.cached().subtracting(cachedBefore) {
+                    try? FileManager.default.removeItem(atPath: Self.cache + "/" + entry)
+                }
             }
         }
 
@@ -65,7 +78,7 @@ extension RealInstances {
             let list = try await runMVM(["list"])
             #expect(list.stdout.isEmpty, "\(list.stdout)")
             let partial =
-                (try? FileManager.default.contentsOfDirectory(atPath: Fixtures.state.subdirectory("oci"))) ?? []
+                (try? FileManager.default.contentsOfDirectory(atPath: Layout.cache)) ?? []
             #expect(!partial.contains { $0.hasPrefix(".partial-") }, "\(partial)")
         }
 
@@ -132,7 +145,7 @@ extension RealInstances {
         @Test func gcRemovesAnAbandonedUnpack() async throws {
             let finished = try await runCommand("/bin/sh", ["-c", "echo $$"])
             let pid = try #require(Int32(finished.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
-            let cache = Fixtures.state.subdirectory("oci")
+            let cache = Layout.cache
             let abandoned = cache + "/.partial-\(pid)-\(UUID().uuidString)"
             try FileManager.default.createDirectory(
                 atPath: abandoned + "/rootfs/usr", withIntermediateDirectories: true)
