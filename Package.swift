@@ -74,6 +74,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The same container through an engine people use (Podman, Docker).
+        .target(
+            name: "ContainerEngines",
+            dependencies: [
+                "MVMCore", "ContainerShim",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // A user's OCI image made into what mvm runs: its tree with mvm's
         // image init (the container) and an initramfs of it (the micro-VM).
         .target(
@@ -133,7 +143,8 @@ let package = Package(
         .target(
             name: "Jobs",
             dependencies: [
-                "VMM", "ContainerShim", "OCIImages", "Compare", "MVMCore", "History", "Reports", "SQLiteHistory",
+                "VMM", "ContainerShim", "ContainerEngines", "OCIImages", "Compare", "MVMCore", "History", "Reports",
+                "SQLiteHistory",
                 "PostgresHistory",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -152,7 +163,8 @@ let package = Package(
         .executableTarget(
             name: "mvm",
             dependencies: [
-                "VMM", "ContainerShim", "Compare", "Jobs", "OCIImages", "MVMCore", "History", "Reports",
+                "VMM", "ContainerShim", "ContainerEngines", "Compare", "Jobs", "OCIImages", "MVMCore", "History",
+                "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -5,7 +5,7 @@
 # server for the history store tests, then runs unit and integration tests
 # (integration tests boot real guests under QEMU and real containers).
 # When it ends, pass, fail or interrupt, it stops the daemons it started
-# (libvirtd, virtlogd, the sshd, PostgreSQL); those that already ran are left running.
+# (libvirtd, virtlogd, the sshd, PostgreSQL, dockerd); those that already ran are left running.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$repo/scripts/setup.sh"
@@ -24,6 +24,7 @@ bash "$repo/scripts/libvirt-daemons.sh"
 bash "$repo/scripts/test-sshd.sh"
 bash "$repo/scripts/test-tools.sh"
 bash "$repo/scripts/test-postgres.sh"
+bash "$repo/scripts/test-engines.sh"
 cd "$repo"
 # The code's format, as .swift-format sets it (swift-format ships with the
 # toolchain): `swift format format -i -r --parallel Sources Tests Plugins Package.swift` fixes it.

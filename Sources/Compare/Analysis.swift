@@ -48,6 +48,7 @@ public struct ComparisonSummary: Sendable, Codable, Equatable {
     /// Phases in the order they happen, then whole-run and memory metrics.
     public static let metricOrder: [Metric] = [
         .created, .started, .spawned, .firstOutput, .ready, .allReady, .pss, .rss, .guestUsed, .cgroupUsage,
+        .monitorPSS, .daemonPSS,
     ]
 
     /// `roles` says which contender plays which role; the declared ratios
@@ -74,8 +75,11 @@ public struct ComparisonSummary: Sendable, Codable, Equatable {
                 name: name, instances: own.count, failed: failed, failures: failures, metrics: metrics)
         }
         let byRole = { (role: ContenderRole) in contenders.first { roles[$0] == role } }
-        ratios = declarations.compactMap { declaration in
-            guard let numerator = byRole(declaration.numerator), let denominator = byRole(declaration.denominator),
+        let pairs = declarations.flatMap { declaration in
+            contenders.filter { roles[$0] == declaration.numerator }.map { (declaration, $0) }
+        }
+        ratios = pairs.compactMap { declaration, numerator in
+            guard let denominator = byRole(declaration.denominator),
                 let ratio = MedianRatio(
                     numerator: values(of: declaration.metric, for: numerator),
                     denominator: values(of: declaration.metric, for: denominator), bootstrap: bootstrap)

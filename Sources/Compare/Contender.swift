@@ -19,13 +19,19 @@ public enum ContenderRole: String, Sendable, Codable, CaseIterable {
     /// The micro-VM from a warm pool (`--warm`): created paused ahead of the
     /// request, resumed on it.
     case warmMicroVM = "warm-micro-vm"
+    /// A container in a sandbox with a kernel of its own in user space
+    /// (gVisor's runsc): the step between a container and a micro-VM.
+    case sandboxedContainer = "sandboxed-container"
+    /// The container through an engine people use (Podman, Docker), on the
+    /// OCI runtime the engine names: what the engine adds to a bare runtime.
+    case containerEngine = "container-engine"
 
     /// The contender this one is a reference for, if it is one.
     public var reference: ContenderRole? {
         switch self {
         case .microVMReference: .microVM
         case .containerReference: .container
-        case .microVM, .container, .ordinaryVM, .warmMicroVM: nil
+        case .microVM, .container, .ordinaryVM, .warmMicroVM, .sandboxedContainer, .containerEngine: nil
         }
     }
 }
@@ -58,12 +64,21 @@ public struct RatioDeclaration: Sendable {
     }
 
     /// The micro-VM against its container, and against an ordinary VM when
-    /// one ran: in time to readiness and in memory.
-    public static let standard: [RatioDeclaration] = [
-        RatioDeclaration(.ready, .microVM, over: .container),
-        RatioDeclaration(.pss, .microVM, over: .container),
-        RatioDeclaration(.ready, .microVM, over: .ordinaryVM),
-        RatioDeclaration(.pss, .microVM, over: .ordinaryVM),
-        RatioDeclaration(.ready, .warmMicroVM, over: .microVM),
-    ]
+    /// one ran: in time to readiness and in memory; each step of the
+    /// isolation ladder (a sandbox, an engine) against the bare container
+    /// and against the micro-VM. Every contender of a role gets its ratios
+    /// (Podman's and Docker's both).
+    public static let standard: [RatioDeclaration] =
+        [
+            RatioDeclaration(.ready, .microVM, over: .container),
+            RatioDeclaration(.pss, .microVM, over: .container),
+            RatioDeclaration(.ready, .microVM, over: .ordinaryVM),
+            RatioDeclaration(.pss, .microVM, over: .ordinaryVM),
+            RatioDeclaration(.ready, .warmMicroVM, over: .microVM),
+        ]
+        + [ContenderRole.sandboxedContainer, .containerEngine].flatMap { role in
+            [Metric.ready, .pss].flatMap { metric in
+                [RatioDeclaration(metric, role, over: .container), RatioDeclaration(metric, role, over: .microVM)]
+            }
+        }
 }

@@ -47,11 +47,12 @@ func containerReleaseProbe(
         HostResource.process(pid: pid, description: "container \(role) pid \(pid)")
     }
     resources += cgroups.map { HostResource.path($0, kind: .cgroup, description: $0) }
-    let state = runtime.stateRoot + "/" + id
-    if let runtimeState = HostResource.existingPath(
-        state, kind: .runtimeState, description: "\(runtime.name) state \(state)")
-    {
-        resources.append(runtimeState)
+    for state in runtime.stateFiles(of: id) {
+        if let runtimeState = HostResource.existingPath(
+            state, kind: .runtimeState, description: "\(runtime.name) state \(state)")
+        {
+            resources.append(runtimeState)
+        }
     }
     if let directory = HostResource.existingPath(bundle.path, kind: .directory, description: "bundle \(bundle.path)") {
         resources.append(directory)

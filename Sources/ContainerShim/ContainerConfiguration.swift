@@ -4,14 +4,22 @@ import MVMCore
 public enum RuntimeSelection: Sendable, Hashable, CustomStringConvertible {
     case runc
     case crun
+    /// gVisor's runsc: a sandbox with a kernel of its own in user space (the
+    /// Sentry), on `platform` (how the Sentry takes the workload's system
+    /// calls: ptrace, kvm or systrap, where the installed runsc has it).
+    case runsc(platform: String)
     /// Any OCI runtime binary that speaks runc's command line.
     case path(String)
 
-    /// `runc`, `crun`, or a path to another runtime.
-    public init(argument: String) {
+    /// The platform runsc uses unless told otherwise: the one every runsc has.
+    public static let defaultRunscPlatform = "ptrace"
+
+    /// `runc`, `crun`, `runsc` (on `runscPlatform`), or a path to another runtime.
+    public init(argument: String, runscPlatform: String? = nil) {
         switch argument {
         case "runc": self = .runc
         case "crun": self = .crun
+        case "runsc", "gvisor": self = .runsc(platform: runscPlatform ?? Self.defaultRunscPlatform)
         default: self = .path(argument)
         }
     }
@@ -20,6 +28,7 @@ public enum RuntimeSelection: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .runc: "runc"
         case .crun: "crun"
+        case .runsc: "runsc"
         case .path(let path): path
         }
     }

@@ -24,7 +24,7 @@ public enum ContainerError: Error, CustomStringConvertible {
 
     /// The error for a container that showed no readiness line; `runtimeLog`
     /// is what the runtime and the init wrote on stderr.
-    init(_ failure: ReadinessFailure, runtimeLog: @autoclosure () -> String) {
+    public init(_ failure: ReadinessFailure, runtimeLog: @autoclosure () -> String) {
         switch failure.reason {
         case .timedOut: self = .readinessTimeout(after: failure.timeout, outputTail: failure.outputTail)
         case .endOfOutput, .kernelPanic: self = .exitedEarly(outputTail: failure.outputTail, runtimeLog: runtimeLog())
@@ -41,6 +41,9 @@ public enum ContainerError: Error, CustomStringConvertible {
             case .runc, .crun:
                 return
                     "OCI runtime \(runtime) is not installed; install it (apt-get install \(runtime)) or name the path of another OCI runtime"
+            case .runsc:
+                return
+                    "gVisor's runsc is not installed, which the gvisor contender needs; install it (apt-get install runsc) or leave gvisor out of --contenders"
             case .path(let path):
                 return
                     "OCI runtime \(path) does not exist or is not executable; use runc, crun or the path of an OCI runtime"

@@ -90,7 +90,16 @@ public final class ContainerLauncher: InstanceLauncher {
     private static func checkedRuntime(
         _ selection: RuntimeSelection, host: ContainerHost, stateDirectory: StateDirectory
     ) throws(ContainerError) -> OCIRuntime {
-        let runtime = try OCIRuntime.resolve(selection, stateRoot: stateDirectory.subdirectory("runc"))
+        let runtime = try OCIRuntime.resolve(selection, stateDirectory: stateDirectory)
+        if case .runsc(let platform) = selection {
+            let platforms = RunscPlatforms.available(runsc: runtime.executable)
+            guard platforms.contains(platform) else {
+                throw .runtimeUnsupported(
+                    runtime: runtime.executable,
+                    reason: "this runsc has no platform \(platform) (it has \(platforms.joined(separator: ", ")))",
+                    alternative: "use --runsc-platform \(platforms.first ?? RuntimeSelection.defaultRunscPlatform)")
+            }
+        }
         if runtime.name == "crun" && host.cgroups == .hybrid {
             throw .runtimeUnsupported(
                 runtime: runtime.executable,
@@ -157,7 +166,10 @@ public final class ContainerLauncher: InstanceLauncher {
     /// Starts one container whose start is traced: the runtime's debug log
     /// of `create` and `start`, timed on arrival, and the init's steps.
     public func launchTraced() async throws(ContainerError) -> Container {
-        try await withLaunchScope(timeout: configuration.limits.timeout, tracing: true) {
+        // runsc's debug log comes from its sandbox and gofer too, which
+        // outlive `start`: its trace is mvm's phases.
+        guard !runtime.isSandbox else { return try await launch() }
+        return try await withLaunchScope(timeout: configuration.limits.timeout, tracing: true) {
             (scope) async throws(ContainerError) -> Container in
             let tap: RuntimeLogTap
             do throws(SystemFailure) {

@@ -7,7 +7,7 @@ public struct ContainerManager: Sendable {
     let stateDirectory: StateDirectory
 
     public init(stateDirectory: StateDirectory, runtime: RuntimeSelection = .runc) throws(ContainerError) {
-        self.runtime = try OCIRuntime.resolve(runtime, stateRoot: stateDirectory.subdirectory("runc"))
+        self.runtime = try OCIRuntime.resolve(runtime, stateDirectory: stateDirectory)
         self.stateDirectory = stateDirectory
     }
 

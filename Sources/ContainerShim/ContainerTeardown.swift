@@ -1,3 +1,4 @@
+import Foundation
 import MVMCore
 
 /// Removes one container completely: kill, delete (which also removes its
@@ -26,6 +27,8 @@ struct ContainerTeardown: Sendable {
             output?.close()
             terminal?.close()
             bundle.remove()
+            // runsc leaves its lock file behind after delete.
+            if runtime.isSandbox { for file in runtime.stateFiles(of: id) { unlink(file) } }
         }
         // A second try when the first failed and the container is still
         // there: a delete that hung is killed by the teardown's watchdog

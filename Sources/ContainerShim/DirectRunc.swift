@@ -62,7 +62,7 @@ public struct DirectRuncLauncher: InstanceLauncher {
             do {
                 process = try await SupervisedProcess.start(
                     executable: runtime.executable,
-                    arguments: ["--root", runtime.stateRoot] + OCIRuntime.logOptions(tap?.path)
+                    arguments: runtime.leadingArguments + OCIRuntime.logOptions(tap?.path)
                         + ["run", "--bundle", bundle.path, scope.id],
                     stderrPath: bundle.stderrPath)
             } catch {

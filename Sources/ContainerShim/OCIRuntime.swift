@@ -8,17 +8,49 @@ import SystemPackage
 struct OCIRuntime: Sendable {
     let executable: String
     let stateRoot: String
+    /// Options every command of this runtime needs after `--root` (runsc's
+    /// `--network=none --platform=P`: runsc reads them on each command).
+    var globalOptions: [String] = []
+
+    /// `--root` and the global options: what precedes every subcommand.
+    var leadingArguments: [String] { ["--root", stateRoot] + globalOptions }
+
+    /// Where the runtime keeps its containers' state: a root of its own per
+    /// runtime kind, so that runc's and runsc's lists never mix.
+    static func stateRoot(for selection: RuntimeSelection, in stateDirectory: StateDirectory) -> String {
+        if case .runsc = selection { return stateDirectory.subdirectory("runsc") }
+        return stateDirectory.subdirectory("runc")
+    }
+
+    /// True for gVisor's runsc.
+    var isSandbox: Bool { globalOptions.contains { $0.hasPrefix("--platform=") } }
+
+    /// The runtime's files for container `id` in its state root: runc's
+    /// directory `<root>/<id>`, runsc's `<id>_sandbox:<id>.state` and `.lock`.
+    func stateFiles(of id: String) -> [String] {
+        isSandbox
+            ? ["state", "lock"].map { "\(stateRoot)/\(id)_sandbox:\(id).\($0)" } : [stateRoot + "/" + id]
+    }
 
     /// "runc", "crun", or the binary's file name.
     var name: String { URL(fileURLWithPath: executable).lastPathComponent }
 
     /// Finds the runtime binary: on PATH for runc and crun, else the path.
-    static func resolve(_ selection: RuntimeSelection, stateRoot: String) throws(ContainerError) -> OCIRuntime {
+    static func resolve(_ selection: RuntimeSelection, stateDirectory: StateDirectory) throws(ContainerError)
+        -> OCIRuntime
+    {
+        let stateRoot = stateRoot(for: selection, in: stateDirectory)
         let candidates: [String]
+        var globalOptions: [String] = []
         switch selection {
-        case .runc, .crun:
+        case .runc, .crun, .runsc:
             let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
             candidates = path.split(separator: ":").map { "\($0)/\(selection)" }
+            if case .runsc(let platform) = selection {
+                // mvm's containers have no network; runsc must be told on
+                // every command, or `start` tries to set one up.
+                globalOptions = ["--network=none", "--platform=\(platform)"]
+            }
         case .path(let path):
             candidates = [absolutePath(path)]
         }
@@ -28,7 +60,7 @@ struct OCIRuntime: Sendable {
         else {
             throw .runtimeNotFound(selection)
         }
-        return OCIRuntime(executable: found, stateRoot: stateRoot)
+        return OCIRuntime(executable: found, stateRoot: stateRoot, globalOptions: globalOptions)
     }
 
     private static func isDirectory(_ path: String) -> Bool {
@@ -65,7 +97,7 @@ struct OCIRuntime: Sendable {
         let result = try await invoke(command) {
             try await Subprocess.run(
                 .path(FilePath(executable)),
-                arguments: Arguments(["--root", stateRoot] + Self.logOptions(log) + arguments),
+                arguments: Arguments(leadingArguments + Self.logOptions(log) + arguments),
                 output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
         }
         try Self.check(result.terminationStatus, command: command, stderr: result.standardError)
@@ -88,7 +120,7 @@ struct OCIRuntime: Sendable {
         async throws(ContainerError)
     {
         let command = "\(name) create"
-        var arguments = ["--root", stateRoot] + Self.logOptions(log) + ["create", "--bundle", bundle.path]
+        var arguments = leadingArguments + Self.logOptions(log) + ["create", "--bundle", bundle.path]
         let stdout: FileDescriptor
         switch output {
         case .inherited(let descriptor):

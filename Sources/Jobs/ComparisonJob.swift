@@ -84,6 +84,9 @@ public struct ComparisonJob: Sendable {
             report.dimensions = await measureDimensions(measuring: observer.measuring)
             report.environment.finishedAt = Date()
         }
+        // Traced starts and the dimensions' runs prepare what they launch
+        // (a pool's domain, an engine's image) too.
+        for case let prepared as any PreparedLaunching in contenders.map(\.launcher) { await prepared.drain() }
         return report
     }
 

@@ -17,6 +17,8 @@ public struct ComparisonSettings: Sendable {
     public var timeoutSeconds = InstanceLimits.standard.timeout.seconds
     public var accelerator: AcceleratorRequest = .auto
     public var runtime: RuntimeSelection = .runc
+    /// The gvisor contender's runsc platform (`--runsc-platform`).
+    public var runscPlatform = RuntimeSelection.defaultRunscPlatform
     /// Which contenders run: vm and container always; `qemu-direct` and
     /// `runc-direct` (plain QEMU and plain `runc run`), `vm-warm` (micro-VMs
     /// created paused ahead of time, resumed on request) and `vm-stock`

@@ -1,4 +1,5 @@
 import Compare
+import ContainerEngines
 import ContainerShim
 import MVMCore
 import VMM
@@ -69,7 +70,32 @@ public struct ContenderLineup: Sendable {
             contenders.append(
                 Contender(name: "vm-stock", role: .ordinaryVM, launcher: try await MicroVMLauncher(stockConfiguration)))
         }
+        contenders += try await isolationLadder(for: request)
         return ContenderLineup(contenders: contenders, pair: LauncherPair(vm: vm, container: container))
+    }
+
+    /// The selected steps of the isolation ladder beyond mvm's container:
+    /// gVisor's sandbox and the engines, on mvm's container configuration.
+    static func isolationLadder(for request: ComparisonRequest) async throws -> [Contender] {
+        let settings = request.settings
+        var configuration = request.containerConfiguration
+        var contenders: [Contender] = []
+        if settings.contenders.includes(.gvisor) {
+            configuration.runtime = .runsc(platform: settings.runscPlatform)
+            contenders.append(
+                Contender(
+                    name: "gvisor", role: .sandboxedContainer,
+                    launcher: try ContainerLauncher(configuration, host: request.containerHost)))
+        }
+        configuration = request.containerConfiguration
+        for kind in EngineKind.allCases where settings.contenders.includes(kind.contenderName) {
+            contenders.append(
+                Contender(
+                    name: kind.rawValue, role: .containerEngine,
+                    launcher: try await EngineLauncher(kind, configuration: configuration, host: request.containerHost))
+            )
+        }
+        return contenders
     }
 }
 
@@ -102,4 +128,14 @@ struct LauncherStack: ContenderStack {
     }
 
     var domainXML: String { vm?.describeDomain(name: "mvm-fingerprint").xml() ?? "" }
+}
+
+extension EngineKind {
+    /// The engine's name in `--contenders`.
+    var contenderName: ContenderSelection.Name {
+        switch self {
+        case .podman: .podman
+        case .docker: .docker
+        }
+    }
 }

@@ -11,6 +11,13 @@ public struct ContenderSelection: Sendable, Equatable {
         case runcDirect = "runc-direct"
         case vmWarm = "vm-warm"
         case vmStock = "vm-stock"
+        /// gVisor's runsc: the container in a user-space kernel's sandbox.
+        case gvisor
+        case podman
+        case docker
+
+        /// The contenders that need software beyond mvm's own set-up.
+        public static let isolationLadder: [Name] = [.gvisor, .podman, .docker]
     }
 
     public private(set) var names: Set<Name>
@@ -33,8 +40,11 @@ public struct ContenderSelection: Sendable, Equatable {
 
     /// `vm,container,vm-stock`, `default`, or `all` (every contender that
     /// can run: vm-stock only when Debian's kernel was built,
-    /// `stockKernelExists`).
-    public init(parsing list: String, stockKernelExists: Bool) throws(ContenderSelectionError) {
+    /// `stockKernelExists`; gvisor, podman and docker only where `usable`
+    /// says the doctor finds them usable).
+    public init(
+        parsing list: String, stockKernelExists: Bool, usable: (Name) -> Bool = { _ in true }
+    ) throws(ContenderSelectionError) {
         let words = list.split(separator: ",", omittingEmptySubsequences: false).map {
             $0.trimmingCharacters(in: .whitespaces)
         }
@@ -42,7 +52,11 @@ public struct ContenderSelection: Sendable, Equatable {
         for word in words {
             switch word {
             case "all":
-                names.formUnion(Name.allCases.filter { $0 != .vmStock || stockKernelExists })
+                names.formUnion(
+                    Name.allCases.filter { name in
+                        if name == .vmStock { return stockKernelExists }
+                        return !Name.isolationLadder.contains(name) || usable(name)
+                    })
             case "default":
                 names.formUnion(Self.standard.names)
             default:

@@ -101,6 +101,9 @@ enum Palette {
     static let host = green
     static let purple = "#CC79A7"
     static let vermillion = "#D55E00"
+    /// Okabe and Ito's yellow, darkened to read on white.
+    static let ochre = "#A8870A"
+    static let slate = "#5A6B7B"
     static let ink = "#222222"
     static let muted = "#666666"
     static let grid = "#E4E4E4"
@@ -114,6 +117,8 @@ enum Palette {
         case .microVMReference: sky
         case .containerReference: green
         case .warmMicroVM: vermillion
+        case .sandboxedContainer: ochre
+        case .containerEngine: slate
         case nil: ink
         }
     }

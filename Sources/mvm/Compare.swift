@@ -59,7 +59,7 @@ struct ComparisonOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "The contenders, as a comma-separated list of vm, container, qemu-direct, runc-direct, vm-warm and vm-stock (vm and container always), or default, or all.",
+            "The contenders, as a comma-separated list of vm, container, qemu-direct, runc-direct, vm-warm, vm-stock, gvisor, podman and docker (vm and container always), or default, or all (every one this host can run).",
             valueName: "list"))
     var contenders: String?
 
@@ -79,7 +79,8 @@ struct ComparisonOptions: ParsableArguments {
         guard let contenders else { return ContenderSelection(references: !noReference, stock: stock, warm: warm) }
         do {
             return try ContenderSelection(
-                parsing: contenders, stockKernelExists: FileManager.default.fileExists(atPath: images.stockKernel))
+                parsing: contenders, stockKernelExists: FileManager.default.fileExists(atPath: images.stockKernel),
+                usable: ContenderSelection.isInstalled)
         } catch {
             throw ValidationError(error.description + ".")
         }
@@ -143,6 +144,7 @@ struct ComparisonOptions: ParsableArguments {
         settings.timeoutSeconds = limits.timeout
         settings.accelerator = accelerator.accel
         settings.runtime = runtime.selection
+        settings.runscPlatform = runtime.runscPlatform
         settings.contenders = try contenderSelection(images: settings.images)
         settings.translationCacheMiB = tcg.translationCache
         settings.trace = tracing.isOn || recorded

@@ -60,10 +60,27 @@ struct AcceleratorOption: ParsableArguments {
 /// The containers' OCI runtime: `mvm run`, `mvm compare` and `mvm nightly`.
 struct RuntimeOption: ParsableArguments {
     @Option(
-        help: ArgumentHelp("OCI runtime: runc, crun, or the path of another OCI runtime binary.", valueName: "runtime"))
+        help: ArgumentHelp(
+            "OCI runtime: runc, crun, runsc (gVisor), or the path of another OCI runtime binary.", valueName: "runtime")
+    )
     var runtime = "runc"
 
-    var selection: RuntimeSelection { RuntimeSelection(argument: runtime) }
+    @Option(
+        name: .customLong("runsc-platform"),
+        help: ArgumentHelp(
+            "gVisor's platform (how its kernel takes system calls): ptrace, kvm or systrap, where the installed runsc has it; for --runtime runsc and the gvisor contender.",
+            valueName: "platform"))
+    var runscPlatform = RuntimeSelection.defaultRunscPlatform
+
+    var selection: RuntimeSelection { RuntimeSelection(argument: runtime, runscPlatform: runscPlatform) }
+
+    func validate() throws {
+        guard RunscPlatforms.known.contains(runscPlatform) else {
+            throw ValidationError(
+                "--runsc-platform \(runscPlatform) is not a gVisor platform: use \(RunscPlatforms.known.reversed().joined(separator: ", "))."
+            )
+        }
+    }
 }
 
 /// What every instance is given, VM or container alike: `mvm boot`, `mvm

@@ -42,4 +42,10 @@ extension Metric {
     public static let guestUsed = Metric("guest-used", unit: .bytes)
     /// What the instance's cgroup is charged (containers).
     public static let cgroupUsage = Metric("cgroup-usage", unit: .bytes)
+    /// PSS of the process an engine keeps beside one container to watch it
+    /// (Podman's conmon, Docker's containerd-shim; already within `pss`).
+    public static let monitorPSS = Metric("monitor-pss", unit: .bytes)
+    /// PSS of the daemons an engine shares among all its containers
+    /// (dockerd and containerd): never added to an instance's `pss`.
+    public static let daemonPSS = Metric("daemon-pss", unit: .bytes)
 }
