@@ -32,17 +32,6 @@ public struct ContainerEngine: Sendable {
     /// The OCI runtime under the engine ("runc").
     public let runtimeName: String
 
-    init(
-        kind: EngineKind, executable: String, globalArguments: [String], containerStateDirectory: String,
-        runtimeName: String
-    ) {
-        self.kind = kind
-        self.executable = executable
-        self.globalArguments = globalArguments
-        self.containerStateDirectory = containerStateDirectory
-        self.runtimeName = runtimeName
-    }
-
     /// The engine of `kind`, checked on `host`: installed, its runtime able
     /// to run here, its daemon (Docker) answering. Starts nothing.
     public static func resolve(

@@ -116,11 +116,12 @@ public final class EngineLauncher: PreparedLaunching {
         }
         let attach = Mutex<SupervisedProcess?>(nil)
         let id = scope.id
-        let handle = scope.onTeardown(forceStop: { engine.killCommands(for: id) }) {
+        let remove: @Sendable () async throws -> Void = {
             defer { unlink(logPath) }
             try await EngineRemoval(engine: engine).remove(id)
             await attach.withLock { $0 }?.stop()
         }
+        let handle = scope.onTeardown(forceStop: { engine.killCommands(for: id) }, remove)
         do throws(EngineError) {
             try await engine.run(createArguments(id: id, image: image))
         } catch  where scope.wasForceStopped {
