@@ -33,6 +33,8 @@ public final class EngineContainer: RunningInstance {
     public let boot: BootRecord
     let engine: ContainerEngine
     let processes: EngineProcesses
+    /// The container's init as the host sees it.
+    public var initPID: Int32 { processes.initPID }
     /// `start --attach`: mvm's child, which reads the container's output.
     let attachPID: Int32
     let teardown: InstanceTeardown

@@ -12,6 +12,7 @@ import Synchronization
 public final class EngineLauncher: PreparedLaunching {
     public let engine: ContainerEngine
     public let configuration: ContainerConfiguration
+    public let host: ContainerHost
     private let image: Mutex<EngineImage?> = Mutex(nil)
 
     /// Checks the engine on `host` (see `ContainerEngine.resolve`) and the
@@ -35,6 +36,7 @@ public final class EngineLauncher: PreparedLaunching {
             )
         }
         self.configuration = resolved
+        self.host = host
     }
 
     /// Without a host cgroup of its own, an engine's limits are its own
@@ -80,6 +82,8 @@ public final class EngineLauncher: PreparedLaunching {
             "\(limits.memoryMiB)m", "--cpus", "\(limits.vcpus)", "--cpuset-cpus",
             limits.vcpus == 1 ? "0" : "0-\(limits.vcpus - 1)", "--pids-limit", "\(configuration.pidsLimit)",
             "--env", "PATH=/bin:/sbin",
+            // A tmpfs at /tmp, as mvm's container spec has it.
+            "--tmpfs", "/tmp",
         ]
         for entry in configuration.environment { arguments += ["--env", entry] }
         switch engine.kind {

@@ -19,7 +19,11 @@ public enum RunscPlatforms {
     static func parse(flagsHelp text: String) -> [String] {
         guard let range = text.range(of: "which platform to use:") else { return ["ptrace"] }
         let line = text[range.upperBound...].prefix { $0 != "\n" }
-        let named = line.split(whereSeparator: { !$0.isLetter }).map(String.init).filter(known.contains)
+        var named: [String] = []
+        for word in line.split(whereSeparator: { !$0.isLetter }).map(String.init)
+        where known.contains(word) && !named.contains(word) {
+            named.append(word)
+        }
         return named.isEmpty ? ["ptrace"] : named
     }
 

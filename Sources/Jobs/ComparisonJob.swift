@@ -120,6 +120,8 @@ public struct ComparisonJob: Sendable {
         var failures: [String: String] = [:]
         let settings = request.dimensions
         let pair = contenders.filter { $0.role == .microVM || $0.role == .container }
+        // Scaling and teardown measure the isolation ladder's steps too.
+        let measured = pair + LadderLaunch.ladder(contenders)
         for dimension in settings.dimensions where dimension != .boot {
             measuring(dimension)
             guard let launchers = lineup.pair else {
@@ -131,25 +133,28 @@ public struct ComparisonJob: Sendable {
                 switch dimension {
                 case .boot: break
                 case .isolation:
-                    results.isolation = await IsolationCollector(vm: vm, container: container).collect()
+                    results.isolation = await IsolationCollector(
+                        vm: vm, container: container, ladder: LadderLaunch.ladder(contenders)
+                    ).collect()
                 case .workload:
                     results.workload = try await WorkloadCollector(
                         settings: settings, vm: vm, container: container, images: request.images,
-                        seed: request.plan.seed
+                        seed: request.plan.seed, ladder: LadderLaunch.ladder(contenders)
                     ).collect()
                 case .scaling:
                     results.scaling = await ScalingCollector(
-                        settings: settings, contenders: pair, limits: request.limits, host: request.host,
+                        settings: settings, contenders: measured, limits: request.limits, host: request.host,
                         seed: request.plan.seed
                     ).collect()
                 case .size:
                     results.size = try await SizeCollector(
-                        images: request.images, vm: vm, container: container, host: request.host
+                        images: request.images, vm: vm, container: container, host: request.host,
+                        ladder: LadderLaunch.ladder(contenders)
                     )
                     .collect()
                 case .teardown:
                     results.teardown = await TeardownCollector(
-                        settings: settings, contenders: pair, seed: request.plan.seed
+                        settings: settings, contenders: measured, seed: request.plan.seed
                     ).collect()
                 }
             } catch {

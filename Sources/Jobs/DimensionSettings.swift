@@ -11,6 +11,10 @@ public struct DimensionSettings: Sendable, Equatable {
     /// Data the cpu workload hashes, and the memory workload clears and copies.
     public var cpuMiB = 16
     public var memoryMiB = 256
+    /// Bytes (in KiB) the syscalls workload copies one at a time, and the
+    /// files the metadata workload makes.
+    public var syscallKiB = 200
+    public var metadataFiles = 2000
     /// Concurrency levels of the scaling sweep (`--sweep`), ascending.
     public var sweep = [1, 2, 4, 8, 16]
     public var sweepRuns = 2
@@ -71,12 +75,20 @@ public struct DimensionSettings: Sendable, Equatable {
 public enum WorkloadKind: String, Sendable, CaseIterable {
     case cpu
     case memory
+    /// Bound by system calls: where a sandbox that takes each one in a
+    /// kernel of its own pays.
+    case syscalls
+    case metadata
 
     func description(_ settings: DimensionSettings) -> String {
         switch self {
         case .cpu: "SHA-256 of \(settings.cpuMiB) MiB of zeros (busybox sha256sum, fed by dd through a pipe)"
         case .memory:
             "\(settings.memoryMiB) MiB cleared into a 4 MiB buffer (dd from /dev/zero to /dev/null), then \(settings.memoryMiB) MiB copied through a pipe"
+        case .syscalls:
+            "\(settings.syscallKiB) KiB copied one byte at a time (dd bs=1: \(settings.syscallKiB * 2048) reads and writes)"
+        case .metadata:
+            "\(settings.metadataFiles) files created and checked in a tmpfs by the shell's builtins, then removed"
         }
     }
 }

@@ -50,9 +50,10 @@ public struct Doctor: Sendable {
         let cgroups = checkCgroups(containerHost)
         let rootless = checkRootless(containerHost).map { [$0] } ?? []
         let images = await checkImages()
+        let ladder = await checkLadder(containerHost)
         let orphans = checkOrphans()
         return DoctorReport(
-            checks: [library, connection, qemu, accelerator, kvm, runc, crun, cgroups] + rootless + images + [
+            checks: [library, connection, qemu, accelerator, kvm, runc, crun, cgroups] + rootless + ladder + images + [
                 checkImageTools(), state, orphans,
             ])
     }

@@ -127,6 +127,11 @@ public struct GarbageCollector: Sendable {
             report.problems.append("containers not checked: \(error)")
         }
 
+        // gVisor's sandboxes, the engines' containers and Docker's imported trees.
+        runningInstances.formUnion(
+            await collectLadder(
+                live: live, orphans: Set(orphanOwners.map(\.name)), dryRun: dryRun, report: &report))
+
         // Kept instances that are gone all the same (powered off from
         // inside, their init exited, the host restarted): nothing is kept
         // any more, so their records and files go too.

@@ -19,6 +19,8 @@ public struct InstanceRemoval: Sendable {
 
     private let domains: DomainManager
     private let containers: ContainerManager
+    /// gVisor's sandboxes (`mvm run --runtime runsc --keep`), where runsc is installed.
+    private let sandboxes: ContainerManager?
     private let owners: OwnerRecords
     private let consoles: String
     private let collector: GarbageCollector
@@ -28,6 +30,8 @@ public struct InstanceRemoval: Sendable {
         collector = GarbageCollector(stateDirectory: stateDirectory, connectURI: connectURI)
         domains = try await DomainManager(uri: connectURI, stateDirectory: stateDirectory)
         containers = try ContainerManager(stateDirectory: stateDirectory)
+        sandboxes = try? ContainerManager(
+            stateDirectory: stateDirectory, runtime: .runsc(platform: RuntimeSelection.defaultRunscPlatform))
         owners = OwnerRecords(stateDirectory: stateDirectory)
     }
 
@@ -38,7 +42,8 @@ public struct InstanceRemoval: Sendable {
     public func destroy(_ names: [String]?, each report: (Result) -> Void) async throws {
         let domains = try self.domains.runningMVMDomains()
         let containers = try await self.containers.containerIDs()
-        for name in names ?? domains + containers {
+        let sandboxes = (try? await self.sandboxes?.containerIDs()) ?? []
+        for name in names ?? domains + containers + sandboxes {
             if let owner = owners.owner(of: name), !owner.kept, owner.ownerIsAlive {
                 guard names == nil else {
                     throw InstanceRemovalError(
@@ -56,6 +61,8 @@ public struct InstanceRemoval: Sendable {
                 }
             } else if containers.contains(name) {
                 try await self.containers.remove(id: name)
+            } else if sandboxes.contains(name), let manager = self.sandboxes {
+                try await manager.remove(id: name)
             } else {
                 throw InstanceRemovalError(
                     description:

@@ -11,6 +11,8 @@ import VMM
 struct IsolationCollector {
     let vm: MicroVMLauncher
     let container: ContainerLauncher
+    /// The isolation ladder's contenders that ran (gvisor, podman, docker).
+    var ladder: [Contender] = []
 
     static let probeEnvironment = ["mvm_probe=isolation"]
 
@@ -18,7 +20,6 @@ struct IsolationCollector {
         var observations: [String: [String: String]] = [:]
         var failures: [String: String] = [:]
         var vmSide: VMSide?
-        var containerSide: ContainerSide?
 
         do {
             var configuration = vm.configuration
@@ -36,87 +37,96 @@ struct IsolationCollector {
         } catch {
             failures["vm"] = firstLine(of: error)
         }
-        do {
-            var configuration = container.configuration
-            configuration.environment += Self.probeEnvironment
-            let instance = try await ContainerLauncher(configuration, host: container.host).launch()
+        var containerSides: [(name: String, side: ContainerSide)] = []
+        for contender in [Contender(name: "container", role: .container, launcher: container)] + ladder {
             do {
-                let syscalls = try SyscallExposure.read(pid: instance.initPID)
-                containerSide = ContainerSide(
-                    boot: instance.boot, syscalls: syscalls, host: ProcessCredentials.read(pid: instance.initPID),
-                    userNamespace: instance.usesUserNamespace)
-                try await instance.stop()
+                let probe = try await LadderLaunch.adding(Self.probeEnvironment, to: contender)
+                let side: Result<ContainerSide, any Error>
+                do {
+                    side = .success(try await Self.probeSide(probe))
+                } catch {
+                    side = .failure(error)
+                }
+                // An engine's launcher imported a tree of its own.
+                await LadderLaunch.drain(probe)
+                containerSides.append((contender.name, try side.get()))
             } catch {
-                try? await instance.stop()
-                throw error
+                failures[contender.name] = firstLine(of: error)
             }
-        } catch {
-            failures["container"] = firstLine(of: error)
         }
         if let vmSide { observations["vm"] = vmSide.observations }
-        if let containerSide { observations["container"] = containerSide.observations }
+        for (name, side) in containerSides { observations[name] = side.observations }
         let hostNamespaces = Self.namespaces(of: "self")
         var aspects: [IsolationAspect] = []
-        func add(_ name: String, vm: String?, container: String?) {
+        func add(_ name: String, vm: String?, container: (ContainerSide) -> String) {
             var values: [String: String] = [:]
             if let vmSide = vm { values["vm"] = vmSide }
-            if let containerSide = container { values["container"] = containerSide }
+            for (side, figures) in containerSides { values[side] = container(figures) }
             aspects.append(IsolationAspect(name: name, values: values))
         }
         add(
             "kernel", vm: vmSide.map { "\($0.boot.facts?.kernelRelease ?? "?"): its own" },
-            container: containerSide.map { "\($0.boot.facts?.kernelRelease ?? "?"): the host's, shared" })
+            container: {
+                "\($0.boot.facts?.kernelRelease ?? "?"): "
+                    + ($0.sandboxed ? "its own, gVisor's Sentry in user space" : "the host's, shared")
+            })
         add(
             "accelerator",
             vm: vmSide.map {
                 $0.facts.domainType == "qemu"
                     ? "tcg: QEMU emulates the CPU" : $0.facts.domainType + ": hardware virtualization"
             },
-            container: containerSide.map { _ in "none: runs on the host's CPU" })
-        add("machine", vm: vmSide.map(\.facts.machine), container: containerSide.map { _ in "none" })
+            container: { _ in "none: runs on the host's CPU" })
+        add("machine", vm: vmSide.map(\.facts.machine), container: { _ in "none" })
         add(
             "emulated devices",
             vm: vmSide.map { "\($0.facts.qtreeDeviceCount) in QEMU: " + Self.counted($0.facts.qtreeDevices) },
-            container: containerSide.map { _ in "none: host kernel drivers" })
+            container: { $0.sandboxed ? "none: the Sentry's own, in user space" : "none: host kernel drivers" })
         add(
             "device nodes inside", vm: vmSide.map { Self.nodes($0.boot.reported) + " (the guest kernel's)" },
-            container: containerSide.map { Self.nodes($0.boot.reported) + " (the host kernel's)" })
+            container: { Self.nodes($0.boot.reported) + ($0.sandboxed ? " (the Sentry's)" : " (the host kernel's)") })
         add(
             "own namespaces", vm: vmSide.map { _ in "n/a: a kernel of its own" },
-            container: containerSide.map { Self.namespaceSummary(inside: $0.boot.reported, host: hostNamespaces) })
+            container: {
+                $0.sandboxed
+                    ? "the Sentry's own: " + Self.namespaceSummary(inside: $0.boot.reported, host: hostNamespaces)
+                    : Self.namespaceSummary(inside: $0.boot.reported, host: hostNamespaces)
+            })
         add(
             "capabilities inside (CapEff)",
             vm: vmSide.map { Self.capabilities($0.boot.reported["status.CapEff"]) + ", of the guest kernel" },
-            container: containerSide.map { Self.capabilities($0.boot.reported["status.CapEff"]) })
+            container: { Self.capabilities($0.boot.reported["status.CapEff"]) })
         add(
             "host process", vm: vmSide.map { $0.qemu.map { "QEMU: " + $0.summary } ?? "QEMU on another host" },
-            container: containerSide.map { $0.host.map { "init: " + $0.summary } ?? "-" })
+            container: { side in side.host.map { side.hostProcessName + ": " + $0.summary } ?? "-" })
         add(
             "seccomp (host process)", vm: vmSide.map { Self.seccomp($0.facts.qemuSyscalls) },
-            container: containerSide.map { Self.seccomp($0.syscalls) })
+            container: { Self.seccomp($0.syscalls) })
         add(
             "no-new-privileges (host process)",
             vm: vmSide.map { $0.facts.qemuSyscalls.map { $0.noNewPrivileges ? "yes" : "no" } ?? "-" },
-            container: containerSide.map { $0.syscalls.noNewPrivileges ? "yes" : "no" })
+            container: { $0.syscalls.noNewPrivileges ? "yes" : "no" })
         add(
             "host syscalls it may make", vm: vmSide.map { Self.syscallCount($0.facts.qemuSyscalls) },
-            container: containerSide.map { Self.syscallCount($0.syscalls) })
+            container: { Self.syscallCount($0.syscalls) })
         add(
             "memory limit",
             vm: vmSide.map {
                 "\($0.limits.memoryMiB) MiB of guest RAM (MemTotal \(($0.boot.facts?.memTotalKiB ?? 0) / 1024) MiB inside)"
             },
-            container: containerSide.map { Self.memoryLimit($0.boot.reported) })
+            container: { Self.memoryLimit($0.boot.reported) })
         add(
             "cpu limit", vm: vmSide.map { "\($0.limits.vcpus) vCPU" },
-            container: containerSide.map { Self.cpuLimit($0.boot.reported) })
+            container: { Self.cpuLimit($0.boot.reported) })
         add(
             "process limit", vm: vmSide.map { _ in "none from the host: the guest kernel's own" },
-            container: containerSide.map {
+            container: {
                 $0.boot.reported["cgroup.pids.max"] ?? $0.boot.reported["cgroup.pids/pids.max"] ?? "none seen"
             })
         return IsolationResult(
-            sides: ["vm", "container"], aspects: aspects, observations: observations, failures: failures)
+            sides: ["vm"]
+                + ([Contender(name: "container", role: .container, launcher: container)] + ladder).map(\.name),
+            aspects: aspects, observations: observations, failures: failures)
     }
 
     struct VMSide {
@@ -131,21 +141,47 @@ struct IsolationCollector {
             values["qemu.machine"] = facts.machine
             values["qemu.qtreeDevices"] = facts.qtreeDevices.joined(separator: ",")
             values["qemu.domainXMLDeviceCount"] = "\(facts.domainXMLDeviceCount)"
-            if let syscalls = facts.qemuSyscalls { values.merge(syscalls.observations(prefix: "qemu")) { $1 } }
+            if let syscalls = facts.qemuSyscalls {
+                values.merge(syscalls.observations(prefix: "qemu")) { $1 }
+                values.merge(syscalls.observations(prefix: "host")) { $1 }
+            }
             if let qemu { values.merge(qemu.observations(prefix: "qemu")) { $1 } }
             return values
         }
     }
 
+    /// Starts one instance of a container-like contender with the probe,
+    /// reads its host process, and stops it.
+    static func probeSide(_ contender: Contender) async throws -> ContainerSide {
+        let (instance, hostPID, userNamespace) = try await LadderLaunch.start(contender)
+        do {
+            let syscalls = try SyscallExposure.read(pid: hostPID)
+            let side = ContainerSide(
+                boot: instance.boot, syscalls: syscalls, host: ProcessCredentials.read(pid: hostPID),
+                userNamespace: userNamespace, sandboxed: contender.role == .sandboxedContainer)
+            try await instance.stop()
+            return side
+        } catch {
+            try? await instance.stop()
+            throw error
+        }
+    }
+
+    /// A container's side: mvm's, gVisor's (whose host process is the
+    /// Sentry, `runsc-sandbox`) or an engine's.
     struct ContainerSide {
         var boot: BootRecord
         var syscalls: SyscallExposure
         var host: ProcessCredentials?
         var userNamespace: Bool
+        var sandboxed: Bool
+
+        var hostProcessName: String { sandboxed ? "Sentry (runsc-sandbox)" : "init" }
 
         var observations: [String: String] {
             var values = boot.reported
             values.merge(syscalls.observations(prefix: "init")) { $1 }
+            values.merge(syscalls.observations(prefix: "host")) { $1 }
             if let host { values.merge(host.observations(prefix: "init")) { $1 } }
             values["init.userNamespace"] = userNamespace ? "yes" : "no"
             return values

@@ -14,16 +14,20 @@ struct SizeCollector {
     let vm: MicroVMLauncher
     let container: ContainerLauncher
     let host: HostFacts
+    /// The isolation ladder's contenders that ran (gvisor, podman, docker).
+    var ladder: [Contender] = []
 
     func collect() async throws -> SizeResult {
         let kernel = try await filePart(name: "kernel", path: images.minimalVmlinux)
         let initramfs = try await filePart(name: "initramfs", path: images.initramfs)
         let rootfs = try await treePart(name: "rootfs", directory: images.rootfs)
+        // The ladder's steps run the same tree; what they add is the host's
+        // software, below.
         return SizeResult(
             artifacts: [
                 Artifact(side: "vm", parts: [kernel, initramfs]), Artifact(side: "container", parts: [rootfs]),
-            ],
-            requirements: await requirements())
+            ] + ladder.map { Artifact(side: $0.name, parts: [rootfs]) },
+            requirements: await requirements() + ladderRequirements())
     }
 
     private func filePart(name: String, path: String) async throws -> ArtifactPart {
@@ -95,6 +99,61 @@ struct SizeCollector {
                 requirement: "an x86-64 host: the rootfs's binaries run on the host's CPU and kernel",
                 presentHere: machine == "x86_64", found: machine),
         ]
+    }
+
+    /// What each step of the isolation ladder needs on the host, beyond a
+    /// container's kernel features: its programs (with their size on
+    /// disk) and, for Docker, a daemon that runs all the time.
+    private func ladderRequirements() -> [HostRequirement] {
+        ladder.flatMap { contender -> [HostRequirement] in
+            switch contender.name {
+            case "gvisor":
+                return [
+                    programs(side: contender.name, ["runsc"], requirement: "gVisor's runsc (its Sentry and gofer)"),
+                    HostRequirement(
+                        side: contender.name,
+                        requirement: "ptrace (the ptrace platform) or /dev/kvm (the kvm platform) for the Sentry",
+                        presentHere: true, found: "runsc's platform chosen with --runsc-platform"),
+                ]
+            case "podman":
+                return [
+                    programs(
+                        side: contender.name, ["podman", "conmon", "runc"],
+                        requirement: "Podman, its conmon monitor and an OCI runtime; no daemon")
+                ]
+            case "docker":
+                return [
+                    programs(
+                        side: contender.name, ["dockerd", "containerd", "containerd-shim-runc-v2", "runc", "docker"],
+                        requirement: "a running dockerd and containerd (shared daemons), a shim per container and runc")
+                ]
+            default:
+                return []
+            }
+        }
+    }
+
+    /// The programs' presence and summed size on disk.
+    private func programs(side: String, _ names: [String], requirement: String) -> HostRequirement {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
+        var found: [String] = []
+        var missing: [String] = []
+        var bytes: UInt64 = 0
+        for name in names {
+            let candidates = path.split(separator: ":").map { "\($0)/\(name)" }
+            guard let file = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+                missing.append(name)
+                continue
+            }
+            found.append(name)
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.uint64Value
+            bytes += size ?? 0
+        }
+        let summary =
+            missing.isEmpty
+            ? "\(found.joined(separator: ", ")): \(formatMeasurement(Double(bytes), .bytes)) of programs"
+            : "missing: " + missing.joined(separator: ", ")
+        return HostRequirement(side: side, requirement: requirement, presentHere: missing.isEmpty, found: summary)
     }
 
     /// Controllers /proc/cgroups lists as enabled (v1 and v2 alike).

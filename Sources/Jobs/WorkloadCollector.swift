@@ -12,12 +12,15 @@ struct WorkloadCollector {
     let container: ContainerLauncher
     let images: ImageSet
     let seed: UInt64
+    /// The isolation ladder's contenders that ran (gvisor, podman, docker).
+    var ladder: [Contender] = []
 
     /// What the guest tree's /init reads: the workloads and their sizes.
     var workloadEnvironment: [String] {
         [
             "mvm_workload=" + settings.workloads.map(\.rawValue).joined(separator: ","),
             "mvm_cpu_mib=\(settings.cpuMiB)", "mvm_memory_mib=\(settings.memoryMiB)",
+            "mvm_syscall_kib=\(settings.syscallKiB)", "mvm_metadata_files=\(settings.metadataFiles)",
         ]
     }
 
@@ -36,17 +39,24 @@ struct WorkloadCollector {
         let hostRun = HostProcessLauncher(
             executable: "/usr/bin/taskset",
             arguments: ["-c", vcpus == 1 ? "0" : "0-\(vcpus - 1)", images.rootfs + "/bin/sh", images.rootfs + "/init"],
-            environment: workloadEnvironment + ["mvm_path=" + images.rootfs + "/bin", "mvm_mode=exit"],
+            // The metadata workload's files go to a tmpfs, as inside.
+            environment: workloadEnvironment + [
+                "mvm_path=" + images.rootfs + "/bin", "mvm_mode=exit", "TMPDIR=/dev/shm",
+            ],
             timeout: vm.configuration.limits.timeout)
-        let contenders = [
+        var contenders = [
             Contender(name: "vm", role: .microVM, launcher: try await MicroVMLauncher(vmConfiguration)),
             Contender(
                 name: "container", role: .container,
                 launcher: try ContainerLauncher(containerConfiguration, host: container.host)),
             Contender(name: WorkloadResult.hostSide, role: .containerReference, launcher: hostRun),
         ]
+        for contender in ladder {
+            contenders.append(try await LadderLaunch.adding(workloadEnvironment, to: contender))
+        }
         let plan = ComparisonPlan(runs: settings.workloadRuns, warmup: 1, concurrency: 1, seed: seed)
         let samples = await ComparisonRunner(plan: plan, contenders: contenders).run()
+        for contender in contenders { await LadderLaunch.drain(contender) }
         let names = settings.workloads.map(\.rawValue)
         let workloadSamples = samples.map { sample in
             var seconds: [String: Double] = [:]

@@ -19,6 +19,9 @@ extension MVM {
             for id in try await ContainerManager(stateDirectory: common.state).containerIDs() {
                 print("\(id)  container")
             }
+            let sandboxes = try? ContainerManager(
+                stateDirectory: common.state, runtime: .runsc(platform: RuntimeSelection.defaultRunscPlatform))
+            for id in (try? await sandboxes?.containerIDs()) ?? [] { print("\(id)  gvisor") }
         }
     }
 
