@@ -16,7 +16,7 @@ public enum RunscPlatforms {
     }
 
     /// The platforms named in `runsc flags`'s text of `-platform`.
-    static func parse(flagsHelp text: String) -> [String] {
+    package static func parse(flagsHelp text: String) -> [String] {
         guard let range = text.range(of: "which platform to use:") else { return ["ptrace"] }
         let line = text[range.upperBound...].prefix { $0 != "\n" }
         var named: [String] = []

@@ -101,8 +101,22 @@ import Testing
 
     /// `all` is what can run: vm-stock only with Debian's kernel built.
     @Test func allIsWhatCanRun() throws {
-        #expect(try ContenderSelection(parsing: "all", stockKernelExists: true).names.count == 6)
+        #expect(try ContenderSelection(parsing: "all", stockKernelExists: true).names.count == 9)
         #expect(!(try ContenderSelection(parsing: "all", stockKernelExists: false).includes(.vmStock)))
+        // The isolation ladder's steps only where the doctor would find them.
+        let withoutDocker = try ContenderSelection(
+            parsing: "all", stockKernelExists: true, usable: { $0 != .docker })
+        #expect(withoutDocker.includes(.gvisor) && withoutDocker.includes(.podman) && !withoutDocker.includes(.docker))
+        // Named, a step is asked for: its launcher says why it cannot run.
+        #expect(
+            try ContenderSelection(parsing: "vm,container,docker", stockKernelExists: true, usable: { _ in false })
+                .includes(.docker))
+    }
+
+    @Test func theLadderIsNamedInTheTablesOrder() throws {
+        #expect(
+            try ContenderSelection(parsing: "docker,gvisor,vm,podman,container", stockKernelExists: true).description
+                == "vm,container,gvisor,podman,docker")
     }
 
     @Test func anUnknownNameOrAMissingPairIsOneLine() {
