@@ -115,6 +115,9 @@ func dimensionSectionsHTML(_ comparison: ComparisonReport) -> String {
         if !section.notes.isEmpty {
             html += "<ul>\n" + section.notes.map { "<li>\(escapeXML($0))</li>" }.joined(separator: "\n") + "\n</ul>\n"
         }
-        return html + "</section>\n"
+        html += "</section>\n"
+        // Right after the isolation table: the chart weighs its host syscall
+        // counts against the boot section's time to ready and PSS.
+        return section.dimension == .isolation ? html + tradeOffSectionHTML(comparison) : html
     }.joined()
 }
