@@ -74,11 +74,14 @@ public final class EngineLauncher: PreparedLaunching {
         }
     }
 
-    /// `create`'s arguments: the limits and environment of mvm's container.
-    func createArguments(id: String, image: EngineImage?) -> [String] {
+    /// `run`'s arguments: the limits and environment of mvm's container;
+    /// the engine writes the container's id to `cidfile` once it has
+    /// created it.
+    func runArguments(id: String, image: EngineImage?, cidfile: String) -> [String] {
         let limits = configuration.limits
         var arguments = [
-            "create", "--name", id, "--network=none", "--memory", "\(limits.memoryMiB)m", "--memory-swap",
+            "run", "--name", id, "--cidfile", cidfile, "--network=none", "--memory", "\(limits.memoryMiB)m",
+            "--memory-swap",
             "\(limits.memoryMiB)m", "--cpus", "\(limits.vcpus)", "--cpuset-cpus",
             limits.vcpus == 1 ? "0" : "0-\(limits.vcpus - 1)", "--pids-limit", "\(configuration.pidsLimit)",
             "--env", "PATH=/bin:/sbin",
@@ -121,39 +124,76 @@ public final class EngineLauncher: PreparedLaunching {
         let attach = Mutex<SupervisedProcess?>(nil)
         let id = scope.id
         let remove: @Sendable () async throws -> Void = {
-            defer { unlink(logPath) }
+            defer {
+                unlink(logPath)
+                unlink(logPath.replacingOccurrences(of: ".engine-log", with: ".cid"))
+            }
             try await EngineRemoval(engine: engine).remove(id)
             await attach.withLock { $0 }?.stop()
         }
         let handle = scope.onTeardown(forceStop: { engine.killCommands(for: id) }, remove)
-        do throws(EngineError) {
-            try await engine.run(createArguments(id: id, image: image))
-        } catch  where scope.wasForceStopped {
-            throw .system(
-                SystemFailure(
-                    "\(engine.kind.rawValue) create did not finish within the timeout (\(formatSeconds(scope.timeout))), so mvm killed it",
-                    advice: "raise the timeout if the host is busy, or check the engine"))
-        }
-        scope.mark(.created)
+        // One `run`, as people start a container: a `create` and a
+        // `start --attach` cost a second start of the engine's command.
+        let cidfile = logPath.replacingOccurrences(of: ".engine-log", with: ".cid")
         let process: SupervisedProcess
         do {
             process = try await SupervisedProcess.start(
-                executable: engine.executable, arguments: engine.commandLine(["start", "--attach", id]),
+                executable: engine.executable,
+                arguments: engine.commandLine(runArguments(id: id, image: image, cidfile: cidfile)),
                 stderrPath: logPath)
         } catch {
-            throw .system(SystemFailure("cannot start \(engine.kind.rawValue) start", underlying: error))
+            throw .system(SystemFailure("cannot start \(engine.kind.rawValue) run", underlying: error))
         }
         attach.withLock { $0 = process }
         scope.mark(.spawned)
-        let boot: BootRecord
+        let created = CreationWatch(cidfile: cidfile, stopwatch: scope.stopwatch)
+        var boot: BootRecord
         do throws(ReadinessFailure) {
             boot = try await scope.awaitReadiness(on: process.output, rule: configuration.readiness)
+            // Created: when the engine wrote the container's id, if seen by then.
+            if let offset = created.finish(), offset <= boot.timeline.offset(of: .ready) ?? .zero {
+                boot.timeline.insert(.created, at: offset)
+            }
         } catch {
+            _ = created.finish()
             let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             throw .container(ContainerError(error, runtimeLog: log))
         }
         let processes = try await EngineProcesses.inspect(id, engine: engine)
         return EngineContainer(
             id: id, engine: engine, boot: boot, processes: processes, attachPID: process.pid, teardown: handle)
+    }
+}
+
+/// Watches for the engine's `--cidfile`, which it writes once the container
+/// is created: the `created` phase of a single `run`. Polls every
+/// millisecond until finished; the file's first sight is the phase.
+final class CreationWatch: Sendable {
+    private let seen: SeenOffset
+    private let task: Task<Void, Never>
+
+    private final class SeenOffset: Sendable {
+        let offset = Mutex<Duration?>(nil)
+    }
+
+    init(cidfile: String, stopwatch: PhaseStopwatch) {
+        let seen = SeenOffset()
+        self.seen = seen
+        task = Task.detached {
+            while !Task.isCancelled {
+                if FileManager.default.fileExists(atPath: cidfile) {
+                    let offset = stopwatch.elapsed()
+                    seen.offset.withLock { $0 = offset }
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(1))
+            }
+        }
+    }
+
+    /// Stops watching; the offset at which the file was first seen.
+    func finish() -> Duration? {
+        task.cancel()
+        return seen.offset.withLock { $0 }
     }
 }

@@ -6,7 +6,8 @@ import Synchronization
 /// `container` row uses, with the container's stdout on runc's. What it
 /// lacks next to the `container` row is what mvm's create/start split adds.
 public struct DirectRuncLauncher: InstanceLauncher {
-    let base: ContainerLauncher
+    /// The container launcher whose bundle it runs.
+    public let base: ContainerLauncher
 
     public init(matching launcher: ContainerLauncher) {
         base = launcher
@@ -22,7 +23,9 @@ public struct DirectRuncLauncher: InstanceLauncher {
     /// A plain `runc run` with its debug log read through a FIFO and the
     /// init marking its steps.
     public func launchTraced() async throws(ContainerError) -> DirectRuncInstance {
-        try await launch(tracing: true)
+        // runsc's debug log comes from its sandbox and gofer too, which
+        // outlive the start: its trace is mvm's phases.
+        try await launch(tracing: !base.runtime.isSandbox)
     }
 
     private func launch(tracing: Bool) async throws(ContainerError) -> DirectRuncInstance {
@@ -116,7 +119,20 @@ public final class DirectRuncInstance: RunningInstance {
     }
 
     public func footprint() async throws -> Footprint {
-        try containerFootprint(initPID: try await runtime.state(id: name).pid, ownCgroup: cgroupsPath != nil)
+        let container = try containerFootprint(
+            initPID: try await runtime.state(id: name).pid, ownCgroup: cgroupsPath != nil)
+        // gVisor's `runsc run` stays beside its sandbox as long as it runs
+        // (runc's only waits for its child): counted, and shown apart.
+        guard runtime.isSandbox, let run = try? ProcessMemory.read(pid: runPID) else { return container }
+        var readings = container.readings.map { reading in
+            switch reading.metric {
+            case .pss: MemoryReading(.pss, bytes: reading.bytes + run.pssBytes)
+            case .rss: MemoryReading(.rss, bytes: reading.bytes + run.rssBytes)
+            default: reading
+            }
+        }
+        readings.append(MemoryReading(.monitorPSS, bytes: run.pssBytes))
+        return Footprint(readings: readings)
     }
 
     /// Kills the container, lets `runc run` exit, then deletes the container

@@ -12,6 +12,11 @@ enum LadderLaunch {
     static func adding(_ environment: [String], to contender: Contender) async throws -> Contender {
         let launcher: any InstanceLauncher
         switch contender.launcher {
+        case let direct as DirectRuncLauncher:
+            // gVisor's plain `runsc run`: its probes and workloads run
+            // through create and start, whose init pid mvm reads.
+            return try await adding(
+                environment, to: Contender(name: contender.name, role: contender.role, launcher: direct.base))
         case let container as ContainerLauncher:
             var configuration = container.configuration
             configuration.environment += environment

@@ -92,6 +92,13 @@ public struct BootTimeline: Sendable, Codable, Hashable {
     public mutating func append(_ phase: Phase, at offset: Duration) {
         marks.append(PhaseMark(phase: phase, offset: offset))
     }
+
+    /// Adds a phase seen apart from the others (by a watcher) where its
+    /// offset puts it, after any phase of the same offset.
+    public mutating func insert(_ phase: Phase, at offset: Duration) {
+        let index = marks.firstIndex { $0.offset > offset } ?? marks.endIndex
+        marks.insert(PhaseMark(phase: phase, offset: offset), at: index)
+    }
 }
 
 /// Measures phase offsets on the monotonic clock, from the moment it was made.
