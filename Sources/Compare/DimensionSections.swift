@@ -78,7 +78,7 @@ extension IsolationResult {
             explanation:
                 "What each side is isolated by, observed on a running instance: the container's view read from inside it, "
                 + "the VM's from its running domain and QEMU. Host syscalls: how many of the host kernel's system calls the "
-                + "process that runs the workload (the container's init, the VM's QEMU) may make under its seccomp filter.",
+                + "process that runs the workload (a container's init, gVisor's Sentry, the VM's QEMU) may make under its seccomp filter.",
             tables: [table], notes: failures.sorted { $0.key < $1.key }.map { "\($0.key): probe failed: \($0.value)" },
             csvRows: rows)
     }

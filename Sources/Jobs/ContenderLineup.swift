@@ -34,9 +34,9 @@ public struct ContenderLineup: Sendable {
         pair = nil
     }
 
-    private init(contenders: [Contender], pair: LauncherPair) {
+    private init(contenders: [Contender], pair: LauncherPair, ladder: [Contender]) {
         self.contenders = contenders
-        stack = LauncherStack(vm: pair.vm, container: pair.container)
+        stack = LauncherStack(vm: pair.vm, container: pair.container, ladder: ladder)
         self.pair = pair
     }
 
@@ -70,8 +70,9 @@ public struct ContenderLineup: Sendable {
             contenders.append(
                 Contender(name: "vm-stock", role: .ordinaryVM, launcher: try await MicroVMLauncher(stockConfiguration)))
         }
-        contenders += try await isolationLadder(for: request)
-        return ContenderLineup(contenders: contenders, pair: LauncherPair(vm: vm, container: container))
+        let ladder = try await isolationLadder(for: request)
+        return ContenderLineup(
+            contenders: contenders + ladder, pair: LauncherPair(vm: vm, container: container), ladder: ladder)
     }
 
     /// The selected steps of the isolation ladder beyond mvm's container:
@@ -115,6 +116,7 @@ struct LauncherPair {
 struct LauncherStack: ContenderStack {
     let vm: MicroVMLauncher?
     let container: ContainerLauncher?
+    var ladder: [Contender] = []
 
     var accelerator: String { vm?.acceleratorChoice.accelerator.rawValue ?? "none" }
     var acceleratorReason: String { vm?.acceleratorChoice.reason ?? "containers run on the host's kernel" }
@@ -127,6 +129,17 @@ struct LauncherStack: ContenderStack {
             versions["libvirt"] = found.libvirt
         }
         if let container { versions["runtime"] = await container.runtimeVersion() }
+        // The isolation ladder's software: runsc, podman, docker (server).
+        for contender in ladder {
+            switch contender.launcher {
+            case let direct as DirectRuncLauncher: versions["runsc"] = await direct.base.runtimeVersion()
+            case let engine as EngineLauncher:
+                versions[engine.engine.kind.rawValue] = await engine.engine.version().map {
+                    "\($0), containers on \(engine.engine.runtimeName)"
+                }
+            default: break
+            }
+        }
         return versions
     }
 
