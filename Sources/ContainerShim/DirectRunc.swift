@@ -35,7 +35,8 @@ public struct DirectRuncLauncher: InstanceLauncher {
             (scope) async throws(ContainerError) -> DirectRuncInstance in
             do throws(SystemFailure) {
                 try scope.claimOwnership(
-                    in: OwnerRecords(stateDirectory: configuration.stateDirectory), kind: "runc-direct")
+                    in: OwnerRecords(stateDirectory: configuration.stateDirectory),
+                    kind: runtime.isSandbox ? "gvisor" : "runc-direct")
             } catch {
                 throw .system(error)
             }

@@ -14,10 +14,9 @@ extension RealInstances {
             var found: [String] = []
             for (pid, arguments) in Self.commandLines() {
                 let line = arguments.joined(separator: " ")
-                let ours = line.contains(Fixtures.state.path) || line.contains(instanceNamePrefix)
-                if ours && ["runsc-sandbox", "runsc-gofer", "conmon", "runsc"].contains(where: line.hasPrefix) {
-                    found.append("process \(pid): \(line.prefix(120))")
-                }
+                let ours = line.contains(Fixtures.state.path) || line.contains(" --name \(instanceNamePrefix)")
+                let daemon = ["dockerd", "containerd"].contains { line.hasPrefix($0) || line.contains("/\($0) ") }
+                if ours && !daemon { found.append("process \(pid): \(line.prefix(160))") }
             }
             for engine in ["podman", "docker"] {
                 var arguments = ["ps", "--all", "--format", "{{.Names}}"]
@@ -122,6 +121,70 @@ extension RealInstances {
             #expect(report.dimensions?.failures == nil, "\(String(describing: report.dimensions?.failures))")
             let left = try await Self.leftovers()
             #expect(left.isEmpty, "\(left)")
+        }
+
+        /// Starts `mvm compare` of the whole ladder in the background.
+        static func startLadderCompare() throws -> Process {
+            let process = Process()
+            process.executableURL = mvmExecutable
+            process.arguments = [
+                "compare", "-n", "20", "--warmup", "0", "--contenders", "vm,container,gvisor,podman,docker",
+            ]
+            process.environment = ProcessInfo.processInfo.environment.merging(["MVM_STATE_DIR": Fixtures.state.path]) {
+                $1
+            }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+
+        /// Waits until an instance of one of `kinds` is being measured.
+        static func waitForOwner(ofKind kinds: Set<String>) async throws -> Bool {
+            let deadline = ContinuousClock.now + .seconds(120)
+            while ContinuousClock.now < deadline {
+                let owners = OwnerRecords(stateDirectory: Fixtures.state).all()
+                if owners.contains(where: { kinds.contains($0.kind) }) { return true }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return false
+        }
+
+        /// Ctrl-C while a sandbox or an engine's container runs: exit 130,
+        /// and the sandbox, the container and Docker's imported tree are gone.
+        @Test(arguments: ["gvisor", "podman", "docker"])
+        func anInterruptLeavesNothingOfTheLadder(kind: String) async throws {
+            try Fixtures.requireImages()
+            let process = try Self.startLadderCompare()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            #expect(try await Self.waitForOwner(ofKind: [kind]), "no \(kind) instance started")
+            process.interrupt()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 130)
+            let left = try await Self.leftovers()
+            #expect(left.isEmpty, "\(left)")
+            #expect(Fixtures.allQEMUProcesses().isEmpty)
+        }
+
+        /// kill -9 of mvm while the ladder runs: `mvm gc` removes the
+        /// sandbox, the engines' containers and the imported tree.
+        @Test func gcRemovesWhatAKilledLadderLeft() async throws {
+            try Fixtures.requireImages()
+            let process = try Self.startLadderCompare()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            #expect(try await Self.waitForOwner(ofKind: ["docker"]), "no docker container started")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            // What a killed mvm leaves: at least Docker's container and tree.
+            #expect(try await !Self.leftovers().isEmpty)
+            let collected = try await runMVM(["gc"])
+            #expect(collected.exitCode == 0, "\(collected.stdout)\(collected.stderr)")
+            #expect(collected.stdout.contains("docker image"), "\(collected.stdout)")
+            // A QEMU of the killed run is gc's too, with the domain.
+            try await Task.sleep(for: .seconds(1))
+            let left = try await Self.leftovers()
+            #expect(left.isEmpty, "\(left)")
+            #expect(Fixtures.allQEMUProcesses().isEmpty)
         }
 
         @Test func aSandboxRunsThroughMvmRun() async throws {
