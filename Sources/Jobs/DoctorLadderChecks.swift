@@ -34,12 +34,17 @@ extension Doctor {
         }
         var working: [String] = []
         var failing: [String] = []
+        // The sandboxes' bundles, records and runsc's root go to a state
+        // directory of their own, removed afterwards: the doctor leaves
+        // nothing in the user's.
+        let scratch = StateDirectory(path: NSTemporaryDirectory() + "mvm-doctor-runsc-" + UUID().uuidString.prefix(8))
+        defer { try? FileManager.default.removeItem(atPath: scratch.path) }
         for platform in platforms {
-            var configuration = ContainerConfiguration(stateDirectory: stateDirectory, rootfsPath: images.rootfs)
+            var configuration = ContainerConfiguration(stateDirectory: scratch, rootfsPath: images.rootfs)
             configuration.runtime = .runsc(platform: platform)
-            // Ten seconds: a platform that works starts in well under one.
+            // Five seconds: a platform that works starts in well under one.
             if let limits = try? InstanceLimits.checked(
-                memoryMiB: 128, vcpus: 1, timeoutSeconds: 10, host: HostFacts.probe())
+                memoryMiB: 128, vcpus: 1, timeoutSeconds: 5, host: HostFacts.probe())
             {
                 configuration.limits = limits
             }

@@ -65,7 +65,7 @@ extension RealInstances {
             #expect(workload.samples.count == 3 * 3)
             #expect(workload.samples.allSatisfy { $0.failure == nil }, "\(workload.samples.compactMap(\.failure))")
             for side in workload.sides {
-                for name in ["cpu", "memory"] {
+                for name in ["cpu", "memory", "syscalls", "metadata"] {
                     let figure = try #require(workload.figure(side: side, workload: name))
                     #expect(figure.duration.values.count == 2 && figure.duration.values.allSatisfy { $0 > 0 })
                     #expect((figure.ratioToHost == nil) == (side == "host"))

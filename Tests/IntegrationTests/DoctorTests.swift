@@ -9,7 +9,8 @@ extension RealInstances {
         /// Every check, in the order mvm prints them.
         static let checkNames = [
             "libvirt", "connection", "qemu", "accelerator", "/dev/kvm", "runc", "crun", "cgroups",
-            "images", "image vmlinux", "image initramfs.cpio", "image rootfs", "image bzImage", "image stock-vmlinuz",
+            "gvisor (runsc)", "podman", "docker", "images", "image vmlinux", "image initramfs.cpio", "image rootfs",
+            "image bzImage", "image stock-vmlinuz",
             "image image-init", "oci image tools",
             "state directory", "orphans",
         ]
