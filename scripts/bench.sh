@@ -291,5 +291,7 @@ commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
   fi
 } >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
+# --- 10. mvm's own cost on the isolation ladder: its own section, after.
+MVM="$mvm" BENCH_OUT="$OUT" MVM_BENCH_STATE_DIR="$STATE" bash "$repo/scripts/bench-ladder.sh"
 say "done: $OUT"
 cat "$OUT"

@@ -73,6 +73,19 @@ public struct ContainerConfiguration: Sendable {
     /// Receives the container's stdout bytes as they arrive.
     public var outputEcho: (@Sendable ([UInt8]) -> Void)?
 
+    /// Host tasks gVisor's Sentry and gofer may add to a sandbox's cgroup:
+    /// they are Go programs whose threads (and, on ptrace, a stub per
+    /// workload thread) count against its pids limit, which 64 alone
+    /// fails under a syscall-bound workload (peaks of 38 seen idle-to-busy).
+    public static let sandboxHostTasks = 192
+
+    /// The pids limit of the host cgroup: the workload's, plus the
+    /// sandbox's own tasks for runsc.
+    public var pidsLimitOnTheHost: Int {
+        if case .runsc = runtime { return pidsLimit + Self.sandboxHostTasks }
+        return pidsLimit
+    }
+
     public init(stateDirectory: StateDirectory = .defaultLocation(), rootfsPath: String) {
         self.stateDirectory = stateDirectory
         self.rootfsPath = rootfsPath

@@ -76,9 +76,16 @@ public final class ContainerLauncher: InstanceLauncher {
         }
     }
 
-    /// A rootless container without delegated cgroups runs without limits.
+    /// A rootless container without delegated cgroups runs without limits;
+    /// gVisor's pids limit counts its Sentry's host threads too.
     public var caveats: [String] {
-        host.rootlessUser?.limitsCaveat.map { [$0] } ?? []
+        var caveats = host.rootlessUser?.limitsCaveat.map { [$0] } ?? []
+        if runtime.isSandbox {
+            caveats.append(
+                "gVisor's Sentry and gofer are host tasks in the sandbox's cgroup, so its pids limit is \(configuration.pidsLimit) + \(ContainerConfiguration.sandboxHostTasks) for them; its memory and CPU limits hold the Sentry with the workload"
+            )
+        }
+        return caveats
     }
 
     /// The limits the containers go without (see `caveats`).

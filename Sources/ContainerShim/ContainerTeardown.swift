@@ -27,8 +27,16 @@ struct ContainerTeardown: Sendable {
             output?.close()
             terminal?.close()
             bundle.remove()
-            // runsc leaves its lock file behind after delete.
-            if runtime.isSandbox { for file in runtime.stateFiles(of: id) { unlink(file) } }
+            // runsc leaves its lock file behind after delete, and the
+            // cgroups of a sandbox that never came up (a platform that
+            // hangs): removed when empty.
+            if runtime.isSandbox {
+                for file in runtime.stateFiles(of: id) { unlink(file) }
+                let mounts = CgroupMembership.currentMounts()
+                for directory in CgroupMembership.directories(forPath: "/mvm/" + id, mounts: mounts) {
+                    rmdir(directory)
+                }
+            }
         }
         // A second try when the first failed and the container is still
         // there: a delete that hung is killed by the teardown's watchdog

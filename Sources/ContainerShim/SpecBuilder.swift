@@ -87,7 +87,7 @@ public enum SpecBuilder {
                         cpu: OCISpec.CPU(
                             quota: Int64(configuration.limits.vcpus) * Int64(period), period: period,
                             cpus: configuration.limits.vcpus == 1 ? "0" : "0-\(configuration.limits.vcpus - 1)"),
-                        pids: OCISpec.Pids(limit: Int64(configuration.pidsLimit))),
+                        pids: OCISpec.Pids(limit: Int64(configuration.pidsLimitOnTheHost))),
                 cgroupsPath: cgroupsPath,
                 maskedPaths: maskedPaths,
                 readonlyPaths: readonlyPaths))

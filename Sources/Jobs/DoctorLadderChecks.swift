@@ -48,12 +48,16 @@ extension Doctor {
             {
                 configuration.limits = limits
             }
+            let started = ContinuousClock.now
             do {
                 let instance = try await ContainerLauncher(configuration, host: host).launch()
                 try? await instance.stop()
                 working.append(platform)
             } catch {
-                failing.append("\(platform): \(firstLine(of: error))")
+                // A platform that hangs (kvm where KVM boots no standard
+                // guest) is killed at the deadline: say that, not the kill.
+                let hung = ContinuousClock.now - started >= .seconds(5)
+                failing.append("\(platform): " + (hung ? "no sandbox within 5 s (it hangs)" : firstLine(of: error)))
             }
         }
         guard !working.isEmpty else {
