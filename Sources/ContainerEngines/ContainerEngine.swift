@@ -93,8 +93,7 @@ public struct ContainerEngine: Sendable {
         }
     }
 
-    /// The command line of `arguments` (for the attach process and for
-    /// finding hung commands).
+    /// The command line of `arguments` (for the `run` mvm supervises).
     func commandLine(_ arguments: [String]) -> [String] { globalArguments + arguments }
 
     /// Runs `engine <global options> arguments...`; returns its stdout.
@@ -138,13 +137,10 @@ public struct ContainerEngine: Sendable {
     }
 
     /// Kills every command of this engine about container `id` (a hung
-    /// create, start or rm).
+    /// run or rm).
     func killCommands(for id: String) {
         let executable = self.executable
-        ForceStop.kill(
-            ForceStop.processes { arguments in
-                arguments.contains(id) && arguments.contains { $0 == executable || $0.hasSuffix("/" + executable) }
-            })
+        ForceStop.kill(ForceStop.processes { arguments in arguments.first == executable && arguments.contains(id) })
     }
 }
 

@@ -35,19 +35,19 @@ public final class EngineContainer: RunningInstance {
     let processes: EngineProcesses
     /// The container's init as the host sees it.
     public var initPID: Int32 { processes.initPID }
-    /// `start --attach`: mvm's child, which reads the container's output.
-    let attachPID: Int32
+    /// `run`: mvm's child, the engine's client, whose stdout is the container's.
+    let clientPID: Int32
     let teardown: InstanceTeardown
 
     init(
-        id: String, engine: ContainerEngine, boot: BootRecord, processes: EngineProcesses, attachPID: Int32,
+        id: String, engine: ContainerEngine, boot: BootRecord, processes: EngineProcesses, clientPID: Int32,
         teardown: InstanceTeardown
     ) {
         name = id
         self.engine = engine
         self.boot = boot
         self.processes = processes
-        self.attachPID = attachPID
+        self.clientPID = clientPID
         self.teardown = teardown
     }
 
@@ -93,7 +93,7 @@ public final class EngineContainer: RunningInstance {
         try await teardown.stop()
     }
 
-    /// The container's processes, the monitor, the attach process, the
+    /// The container's processes, the monitor, the engine's client, the
     /// container's cgroups, the engine's state of it and the owner record.
     public func releaseProbe() -> ReleaseProbe {
         var resources: [HostResource] = []
@@ -101,7 +101,7 @@ public final class EngineContainer: RunningInstance {
         let pids =
             [(processes.initPID, "init")]
             + containerProcessIDs().filter { $0 != processes.initPID }.map { ($0, "process") }
-            + (processes.monitorPID.map { [($0, monitorName)] } ?? []) + [(attachPID, "\(engine.kind.rawValue) start")]
+            + (processes.monitorPID.map { [($0, monitorName)] } ?? []) + [(clientPID, "\(engine.kind.rawValue) run")]
         resources += pids.compactMap { pid, role in
             HostResource.process(pid: pid, description: "\(engine.kind.rawValue) \(role) pid \(pid)")
         }

@@ -4,9 +4,9 @@ import MVMCore
 import Synchronization
 
 /// Starts mvm's container through a container engine: the same tree, /init,
-/// readiness line, memory, CPU and pids limits, and no network, as
-/// `podman create` or `docker create`, then `start --attach`, whose stdout
-/// mvm reads. Podman runs the tree itself (`--rootfs DIR:O`); Docker needs
+/// readiness line, memory, CPU and pids limits, and no network, as one
+/// `podman run` or `docker run`, whose stdout mvm reads (created: when the
+/// engine writes `--cidfile`). Podman runs the tree itself (`--rootfs DIR:O`); Docker needs
 /// an image, which the launcher imports once (`docker import`), outside
 /// any timed window, and removes in `drain()`.
 public final class EngineLauncher: PreparedLaunching {
@@ -121,7 +121,7 @@ public final class EngineLauncher: PreparedLaunching {
         } catch {
             throw .system(error)
         }
-        let attach = Mutex<SupervisedProcess?>(nil)
+        let client = Mutex<SupervisedProcess?>(nil)
         let id = scope.id
         let remove: @Sendable () async throws -> Void = {
             defer {
@@ -129,7 +129,7 @@ public final class EngineLauncher: PreparedLaunching {
                 unlink(logPath.replacingOccurrences(of: ".engine-log", with: ".cid"))
             }
             try await EngineRemoval(engine: engine).remove(id)
-            await attach.withLock { $0 }?.stop()
+            await client.withLock { $0 }?.stop()
         }
         let handle = scope.onTeardown(forceStop: { engine.killCommands(for: id) }, remove)
         // One `run`, as people start a container: a `create` and a
@@ -144,7 +144,7 @@ public final class EngineLauncher: PreparedLaunching {
         } catch {
             throw .system(SystemFailure("cannot start \(engine.kind.rawValue) run", underlying: error))
         }
-        attach.withLock { $0 = process }
+        client.withLock { $0 = process }
         scope.mark(.spawned)
         let created = CreationWatch(cidfile: cidfile, stopwatch: scope.stopwatch)
         var boot: BootRecord
@@ -161,7 +161,7 @@ public final class EngineLauncher: PreparedLaunching {
         }
         let processes = try await EngineProcesses.inspect(id, engine: engine)
         return EngineContainer(
-            id: id, engine: engine, boot: boot, processes: processes, attachPID: process.pid, teardown: handle)
+            id: id, engine: engine, boot: boot, processes: processes, clientPID: process.pid, teardown: handle)
     }
 }
 
