@@ -225,7 +225,8 @@ let package = Package(
             name: "IntegrationTests",
             // "mvm" so that the executable is built for the CLI tests.
             dependencies: [
-                "VMM", "MVMCore", "ContainerShim", "Compare", "History", "SQLiteHistory", "PostgresHistory", "mvm",
+                "VMM", "MVMCore", "ContainerShim", "ContainerEngines", "Compare", "History", "SQLiteHistory",
+                "PostgresHistory", "mvm",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

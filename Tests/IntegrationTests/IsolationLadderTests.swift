@@ -1,4 +1,6 @@
 import Compare
+import ContainerEngines
+import ContainerShim
 import Foundation
 import MVMCore
 import Testing
@@ -209,6 +211,27 @@ extension RealInstances {
             #expect(Fixtures.allQEMUProcesses().isEmpty)
             let left = try await Self.leftovers()
             #expect(left.isEmpty, "\(left)")
+        }
+
+        /// Podman asked to run crun on hybrid cgroups (this host's, and the
+        /// runtime a containers.conf may name): one line that says runc.
+        @Test func podmanOnCrunWithHybridCgroupsIsOneLine() async throws {
+            let host = ContainerHost(cgroups: .hybrid, swapAccounting: false, userNamespacesAllowed: true)
+            do {
+                _ = try await ContainerEngine.resolve(
+                    .podman, stateDirectory: Fixtures.state, runtime: .crun, host: host)
+                Issue.record("podman on crun with hybrid cgroups was accepted")
+            } catch {
+                #expect(
+                    error.description
+                        == "podman cannot run mvm's containers on this host: it would run containers with crun, which does not support these hybrid cgroups (v1 controllers with a v2 hierarchy beside them); use --runtime runc"
+                )
+            }
+            // Without the engine installed, the line says how to install it.
+            #expect(
+                EngineError.notInstalled(.podman).description
+                    == "podman is not installed, which the podman contender needs; install it (apt-get install --no-install-recommends podman) or leave podman out of --contenders"
+            )
         }
 
         @Test func aPlatformThisRunscLacksIsOneLine() async throws {
