@@ -134,3 +134,15 @@ enum DockerDaemons {
         return total > 0 ? total : nil
     }
 }
+
+extension EngineContainer {
+    /// What `mvm run --engine` prints: the same shape as `mvm run`'s.
+    public func summary(footprint: Footprint, version: String?, limits: InstanceLimits) -> String {
+        InstanceSummary(
+            title:
+                "\(name): \(engine.kind.rawValue) container, \(limits.memoryMiB) MiB limit, \(limits.vcpus) CPU\(limits.vcpus == 1 ? "" : "s"), on \(engine.runtimeName)",
+            details: [("engine", version ?? engine.executable), ("isolation", "no network, the engine's defaults")],
+            boot: boot, footprint: footprint
+        ).render()
+    }
+}

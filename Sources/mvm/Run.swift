@@ -1,10 +1,12 @@
 import ArgumentParser
+import ContainerEngines
 import ContainerShim
 import Foundation
 import MVMCore
 import Reports
 
 extension UserNamespaceMode: ExpressibleByArgument {}
+extension EngineKind: ExpressibleByArgument {}
 
 extension MVM {
     struct Run: AsyncParsableCommand {
@@ -34,10 +36,27 @@ extension MVM {
         @Flag(help: "Copy the container's stdout to stderr while it starts.")
         var console = false
 
+        @Option(
+            help: ArgumentHelp(
+                "Run it through a container engine instead of the OCI runtime: podman or docker (mvm's contenders of the same name).",
+                valueName: "engine"))
+        var engine: EngineKind?
+
         @OptionGroup var tracing: TraceOptions
         @OptionGroup var readiness: ReadinessOption
 
         func validate() throws {
+            if let engine {
+                let refused = [
+                    (instance.keep, "--keep"), (instance.dryRun, "--dry-run"), (instance.json, "--json"),
+                    (interactive.isInteractive, "-i"),
+                    (tracing.isOn, "--trace"), (userns != .auto, "--userns"), (console, "--console"),
+                ].first { $0.0 }
+                if let (_, option) = refused {
+                    throw ValidationError(
+                        "--engine \(engine.rawValue) runs, measures and removes one container: leave out \(option).")
+                }
+            }
             try interactive.check(instance)
             try tracing.check()
             if let bad = environment.first(where: { !$0.contains("=") || $0.hasPrefix("=") }) {
@@ -58,6 +77,10 @@ extension MVM {
             configuration.terminal = interactive.isInteractive
             if console {
                 configuration.outputEcho = { bytes in FileHandle.standardError.write(Data(bytes)) }
+            }
+            if let engine {
+                try await runThroughEngine(engine, configuration: configuration)
+                return
             }
             let launcher = try ContainerLauncher(configuration, host: .probe())
             if instance.dryRun {
@@ -96,6 +119,31 @@ extension MVM {
                     print(keptInstructions(container: container))
                 }
             }
+        }
+
+        /// One container through Podman or Docker: measured, removed (and
+        /// Docker's imported tree with it).
+        private func runThroughEngine(_ kind: EngineKind, configuration: ContainerConfiguration) async throws {
+            let launcher = try await EngineLauncher(kind, configuration: configuration, host: .probe())
+            let footprint: Footprint
+            let container: EngineContainer
+            do {
+                container = try await launcher.launch()
+                do {
+                    footprint = try await container.footprint()
+                    try await container.stop()
+                } catch {
+                    try? await container.stop()
+                    throw error
+                }
+            } catch {
+                await launcher.drain()
+                throw error
+            }
+            await launcher.drain()
+            print(
+                container.summary(
+                    footprint: footprint, version: await launcher.engine.version(), limits: configuration.limits))
         }
 
         private func keptInstructions(container: Container) -> String {

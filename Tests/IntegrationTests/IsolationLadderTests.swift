@@ -189,6 +189,19 @@ extension RealInstances {
             #expect(Fixtures.allQEMUProcesses().isEmpty)
         }
 
+        @Test(arguments: ["podman", "docker"])
+        func anEngineRunsThroughMvmRun(engine: String) async throws {
+            try Fixtures.requireImages()
+            let result = try await runMVM(["run", "--engine", engine, "--timeout", "60"])
+            #expect(result.exitCode == 0, "\(result.stdout)\n\(result.stderr)")
+            #expect(result.stdout.contains(": \(engine) container, 128 MiB limit, 1 CPU, on runc"), "\(result.stdout)")
+            #expect(result.stdout.contains("created") && result.stdout.contains("monitor-pss"), "\(result.stdout)")
+            let left = try await Self.leftovers()
+            #expect(left.isEmpty, "\(left)")
+            let refused = try await runMVM(["run", "--engine", engine, "--keep"])
+            #expect(refused.exitCode == 64 && refused.stderr.contains("leave out --keep"), "\(refused.stderr)")
+        }
+
         @Test func aSandboxRunsThroughMvmRun() async throws {
             try Fixtures.requireImages()
             let result = try await runMVM(["run", "--runtime", "runsc", "--timeout", "60"])
