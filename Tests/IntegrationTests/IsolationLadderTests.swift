@@ -16,9 +16,12 @@ extension RealInstances {
             var found: [String] = []
             for (pid, arguments) in Self.commandLines() {
                 let line = arguments.joined(separator: " ")
-                let ours = line.contains(Fixtures.state.path) || line.contains(" --name \(instanceNamePrefix)")
-                let daemon = ["dockerd", "containerd"].contains { line.hasPrefix($0) || line.contains("/\($0) ") }
-                if ours && !daemon { found.append("process \(pid): \(line.prefix(160))") }
+                // The ladder's programs (not the tests' own daemons, whose
+                // data also lives in the state directory).
+                let program = URL(fileURLWithPath: arguments.first ?? "").lastPathComponent
+                let ladder = ["runsc", "runsc-sandbox", "runsc-gofer", "conmon", "podman", "docker"].contains(program)
+                let ours = line.contains(Fixtures.state.path) || line.contains(instanceNamePrefix)
+                if ladder && ours { found.append("process \(pid): \(line.prefix(160))") }
             }
             for engine in ["podman", "docker"] {
                 var arguments = ["ps", "--all", "--format", "{{.Names}}"]
