@@ -125,15 +125,13 @@ public struct ContainerEngine: Sendable {
         return line
     }
 
-    /// "podman version 4.3.1", "Docker version 20.10.24+dfsg1 (server)".
+    /// The engine's version: "4.3.1" (Podman), "20.10.24+dfsg1" (Docker's
+    /// server, which runs the containers, not its client).
     public func version() async -> String? {
-        switch kind {
-        case .podman:
-            return try? await run(["--version"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        case .docker:
-            let server = try? await run(["version", "--format", "{{.Server.Version}}"])
-            return server.map { "Docker \($0.trimmingCharacters(in: .whitespacesAndNewlines)) (server)" }
-        }
+        // `podman --version` ("podman version 4.3.1") touches no storage.
+        let arguments = kind == .podman ? ["--version"] : ["version", "--format", "{{.Server.Version}}"]
+        let text = try? await run(arguments).split(whereSeparator: \.isWhitespace).last.map(String.init)
+        return text.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Kills every command of this engine about container `id` (a hung

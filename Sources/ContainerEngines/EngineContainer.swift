@@ -141,7 +141,10 @@ extension EngineContainer {
         InstanceSummary(
             title:
                 "\(name): \(engine.kind.rawValue) container, \(limits.memoryMiB) MiB limit, \(limits.vcpus) CPU\(limits.vcpus == 1 ? "" : "s"), on \(engine.runtimeName)",
-            details: [("engine", version ?? engine.executable), ("isolation", "no network, the engine's defaults")],
+            details: [
+                ("engine", "\(engine.kind.rawValue) \(version ?? "of unknown version")"),
+                ("isolation", "no network, the engine's defaults"),
+            ],
             boot: boot, footprint: footprint
         ).render()
     }

@@ -78,8 +78,8 @@ extension Doctor {
         do {
             let engine = try await ContainerEngine.resolve(
                 kind, stateDirectory: stateDirectory, runtime: .runc, host: host)
-            let version = await engine.version() ?? "version unknown"
-            return .passed(name, required: false, "\(version), containers on \(engine.runtimeName)")
+            let version = await engine.version() ?? "of unknown version"
+            return .passed(name, required: false, "\(name) \(version), containers on \(engine.runtimeName)")
         } catch {
             let fix: String
             switch error {
