@@ -122,14 +122,20 @@ public final class EngineLauncher: PreparedLaunching {
             throw .system(error)
         }
         let client = Mutex<SupervisedProcess?>(nil)
+        let ready = Mutex(false)
         let id = scope.id
         let remove: @Sendable () async throws -> Void = {
             defer {
                 unlink(logPath)
                 unlink(logPath.replacingOccurrences(of: ".engine-log", with: ".cid"))
             }
-            try await EngineRemoval(engine: engine).remove(id)
-            await client.withLock { $0 }?.stop()
+            // The client first: killed, it asks for nothing more. A create
+            // it had asked for may still finish in the engine after that,
+            // so the container is looked for again until it stays gone.
+            // A ready container was created long ago: nothing to wait for.
+            let started = client.withLock { $0 }
+            await started?.stop()
+            try await EngineRemoval(engine: engine).remove(id, settling: started != nil && !ready.withLock { $0 })
         }
         let handle = scope.onTeardown(forceStop: { engine.killCommands(for: id) }, remove)
         // One `run`, as people start a container: a `create` and a
@@ -159,6 +165,7 @@ public final class EngineLauncher: PreparedLaunching {
             let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             throw .container(ContainerError(error, runtimeLog: log))
         }
+        ready.withLock { $0 = true }
         let processes = try await EngineProcesses.inspect(id, engine: engine)
         return EngineContainer(
             id: id, engine: engine, boot: boot, processes: processes, clientPID: process.pid, teardown: handle)

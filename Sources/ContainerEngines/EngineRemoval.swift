@@ -10,14 +10,32 @@ public struct EngineRemoval: Sendable {
         self.engine = engine
     }
 
-    /// Kills and removes container `id`; one already gone is fine.
-    public func remove(_ id: String) async throws(EngineError) {
-        do throws(EngineError) {
-            try await engine.run(["rm", "--force", id])
-        } catch {
-            // Gone already (never created, or removed before) is fine.
-            guard try await containerNames().contains(id) else { return }
-            throw error
+    /// Kills and removes container `id`; one already gone is fine. With
+    /// `settling`, a container the engine was still creating when its
+    /// client died is looked for again (five times, 100 ms apart) and
+    /// removed if it appeared.
+    public func remove(_ id: String, settling: Bool = false) async throws(EngineError) {
+        try await removeOnce(id)
+        guard settling else { return }
+        for _ in 0..<5 {
+            try? await Task.sleep(for: .milliseconds(100))
+            if try await containerNames().contains(id) { try await removeOnce(id) }
+        }
+    }
+
+    /// `rm --force`, again while it fails and the container is there: one
+    /// the engine is still creating refuses it for a moment.
+    private func removeOnce(_ id: String) async throws(EngineError) {
+        for attempt in 1...10 {
+            do throws(EngineError) {
+                try await engine.run(["rm", "--force", id])
+                return
+            } catch {
+                // Gone already (never created, or removed before) is fine.
+                guard try await containerNames().contains(id) else { return }
+                if attempt == 10 { throw error }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
         }
     }
 
