@@ -37,7 +37,7 @@ public struct ContainerEngine: Sendable {
     public static func resolve(
         _ kind: EngineKind, stateDirectory: StateDirectory, runtime: RuntimeSelection, host: ContainerHost
     ) async throws(EngineError) -> ContainerEngine {
-        guard let executable = findOnPath(kind.rawValue) else { throw .notInstalled(kind) }
+        guard let executable = findExecutable(named: kind.rawValue) else { throw .notInstalled(kind) }
         switch kind {
         case .podman:
             let runtimeName: String
@@ -51,7 +51,7 @@ public struct ContainerEngine: Sendable {
             case .crun: runtimeName = "crun"
             default: runtimeName = "runc"
             }
-            guard let runtimePath = findOnPath(runtimeName) else {
+            guard let runtimePath = findExecutable(named: runtimeName) else {
                 throw .container(.runtimeNotFound(runtimeName == "crun" ? .crun : .runc))
             }
             let root = stateDirectory.subdirectory("podman")
@@ -86,13 +86,6 @@ public struct ContainerEngine: Sendable {
         return host.hasPrefix("unix://") ? String(host.dropFirst("unix://".count)) : "/var/run/docker.sock"
     }
 
-    static func findOnPath(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
-        return path.split(separator: ":").map { "\($0)/\(name)" }.first {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }
-    }
-
     /// The command line of `arguments` (for the `run` mvm supervises).
     func commandLine(_ arguments: [String]) -> [String] { globalArguments + arguments }
 
@@ -110,19 +103,9 @@ public struct ContainerEngine: Sendable {
             throw .system(SystemFailure("cannot run \(command) (\(executable))", underlying: error))
         }
         guard outcome.succeeded else {
-            throw .commandFailed(command: command, message: Self.lastLine(outcome.error))
+            throw .commandFailed(command: command, message: lastLogMessage(outcome.error, otherwise: "no message"))
         }
         return outcome.output
-    }
-
-    /// The engine's last error line, without logrus's `level=error msg=` wrapping.
-    static func lastLine(_ stderr: String) -> String {
-        let lines = stderr.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard var line = lines.last else { return "no message" }
-        if let range = line.range(of: "msg=") {
-            line = String(line[range.upperBound...]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-        }
-        return line
     }
 
     /// The engine's version: "4.3.1" (Podman), "20.10.24+dfsg1" (Docker's

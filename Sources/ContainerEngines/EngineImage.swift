@@ -51,7 +51,8 @@ final class EngineImage: RunningInstance {
                 throw .system(SystemFailure("cannot run docker import", underlying: error))
             }
             guard outcome.succeeded else {
-                throw .commandFailed(command: "docker import", message: ContainerEngine.lastLine(outcome.error))
+                throw .commandFailed(
+                    command: "docker import", message: lastLogMessage(outcome.error, otherwise: "no message"))
             }
             scope.mark(.ready)
             return EngineImage(

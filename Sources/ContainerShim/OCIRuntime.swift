@@ -40,32 +40,21 @@ struct OCIRuntime: Sendable {
         -> OCIRuntime
     {
         let stateRoot = stateRoot(for: selection, in: stateDirectory)
-        let candidates: [String]
+        let found: String?
         var globalOptions: [String] = []
         switch selection {
         case .runc, .crun, .runsc:
-            let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
-            candidates = path.split(separator: ":").map { "\($0)/\(selection)" }
+            found = findExecutable(named: selection.description)
             if case .runsc(let platform) = selection {
                 // mvm's containers have no network; runsc must be told on
                 // every command, or `start` tries to set one up.
                 globalOptions = ["--network=none", "--platform=\(platform)"]
             }
         case .path(let path):
-            candidates = [absolutePath(path)]
+            found = firstExecutableFile([absolutePath(path)])
         }
-        guard
-            let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) && !isDirectory($0) }
-            )
-        else {
-            throw .runtimeNotFound(selection)
-        }
+        guard let found else { throw .runtimeNotFound(selection) }
         return OCIRuntime(executable: found, stateRoot: stateRoot, globalOptions: globalOptions)
-    }
-
-    private static func isDirectory(_ path: String) -> Bool {
-        var directory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
     }
 
     /// Kills every command of this runtime about container `id` (a hung
@@ -160,7 +149,7 @@ struct OCIRuntime: Sendable {
             case .exited(let code): "exited with status \(code)"
             case .signaled(let signal): "killed by signal \(signal)"
             }
-        throw .runtimeFailed(command: command, message: firstMessage(stderr, otherwise: otherwise))
+        throw .runtimeFailed(command: command, message: lastLogMessage(stderr, otherwise: otherwise))
     }
 
     /// The container's state as the runtime reports it (`state`).
@@ -186,21 +175,6 @@ struct OCIRuntime: Sendable {
             .path(FilePath(executable)), arguments: ["--version"], output: .string(limit: 1 << 16), error: .discarded)
         guard let result, result.terminationStatus.isSuccess else { return nil }
         return result.standardOutput.split(separator: "\n").first.map(String.init)
-    }
-
-    /// The runtime's last error line, without runc's `time=... level=error msg=` wrapping.
-    /// `otherwise` stands in when the runtime printed nothing.
-    static func firstMessage(_ stderr: String, otherwise: String) -> String {
-        let lines = stderr.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard var line = lines.last else { return otherwise }
-        if let range = line.range(of: "msg=") {
-            line = String(line[range.upperBound...])
-            if line.hasPrefix("\""), line.hasSuffix("\""), line.count >= 2 {
-                line = String(line.dropFirst().dropLast())
-            }
-            line = line.replacingOccurrences(of: "\\\"", with: "\"")
-        }
-        return line
     }
 }
 

@@ -10,10 +10,12 @@ extension ContenderSelection {
     /// looks deeper.
     public static func isInstalled(_ name: Name) -> Bool {
         switch name {
-        case .gvisor: return onPath("runsc")
-        case .podman: return onPath("podman")
+        case .gvisor: return findExecutable(named: "runsc") != nil
+        case .podman: return findExecutable(named: "podman") != nil
         case .docker:
-            guard onPath("docker"), let connection = try? UnixSocket.connect(to: ContainerEngine.dockerSocket) else {
+            guard findExecutable(named: "docker") != nil,
+                let connection = try? UnixSocket.connect(to: ContainerEngine.dockerSocket)
+            else {
                 return false
             }
             try? connection.close()
@@ -22,8 +24,4 @@ extension ContenderSelection {
         }
     }
 
-    private static func onPath(_ command: String) -> Bool {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
-        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(command)") }
-    }
 }

@@ -135,13 +135,11 @@ struct SizeCollector {
 
     /// The programs' presence and summed size on disk.
     private func programs(side: String, _ names: [String], requirement: String) -> HostRequirement {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
         var found: [String] = []
         var missing: [String] = []
         var bytes: UInt64 = 0
         for name in names {
-            let candidates = path.split(separator: ":").map { "\($0)/\(name)" }
-            guard let file = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            guard let file = findExecutable(named: name) else {
                 missing.append(name)
                 continue
             }

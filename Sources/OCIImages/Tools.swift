@@ -1,4 +1,5 @@
 import Foundation
+import MVMCore
 import Subprocess
 import SystemPackage
 
@@ -9,14 +10,8 @@ enum Tools {
         var standardError: String
 
         /// What a tool said last: its error, in one line.
-        var lastLine: String {
-            let lines = standardError.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            let line = lines.last { !$0.isEmpty } ?? "no message"
-            // skopeo and umoci log as logrus does: time="..." level=fatal msg="...".
-            guard let start = line.firstRange(of: "msg=\"") else { return line }
-            let message = line[start.upperBound...]
-            return String(message.hasSuffix("\"") ? message.dropLast() : message).replacing("\\\"", with: "\"")
-        }
+        /// skopeo and umoci log as logrus does: time="..." level=fatal msg="...".
+        var lastLine: String { lastLogMessage(standardError, otherwise: "no message") }
     }
 
     static let packages = ["umoci": "umoci", "skopeo": "skopeo", "cpio": "cpio", "sh": "dash"]

@@ -135,10 +135,10 @@ import Testing
         let stderr =
             #"time="2026-11-30T05:00:00Z" level=error msg="container_linux.go:380: starting container process caused: exec: \"/nope\": stat /nope: no such file or directory""#
         #expect(
-            OCIRuntime.firstMessage(stderr, otherwise: "-")
+            lastLogMessage(stderr, otherwise: "-")
                 == #"container_linux.go:380: starting container process caused: exec: "/nope": stat /nope: no such file or directory"#
         )
-        #expect(OCIRuntime.firstMessage("", otherwise: "exited with status 2") == "exited with status 2")
+        #expect(lastLogMessage("", otherwise: "exited with status 2") == "exited with status 2")
     }
 }
 
