@@ -6,21 +6,18 @@ import SystemPackage
 
 /// The tree imported as a Docker image (`docker import`), for one launcher:
 /// named like an instance (`mvm-1a2b3c4d:rootfs`) and owned like one, so
-/// that an interrupt removes it and `mvm gc` finds it if mvm dies.
-final class EngineImage: RunningInstance {
+/// that an interrupt removes it and `mvm gc` finds it if mvm dies. Made
+/// in a launch scope for its owner record and teardown; not an instance.
+final class EngineImage: Sendable {
     let name: String
-    let boot: BootRecord
-    let engine: ContainerEngine
     let teardown: InstanceTeardown
 
     var reference: String { Self.reference(name) }
 
     static func reference(_ name: String) -> String { name + ":rootfs" }
 
-    private init(name: String, boot: BootRecord, engine: ContainerEngine, teardown: InstanceTeardown) {
+    private init(name: String, teardown: InstanceTeardown) {
         self.name = name
-        self.boot = boot
-        self.engine = engine
         self.teardown = teardown
     }
 
@@ -54,21 +51,10 @@ final class EngineImage: RunningInstance {
                 throw .commandFailed(
                     command: "docker import", message: lastLogMessage(outcome.error, otherwise: "no message"))
             }
-            scope.mark(.ready)
-            return EngineImage(
-                name: name,
-                boot: BootRecord(timeline: BootTimeline(), facts: nil, requestedAt: Date()), engine: engine,
-                teardown: handle)
+            return EngineImage(name: name, teardown: handle)
         }
     }
 
-    func footprint() async throws -> Footprint { Footprint(readings: []) }
-
-    func stop() async throws { try await teardown.stop() }
-
+    /// Removes the image and its owner record.
     func remove() async throws { try await teardown.stop() }
-
-    func releaseProbe() -> ReleaseProbe {
-        ReleaseProbe(teardown.ownerRecordResource().map { [$0] } ?? [])
-    }
 }

@@ -120,8 +120,9 @@ public struct ComparisonJob: Sendable {
         var failures: [String: String] = [:]
         let settings = request.dimensions
         let pair = contenders.filter { $0.role == .microVM || $0.role == .container }
-        // Scaling and teardown measure the isolation ladder's steps too.
-        let measured = pair + LadderLaunch.ladder(contenders)
+        // Every dimension measures the isolation ladder's steps too.
+        let ladder = LadderLaunch.ladder(contenders)
+        let measured = pair + ladder
         for dimension in settings.dimensions where dimension != .boot {
             measuring(dimension)
             guard let launchers = lineup.pair else {
@@ -134,12 +135,12 @@ public struct ComparisonJob: Sendable {
                 case .boot: break
                 case .isolation:
                     results.isolation = await IsolationCollector(
-                        vm: vm, container: container, ladder: LadderLaunch.ladder(contenders)
+                        vm: vm, container: container, ladder: ladder
                     ).collect()
                 case .workload:
                     results.workload = try await WorkloadCollector(
                         settings: settings, vm: vm, container: container, images: request.images,
-                        seed: request.plan.seed, ladder: LadderLaunch.ladder(contenders)
+                        seed: request.plan.seed, ladder: ladder
                     ).collect()
                 case .scaling:
                     results.scaling = await ScalingCollector(
@@ -149,7 +150,7 @@ public struct ComparisonJob: Sendable {
                 case .size:
                     results.size = try await SizeCollector(
                         images: request.images, vm: vm, container: container, host: request.host,
-                        ladder: LadderLaunch.ladder(contenders)
+                        ladder: ladder
                     )
                     .collect()
                 case .teardown:

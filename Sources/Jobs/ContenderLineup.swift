@@ -79,9 +79,9 @@ public struct ContenderLineup: Sendable {
     /// gVisor's sandbox and the engines, on mvm's container configuration.
     static func isolationLadder(for request: ComparisonRequest) async throws -> [Contender] {
         let settings = request.settings
-        var configuration = request.containerConfiguration
         var contenders: [Contender] = []
         if settings.contenders.includes(.gvisor) {
+            var configuration = request.containerConfiguration
             configuration.runtime = .runsc(platform: settings.runscPlatform)
             // A plain `runsc run`, as people start a sandbox: runsc's
             // create and start are each a start of its 24 MiB Go binary.
@@ -91,13 +91,12 @@ public struct ContenderLineup: Sendable {
                     launcher: DirectRuncLauncher(
                         matching: try ContainerLauncher(configuration, host: request.containerHost))))
         }
-        configuration = request.containerConfiguration
         for kind in EngineKind.allCases where settings.contenders.includes(kind.contenderName) {
             contenders.append(
                 Contender(
                     name: kind.rawValue, role: .containerEngine,
-                    launcher: try await EngineLauncher(kind, configuration: configuration, host: request.containerHost))
-            )
+                    launcher: try await EngineLauncher(
+                        kind, configuration: request.containerConfiguration, host: request.containerHost)))
         }
         return contenders
     }

@@ -38,7 +38,8 @@ struct IsolationCollector {
             failures["vm"] = firstLine(of: error)
         }
         var containerSides: [(name: String, side: ContainerSide)] = []
-        for contender in [Contender(name: "container", role: .container, launcher: container)] + ladder {
+        let containerLike = [Contender(name: "container", role: .container, launcher: container)] + ladder
+        for contender in containerLike {
             do {
                 let probe = try await LadderLaunch.adding(Self.probeEnvironment, to: contender)
                 let side: Result<ContainerSide, any Error>
@@ -124,9 +125,8 @@ struct IsolationCollector {
                 $0.boot.reported["cgroup.pids.max"] ?? $0.boot.reported["cgroup.pids/pids.max"] ?? "none seen"
             })
         return IsolationResult(
-            sides: ["vm"]
-                + ([Contender(name: "container", role: .container, launcher: container)] + ladder).map(\.name),
-            aspects: aspects, observations: observations, failures: failures)
+            sides: ["vm"] + containerLike.map(\.name), aspects: aspects, observations: observations,
+            failures: failures)
     }
 
     struct VMSide {
